@@ -1,0 +1,167 @@
+"""The `netui` command. Every TUI action is also a command here; neither holds network logic.
+
+Imports are lazy: `netui --help` must not pay for Textual, paramiko or kubernetes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from netui import __version__
+
+
+def _common() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument(
+        "--env",
+        metavar="FILE",
+        help="environment file (default: ./netui.yaml, $XDG_CONFIG_HOME/netui/env.yaml, or the running lab's)",
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = argparse.ArgumentParser(
+        prog="netui",
+        description="Connect an office LAN to Kubernetes clusters: forwarders, MASQUERADE, routes, DNS — visible and undoable.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"netui {__version__}")
+    parser.add_argument(
+        "--theme", help="TUI theme name (dark, light, high-contrast, or a user theme)"
+    )
+    parser.add_argument("--readonly", action="store_true", help="TUI without any write action")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    tui = sub.add_parser(
+        "tui", parents=[common], help="the terminal UI (also what plain `netui` runs)"
+    )
+    tui.add_argument("--theme")
+    tui.add_argument("--readonly", action="store_true")
+
+    sub.add_parser(
+        "hosts", parents=[common], help="each host's state, iptables variant and forwarding"
+    )
+
+    show = sub.add_parser("show", parents=[common], help="one host's live state")
+    show_sub = show.add_subparsers(dest="what", metavar="WHAT", required=True)
+    nat = show_sub.add_parser("nat", parents=[common], help="the nat table with counters")
+    nat.add_argument("host")
+    nat.add_argument("--chain", help="only this chain")
+    nat.add_argument("--raw", action="store_true", help="print iptables-save text as read")
+    routes = show_sub.add_parser(
+        "routes", parents=[common], help="routes annotated with the networks they serve"
+    )
+    routes.add_argument("host")
+
+    trust = sub.add_parser(
+        "trust",
+        parents=[common],
+        help="show an SSH host's key fingerprint and add it to known_hosts",
+    )
+    trust.add_argument("host")
+    trust.add_argument("--yes", action="store_true", help="accept without asking")
+
+    sub.add_parser(
+        "clusters",
+        parents=[common],
+        help="clusters with their CIDRs, DNS IP and where each came from",
+    )
+    nodes = sub.add_parser("nodes", parents=[common], help="nodes of one or every cluster")
+    nodes.add_argument("cluster", nargs="?")
+
+    lab = sub.add_parser("lab", parents=[common], help="the network-namespace lab (needs root)")
+    lab_sub = lab.add_subparsers(dest="lab_command", metavar="ACTION", required=True)
+    up = lab_sub.add_parser(
+        "up", parents=[common], help="build the lab (idempotent); prints its environment file"
+    )
+    up.add_argument("--broken", action="store_true", help="plant the mistakes of docs/lab.md")
+    up.add_argument(
+        "--services",
+        type=int,
+        default=0,
+        metavar="N",
+        help="add N kube-proxy-style services per cluster",
+    )
+    lab_sub.add_parser(
+        "down", parents=[common], help="remove every namespace, process and file of the lab"
+    )
+    lab_sub.add_parser("status", parents=[common], help="what of the lab is up")
+    sh = lab_sub.add_parser(
+        "shell", parents=[common], help="a shell on a lab host (default: the jump host)"
+    )
+    sh.add_argument("host", nargs="?", default="jump")
+    ltui = lab_sub.add_parser(
+        "tui", parents=[common], help="the TUI inside the jump host, reaching hosts over SSH"
+    )
+    ltui.add_argument("--theme")
+    ltui.add_argument("--readonly", action="store_true")
+    return parser
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    cmd = args.command or "tui"
+    if cmd == "tui":
+        from netui.commands import tui
+
+        return tui.run(args)
+    if cmd in ("hosts", "show", "trust"):
+        from netui.commands import hosts
+
+        return hosts.run(args)
+    if cmd in ("clusters", "nodes"):
+        from netui.commands import inventory
+
+        return inventory.run(args)
+    if cmd == "lab":
+        from netui.commands import lab
+
+        return lab.run(args)
+    raise AssertionError(cmd)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    debug = args.debug or bool(os.environ.get("NETUI_DEBUG"))
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        print("netui: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as e:
+        from netui.model.envfile import EnvironmentProblem
+
+        if debug:
+            raise
+        if isinstance(e, EnvironmentProblem):
+            for p in e.problems:
+                print(f"netui: {p}", file=sys.stderr)
+            return 2
+        from netui.backends.base import HostError
+
+        if isinstance(e, HostError):
+            print(f"netui: {e}", file=sys.stderr)
+            return 2
+        from netui.errors import UserError
+
+        if isinstance(e, UserError):
+            print(f"netui: {e}", file=sys.stderr)
+            return e.exit_code
+        print(
+            f"netui: internal error: {type(e).__name__}: {e} (run with --debug for the traceback)",
+            file=sys.stderr,
+        )
+        return 70
+
+
+if __name__ == "__main__":
+    sys.exit(main())

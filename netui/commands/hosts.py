@@ -1,0 +1,224 @@
+"""`netui hosts`, `netui show nat HOST`, `netui show routes HOST`, `netui trust HOST`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from netui.backends import Hosts
+from netui.backends.snapshot import snapshot_hosts
+from netui.commands import environment
+from netui.errors import UserError
+from netui.model.envfile import Environment
+from netui.model.iptables import Chain
+from netui.model.networks import NetworkMap
+from netui.model.owners import rule_owner
+from netui.model.routes import RoutingTable
+from netui.model.snapshot import HostSnapshot
+from netui.output import print_json, table
+
+
+def run(args: argparse.Namespace) -> int:
+    env = environment(args)
+    if args.command == "hosts":
+        return hosts_command(env, args.json)
+    if args.command == "trust":
+        return trust_command(env, args.host, args.yes)
+    if args.what == "nat":
+        return show_nat(env, args.host, args.chain, args.raw, args.json)
+    return show_routes(env, args.host, args.json)
+
+
+def _forwarding(s: HostSnapshot) -> str:
+    now = {1: "on", 0: "off", None: "?"}.get(s.ip_forward, str(s.ip_forward))
+    boot = s.forwarding_at_boot
+    return f"{now} (boot: {'on' if boot and boot.value == '1' else 'off'})"
+
+
+def hosts_command(env: Environment, as_json: bool) -> int:
+    with Hosts(env) as hosts:
+        snaps = snapshot_hosts(hosts, env.hosts)
+    if as_json:
+        print_json(
+            [
+                {
+                    "host": n,
+                    "address": env.hosts[n].uri,
+                    "state": s.state,
+                    "reason": s.reason,
+                    "variant": s.variant,
+                    "ip_forward": s.ip_forward,
+                    "ip_forward_at_boot": s.forwarding_at_boot.value
+                    if s.forwarding_at_boot
+                    else None,
+                    "nat_rules": s.nat.rule_count() if s.nat else None,
+                    "seconds": round(s.duration, 3),
+                    "warnings": s.warnings,
+                }
+                for n, s in snaps.items()
+            ]
+        )
+    else:
+        rows = []
+        for n, s in snaps.items():
+            if s.ok:
+                rows.append(
+                    [
+                        n,
+                        env.hosts[n].uri,
+                        "ok",
+                        s.variant or "-",
+                        _forwarding(s),
+                        s.nat.rule_count() if s.nat else "-",
+                        f"{s.duration * 1000:.0f} ms",
+                    ]
+                )
+            else:
+                rows.append([n, env.hosts[n].uri, s.state, "-", "-", "-", s.reason or ""])
+        print(
+            table(
+                rows,
+                ["HOST", "ADDRESS", "STATE", "IPTABLES", "FORWARDING", "NAT RULES", "TIME/REASON"],
+            )
+        )
+        for n, s in snaps.items():
+            for w in s.warnings:
+                print(f"warning: {n}: {w}", file=sys.stderr)
+    return 0 if all(s.ok for s in snaps.values()) else 1
+
+
+def snapshot_one(env: Environment, host: str) -> HostSnapshot:
+    env.host(host)  # a clear error for an unknown name
+    with Hosts(env) as hosts:
+        snap = snapshot_hosts(hosts, [host])[host]
+    if not snap.ok:
+        raise UserError(f"{host}: {snap.state}: {snap.reason}")
+    return snap
+
+
+def show_nat(env: Environment, host: str, chain: str | None, raw: bool, as_json: bool) -> int:
+    snap = snapshot_one(env, host)
+    for w in snap.warnings:
+        print(f"warning: {host}: {w}", file=sys.stderr)
+    if raw:
+        sys.stdout.write(snap.nat_text)
+        return 0
+    nat = snap.nat
+    if nat is None:
+        raise UserError(
+            f"{host}: no nat table could be read ({'; '.join(snap.warnings) or 'iptables missing'})"
+        )
+    chains = list(nat.chains.values())
+    if chain:
+        if chain not in nat.chains:
+            raise UserError(
+                f"{host}: the nat table has no chain {chain!r}; it has {', '.join(nat.chains)}"
+            )
+        chains = [nat.chains[chain]]
+    if as_json:
+        print_json(
+            {
+                "host": host,
+                "variant": snap.variant,
+                "chains": [_chain_json(nat.name, c) for c in chains],
+            }
+        )
+        return 0
+    print(f"# {host}: nat table, iptables {snap.variant}, {nat.rule_count()} rules")
+    for c in chains:
+        print(f"\nChain {c.name} (policy {c.policy if c.builtin else '-'}, {c.counters})")
+        rows = [[r.position, r.packets, r.bytes, rule_owner(r), r.text] for r in c.rules]
+        if rows:
+            print(table(rows, ["#", "PKTS", "BYTES", "OWNER", "RULE"]))
+    return 0
+
+
+def _chain_json(table_name: str, c: Chain) -> dict[str, object]:
+    seen: dict[str, int] = {}
+    rules = []
+    for r in c.rules:
+        k = seen.get(r.text, 0)
+        seen[r.text] = k + 1
+        rules.append(
+            {
+                "position": r.position,
+                "packets": r.packets,
+                "bytes": r.bytes,
+                "owner": rule_owner(r),
+                "rule": r.text,
+                "id": [table_name, c.name, r.text, k],
+            }
+        )
+    return {"chain": c.name, "policy": c.policy, "counters": c.counters, "rules": rules}
+
+
+def route_annotations(routes: RoutingTable, networks: NetworkMap) -> list[tuple[str, str]]:
+    """Each route with the known network it serves ("" when none)."""
+    out = []
+    for r in routes.routes:
+        if r.dst == "default":
+            out.append((r.line, "default"))
+            continue
+        owner = networks.owner(r.dst)
+        inside = [kn.label for kn in networks.overlapping(r.dst)] if owner is None else []
+        out.append((r.line, owner.label if owner else (" + ".join(inside) if inside else "")))
+    return out
+
+
+def uncovered_networks(routes: RoutingTable, networks: NetworkMap) -> list[tuple[str, str, str]]:
+    """Known networks this host has no specific route for: (cidr, label, what would carry it)."""
+    out = []
+    for kn in networks.networks:
+        r = routes.covering(kn.cidr)
+        if r is None:
+            out.append((kn.cidr, kn.label, "no route at all"))
+        elif r.dst == "default":
+            out.append((kn.cidr, kn.label, f"only the default route ({r.line})"))
+    return out
+
+
+def show_routes(env: Environment, host: str, as_json: bool) -> int:
+    snap = snapshot_one(env, host)
+    nets = env.known_networks()
+    ann = route_annotations(snap.routes, nets)
+    missing = uncovered_networks(snap.routes, nets)
+    if as_json:
+        print_json(
+            {
+                "host": host,
+                "routes": [{"route": line, "network": label} for line, label in ann],
+                "uncovered": [
+                    {"cidr": c, "network": label, "carried_by": why} for c, label, why in missing
+                ],
+            }
+        )
+        return 0
+    print(f"# {host}: routes (main table)")
+    print(table([[line, label] for line, label in ann], ["ROUTE", "NETWORK"]))
+    for cidr, label, why in missing:
+        print(f"! {label} {cidr}: {why}")
+    return 0
+
+
+def trust_command(env: Environment, host: str, yes: bool) -> int:
+    from netui.backends.ssh import accept_host_key, fingerprint, save_host_key
+
+    address = env.host(host)
+    if address.scheme != "ssh":
+        raise UserError(
+            f"{host} is reached through {address.uri}, not SSH: there is no host key to trust"
+        )
+    name, key, known_hosts = accept_host_key(address, env.ssh)
+    print(f"{host} ({name}) offers {key.get_name()} {fingerprint(key)}")
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UserError(
+                "not accepting a host key without a terminal to ask on; compare the fingerprint and pass --yes"
+            )
+        answer = input(f"Add it to {known_hosts}? [y/N] ").strip().lower()
+        if answer not in ("y", "yes"):
+            print("not added")
+            return 1
+    save_host_key(name, key, known_hosts)
+    print(f"added to {known_hosts}")
+    return 0

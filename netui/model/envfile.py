@@ -1,0 +1,680 @@
+"""The environment file (contract in docs/environment.md): load, validate every value, and report
+every problem at once as `file:line: key: what is wrong — what would be right`.
+
+PyYAML's `safe_load` forgets where a value stood and silently keeps the last of two equal keys,
+so the file is composed into nodes first; each value is then read with its line at hand.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import yaml
+from netaddr import AddrFormatError, IPAddress
+
+from netui.model.networks import KnownNetwork, NetworkMap, has_host_bits, parse_cidr
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+DOMAIN_RE = re.compile(
+    r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+)
+NETNS_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+HOSTNAME_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$|^\[[0-9a-fA-F:]+\]$")
+
+
+# --- the parsed environment ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HostAddress:
+    """How to reach one host: `local`, `netns://NAME` or `ssh://[user@]host[:port][?sudo=1]`."""
+
+    name: str
+    uri: str
+    scheme: str
+    netns: str | None = None
+    user: str | None = None
+    hostname: str | None = None
+    port: int | None = None
+    sudo: bool = False
+
+
+@dataclass(frozen=True)
+class SshSettings:
+    config: str | None = None
+    known_hosts: str | None = None
+    identity: str | None = None
+    connect_timeout: float = 5.0
+
+
+@dataclass(frozen=True)
+class Office:
+    cidrs: tuple[str, ...]
+    router: str | None = None
+    probe_from: str | None = None
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    """A cluster as the environment file gives it; discovery fills what is left out."""
+
+    name: str
+    context: str | None = None
+    pod_cidrs: tuple[str, ...] = ()
+    service_cidrs: tuple[str, ...] = ()
+    dns_ip: str | None = None
+    domain: str = "cluster.local"
+    forwarder: str | None = None
+    registry: str | None = None
+
+
+@dataclass(frozen=True)
+class DnsSpec:
+    host: str
+    listen: str | None = None
+    conf_dir: str = "/etc/dnsmasq.d"
+    reload: str = "systemctl restart dnsmasq"
+
+
+@dataclass(frozen=True)
+class Environment:
+    path: str
+    office: Office
+    hosts: dict[str, HostAddress]
+    clusters: dict[str, ClusterSpec]
+    ssh: SshSettings = field(default_factory=SshSettings)
+    dns: DnsSpec | None = None
+    kubeconfig: str | None = None
+    lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+
+    def known_networks(self) -> NetworkMap:
+        nets = [KnownNetwork(c, "office") for c in self.office.cidrs]
+        for cl in self.clusters.values():
+            nets += [KnownNetwork(c, "pods", cl.name) for c in cl.pod_cidrs]
+            nets += [KnownNetwork(c, "services", cl.name) for c in cl.service_cidrs]
+        return NetworkMap(nets)
+
+    def host(self, name: str) -> HostAddress:
+        try:
+            return self.hosts[name]
+        except KeyError:
+            known = ", ".join(sorted(self.hosts)) or "none"
+            raise EnvironmentProblem(
+                [Problem(self.path, None, "hosts", f"no host named {name!r}", f"one of: {known}")]
+            ) from None
+
+    def line_of(self, key: str) -> int | None:
+        return self.lines.get(key)
+
+
+# --- problems ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int | None
+    key: str
+    what: str
+    right: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        key = f" {self.key}:" if self.key else ""
+        return f"{where}:{key} {self.what} — {self.right}"
+
+
+class EnvironmentProblem(Exception):
+    """One or more problems in an environment file; nothing has been touched."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(p) for p in problems))
+        self.problems = problems
+
+
+# --- YAML with lines ---------------------------------------------------------------------------
+
+
+class _Value:
+    """A YAML value with the line it stood on."""
+
+    __slots__ = ("line", "value")
+
+    def __init__(self, value: Any, line: int) -> None:
+        self.value = value
+        self.line = line
+
+
+def _from_node(node: yaml.Node, problems: list[Problem], file: str, path: str) -> _Value:
+    line = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, _Value] = {}
+        for knode, vnode in node.value:
+            key = str(knode.value)
+            sub = f"{path}.{key}" if path else key
+            if key in out:
+                problems.append(
+                    Problem(
+                        file,
+                        knode.start_mark.line + 1,
+                        sub,
+                        "appears twice",
+                        f"keep one (the first is on line {out[key].line})",
+                    )
+                )
+                continue
+            v = _from_node(vnode, problems, file, sub)
+            v.line = knode.start_mark.line + 1
+            out[key] = v
+        return _Value(out, line)
+    if isinstance(node, yaml.SequenceNode):
+        return _Value(
+            [_from_node(n, problems, file, f"{path}[{i}]") for i, n in enumerate(node.value)], line
+        )
+    # Scalars: let the safe constructor give bools/ints/None their YAML meaning.
+    return _Value(_scalar(node), line)
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_object(node, deep=True)
+    finally:
+        loader.dispose()
+
+
+# --- validation --------------------------------------------------------------------------------
+
+TOP_KEYS = {"office", "ssh", "hosts", "clusters", "dns", "kubeconfig"}
+OFFICE_KEYS = {"cidrs", "router", "probe_from"}
+SSH_KEYS = {"config", "known_hosts", "identity", "connect_timeout"}
+CLUSTER_KEYS = {
+    "context",
+    "pod_cidrs",
+    "service_cidrs",
+    "dns_ip",
+    "domain",
+    "forwarder",
+    "registry",
+}
+DNS_KEYS = {"host", "listen", "conf_dir", "reload"}
+
+
+class _Checker:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.problems: list[Problem] = []
+        self.lines: dict[str, int] = {}
+
+    def bad(self, v: _Value | None, key: str, what: str, right: str) -> None:
+        self.problems.append(Problem(self.file, v.line if v else None, key, what, right))
+
+    def mapping(self, v: _Value | None, key: str, allowed: set[str]) -> dict[str, _Value]:
+        if v is None or v.value is None:
+            return {}
+        if not isinstance(v.value, dict):
+            self.bad(v, key, f"is {_kind(v.value)}", "a mapping of keys to values")
+            return {}
+        for k, sub in v.value.items():
+            if k not in allowed:
+                near = difflib.get_close_matches(k, sorted(allowed), n=1)
+                hint = (
+                    f"did you mean {near[0]!r}?"
+                    if near
+                    else f"known keys: {', '.join(sorted(allowed))}"
+                )
+                self.bad(sub, f"{key}.{k}" if key else k, "unknown key", hint)
+        for k, sub in v.value.items():
+            self.lines[f"{key}.{k}" if key else k] = sub.line
+        return v.value
+
+    def string(self, v: _Value | None, key: str, *, required: bool = False) -> str | None:
+        if v is None or v.value is None:
+            if required:
+                self.bad(v, key, "is missing", "give a value")
+            return None
+        if isinstance(v.value, bool) or not isinstance(v.value, str | int | float):
+            self.bad(v, key, f"is {_kind(v.value)}", "a string")
+            return None
+        return str(v.value)
+
+    def cidr_list(self, v: _Value | None, key: str, *, required: bool = False) -> tuple[str, ...]:
+        if v is None or v.value is None:
+            if required:
+                self.bad(v, key, "is missing", "a list of CIDRs such as [10.1.3.0/24]")
+            return ()
+        items = v.value if isinstance(v.value, list) else [v]
+        if isinstance(v.value, list) and not items and required:
+            self.bad(v, key, "is empty", "at least one CIDR such as 10.1.3.0/24")
+        out = []
+        for i, item in enumerate(items):
+            k = f"{key}[{i}]" if isinstance(v.value, list) else key
+            c = self.cidr(item, k)
+            if c:
+                out.append(c)
+        return tuple(out)
+
+    def cidr(self, v: _Value, key: str) -> str | None:
+        if not isinstance(v.value, str):
+            self.bad(v, key, f"{v.value!r} is {_kind(v.value)}", "a CIDR such as 10.1.3.0/24")
+            return None
+        text = v.value.strip()
+        if "/" not in text:
+            self.bad(v, key, f"{text!r} has no prefix length", f"a CIDR such as {text}/24")
+            return None
+        try:
+            net = parse_cidr(text)
+        except ValueError:
+            self.bad(
+                v,
+                key,
+                f"{text!r} is not a valid IPv4 CIDR",
+                "four octets 0-255 and a prefix 0-32, such as 10.1.3.0/24",
+            )
+            return None
+        if has_host_bits(text):
+            self.bad(
+                v,
+                key,
+                f"{text} has host bits set",
+                f"the network address {net.network}/{net.prefixlen}",
+            )
+            return None
+        return text
+
+    def ip(self, v: _Value | None, key: str) -> str | None:
+        s = self.string(v, key)
+        if s is None:
+            return None
+        try:
+            ip = IPAddress(s, flags=0)
+            if ip.version != 4 or str(ip) != s.strip():
+                raise ValueError
+        except (AddrFormatError, ValueError):
+            self.bad(v, key, f"{s!r} is not an IPv4 address", "an address such as 10.96.0.10")
+            return None
+        return s.strip()
+
+    def host_ref(self, v: _Value | None, key: str, hosts: dict[str, Any] | None) -> str | None:
+        s = self.string(v, key)
+        # Without a usable hosts: section every reference would be an error; one message is enough.
+        if s is not None and hosts is not None and s not in hosts:
+            near = difflib.get_close_matches(s, sorted(hosts), n=1)
+            right = (
+                f"did you mean {near[0]!r}?"
+                if near
+                else f"a host named under hosts: ({', '.join(sorted(hosts)) or 'none defined'})"
+            )
+            self.bad(v, key, f"names host {s!r}, which is not under hosts:", right)
+            return None
+        return s
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, int | float):
+        return "a number"
+    return "a string"
+
+
+def parse_host_uri(name: str, uri: str) -> HostAddress:
+    """Parse one host address; raises ValueError(what, right)."""
+    uri = uri.strip()
+    if uri == "local":
+        return HostAddress(name, uri, "local")
+    if "://" not in uri:
+        raise ValueError(
+            f"{uri!r} is not a host address",
+            "local, netns://NAME or ssh://[user@]host[:port][?sudo=1]",
+        )
+    parts = urlsplit(uri)
+    if parts.scheme == "netns":
+        ns = parts.netloc
+        if not ns or parts.path not in ("", "/") or not NETNS_RE.match(ns):
+            raise ValueError(
+                f"{uri!r} does not name a network namespace",
+                "netns://NAME with letters, digits, '.', '_' or '-'",
+            )
+        return HostAddress(name, uri, "netns", netns=ns)
+    if parts.scheme == "ssh":
+        if parts.path not in ("", "/"):
+            raise ValueError(
+                f"{uri!r} has a path", "ssh://[user@]host[:port][?sudo=1], nothing after the host"
+            )
+        try:
+            port = parts.port
+        except ValueError:
+            raise ValueError(
+                f"{uri!r} has a port that is not a number from 1 to 65535", "ssh://host:22"
+            ) from None
+        host = parts.hostname
+        if not host or not HOSTNAME_RE.match(host):
+            raise ValueError(
+                f"{uri!r} has no valid host",
+                "ssh://[user@]host[:port], host a name or IPv4 address",
+            )
+        user = parts.username
+        if user is not None and not re.match(r"^[a-z_][a-z0-9_.-]{0,31}$", user):
+            raise ValueError(
+                f"{uri!r} has an invalid user name {user!r}", "a Unix user name such as root or ops"
+            )
+        query = parse_qs(parts.query, keep_blank_values=True)
+        sudo = False
+        for k, vals in query.items():
+            if k != "sudo":
+                raise ValueError(
+                    f"{uri!r} has an unknown option {k!r}", "the only option is ?sudo=1"
+                )
+            if vals[-1] not in ("0", "1", "true", "false", "yes", "no"):
+                raise ValueError(f"{uri!r} has sudo={vals[-1]!r}", "sudo=1 or sudo=0")
+            sudo = vals[-1] in ("1", "true", "yes")
+        if port == 0:
+            raise ValueError(f"{uri!r} has port 0", "a port from 1 to 65535")
+        return HostAddress(
+            name, uri, "ssh", user=user, hostname=host.strip("[]"), port=port, sudo=sudo
+        )
+    raise ValueError(
+        f"{uri!r} uses the scheme {parts.scheme!r}",
+        "local, netns://NAME or ssh://[user@]host[:port][?sudo=1]",
+    )
+
+
+def _resolve_path(base: Path, value: str | None) -> str | None:
+    if value is None:
+        return None
+    p = Path(os.path.expandvars(os.path.expanduser(value)))
+    return str(p if p.is_absolute() else (base / p))
+
+
+def loads(text: str, file: str = "<env>") -> Environment:
+    """Validate environment-file text; raise EnvironmentProblem listing every problem."""
+    problems: list[Problem] = []
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        what = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise EnvironmentProblem(
+            [
+                Problem(
+                    file,
+                    line,
+                    "",
+                    f"is not valid YAML ({what})",
+                    "fix the YAML syntax (indentation, colons, quotes)",
+                )
+            ]
+        ) from None
+    if node is None:
+        raise EnvironmentProblem(
+            [
+                Problem(
+                    file,
+                    None,
+                    "",
+                    "is empty",
+                    "an environment with office:, hosts: and clusters: (see docs/environment.md)",
+                )
+            ]
+        )
+    root = _from_node(node, problems, file, "")
+    c = _Checker(file)
+    c.problems.extend(problems)
+    if not isinstance(root.value, dict):
+        c.bad(
+            root,
+            "",
+            f"is {_kind(root.value)} at the top level",
+            "a mapping with office:, hosts: and clusters:",
+        )
+        raise EnvironmentProblem(c.problems)
+    top = c.mapping(root, "", TOP_KEYS)
+    base = Path(file).resolve().parent if not file.startswith("<") else Path.cwd()
+
+    # hosts first: everything else refers to them
+    hosts: dict[str, HostAddress] = {}
+    hv = top.get("hosts")
+    if hv is None:
+        c.bad(
+            root,
+            "hosts",
+            "is missing",
+            "a mapping of host names to addresses (local, netns://NAME, ssh://user@host)",
+        )
+    elif not isinstance(hv.value, dict):
+        c.bad(hv, "hosts", f"is {_kind(hv.value)}", "a mapping of host names to addresses")
+    else:
+        for name, v in hv.value.items():
+            key = f"hosts.{name}"
+            c.lines[key] = v.line
+            if not NAME_RE.match(name):
+                c.bad(
+                    v,
+                    key,
+                    f"{name!r} is not a usable host name",
+                    "letters, digits, '.', '_' and '-', starting with a letter or digit",
+                )
+                continue
+            uri = c.string(v, key, required=True)
+            if uri is None:
+                continue
+            try:
+                hosts[name] = parse_host_uri(name, uri)
+            except ValueError as e:
+                what, right = e.args
+                c.bad(v, key, what, right)
+    names_for_refs: dict[str, Any] | None = (
+        dict.fromkeys(hv.value, True) if hv and isinstance(hv.value, dict) else None
+    )
+
+    # office
+    ov = top.get("office")
+    office = Office(cidrs=())
+    if ov is None:
+        c.bad(
+            root, "office", "is missing", "office: with cidrs: [the office LAN, e.g. 10.1.3.0/24]"
+        )
+    else:
+        om = c.mapping(ov, "office", OFFICE_KEYS)
+        if isinstance(ov.value, dict):
+            cidrs = c.cidr_list(om.get("cidrs"), "office.cidrs", required="cidrs" in om)
+            if "cidrs" not in om:
+                c.bad(
+                    ov, "office.cidrs", "is missing", "a list of office CIDRs such as [10.1.3.0/24]"
+                )
+            office = Office(
+                cidrs=cidrs,
+                router=c.host_ref(om.get("router"), "office.router", names_for_refs),
+                probe_from=c.host_ref(om.get("probe_from"), "office.probe_from", names_for_refs),
+            )
+
+    # ssh
+    sm = c.mapping(top.get("ssh"), "ssh", SSH_KEYS)
+    timeout = 5.0
+    if "connect_timeout" in sm:
+        tv = sm["connect_timeout"]
+        if (
+            isinstance(tv.value, bool)
+            or not isinstance(tv.value, int | float)
+            or not 0 < tv.value <= 300
+        ):
+            c.bad(
+                tv,
+                "ssh.connect_timeout",
+                f"{tv.value!r} is not a number of seconds",
+                "a number from 0.1 to 300, such as 5",
+            )
+        else:
+            timeout = float(tv.value)
+    ssh = SshSettings(
+        config=_resolve_path(base, c.string(sm.get("config"), "ssh.config")),
+        known_hosts=_resolve_path(base, c.string(sm.get("known_hosts"), "ssh.known_hosts")),
+        identity=_resolve_path(base, c.string(sm.get("identity"), "ssh.identity")),
+        connect_timeout=timeout,
+    )
+
+    # clusters
+    clusters: dict[str, ClusterSpec] = {}
+    cv = top.get("clusters")
+    if cv is None or cv.value is None or (isinstance(cv.value, dict) and not cv.value):
+        c.bad(
+            cv or root,
+            "clusters",
+            "is missing or empty",
+            "at least one cluster, e.g. clusters: {a: {context: dev-a, forwarder: a-master}}",
+        )
+    elif not isinstance(cv.value, dict):
+        c.bad(
+            cv, "clusters", f"is {_kind(cv.value)}", "a mapping of cluster names to their settings"
+        )
+    else:
+        for name, v in cv.value.items():
+            key = f"clusters.{name}"
+            c.lines[key] = v.line
+            if not NAME_RE.match(name):
+                c.bad(
+                    v,
+                    key,
+                    f"{name!r} is not a usable cluster name",
+                    "letters, digits, '.', '_' and '-'",
+                )
+                continue
+            if v.value is None:
+                v.value = {}
+            m = c.mapping(v, key, CLUSTER_KEYS)
+            if not isinstance(v.value, dict):
+                continue
+            pods = c.cidr_list(m.get("pod_cidrs"), f"{key}.pod_cidrs")
+            svcs = c.cidr_list(m.get("service_cidrs"), f"{key}.service_cidrs")
+            dns_ip = c.ip(m.get("dns_ip"), f"{key}.dns_ip")
+            if dns_ip and svcs and not any(IPAddress(dns_ip) in parse_cidr(s) for s in svcs):
+                c.bad(
+                    m.get("dns_ip"),
+                    f"{key}.dns_ip",
+                    f"{dns_ip} is outside the service CIDRs {', '.join(svcs)}",
+                    "the kube-dns Service IP, usually the 10th address of the service CIDR",
+                )
+            domain = c.string(m.get("domain"), f"{key}.domain") or "cluster.local"
+            if not DOMAIN_RE.match(domain):
+                c.bad(
+                    m.get("domain"),
+                    f"{key}.domain",
+                    f"{domain!r} is not a DNS domain",
+                    "a domain such as cluster.local",
+                )
+            registry = c.string(m.get("registry"), f"{key}.registry")
+            if registry is not None and not re.match(r"^https?://[^\s/]+(/\S*)?$", registry):
+                c.bad(
+                    m.get("registry"),
+                    f"{key}.registry",
+                    f"{registry!r} is not an http(s) URL",
+                    "http://10.200.1.2:8761/eureka/apps",
+                )
+            clusters[name] = ClusterSpec(
+                name=name,
+                context=c.string(m.get("context"), f"{key}.context"),
+                pod_cidrs=pods,
+                service_cidrs=svcs,
+                dns_ip=dns_ip,
+                domain=domain,
+                forwarder=c.host_ref(m.get("forwarder"), f"{key}.forwarder", names_for_refs),
+                registry=registry,
+            )
+
+    # dns
+    dns = None
+    dv = top.get("dns")
+    if dv is not None and dv.value is not None:
+        dm = c.mapping(dv, "dns", DNS_KEYS)
+        if isinstance(dv.value, dict):
+            host = c.host_ref(dm.get("host"), "dns.host", names_for_refs)
+            if "host" not in dm:
+                c.bad(
+                    dv,
+                    "dns.host",
+                    "is missing",
+                    "the host that runs dnsmasq for the office (often a forwarder)",
+                )
+            listen = c.ip(dm.get("listen"), "dns.listen")
+            conf_dir = c.string(dm.get("conf_dir"), "dns.conf_dir") or "/etc/dnsmasq.d"
+            if not conf_dir.startswith("/"):
+                c.bad(
+                    dm.get("conf_dir"),
+                    "dns.conf_dir",
+                    f"{conf_dir!r} is not an absolute path",
+                    "/etc/dnsmasq.d",
+                )
+            reload = c.string(dm.get("reload"), "dns.reload") or "systemctl restart dnsmasq"
+            if host:
+                dns = DnsSpec(host=host, listen=listen, conf_dir=conf_dir, reload=reload)
+
+    kubeconfig = _resolve_path(base, c.string(top.get("kubeconfig"), "kubeconfig"))
+
+    if c.problems:
+        raise EnvironmentProblem(sorted(c.problems, key=lambda p: p.line or 0))
+    lines = dict(c.lines)
+    return Environment(
+        path=file,
+        office=office,
+        hosts=hosts,
+        clusters=clusters,
+        ssh=ssh,
+        dns=dns,
+        kubeconfig=kubeconfig,
+        lines=lines,
+    )
+
+
+def load(path: str | os.PathLike[str]) -> Environment:
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise EnvironmentProblem(
+            [
+                Problem(
+                    str(p),
+                    None,
+                    "",
+                    "does not exist",
+                    "give an environment file with --env FILE (see docs/environment.md), or run `netui lab up`",
+                )
+            ]
+        ) from None
+    except IsADirectoryError:
+        raise EnvironmentProblem(
+            [Problem(str(p), None, "", "is a directory", "the path of a YAML environment file")]
+        ) from None
+    except PermissionError:
+        raise EnvironmentProblem(
+            [
+                Problem(
+                    str(p),
+                    None,
+                    "",
+                    "cannot be read (permission denied)",
+                    "a file readable by this user",
+                )
+            ]
+        ) from None
+    except UnicodeDecodeError:
+        raise EnvironmentProblem(
+            [Problem(str(p), None, "", "is not UTF-8 text", "a YAML text file")]
+        ) from None
+    return loads(text, str(p))
