@@ -1,0 +1,601 @@
+"""`netui lab up/down/status`: build the topology of topology.py in network namespaces.
+
+Safety: every command that touches a lab address runs inside a lab namespace (`ip netns exec`,
+`ip -n`); the root namespace only ever gets the simulated APIs on 127.0.0.1. Everything made
+is recorded in the lab's state file before it is made, so `down` can remove it also after a
+half-finished `up`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from netui.errors import UserError
+from netui.lab import kubeproxy
+from netui.lab.topology import (
+    BROKEN,
+    CLUSTERS,
+    HOSTS,
+    LAN_BRIDGE_NS,
+    OFFICE_CIDR,
+    PASSWORD_SUDO_USER,
+    PREFIX,
+    ROUTER_LAN_IP,
+    ROUTER_OFFICE_IP,
+    SUDO_HOST,
+    SUDO_USER,
+    LabFiles,
+    LabHost,
+)
+from netui.paths import lab_home
+
+REQUIRED_TOOLS = (
+    "ip",
+    "iptables",
+    "iptables-legacy",
+    "iptables-restore",
+    "sshd",
+    "ssh-keygen",
+    "dnsmasq",
+    "sudo",
+    "sysctl",
+)
+
+
+def _run(
+    argv: list[str], *, input: str | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(argv, input=input, capture_output=True, text=True)
+    if check and proc.returncode != 0:
+        raise UserError(f"lab: `{' '.join(argv)[:200]}` failed: {proc.stderr.strip()[:400]}")
+    return proc
+
+
+def _in(
+    ns: str, *argv: str, input: str | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    return _run(["ip", "netns", "exec", ns, *argv], input=input, check=check)
+
+
+@dataclass
+class LabState:
+    """What `up` made, written before each thing is made."""
+
+    path: Path
+    namespaces: list[str] = field(default_factory=list)
+    pids: dict[str, int] = field(default_factory=dict)  # what -> pid
+    etc_dirs: list[str] = field(default_factory=list)  # /etc/netns/<ns> we created
+    created_paths: list[str] = field(default_factory=list)  # e.g. /etc/dnsmasq.d if it was missing
+    broken: bool = False
+    services: int = 0
+    ready: bool = False
+    started: float = 0.0
+
+    def save(self) -> None:
+        tmp = self.path.with_suffix(".tmp")
+        data = {k: v for k, v in self.__dict__.items() if k != "path"}
+        tmp.write_text(json.dumps(data, indent=1))
+        os.replace(tmp, self.path)
+
+    @classmethod
+    def load(cls, path: Path) -> LabState:
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return cls(path)
+        return cls(path, **{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+def _require_root_and_tools() -> None:
+    if os.geteuid() != 0:
+        raise UserError("lab: needs root (it creates network namespaces); run it with sudo")
+    missing = [
+        t for t in REQUIRED_TOOLS if shutil.which(t) is None and not Path(f"/usr/sbin/{t}").exists()
+    ]
+    if missing:
+        raise UserError(
+            f"lab: missing tools: {', '.join(missing)}; run `bash scripts/setup` (Debian packages iptables, iproute2, openssh-server, dnsmasq-base, sudo)"
+        )
+
+
+def existing_namespaces() -> list[str]:
+    out = _run(["ip", "netns", "list"], check=False).stdout
+    return [line.split()[0] for line in out.splitlines() if line.startswith(PREFIX)]
+
+
+def _pid_alive(pid: int, needle: str) -> bool:
+    try:
+        cmdline = (
+            Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        )
+    except OSError:
+        return False
+    return needle in cmdline
+
+
+# --- building blocks -------------------------------------------------------------------------
+
+
+def _add_ns(state: LabState, ns: str) -> None:
+    state.namespaces.append(ns)
+    state.save()
+    _run(["ip", "netns", "add", ns])
+    _run(["ip", "-n", ns, "link", "set", "lo", "up"])
+    # Defaults a namespace may inherit from the machine; the lab wants them known.
+    _in(
+        ns,
+        "sysctl",
+        "-qw",
+        "net.ipv4.ip_forward=0",
+        "net.ipv4.conf.all.rp_filter=0",
+        "net.ipv4.conf.default.rp_filter=0",
+    )
+
+
+def _veth(ns: str, ifname: str, peer_ns: str, peer: str, bridge: str | None) -> None:
+    _run(
+        [
+            "ip",
+            "link",
+            "add",
+            ifname,
+            "netns",
+            ns,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            peer,
+            "netns",
+            peer_ns,
+        ]
+    )
+    _run(["ip", "-n", ns, "link", "set", ifname, "up"])
+    if bridge:
+        _run(["ip", "-n", peer_ns, "link", "set", peer, "master", bridge])
+    _run(["ip", "-n", peer_ns, "link", "set", peer, "up"])
+
+
+def _etc(state: LabState, host: LabHost) -> None:
+    """Per-host /etc: sysctl.d, sysctl.conf, dnsmasq.d; legacy iptables through alternatives;
+    the sudo users on one host."""
+    etc = Path("/etc/netns") / host.netns
+    state.etc_dirs.append(str(etc))
+    state.save()
+    (etc / "sysctl.d").mkdir(parents=True, exist_ok=True)
+    (etc / "dnsmasq.d").mkdir(exist_ok=True)
+    (etc / "sysctl.conf").write_text("# lab host " + host.name + ": see sysctl.d/\n")
+    (etc / "resolv.conf").write_text("nameserver 127.0.0.1\n")
+    if host.variant == "legacy":
+        alt = etc / "alternatives"
+        shutil.copytree("/etc/alternatives", alt, symlinks=True, dirs_exist_ok=True)
+        for name in ("iptables", "iptables-save", "iptables-restore"):
+            target = "/usr/sbin/iptables-legacy" + name[len("iptables") :]
+            (alt / name).unlink(missing_ok=True)
+            (alt / name).symlink_to(target)
+    if host.name == SUDO_HOST:
+        _sudo_users(etc)
+
+
+def _sudo_users(etc: Path) -> None:
+    """`ops` (NOPASSWD sudo) and `audit` (sudo with a password) exist only inside this host:
+    passwd/group/shadow/sudoers.d are bind-mounted by `ip netns exec`. No real hash is copied."""
+    passwd = Path("/etc/passwd").read_text()
+    group = Path("/etc/group").read_text()
+    users = [(SUDO_USER, 4801), (PASSWORD_SUDO_USER, 4802)]
+    for name, uid in users:
+        passwd += f"{name}:x:{uid}:{uid}:netui lab:/tmp:/bin/sh\n"
+        group += f"{name}:x:{uid}:\n"
+    (etc / "passwd").write_text(passwd)
+    (etc / "group").write_text(group)
+    shadow = "".join(
+        f"{line.split(':')[0]}:*:19000:0:99999:7:::\n" for line in passwd.splitlines() if line
+    )
+    (etc / "shadow").write_text(shadow)
+    os.chmod(etc / "shadow", 0o640)
+    sudoers = etc / "sudoers.d"
+    sudoers.mkdir(exist_ok=True)
+    (sudoers / "netui-lab").write_text(
+        f"{SUDO_USER} ALL=(ALL) NOPASSWD: ALL\n{PASSWORD_SUDO_USER} ALL=(ALL) ALL\n"
+    )
+    os.chmod(sudoers / "netui-lab", 0o440)
+
+
+def _spawn(state: LabState, what: str, argv: list[str], pidfile: Path | None = None) -> None:
+    """Start a daemon detached from us (own session); record its pid."""
+    if pidfile is None:
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        state.pids[what] = proc.pid
+        state.save()
+        return
+    _run(argv)
+    for _ in range(100):
+        if pidfile.exists() and pidfile.read_text().strip():
+            state.pids[what] = int(pidfile.read_text().split()[0])
+            state.save()
+            return
+        time.sleep(0.02)
+    raise UserError(f"lab: {what} did not write its pid file {pidfile}")
+
+
+# --- up ----------------------------------------------------------------------------------------
+
+
+def up(broken: bool = False, services: int = 0, home: Path | None = None) -> LabFiles:
+    _require_root_and_tools()
+    home = home or lab_home()
+    files = LabFiles(str(home))
+    state = LabState.load(home / "state.json")
+    if (
+        state.ready
+        and status(home)["healthy"]
+        and state.broken == broken
+        and state.services == services
+    ):
+        return files
+    if state.namespaces or existing_namespaces() or state.pids:
+        down(home)
+    home.mkdir(parents=True, exist_ok=True)
+    os.chmod(home, 0o755)  # sshd reads authorized_keys as the login user (ops)
+    state = LabState(home / "state.json", broken=broken, services=services, started=time.time())
+    state.save()
+    try:
+        _build(state, home, files, broken, services)
+    except BaseException:
+        down(home)
+        raise
+    state.ready = True
+    state.save()
+    return files
+
+
+def _build(state: LabState, home: Path, files: LabFiles, broken: bool, services: int) -> None:
+    if not Path("/etc/dnsmasq.d").exists():
+        state.created_paths.append("/etc/dnsmasq.d")
+        state.save()
+        Path("/etc/dnsmasq.d").mkdir()
+
+    # The two L2 segments live in their own namespace, so the root namespace has no lab link.
+    _add_ns(state, LAN_BRIDGE_NS)
+    for br in ("br-office", "br-lan"):
+        _run(["ip", "-n", LAN_BRIDGE_NS, "link", "add", br, "type", "bridge"])
+        _run(["ip", "-n", LAN_BRIDGE_NS, "link", "set", br, "up"])
+
+    for h in HOSTS:
+        _add_ns(state, h.netns)
+        _etc(state, h)
+        ns = h.netns
+        if h.name == "router":
+            _veth(ns, "eth0", LAN_BRIDGE_NS, "v-router-o", "br-office")
+            _run(["ip", "-n", ns, "addr", "add", f"{ROUTER_OFFICE_IP}/24", "dev", "eth0"])
+            _veth(ns, "eth1", LAN_BRIDGE_NS, "v-router-l", "br-lan")
+            _run(["ip", "-n", ns, "addr", "add", f"{ROUTER_LAN_IP}/24", "dev", "eth1"])
+        else:
+            _veth(
+                ns,
+                "eth0",
+                LAN_BRIDGE_NS,
+                f"v-{h.name}"[:15],
+                "br-office" if h.segment == "office" else "br-lan",
+            )
+            _run(["ip", "-n", ns, "addr", "add", f"{h.ip}/24", "dev", "eth0"])
+        if h.gateway:
+            _run(["ip", "-n", ns, "route", "add", "default", "via", h.gateway])
+        for cidr, via in h.extra_routes:
+            _run(["ip", "-n", ns, "route", "add", cidr, "via", via])
+        if h.forwarding:
+            _in(ns, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+
+    for c in CLUSTERS:
+        worker = f"{PREFIX}{c.worker}"
+        _run(["ip", "-n", worker, "link", "add", "cni0", "type", "bridge"])
+        _run(["ip", "-n", worker, "addr", "add", f"{c.gateway}/24", "dev", "cni0"])
+        _run(["ip", "-n", worker, "link", "set", "cni0", "up"])
+        for pod in c.pods:
+            _add_ns(state, pod.netns)
+            _veth(pod.netns, "eth0", worker, "vp" + pod.ip.replace(".", "")[-8:], "cni0")
+            _run(["ip", "-n", pod.netns, "addr", "add", f"{pod.ip}/24", "dev", "eth0"])
+            _run(["ip", "-n", pod.netns, "route", "add", "default", "via", c.gateway])
+        rules = kubeproxy.rules(c, services)
+        for node in (c.master, c.worker):
+            _in(f"{PREFIX}{node}", "iptables-restore", "--noflush", "-w", "5", input=rules)
+
+    _start_dns_pods(state, home)
+    _start_sshd(state, home)
+    _start_daemon(state, home)
+    if broken:
+        plant_mistakes()
+    _write_client_files(home, files, broken)
+
+
+def _start_dns_pods(state: LabState, home: Path) -> None:
+    for c in CLUSTERS:
+        for pod in c.pods:
+            if pod.kind != "dns":
+                continue
+            names = {f"{s.name}.{s.namespace}.svc.{c.domain}": s.cluster_ip for s in c.services}
+            names |= {f"{p.name}.{p.namespace}.pod.{c.domain}": p.ip for p in c.pods}
+            records = [f"--host-record={name},{ip}" for name, ip in names.items()]
+            pidfile = home / f"dnsmasq-{pod.name}.pid"
+            _spawn(
+                state,
+                f"dnsmasq:{c.name}-dns",
+                [
+                    "ip",
+                    "netns",
+                    "exec",
+                    pod.netns,
+                    "dnsmasq",
+                    "--conf-file=/dev/null",
+                    "--no-resolv",
+                    "--no-hosts",
+                    f"--listen-address={pod.ip}",
+                    "--bind-interfaces",
+                    f"--pid-file={pidfile}",
+                    f"--local=/{c.domain}/",
+                    *records,
+                ],
+                pidfile,
+            )
+
+
+def _start_sshd(state: LabState, home: Path) -> None:
+    keys = home / "ssh"
+    keys.mkdir(exist_ok=True)
+    client_key = home / "id_ed25519"
+    if not client_key.exists():
+        _run(
+            [
+                "ssh-keygen",
+                "-q",
+                "-t",
+                "ed25519",
+                "-N",
+                "",
+                "-C",
+                "netui-lab",
+                "-f",
+                str(client_key),
+            ]
+        )
+    (home / "authorized_keys").write_text((home / "id_ed25519.pub").read_text())
+    os.chmod(home / "authorized_keys", 0o644)
+    if not Path("/run/sshd").exists():
+        state.created_paths.append("/run/sshd")
+        state.save()
+        Path("/run/sshd").mkdir(mode=0o755)
+    known = []
+    for h in HOSTS:
+        if not h.sshd:
+            continue
+        hostkey = keys / f"{h.name}_ed25519"
+        if not hostkey.exists():
+            _run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", h.name, "-f", str(hostkey)])
+        pub = (keys / f"{h.name}_ed25519.pub").read_text().split()
+        known.append(f"{h.ip} {pub[0]} {pub[1]}")
+        conf = keys / f"sshd-{h.name}.conf"
+        pidfile = home / f"sshd-{h.name}.pid"
+        conf.write_text(
+            f"Port 22\nHostKey {hostkey}\nPidFile {pidfile}\nAuthorizedKeysFile {home}/authorized_keys\n"
+            "PermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+            "UsePAM no\nStrictModes no\nAllowTcpForwarding yes\nLogLevel ERROR\nSubsystem sftp internal-sftp\n"
+        )
+        _spawn(
+            state,
+            f"sshd:{h.name}",
+            ["ip", "netns", "exec", h.netns, "/usr/sbin/sshd", "-f", str(conf)],
+            pidfile,
+        )
+    (home / "known_hosts").write_text("\n".join(known) + "\n")
+
+
+def _start_daemon(state: LabState, home: Path) -> None:
+    status_file = home / "daemon.status"
+    status_file.unlink(missing_ok=True)
+    _spawn(state, "daemon", [sys.executable, "-m", "netui.lab.daemon", str(home)])
+    for _ in range(250):
+        if status_file.exists():
+            text = status_file.read_text()
+            if text.strip() == "ready":
+                return
+            raise UserError(f"lab: the API/pod daemon failed: {text.strip()}")
+        time.sleep(0.02)
+    raise UserError("lab: the API/pod daemon did not start within 5 s")
+
+
+def plant_mistakes() -> None:
+    """The mistakes of topology.BROKEN, planted the way a hurried operator would make them."""
+    a, b = f"{PREFIX}a-master", f"{PREFIX}b-master"
+    _in(a, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+    Path(f"/etc/netns/{a}/sysctl.d/ip_forward").write_text("net.ipv4.ip_forward = 1\n")
+    _in(
+        a,
+        "iptables-restore",
+        "--noflush",
+        "-w",
+        "5",
+        input=(
+            "*nat\n"
+            "-A POSTROUTING -s 10.200.0.0/16 -d 10.1.3.0/24 -j MASQUERADE\n"
+            "-A POSTROUTING -s 110.1.3.0/24 -d 10.200.0.0/16 -j MASQUERADE\n"
+            "-A POSTROUTING -s 10.1.3.0/24 -d 10.96.0.0/12 -j RETURN\n"
+            "-A POSTROUTING -s 10.1.3.0/24 -d 10.96.0.0/12 -j MASQUERADE\n"
+            "COMMIT\n"
+        ),
+    )
+    Path(f"/etc/netns/{a}/dnsmasq.d/office.conf").write_text(
+        "# written by hand during the last migration\nlisten-address=192.168.1.109\nserver=192.168.1.109\nserver=/cluster.local/10.43.0.10\n"
+    )
+    _in(
+        b,
+        "iptables-restore",
+        "--noflush",
+        "-w",
+        "5",
+        input="*nat\n-A POSTROUTING -s 10.1.3.0/24 -j MASQUERADE\nCOMMIT\n",
+    )
+    _in(b, "iptables", "-w", "5", "-P", "FORWARD", "DROP")
+    _run(["ip", "-n", b, "route", "del", OFFICE_CIDR])
+    _run(["ip", "-n", f"{PREFIX}router", "route", "add", "10.200.0.0/16", "via", "192.168.1.243"])
+
+
+def _write_client_files(home: Path, files: LabFiles, broken: bool) -> None:
+    """Two environment files and two kubeconfigs: one for the root namespace (netns://, API on
+    127.0.0.1) and one for an operator inside the jump host (ssh://, API on the masters)."""
+
+    def kubeconfig(servers: dict[str, str]) -> dict[str, object]:
+        return {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {"name": f"lab-{n}", "cluster": {"server": s}} for n, s in servers.items()
+            ],
+            "users": [{"name": "lab-admin", "user": {"token": "lab-token-not-secret"}}],
+            "contexts": [
+                {"name": f"lab-{n}", "context": {"cluster": f"lab-{n}", "user": "lab-admin"}}
+                for n in servers
+            ],
+            "current-context": "lab-a",
+        }
+
+    Path(files.kubeconfig).write_text(
+        yaml.safe_dump(kubeconfig({c.name: f"http://127.0.0.1:{c.api_port}" for c in CLUSTERS}))
+    )
+    masters = {c.name: next(h.ip for h in HOSTS if h.name == c.master) for c in CLUSTERS}
+    Path(files.kubeconfig_jump).write_text(
+        yaml.safe_dump(kubeconfig({n: f"http://{ip}:6443" for n, ip in masters.items()}))
+    )
+
+    def env(hosts: dict[str, str], kubecfg: str, ssh: dict[str, str] | None) -> str:
+        doc: dict[str, object] = {
+            "office": {"cidrs": [OFFICE_CIDR], "router": "router", "probe_from": "office-pc"},
+            "hosts": hosts,
+            "clusters": {
+                c.name: {"context": c.context, "forwarder": c.master, "domain": c.domain}
+                | ({"registry": "http://10.200.1.2:8761/eureka/apps"} if c.name == "a" else {})
+                for c in CLUSTERS
+            },
+            "kubeconfig": kubecfg,
+        }
+        if ssh:
+            doc["ssh"] = ssh
+        head = (
+            "# netui lab environment, written by `netui lab up`"
+            + (" --broken" if broken else "")
+            + "\n"
+        )
+        return head + yaml.safe_dump(doc, sort_keys=False)
+
+    netns_hosts = {h.name: f"netns://{h.netns}" for h in HOSTS}
+    ssh_hosts = {h.name: f"ssh://root@{h.ip}" for h in HOSTS if h.sshd}
+    ssh_hosts[SUDO_HOST] = (
+        f"ssh://{SUDO_USER}@{next(h.ip for h in HOSTS if h.name == SUDO_HOST)}?sudo=1"
+    )
+    if broken:
+        netns_hosts["old-router"] = f"netns://{PREFIX}old-router"
+        ssh_hosts["old-router"] = "ssh://root@192.168.1.2"
+    Path(files.env).write_text(env(netns_hosts, files.kubeconfig, None))
+    (home / "ssh_config").write_text("# lab hosts need no aliases; add yours here\n")
+    Path(files.env_ssh).write_text(
+        env(
+            ssh_hosts,
+            files.kubeconfig_jump,
+            {
+                "identity": f"{home}/id_ed25519",
+                "known_hosts": f"{home}/known_hosts",
+                "config": f"{home}/ssh_config",
+                "connect_timeout": 3,
+            },
+        )
+    )
+
+
+# --- down / status -----------------------------------------------------------------------------
+
+
+def down(home: Path | None = None) -> list[str]:
+    """Remove every process, namespace and file of the lab; returns what was removed."""
+    home = home or lab_home()
+    state = LabState.load(home / "state.json")
+    removed = []
+    for what, pid in state.pids.items():
+        needle = "netui.lab.daemon" if what == "daemon" else what.split(":")[0]
+        if _pid_alive(pid, needle):
+            try:
+                os.kill(pid, signal.SIGTERM)
+                removed.append(f"{what} (pid {pid})")
+            except ProcessLookupError:
+                pass
+    deadline = time.time() + 3
+    for what, pid in state.pids.items():
+        needle = "netui.lab.daemon" if what == "daemon" else what.split(":")[0]
+        while _pid_alive(pid, needle) and time.time() < deadline:
+            time.sleep(0.02)
+        if _pid_alive(pid, needle):
+            os.kill(pid, signal.SIGKILL)
+    for ns in dict.fromkeys(state.namespaces + existing_namespaces()):
+        if not ns.startswith(PREFIX):
+            continue
+        # Any process still inside (a trace, a shell) would keep the namespace alive.
+        pids = _run(["ip", "netns", "pids", ns], check=False).stdout.split()
+        for pid in pids:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (ProcessLookupError, ValueError):
+                pass
+        if _run(["ip", "netns", "del", ns], check=False).returncode == 0:
+            removed.append(f"namespace {ns}")
+    for d in dict.fromkeys(
+        state.etc_dirs + [str(p) for p in Path("/etc/netns").glob(PREFIX + "*")]
+    ):
+        if Path(d).name.startswith(PREFIX):
+            shutil.rmtree(d, ignore_errors=True)
+    for p in reversed(state.created_paths):
+        try:
+            Path(p).rmdir()
+        except OSError:
+            pass
+    if home.exists():
+        shutil.rmtree(home, ignore_errors=True)
+        removed.append(f"files under {home}")
+    return removed
+
+
+def status(home: Path | None = None) -> dict[str, object]:
+    home = home or lab_home()
+    state = LabState.load(home / "state.json")
+    present = set(existing_namespaces())
+    missing_ns = [ns for ns in state.namespaces if ns not in present]
+    procs = {}
+    for what, pid in state.pids.items():
+        needle = "netui.lab.daemon" if what == "daemon" else what.split(":")[0]
+        procs[what] = _pid_alive(pid, needle)
+    healthy = bool(state.ready and state.namespaces and not missing_ns and all(procs.values()))
+    return {
+        "up": bool(state.namespaces or present),
+        "healthy": healthy,
+        "broken": state.broken,
+        "services": state.services,
+        "namespaces": sorted(present),
+        "missing_namespaces": missing_ns,
+        "processes": procs,
+        "env": str(home / "env.yaml") if (home / "env.yaml").exists() else None,
+        "env_ssh": str(home / "env-ssh.yaml") if (home / "env-ssh.yaml").exists() else None,
+        "planted": [p.__dict__ for p in BROKEN] if state.broken else [],
+    }

@@ -1,0 +1,375 @@
+"""A small simulated Kubernetes API server for the lab (no real kube-apiserver can be installed here).
+
+It answers the REST paths the official `kubernetes` client calls for netui's discovery, with
+objects shaped like a real cluster's: nodes (addresses, spec.podCIDRs, labels, taints, PATCH),
+services, config maps (`kubeadm-config`, `kube-proxy`), ServiceCIDR objects, and the 422 a real
+server gives a dry-run Service with an invalid ClusterIP (its message names the service range).
+Plain HTTP; the lab listens on 127.0.0.1 in the root namespace and on each master's address.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from netui.lab.httpserver import LabHTTPServer
+from netui.lab.topology import HOST_BY_NAME, LabCluster
+
+CREATED = "2026-11-01T08:00:00Z"
+
+
+def _meta(name: str, namespace: str | None = None, **extra: Any) -> dict[str, Any]:
+    m: dict[str, Any] = {
+        "name": name,
+        "uid": f"uid-{name}",
+        "resourceVersion": "1",
+        "creationTimestamp": CREATED,
+    }
+    if namespace:
+        m["namespace"] = namespace
+    m.update(extra)
+    return m
+
+
+class ClusterState:
+    """The objects of one simulated cluster; taints are mutable (PATCH)."""
+
+    def __init__(self, cluster: LabCluster) -> None:
+        self.cluster = cluster
+        self.lock = threading.Lock()
+        self.taints: dict[str, list[dict[str, str]]] = {
+            cluster.master: [
+                {"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}
+            ],
+            cluster.worker: [],
+        }
+
+    def node(self, name: str) -> dict[str, Any]:
+        c = self.cluster
+        host = HOST_BY_NAME[name]
+        is_master = name == c.master
+        labels = {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux"}
+        if is_master:
+            labels["node-role.kubernetes.io/control-plane"] = ""
+            if c.shape == "k3s":
+                labels["node-role.kubernetes.io/master"] = "true"
+        pod_cidr = c.master_pod_cidr if is_master else c.worker_pod_cidr
+        with self.lock:
+            taints = [dict(t) for t in self.taints.get(name, [])]
+        spec: dict[str, Any] = {"podCIDR": pod_cidr, "podCIDRs": [pod_cidr]}
+        if taints:
+            spec["taints"] = taints
+        version = "v1.31.2+k3s1" if c.shape == "k3s" else "v1.31.2"
+        return {
+            "apiVersion": "v1",
+            "kind": "Node",
+            "metadata": _meta(name, labels=labels),
+            "spec": spec,
+            "status": {
+                "addresses": [
+                    {"type": "InternalIP", "address": host.ip},
+                    {"type": "Hostname", "address": name},
+                ],
+                "conditions": [
+                    {
+                        "type": "Ready",
+                        "status": "True",
+                        "reason": "KubeletReady",
+                        "lastHeartbeatTime": CREATED,
+                        "lastTransitionTime": CREATED,
+                    }
+                ],
+                "nodeInfo": {
+                    "kubeletVersion": version,
+                    "kubeProxyVersion": version,
+                    "osImage": "Debian GNU/Linux 12 (bookworm)",
+                    "containerRuntimeVersion": "containerd://1.7.22",
+                    "architecture": "amd64",
+                    "operatingSystem": "linux",
+                    "kernelVersion": "6.1.0-26-amd64",
+                    "machineID": name,
+                    "systemUUID": name,
+                    "bootID": name,
+                },
+            },
+        }
+
+    def nodes(self) -> list[dict[str, Any]]:
+        return [self.node(self.cluster.master), self.node(self.cluster.worker)]
+
+    def services(self, namespace: str | None = None) -> list[dict[str, Any]]:
+        grouped: dict[tuple[str, str], list[Any]] = {}
+        for s in self.cluster.services:
+            grouped.setdefault((s.namespace, s.name), []).append(s)
+        out = []
+        for (ns, name), ports in grouped.items():
+            if namespace and ns != namespace:
+                continue
+            ip = ports[0].cluster_ip
+            labels = {"k8s-app": "kube-dns"} if name == "kube-dns" else {}
+            out.append(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Service",
+                    "metadata": _meta(name, ns, labels=labels),
+                    "spec": {
+                        "type": "ClusterIP",
+                        "clusterIP": ip,
+                        "clusterIPs": [ip],
+                        "ports": [
+                            {
+                                "name": p.port_name,
+                                "port": p.port,
+                                "protocol": p.protocol.upper(),
+                                "targetPort": p.target_port,
+                            }
+                            for p in ports
+                        ],
+                    },
+                    "status": {"loadBalancer": {}},
+                }
+            )
+        return out
+
+    def config_maps(self) -> dict[tuple[str, str], dict[str, str]]:
+        c = self.cluster
+        if c.shape != "kubeadm":
+            return {
+                ("kube-system", "coredns"): {
+                    "Corefile": f".:53 {{\n    kubernetes {c.domain} in-addr.arpa ip6.arpa\n    forward . /etc/resolv.conf\n}}\n"
+                }
+            }
+        cluster_config = (
+            "apiServer: {}\napiVersion: kubeadm.k8s.io/v1beta4\nclusterName: kubernetes\n"
+            "controlPlaneEndpoint: "
+            + HOST_BY_NAME[c.master].ip
+            + ":6443\nkind: ClusterConfiguration\n"
+            "kubernetesVersion: v1.31.2\nnetworking:\n"
+            f"  dnsDomain: {c.domain}\n  podSubnet: {c.pod_cidr}\n  serviceSubnet: {c.service_cidr}\n"
+        )
+        proxy_config = (
+            "apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\n"
+            f"clusterCIDR: {c.pod_cidr}\nmode: iptables\niptables:\n  masqueradeAll: false\n"
+        )
+        return {
+            ("kube-system", "kubeadm-config"): {"ClusterConfiguration": cluster_config},
+            ("kube-system", "kube-proxy"): {"config.conf": proxy_config},
+            ("kube-system", "coredns"): {
+                "Corefile": f".:53 {{\n    kubernetes {c.domain} in-addr.arpa ip6.arpa\n}}\n"
+            },
+        }
+
+    def service_cidrs(self) -> list[dict[str, Any]] | None:
+        if self.cluster.shape != "k3s":
+            return None  # an older cluster: the API group is not served
+        return [
+            {
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "ServiceCIDR",
+                "metadata": _meta("kubernetes"),
+                "spec": {"cidrs": [self.cluster.service_cidr]},
+                "status": {
+                    "conditions": [
+                        {
+                            "type": "Ready",
+                            "status": "True",
+                            "reason": "",
+                            "message": "",
+                            "lastTransitionTime": CREATED,
+                        }
+                    ]
+                },
+            }
+        ]
+
+    def patch_node(self, name: str, body: Any) -> dict[str, Any] | None:
+        if name not in self.taints:
+            return None
+        with self.lock:
+            if isinstance(body, list):  # JSON patch
+                for op in body:
+                    if op.get("path") == "/spec/taints" and op.get("op") in ("add", "replace"):
+                        self.taints[name] = list(op.get("value") or [])
+                    elif op.get("path") == "/spec/taints" and op.get("op") == "remove":
+                        self.taints[name] = []
+            elif isinstance(body, dict):
+                spec = body.get("spec") or {}
+                if "taints" in spec:
+                    self.taints[name] = [
+                        {k: v for k, v in t.items() if v is not None}
+                        for t in (spec["taints"] or [])
+                    ]
+        return self.node(name)
+
+
+def _list(kind: str, items: list[dict[str, Any]], api_version: str = "v1") -> dict[str, Any]:
+    return {
+        "apiVersion": api_version,
+        "kind": kind,
+        "metadata": {"resourceVersion": "1"},
+        "items": items,
+    }
+
+
+def _status(
+    code: int, reason: str, message: str, details: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    s = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+    }
+    if details:
+        s["details"] = details
+    return s
+
+
+def make_handler(state: ClusterState) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "netui-lab-apiserver"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def _send(self, code: int, body: dict[str, Any]) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _not_found(self, what: str) -> None:
+            self._send(404, _status(404, "NotFound", f"{what} not found"))
+
+        def _body(self) -> Any:
+            n = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(n) if n else b""
+            try:
+                return json.loads(raw or b"null")
+            except ValueError:
+                return None
+
+        def do_GET(self) -> None:
+            path = urlsplit(self.path).path.rstrip("/")
+            if path == "/version":
+                v = "v1.31.2+k3s1" if state.cluster.shape == "k3s" else "v1.31.2"
+                self._send(
+                    200, {"major": "1", "minor": "31", "gitVersion": v, "platform": "linux/amd64"}
+                )
+                return
+            if path == "/api/v1/nodes":
+                self._send(200, _list("NodeList", state.nodes()))
+                return
+            m = re.fullmatch(r"/api/v1/nodes/([^/]+)", path)
+            if m:
+                if m.group(1) in state.taints:
+                    self._send(200, state.node(m.group(1)))
+                else:
+                    self._not_found(f'nodes "{m.group(1)}"')
+                return
+            if path == "/api/v1/services":
+                self._send(200, _list("ServiceList", state.services()))
+                return
+            m = re.fullmatch(r"/api/v1/namespaces/([^/]+)/services(?:/([^/]+))?", path)
+            if m:
+                items = state.services(m.group(1))
+                if m.group(2) is None:
+                    self._send(200, _list("ServiceList", items))
+                    return
+                for s in items:
+                    if s["metadata"]["name"] == m.group(2):
+                        self._send(200, s)
+                        return
+                self._not_found(f'services "{m.group(2)}"')
+                return
+            m = re.fullmatch(r"/api/v1/namespaces/([^/]+)/configmaps/([^/]+)", path)
+            if m:
+                data = state.config_maps().get((m.group(1), m.group(2)))
+                if data is None:
+                    self._not_found(f'configmaps "{m.group(2)}"')
+                else:
+                    self._send(
+                        200,
+                        {
+                            "apiVersion": "v1",
+                            "kind": "ConfigMap",
+                            "metadata": _meta(m.group(2), m.group(1)),
+                            "data": data,
+                        },
+                    )
+                return
+            if path == "/apis/networking.k8s.io/v1/servicecidrs":
+                items = state.service_cidrs()
+                if items is None:
+                    self._send(
+                        404,
+                        _status(
+                            404, "NotFound", "the server could not find the requested resource"
+                        ),
+                    )
+                else:
+                    self._send(200, _list("ServiceCIDRList", items, "networking.k8s.io/v1"))
+                return
+            self._send(
+                404, _status(404, "NotFound", "the server could not find the requested resource")
+            )
+
+        def do_PATCH(self) -> None:
+            path = urlsplit(self.path).path.rstrip("/")
+            m = re.fullmatch(r"/api/v1/nodes/([^/]+)", path)
+            if not m:
+                self._send(405, _status(405, "MethodNotAllowed", "PATCH is not supported here"))
+                return
+            node = state.patch_node(m.group(1), self._body())
+            if node is None:
+                self._not_found(f'nodes "{m.group(1)}"')
+            else:
+                self._send(200, node)
+
+        def do_POST(self) -> None:
+            parts = urlsplit(self.path)
+            path = parts.path.rstrip("/")
+            query = parse_qs(parts.query)
+            m = re.fullmatch(r"/api/v1/namespaces/([^/]+)/services", path)
+            body = self._body() or {}
+            if not m or query.get("dryRun") != ["All"]:
+                self._send(
+                    403, _status(403, "Forbidden", "the lab API accepts only dry-run creates")
+                )
+                return
+            name = (body.get("metadata") or {}).get("name", "x")
+            ip = (body.get("spec") or {}).get("clusterIP", "")
+            rng = state.cluster.service_cidr
+            message = (
+                f'Service "{name}" is invalid: spec.clusterIPs: Invalid value: []string{{"{ip}"}}: '
+                f"failed to allocate IP {ip}: the provided IP ({ip}) is not in the valid range. The range of valid IPs is {rng}"
+            )
+            details = {
+                "name": name,
+                "kind": "Service",
+                "causes": [
+                    {
+                        "reason": "FieldValueInvalid",
+                        "message": message.split(": ", 1)[1],
+                        "field": "spec.clusterIPs",
+                    }
+                ],
+            }
+            self._send(422, _status(422, "Invalid", message, details))
+
+    return Handler
+
+
+def serve(state: ClusterState, address: tuple[str, int]) -> LabHTTPServer:
+    """An API server bound to `address` (in the calling thread's network namespace)."""
+    return LabHTTPServer(address, make_handler(state))

@@ -1,0 +1,271 @@
+"""The lab's topology as plain data: who lives where, with which addresses and routes.
+
+    office-pc 10.1.3.10 ─┐                      ┌─ a-master 192.168.1.109 (forwarder, nft)
+                  office bridge ── router ── node LAN ─ a-worker 192.168.1.110 ── pods 10.200.1.0/24
+                      10.1.3.1     192.168.1.1  │        b-master 192.168.1.243 (forwarder, legacy)
+                                                ├─ b-worker 192.168.1.244 ── pods 10.42.1.0/24
+                                                ├─ jump 192.168.1.5
+                                                └─ dcgw 192.168.1.254 (workers' default; no way to the office)
+
+Cluster A is kubeadm-shaped (kubeadm-config, kube-proxy config map, nft iptables); cluster B is
+k3s-shaped (ServiceCIDR API, k3s default CIDRs, legacy iptables), so each discovery path and
+both iptables variants are exercised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+PREFIX = "nu-"
+OFFICE_CIDR = "10.1.3.0/24"
+LAN_CIDR = "192.168.1.0/24"
+LAN_BRIDGE_NS = PREFIX + "lan"
+
+
+@dataclass(frozen=True)
+class Pod:
+    name: str  # also the Kubernetes name
+    namespace: str  # Kubernetes namespace
+    ip: str
+    port: int
+    kind: str  # "registry", "app", "dns"
+
+    @property
+    def netns(self) -> str:
+        return f"{PREFIX}pod-{self.ip.replace('.', '-')}"
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    namespace: str
+    cluster_ip: str
+    port: int
+    protocol: str  # "tcp" / "udp"
+    pod: str  # name of the backing pod
+    target_port: int
+    port_name: str = "http"
+
+
+@dataclass(frozen=True)
+class LabHost:
+    name: str  # name in the environment file
+    ip: str  # address on its LAN
+    segment: str  # "office" or "lan"
+    gateway: str | None = None
+    extra_routes: tuple[tuple[str, str], ...] = ()  # (cidr, via)
+    forwarding: bool = False
+    variant: str = "nft"
+    sshd: bool = True
+
+    @property
+    def netns(self) -> str:
+        return PREFIX + self.name
+
+
+@dataclass(frozen=True)
+class LabCluster:
+    name: str
+    shape: str  # "kubeadm" or "k3s"
+    pod_cidr: str
+    service_cidr: str
+    dns_ip: str
+    master: str
+    worker: str
+    master_pod_cidr: str
+    worker_pod_cidr: str
+    pods: tuple[Pod, ...]
+    services: tuple[Service, ...]
+    api_port: int  # on 127.0.0.1 in the root namespace
+    domain: str = "cluster.local"
+    variant: str = "nft"
+
+    @property
+    def context(self) -> str:
+        return f"lab-{self.name}"
+
+    @property
+    def gateway(self) -> str:
+        """The worker's bridge address, the pods' default gateway."""
+        net, _ = self.worker_pod_cidr.split("/")
+        a, b, c, _ = net.split(".")
+        return f"{a}.{b}.{c}.1"
+
+
+CLUSTER_A = LabCluster(
+    name="a",
+    shape="kubeadm",
+    pod_cidr="10.200.0.0/16",
+    service_cidr="10.96.0.0/12",
+    dns_ip="10.96.0.10",
+    master="a-master",
+    worker="a-worker",
+    master_pod_cidr="10.200.0.0/24",
+    worker_pod_cidr="10.200.1.0/24",
+    pods=(
+        Pod("eureka-0", "default", "10.200.1.2", 8761, "registry"),
+        Pod("app-7d4b9c", "default", "10.200.1.3", 8080, "app"),
+        Pod("coredns-5d78c9", "kube-system", "10.200.1.4", 53, "dns"),
+    ),
+    services=(
+        Service("kubernetes", "default", "10.96.0.1", 443, "tcp", "", 6443, "https"),
+        Service("kube-dns", "kube-system", "10.96.0.10", 53, "udp", "coredns-5d78c9", 53, "dns"),
+        Service(
+            "kube-dns", "kube-system", "10.96.0.10", 53, "tcp", "coredns-5d78c9", 53, "dns-tcp"
+        ),
+        Service("eureka", "default", "10.96.0.20", 8761, "tcp", "eureka-0", 8761, "http"),
+        Service("app", "default", "10.96.0.30", 80, "tcp", "app-7d4b9c", 8080, "http"),
+    ),
+    api_port=16443,
+    variant="nft",
+)
+
+CLUSTER_B = LabCluster(
+    name="b",
+    shape="k3s",
+    pod_cidr="10.42.0.0/16",
+    service_cidr="10.43.0.0/16",
+    dns_ip="10.43.0.10",
+    master="b-master",
+    worker="b-worker",
+    master_pod_cidr="10.42.0.0/24",
+    worker_pod_cidr="10.42.1.0/24",
+    pods=(
+        Pod("app-v2-6c8f", "default", "10.42.1.2", 8080, "app"),
+        Pod("coredns-6799fb", "kube-system", "10.42.1.3", 53, "dns"),
+    ),
+    services=(
+        Service("kubernetes", "default", "10.43.0.1", 443, "tcp", "", 6443, "https"),
+        Service("kube-dns", "kube-system", "10.43.0.10", 53, "udp", "coredns-6799fb", 53, "dns"),
+        Service(
+            "kube-dns", "kube-system", "10.43.0.10", 53, "tcp", "coredns-6799fb", 53, "dns-tcp"
+        ),
+        Service("app", "default", "10.43.0.30", 80, "tcp", "app-v2-6c8f", 8080, "http"),
+    ),
+    api_port=26443,
+    variant="legacy",
+)
+
+CLUSTERS = (CLUSTER_A, CLUSTER_B)
+
+ROUTER_OFFICE_IP = "10.1.3.1"
+ROUTER_LAN_IP = "192.168.1.1"
+DCGW_IP = "192.168.1.254"
+
+HOSTS: tuple[LabHost, ...] = (
+    LabHost("office-pc", "10.1.3.10", "office", gateway=ROUTER_OFFICE_IP),
+    LabHost("router", ROUTER_LAN_IP, "lan", forwarding=True),
+    LabHost("jump", "192.168.1.5", "lan", gateway=ROUTER_LAN_IP),
+    LabHost("dcgw", DCGW_IP, "lan", forwarding=True, sshd=False),
+    # Forwarders: default to the datacenter gateway, a route back to the office via the router,
+    # and a host-gw route to their worker's pods. Forwarding is off: nothing is configured yet.
+    LabHost(
+        "a-master",
+        "192.168.1.109",
+        "lan",
+        gateway=DCGW_IP,
+        extra_routes=((OFFICE_CIDR, ROUTER_LAN_IP), ("10.200.1.0/24", "192.168.1.110")),
+    ),
+    LabHost("a-worker", "192.168.1.110", "lan", gateway=DCGW_IP, forwarding=True),
+    LabHost(
+        "b-master",
+        "192.168.1.243",
+        "lan",
+        gateway=DCGW_IP,
+        extra_routes=((OFFICE_CIDR, ROUTER_LAN_IP), ("10.42.1.0/24", "192.168.1.244")),
+        variant="legacy",
+    ),
+    LabHost("b-worker", "192.168.1.244", "lan", gateway=DCGW_IP, forwarding=True, variant="legacy"),
+)
+HOST_BY_NAME = {h.name: h for h in HOSTS}
+
+# The non-root operator account (passwordless sudo) and one whose sudo wants a password.
+SUDO_USER = "ops"
+SUDO_HOST = "b-master"
+PASSWORD_SUDO_USER = "audit"
+
+
+@dataclass(frozen=True)
+class Planted:
+    """One mistake `netui lab up --broken` plants, and the doctor code that must find it."""
+
+    code: str
+    host: str
+    what: str
+
+
+BROKEN: tuple[Planted, ...] = (
+    Planted(
+        "forwarding-not-persisted",
+        "a-master",
+        "ip_forward=1 at runtime; persisted in /etc/sysctl.d/ip_forward, a name without .conf that nothing reads",
+    ),
+    Planted(
+        "masquerade-reversed",
+        "a-master",
+        "-s 10.200.0.0/16 -d 10.1.3.0/24 -j MASQUERADE (source and destination swapped)",
+    ),
+    Planted(
+        "cidr-unknown",
+        "a-master",
+        "-s 110.1.3.0/24 -d 10.200.0.0/16 -j MASQUERADE (an extra digit: 110.1.3.0/24 for 10.1.3.0/24)",
+    ),
+    Planted(
+        "rule-shadowed",
+        "a-master",
+        "-s 10.1.3.0/24 -d 10.96.0.0/12 -j MASQUERADE placed after -s 10.1.3.0/24 -d 10.96.0.0/12 -j RETURN",
+    ),
+    Planted("masquerade-missing", "a-master", "no working MASQUERADE for office -> cluster A pods"),
+    Planted("forwarding-off", "b-master", "net.ipv4.ip_forward=0"),
+    Planted("masquerade-too-broad", "b-master", "-s 10.1.3.0/24 -j MASQUERADE (any destination)"),
+    Planted("forward-blocked", "b-master", "filter FORWARD policy DROP, as Docker leaves it"),
+    Planted("no-return-route", "b-master", "the route 10.1.3.0/24 via 192.168.1.1 removed"),
+    Planted(
+        "route-wrong-gateway", "router", "10.200.0.0/16 via 192.168.1.243 (cluster B's forwarder)"
+    ),
+    Planted("route-missing", "router", "no route for 10.96.0.0/12, 10.42.0.0/16, 10.43.0.0/16"),
+    Planted(
+        "dns-loop", "a-master", "dnsmasq drop-in with server=192.168.1.109, its own listen address"
+    ),
+    Planted(
+        "dns-domain-conflict",
+        "a-master",
+        "server=/cluster.local/10.43.0.10: cluster A's domain sent to cluster B's DNS",
+    ),
+    Planted(
+        "host-unreachable",
+        "old-router",
+        "an environment entry for a host whose namespace does not exist",
+    ),
+)
+# Not plantable in live state: `cidr-host-bits` (the kernel masks host bits of every rule and
+# route it stores, so it only shows in files netui reads) and `cidr-overlap` (a property of the
+# environment's CIDRs; the lab's clusters are distinct by design). Unit tests cover both.
+
+
+@dataclass(frozen=True)
+class LabFiles:
+    """Where `netui lab up` writes what it prints."""
+
+    home: str
+    env: str = field(init=False)
+    env_ssh: str = field(init=False)
+    kubeconfig: str = field(init=False)
+    kubeconfig_jump: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "env", f"{self.home}/env.yaml")
+        object.__setattr__(self, "env_ssh", f"{self.home}/env-ssh.yaml")
+        object.__setattr__(self, "kubeconfig", f"{self.home}/kubeconfig")
+        object.__setattr__(self, "kubeconfig_jump", f"{self.home}/kubeconfig-jump")
+
+
+def pods_of(cluster: LabCluster) -> dict[str, Pod]:
+    return {p.name: p for p in cluster.pods}
+
+
+def cluster_of_host(host: str) -> LabCluster | None:
+    for c in CLUSTERS:
+        if host in (c.master, c.worker):
+            return c
+    return None
