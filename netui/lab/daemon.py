@@ -47,7 +47,7 @@ def eureka_apps(cluster: LabCluster) -> dict[str, Any]:
     return {
         "applications": {
             "versions__delta": "1",
-            "apps__hashcode": "UP_%d_" % len(apps),
+            "apps__hashcode": f"UP_{len(apps)}_",
             "application": apps,
         }
     }

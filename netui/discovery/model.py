@@ -1,0 +1,79 @@
+"""What discovery learns about clusters, with where each value came from. Pure data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ENV = "environment file"
+
+
+@dataclass(frozen=True)
+class Sourced:
+    """A value and the place it was read from ("kubeadm-config", "ServiceCIDR API", ...)."""
+
+    value: str
+    source: str
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    name: str
+    roles: tuple[str, ...]
+    internal_ip: str | None
+    pod_cidrs: tuple[str, ...]
+    taints: tuple[str, ...]  # "key=value:Effect"
+    ready: bool
+    forwarder: bool = False
+    version: str | None = None
+
+
+@dataclass
+class ClusterInventory:
+    name: str
+    context: str | None
+    domain: str
+    forwarder: str | None
+    pod_cidrs: list[Sourced] = field(default_factory=list)  # the chosen ones
+    service_cidrs: list[Sourced] = field(default_factory=list)
+    dns_ip: Sourced | None = None
+    nodes: list[NodeInfo] = field(default_factory=list)
+    candidates: dict[str, list[Sourced]] = field(
+        default_factory=dict
+    )  # every value every source gave
+    disagreements: list[str] = field(default_factory=list)
+    error: str | None = None  # the API could not be asked; env-file values still stand
+
+    @property
+    def pod_cidr_values(self) -> tuple[str, ...]:
+        return tuple(s.value for s in self.pod_cidrs)
+
+    @property
+    def service_cidr_values(self) -> tuple[str, ...]:
+        return tuple(s.value for s in self.service_cidrs)
+
+
+def choose(
+    name: str, given: tuple[str, ...], found: list[Sourced]
+) -> tuple[list[Sourced], list[str]]:
+    """The values to use (the environment file wins, else the first source in discovery order)
+    and a note for every source that disagrees with them."""
+    if given:
+        chosen = [Sourced(v, ENV) for v in given]
+    elif found:
+        first = found[0].source
+        chosen = [s for s in found if s.source == first]
+    else:
+        return [], []
+    want = {s.value for s in chosen}
+    notes = []
+    by_source: dict[str, set[str]] = {}
+    for s in found:
+        by_source.setdefault(s.source, set()).add(s.value)
+    for source, values in by_source.items():
+        if source.startswith("node podCIDRs"):
+            continue  # per-node slices are narrower by nature; checked separately
+        if values != want:
+            notes.append(
+                f"{name}: {source} says {', '.join(sorted(values))}, using {', '.join(sorted(want))} from {chosen[0].source}"
+            )
+    return chosen, notes

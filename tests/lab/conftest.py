@@ -1,0 +1,73 @@
+"""Lab tests: real namespaces, iptables (nft and legacy), sshd, dnsmasq, the simulated API.
+They run only inside scripts/test's private namespaces (see tests/conftest.py)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from netui.lab import build
+from netui.lab.topology import LabFiles
+from netui.model import envfile
+
+from ..conftest import isolated
+
+pytestmark = pytest.mark.lab
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    skip = pytest.mark.skip(reason="needs root inside scripts/test's private namespaces")
+    for item in items:
+        if "tests/lab/" in str(item.fspath) and not isolated():
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def lab_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = Path("/run/netui-lab/test")
+    os.environ["NETUI_LAB_DIR"] = str(home)
+    return home
+
+
+@pytest.fixture(scope="module")
+def lab(lab_home: Path) -> Iterator[LabFiles]:
+    files = build.up(home=lab_home)
+    yield files
+    build.down(lab_home)
+
+
+@pytest.fixture(scope="module")
+def broken_lab(lab_home: Path) -> Iterator[LabFiles]:
+    files = build.up(broken=True, home=lab_home)
+    yield files
+    build.down(lab_home)
+
+
+def netui(
+    *args: str, netns: str | None = None, env_file: str | None = None, check: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """Run the real `netui` command (inside a lab namespace when `netns` is given)."""
+    argv = [sys.executable, "-m", "netui.cli", *args]
+    if env_file:
+        argv += ["--env", env_file]
+    if netns:
+        argv = ["ip", "netns", "exec", netns, *argv]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"netui {' '.join(args)} failed ({proc.returncode}): {proc.stderr}")
+    return proc
+
+
+def in_ns(ns: str, *argv: str, timeout: float = 10) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["ip", "netns", "exec", ns, *argv], capture_output=True, text=True, timeout=timeout
+    )
+
+
+def load_env(path: str) -> envfile.Environment:
+    return envfile.load(path)
