@@ -1,0 +1,68 @@
+"""The Textual app. It renders and dispatches; every action calls the same core as the CLI.
+
+First paint comes before paramiko and kubernetes are imported: snapshots and discovery run in
+thread workers started after the screen is up.
+"""
+
+from __future__ import annotations
+
+from textual.app import App
+from textual.binding import Binding
+from textual.theme import Theme
+
+from netui.model.envfile import Environment
+from netui.themes import load_theme_files
+
+
+class NetuiApp(App[None]):
+    TITLE = "netui"
+    CSS_PATH = "screens/netui.tcss"
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("t", "next_theme", "Theme", id="theme"),
+        Binding("question_mark", "help", "Help", id="help"),
+    ]
+
+    def __init__(self, env: Environment, theme: str | None = None, readonly: bool = False) -> None:
+        super().__init__()
+        self.env = env
+        self.readonly = readonly
+        self.theme_problems: list[str] = []
+        self._theme_names: list[str] = []
+        self._wanted_theme = theme or "dark"
+
+    def on_mount(self) -> None:
+        files, self.theme_problems = load_theme_files()
+        for tf in files:
+            self.register_theme(Theme(**tf.fields))
+            self._theme_names.append(tf.fields["name"])
+        by_short = {tf.short_name: tf.fields["name"] for tf in files}
+        wanted = by_short.get(self._wanted_theme, self._wanted_theme)
+        if wanted in self.available_themes:
+            self.theme = wanted
+        else:
+            self.theme_problems.append(
+                f"no theme {self._wanted_theme!r}; themes: {', '.join(sorted(by_short))}"
+            )
+            self.theme = by_short.get("dark", "textual-dark")
+        for p in self.theme_problems:
+            self.notify(p, severity="warning", timeout=8)
+        from netui.screens.overview import OverviewScreen
+
+        self.push_screen(OverviewScreen())
+
+    def action_next_theme(self) -> None:
+        if not self._theme_names:
+            return
+        i = self._theme_names.index(self.theme) if self.theme in self._theme_names else -1
+        self.theme = self._theme_names[(i + 1) % len(self._theme_names)]
+        self.notify(f"theme: {self.theme}", timeout=2)
+
+    def action_help(self) -> None:
+        lines = [
+            f"{b.key:>10}  {b.description}"
+            for b in self.screen.active_bindings.values()
+            for b in [b.binding]
+            if b.show or b.description
+        ]
+        self.notify("\n".join(lines) or "no keys", title="keys", timeout=10)

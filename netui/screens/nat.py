@@ -1,0 +1,184 @@
+"""A host's nat table: chains, rules in order with counters, rate and owner; follow jumps."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, OptionList, Static
+
+from netui.model.iptables import Rule
+from netui.model.networks import overlaps
+from netui.model.owners import rule_owner
+from netui.model.snapshot import HostSnapshot
+
+
+def rule_matches(rule: Rule, needle: str) -> bool:
+    """Text filter, or CIDR filter: a rule whose -s/-d overlaps the CIDR matches."""
+    if "/" in needle and needle.replace(".", "").replace("/", "").isdigit():
+        spec = rule.spec
+        for op in (spec.source, spec.destination):
+            if op is not None and not op.negated:
+                try:
+                    if overlaps(op.value, needle):
+                        return True
+                except ValueError:
+                    pass
+        return False
+    return needle.lower() in rule.text.lower()
+
+
+class NatScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="back"),
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("r", "refresh", "Refresh", id="refresh_nat"),
+        Binding("enter", "follow", "Follow jump", id="follow"),
+    ]
+
+    def __init__(self, host: str) -> None:
+        super().__init__()
+        self.host = host
+        self.chain = "POSTROUTING"
+        self.history: list[str] = []
+        self.needle = ""
+        self.previous: dict[tuple[str, str, int], int] = {}
+        self.rates: dict[tuple[str, str, int], float] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal():
+            yield OptionList(id="chains")
+            yield DataTable(id="rules", cursor_type="row", zebra_stripes=True)
+        yield Input(
+            placeholder="filter: text or CIDR (e.g. 10.1.3.0/24); enter to apply, escape to clear",
+            id="filter",
+        )
+        yield Static("", id="raw")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = f"netui — {self.host} nat"
+        self.query_one("#filter", Input).display = False
+        table = self.query_one("#rules", DataTable)
+        table.add_columns("#", "PKTS", "RATE", "OWNER", "RULE")
+        table.focus()
+        self.set_interval(1.0, self._maybe_update)
+        self._shown_at = 0.0
+        self._maybe_update()
+
+    def _snapshot(self) -> HostSnapshot | None:
+        return getattr(self.app, "snapshots", {}).get(self.host)
+
+    def _maybe_update(self) -> None:
+        snap = self._snapshot()
+        if snap is None or snap.taken_at == self._shown_at:
+            return
+        if self._shown_at and snap.nat is not None:
+            dt = max(snap.taken_at - self._shown_at, 1e-3)
+            for chain in snap.nat.chains.values():
+                for i, r in enumerate(chain.rules):
+                    key = (chain.name, r.text, i)
+                    before = self.previous.get(key)
+                    self.rates[key] = (r.packets - before) / dt if before is not None else 0.0
+        self._shown_at = snap.taken_at
+        if snap.nat is not None:
+            self.previous = {
+                (c.name, r.text, i): r.packets
+                for c in snap.nat.chains.values()
+                for i, r in enumerate(c.rules)
+            }
+        self._show_rules(snap)
+
+    def _show_rules(self, snap: HostSnapshot) -> None:
+        table = self.query_one("#rules", DataTable)
+        chains = self.query_one("#chains", OptionList)
+        if not snap.ok or snap.nat is None:
+            self.sub_title = f"{snap.state}: {snap.reason or 'no nat table'}"
+            return
+        self.sub_title = (
+            f"iptables {snap.variant} · {snap.nat.rule_count()} rules · chain {self.chain}"
+            + (f" · filter {self.needle}" if self.needle else "")
+        )
+        names = list(snap.nat.chains)
+        if [o.prompt for o in chains.options] != names:
+            chains.clear_options()
+            chains.add_options(names)
+        if self.chain not in snap.nat.chains:
+            self.chain = "POSTROUTING"
+        keep = table.cursor_row
+        table.clear()
+        for i, r in enumerate(snap.nat.chains[self.chain].rules):
+            if self.needle and not rule_matches(r, self.needle):
+                continue
+            rate = self.rates.get((self.chain, r.text, i), 0.0)
+            hot = f"▲ {rate:.0f}/s" if rate > 0 else ""
+            table.add_row(str(r.position), str(r.packets), hot, rule_owner(r), r.text, key=f"{i}")
+        if table.row_count:
+            table.move_cursor(row=min(keep, table.row_count - 1))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        rule = self._rule_at_cursor()
+        self.query_one("#raw", Static).update(rule.line if rule else "")
+
+    def _rule_at_cursor(self) -> Rule | None:
+        snap = self._snapshot()
+        table = self.query_one("#rules", DataTable)
+        if snap is None or snap.nat is None or table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        rules = snap.nat.chains[self.chain].rules
+        return rules[int(str(key))] if key is not None and int(str(key)) < len(rules) else None
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_follow()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self._go(str(event.option.prompt))
+
+    def _go(self, chain: str) -> None:
+        self.history.append(self.chain)
+        self.chain = chain
+        snap = self._snapshot()
+        if snap:
+            self._show_rules(snap)
+        self.query_one("#rules", DataTable).focus()
+
+    def action_follow(self) -> None:
+        rule = self._rule_at_cursor()
+        snap = self._snapshot()
+        if rule and snap and snap.nat and rule.spec.target in snap.nat.chains:
+            self._go(rule.spec.target)
+
+    def action_back(self) -> None:
+        flt = self.query_one("#filter", Input)
+        if flt.display:
+            flt.display = False
+            self.query_one("#rules", DataTable).focus()
+            return
+        if self.history:
+            self.chain = self.history.pop()
+            snap = self._snapshot()
+            if snap:
+                self._show_rules(snap)
+            return
+        self.app.pop_screen()
+
+    def action_filter(self) -> None:
+        flt = self.query_one("#filter", Input)
+        flt.display = True
+        flt.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.needle = event.value.strip()
+        event.input.display = False
+        snap = self._snapshot()
+        if snap:
+            self._show_rules(snap)
+        self.query_one("#rules", DataTable).focus()
+
+    def action_refresh(self) -> None:
+        poller = getattr(self.app, "poller", None)
+        if poller:
+            poller.refresh(self.host)

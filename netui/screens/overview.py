@@ -1,0 +1,140 @@
+"""Clusters and hosts: the first screen. Enter opens a host's NAT view."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from netui.model.snapshot import HostSnapshot
+from netui.screens.poller import HostPoller
+
+STATE_MARK = {"ok": "● ok", "unreachable": "✗ unreachable", "error": "✗ error", "stale": "◌ stale"}
+
+
+class OverviewScreen(Screen[None]):
+    BINDINGS = [
+        Binding("r", "refresh", "Refresh", id="refresh"),
+        Binding("enter", "open_host", "Open host", id="open_host"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical():
+            yield Static("Clusters", classes="title")
+            yield DataTable(id="clusters", cursor_type="row", zebra_stripes=True)
+            yield Static("Hosts", classes="title")
+            yield DataTable(id="hosts", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        env = self.app.env  # type: ignore[attr-defined]
+        self.snapshots: dict[str, HostSnapshot] = {}
+        self.app.snapshots = self.snapshots  # type: ignore[attr-defined]
+        clusters = self.query_one("#clusters", DataTable)
+        for col in ("CLUSTER", "PODS", "SERVICES", "DNS", "FORWARDER", "NODES"):
+            clusters.add_column(col, key=col)
+        for c in env.clusters.values():
+            clusters.add_row(c.name, "…", "…", "…", c.forwarder or "-", "…", key=c.name)
+        hosts = self.query_one("#hosts", DataTable)
+        for col in ("HOST", "ADDRESS", "STATE", "IPTABLES", "FORWARDING", "NAT", "AGE"):
+            hosts.add_column(col, key=col)
+        for name, h in env.hosts.items():
+            hosts.add_row(name, h.uri, "… connecting", "", "", "", "", key=name)
+        hosts.focus()
+        self.poller = HostPoller(env, lambda s: self.app.call_from_thread(self._show_snapshot, s))
+        self.run_worker(self._start_polling, thread=True, exclusive=False)
+        self.run_worker(self._discover, thread=True)
+        self.set_interval(1.0, self._tick_ages)
+        self.app.poller = self.poller  # type: ignore[attr-defined]
+
+    def _start_polling(self) -> None:
+        self.poller.start()
+
+    def _discover(self) -> None:
+        from netui.discovery.kube import discover
+
+        inventory = discover(self.app.env)  # type: ignore[attr-defined]
+        self.app.call_from_thread(self._show_inventory, inventory)
+
+    def _show_inventory(self, inventory: dict[str, Any]) -> None:
+        table = self.query_one("#clusters", DataTable)
+        for name, inv in inventory.items():
+            if inv.error:
+                table.update_cell(name, "PODS", "✗ API unreachable", update_width=True)
+                self.notify(inv.error, severity="warning", timeout=8)
+                continue
+            pods = ", ".join(f"{s.value} ({s.source})" for s in inv.pod_cidrs) or "?"
+            table.update_cell(name, "PODS", pods, update_width=True)
+            table.update_cell(
+                name,
+                "SERVICES",
+                ", ".join(s.value for s in inv.service_cidrs) or "?",
+                update_width=True,
+            )
+            table.update_cell(
+                name, "DNS", inv.dns_ip.value if inv.dns_ip else "?", update_width=True
+            )
+            table.update_cell(
+                name,
+                "NODES",
+                " ".join(n.name + ("★" if n.forwarder else "") for n in inv.nodes),
+                update_width=True,
+            )
+        self.app.inventory = inventory  # type: ignore[attr-defined]
+
+    def _show_snapshot(self, snap: HostSnapshot) -> None:
+        self.snapshots[snap.host] = snap
+        table = self.query_one("#hosts", DataTable)
+        table.update_cell(
+            snap.host,
+            "STATE",
+            STATE_MARK.get(snap.state, snap.state) + (f": {snap.reason}" if snap.reason else ""),
+            update_width=True,
+        )
+        if snap.ok:
+            fwd = {1: "on", 0: "off"}.get(snap.ip_forward or 0, "?")
+            boot = snap.forwarding_at_boot
+            table.update_cell(snap.host, "IPTABLES", snap.variant or "-", update_width=True)
+            table.update_cell(
+                snap.host,
+                "FORWARDING",
+                f"{fwd} (boot {'on' if boot and boot.value == '1' else 'off'})",
+                update_width=True,
+            )
+            table.update_cell(
+                snap.host, "NAT", str(snap.nat.rule_count()) if snap.nat else "-", update_width=True
+            )
+        self._tick_ages()
+
+    def _tick_ages(self) -> None:
+        table = self.query_one("#hosts", DataTable)
+        now = time.time()
+        for name, snap in self.snapshots.items():
+            table.update_cell(name, "AGE", f"{now - snap.taken_at:.0f}s", update_width=True)
+
+    def action_refresh(self) -> None:
+        self.poller.refresh()
+        self.notify("refreshing every host", timeout=1.5)
+
+    def action_open_host(self) -> None:
+        table = self.query_one("#hosts", DataTable)
+        if table.row_count == 0:
+            return
+        host = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        from netui.screens.nat import NatScreen
+
+        self.app.push_screen(NatScreen(str(host)))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id == "hosts":
+            self.action_open_host()
+
+    def on_unmount(self) -> None:
+        self.poller.stop()

@@ -1,0 +1,80 @@
+"""The TUI driven with Textual's pilot against the real lab."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from textual.widgets import DataTable
+
+from netui.app import NetuiApp
+
+from .conftest import load_env
+
+
+async def _wait(pilot, predicate, seconds: float = 10.0) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if predicate():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def test_overview_shows_live_hosts_and_opens_a_hosts_nat_view(lab):
+    async def scenario() -> None:
+        app = NetuiApp(load_env(lab.env))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await _wait(pilot, lambda: len(getattr(app, "snapshots", {})) == len(app.env.hosts))
+            hosts = app.screen.query_one("#hosts", DataTable)
+            states = {str(hosts.get_row(k)[0]): str(hosts.get_row(k)[2]) for k in hosts.rows}
+            assert all(s.startswith("● ok") for s in states.values()), states
+            await _wait(pilot, lambda: getattr(app, "inventory", None) is not None)
+            clusters = app.screen.query_one("#clusters", DataTable)
+            assert "10.200.0.0/16 (kubeadm-config)" in str(clusters.get_row("a")[1])
+
+            hosts.move_cursor(row=[str(hosts.get_row(k)[0]) for k in hosts.rows].index("a-master"))
+            await pilot.press("enter")
+            await pilot.pause(0.2)
+            rules = app.screen.query_one("#rules", DataTable)
+            texts = [str(rules.get_row(k)[4]) for k in rules.rows]
+            assert any("-j KUBE-POSTROUTING" in t for t in texts)
+            # follow the jump into KUBE-POSTROUTING, then come back
+            rules.move_cursor(
+                row=next(i for i, t in enumerate(texts) if "-j KUBE-POSTROUTING" in t)
+            )
+            await pilot.press("enter")
+            await pilot.pause(0.1)
+            assert app.screen.chain == "KUBE-POSTROUTING"
+            assert "0x4000" in str(rules.get_row(next(iter(rules.rows)))[4])
+            await pilot.press("escape")
+            await pilot.pause(0.1)
+            assert app.screen.chain == "POSTROUTING"
+            # filter the KUBE-SERVICES chain by CIDR
+            app.screen._go("KUBE-SERVICES")
+            await pilot.press("slash")
+            await pilot.press(*"10.96.0.20/32", "enter")
+            await pilot.pause(0.1)
+            texts = [str(rules.get_row(k)[4]) for k in rules.rows]
+            assert texts and all("10.96.0.20/32" in t for t in texts)
+            await pilot.press("escape", "escape", "escape")
+            await pilot.pause(0.1)
+            assert app.screen.query("#hosts")
+
+    asyncio.run(scenario())
+
+
+def test_an_unreachable_host_is_marked_and_the_ui_keeps_responding(lab, tmp_path):
+    text = Path(lab.env).read_text().replace("netns://nu-dcgw", "netns://nu-gone")
+    path = tmp_path / "env.yaml"
+    path.write_text(text)
+
+    async def scenario() -> None:
+        app = NetuiApp(load_env(str(path)))
+        async with app.run_test(size=(100, 30)) as pilot:
+            await _wait(pilot, lambda: "dcgw" in getattr(app, "snapshots", {}))
+            hosts = app.screen.query_one("#hosts", DataTable)
+            assert str(hosts.get_row("dcgw")[2]).startswith("✗ unreachable")
+            await pilot.press("t")  # still answering keys
+            assert app.theme != "netui-dark"
+
+    asyncio.run(scenario())
