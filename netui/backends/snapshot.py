@@ -22,10 +22,11 @@ s hostname; cat /proc/sys/kernel/hostname 2>/dev/null
 s ip_forward; cat /proc/sys/net/ipv4/ip_forward 2>/dev/null
 s iptables-version; iptables -V 2>/dev/null
 if command -v iptables-save >/dev/null 2>&1; then
-  s nat; { err=$(iptables-save -c -t nat 2>&1 >&3 3>&-); rc=$?; } 3>&1
-  s nat.rc; echo $rc
-  s nat.err; printf '%s\n' "$err"
-  s filter; iptables-save -c -t filter 2>/dev/null
+  # One save of every table: on nft each iptables-save call fetches the whole ruleset, so
+  # separate nat and filter calls would cost twice. (Tables not in use are not printed.)
+  s tables; { err=$(iptables-save -c 2>&1 >&3 3>&-); rc=$?; } 3>&1
+  s tables.rc; echo $rc
+  s tables.err; printf '%s\n' "$err"
   case "$(iptables -V 2>/dev/null)" in
     *legacy*) other=iptables-nft-save ;;
     *) other=iptables-legacy-save ;;

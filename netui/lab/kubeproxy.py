@@ -10,7 +10,7 @@ import base64
 import hashlib
 from collections.abc import Iterator
 
-from netaddr import IPNetwork
+from netaddr import IPAddress, IPNetwork
 
 from netui.lab.topology import HOST_BY_NAME, LabCluster, Service, pods_of
 
@@ -35,8 +35,8 @@ def synthetic_services(cluster: LabCluster, count: int) -> Iterator[tuple[Servic
     pod_net = IPNetwork(cluster.pod_cidr)
     base = svc_net.first + svc_net.size // 2
     for i in range(count):
-        ip = str(IPNetwork(f"{base + i}/32").ip)
-        pod_ip = str(IPNetwork(f"{pod_net.first + 512 + (i % (pod_net.size - 1024))}/32").ip)
+        ip = str(IPAddress(base + i))
+        pod_ip = str(IPAddress(pod_net.first + 512 + (i % (pod_net.size - 1024))))
         yield Service(f"svc-{i:05d}", "scale", ip, 8080, "tcp", "", 8080, "http"), pod_ip
 
 

@@ -298,13 +298,46 @@ class Rule:
         return f"Rule({self.table}/{self.chain}#{self.position}: {self.text!r})"
 
 
-@dataclass
 class Chain:
-    name: str
-    policy: str = "-"  # ACCEPT/DROP for built-in chains, "-" for user chains
-    counters: str = "[0:0]"
-    rules: list[Rule] = field(default_factory=list)
-    declared: bool = True
+    """A chain and its rules in order. The printed lines are kept as read; `Rule` objects are
+    built the first time `rules` is asked for (most chains of a kube-proxy host never are)."""
+
+    __slots__ = ("_lines", "_rules", "counters", "declared", "name", "policy", "table")
+
+    def __init__(
+        self,
+        name: str,
+        policy: str = "-",
+        counters: str = "[0:0]",
+        declared: bool = True,
+        table: str = "",
+    ) -> None:
+        self.name = name
+        self.policy = policy  # ACCEPT/DROP for built-in chains, "-" for user chains
+        self.counters = counters
+        self.declared = declared
+        self.table = table
+        self._lines: list[str] = []
+        self._rules: list[Rule] | None = None
+
+    @property
+    def rules(self) -> list[Rule]:
+        if self._rules is None:
+            self._rules = [
+                _rule_from_line(self.table, self.name, line, i)
+                for i, line in enumerate(self._lines, 1)
+            ]
+            self._lines = []
+        return self._rules
+
+    def __len__(self) -> int:
+        return len(self._rules) if self._rules is not None else len(self._lines)
+
+    def lines(self) -> list[str]:
+        """The rules as iptables-save prints them."""
+        if self._rules is None:
+            return list(self._lines)
+        return [r.line for r in self._rules]
 
     @property
     def builtin(self) -> bool:
@@ -313,6 +346,18 @@ class Chain:
     @property
     def header(self) -> str:
         return f":{self.name} {self.policy} {self.counters}"
+
+    def __repr__(self) -> str:
+        return f"Chain({self.name!r}, {self.policy!r}, {len(self)} rules)"
+
+
+def _rule_from_line(table: str, chain: str, line: str, position: int) -> Rule:
+    counters = None
+    if line[0] == "[":
+        end = line.index("] ")
+        counters, line = line[: end + 1], line[end + 2 :]
+    text = line[4 + len(chain) :]  # after "-A CHAIN "
+    return Rule(table, chain, text, counters, position)
 
 
 @dataclass
@@ -328,7 +373,7 @@ class Table:
             yield from chain.rules
 
     def rule_count(self) -> int:
-        return sum(len(c.rules) for c in self.chains.values())
+        return sum(len(c) for c in self.chains.values())
 
     def ids(self) -> dict[RuleId, Rule]:
         """Every rule by its stable identity."""
@@ -362,7 +407,7 @@ class Table:
         lines = [f"*{self.name}"]
         lines.extend(c.header for c in self.chains.values() if c.declared)
         for chain in self.chains.values():
-            lines.extend(r.line for r in chain.rules)
+            lines.extend(chain.lines())
         lines.append("COMMIT")
         return lines
 
@@ -395,46 +440,40 @@ class Ruleset:
 
 
 def parse(text: str) -> Ruleset:
-    """Parse iptables-save output (with or without -c) of any table(s)."""
+    """Parse iptables-save output (with or without -c) of any table(s).
+
+    The hot loop only finds each rule's chain name and files the line under it; see Chain.
+    """
     ruleset = Ruleset()
     table: Table | None = None
     chains: dict[str, Chain] = {}
+    no = 0
     for no, line in enumerate(text.splitlines(), 1):
-        if not line:
-            if table is None:
-                ruleset.items.append(line)
-                continue
-            raise ParseError(no, line, "empty line inside a table")
-        c0 = line[0]
+        c0 = line[:1]
         if c0 == "[" or c0 == "-":
             if table is None:
                 raise ParseError(no, line, "rule outside a table (no *table line before it)")
-            counters = None
-            rest = line
             if c0 == "[":
-                end = line.find("] ")
-                if end < 0:
-                    raise ParseError(no, line, "counters without a closing ']'")
-                counters = line[: end + 1]
-                rest = line[end + 2 :]
-            if not rest.startswith("-A "):
-                raise ParseError(no, line, "expected '-A CHAIN'")
-            sp = rest.find(" ", 3)
-            if sp < 0:
-                name, spec = rest[3:], ""
+                start = line.find("] -A ") + 5
+                if start == 4:
+                    raise ParseError(no, line, "counters without a closing ']' before '-A CHAIN'")
+            elif line.startswith("-A "):
+                start = 3
             else:
-                name, spec = rest[3:sp], rest[sp + 1 :]
+                raise ParseError(no, line, "expected '-A CHAIN'")
+            end = line.find(" ", start)
+            name = line[start:end] if end > 0 else line[start:]
             chain = chains.get(name)
             if chain is None:
-                chain = chains[name] = Chain(name, declared=False)
-            chain.rules.append(Rule(table.name, name, spec, counters, len(chain.rules) + 1))
+                chain = chains[name] = Chain(name, declared=False, table=table.name)
+            chain._lines.append(line)
         elif c0 == ":":
             if table is None:
                 raise ParseError(no, line, "chain outside a table")
             parts = line[1:].split(" ")
             if len(parts) != 3 or not parts[2].startswith("["):
                 raise ParseError(no, line, "expected ':CHAIN POLICY [packets:bytes]'")
-            chains[parts[0]] = Chain(parts[0], parts[1], parts[2])
+            chains[parts[0]] = Chain(parts[0], parts[1], parts[2], table=table.name)
         elif c0 == "*":
             if table is not None:
                 raise ParseError(
@@ -447,8 +486,10 @@ def parse(text: str) -> Ruleset:
                 raise ParseError(no, line, "COMMIT without a table")
             ruleset.items.append(table)
             table = None
-        elif c0 == "#":
+        elif c0 == "#" or (not line and table is None):
             ruleset.items.append(line)
+        elif not line:
+            raise ParseError(no, line, "empty line inside a table")
         else:
             raise ParseError(no, line, "not a line iptables-save prints")
     if table is not None:

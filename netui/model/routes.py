@@ -84,9 +84,10 @@ class RoutingTable:
         return best
 
     def covering(self, cidr: str | IPNetwork) -> Route | None:
-        """The route that would carry every address of `cidr` (the most specific one)."""
+        """The route that would carry every address of `cidr` (longest prefix, then lowest metric)."""
         net = IPNetwork(cidr)
         best: Route | None = None
+        best_key: tuple[int, int] = (-1, 0)
         for r in self.routes:
             if r.type in ("broadcast", "local", "multicast", "anycast"):
                 continue
@@ -94,12 +95,9 @@ class RoutingTable:
                 rn = r.network
             except (AddrFormatError, ValueError):
                 continue
-            if (
-                rn.version == net.version
-                and net in rn
-                and (best is None or rn.prefixlen > best.network.prefixlen)
-            ):
-                best = r
+            key = (rn.prefixlen, -(r.metric or 0))
+            if rn.version == net.version and net in rn and key > best_key:
+                best, best_key = r, key
         return best
 
     def local_ips(self) -> list[IPAddress]:

@@ -104,28 +104,25 @@ def parse_snapshot(host: str, text: str, marker: str, duration: float = 0.0) -> 
     else:
         snap.warnings.append("iptables is not installed (or not on PATH): no NAT table to read")
 
-    nat_rc = sec.get("nat.rc", "0").strip()
-    nat_text = sec.get("nat", "")
-    if snap.variant and nat_rc == "0":
-        snap.nat_text = nat_text
+    rc = sec.get("tables.rc", "0").strip()
+    saved = sec.get("tables", "")
+    if snap.variant and rc == "0":
         try:
-            snap.nat = _table(nat_text, "nat")
+            ruleset = parse(saved)
         except ParseError as e:
-            snap.warnings.append(f"could not parse the nat table: {e}")
+            snap.warnings.append(f"could not parse iptables-save output: {e}")
+        else:
+            snap.nat = ruleset.table("nat") or Table("nat")
+            snap.filter = ruleset.table("filter")
+            snap.nat_text = table_text(saved, "nat")
     elif snap.variant:
         snap.warnings.append(
-            f"iptables-save -t nat failed (exit {nat_rc}): {sec.get('nat.err', '').strip()[:200]}"
+            f"iptables-save failed (exit {rc}): {sec.get('tables.err', '').strip()[:200]}"
         )
-    if "# Warning: iptables-legacy tables present" in nat_text:
+    if "# Warning: iptables-legacy tables present" in saved:
         snap.warnings.append(
             "iptables-legacy tables are present beside nft: two rule sets, the kernel runs both"
         )
-    filt = sec.get("filter", "")
-    if snap.variant and filt:
-        try:
-            snap.filter = _table(filt, "filter")
-        except ParseError as e:
-            snap.warnings.append(f"could not parse the filter table: {e}")
     other = sec.get("other-variant", "").strip()
     snap.other_variant_rules = int(other) if other.isdigit() else 0
     if snap.other_variant_rules:
@@ -152,5 +149,21 @@ def parse_snapshot(host: str, text: str, marker: str, duration: float = 0.0) -> 
     return snap
 
 
-def _table(text: str, name: str) -> Table | None:
-    return parse(text).table(name)
+def table_text(saved: str, name: str) -> str:
+    """The part of an iptables-save output that holds one table, with its comment lines."""
+    if saved.startswith(f"*{name}\n"):
+        start = 0
+    else:
+        found = saved.find(f"\n*{name}\n")
+        if found < 0:
+            return ""
+        start = found + 1
+        line_before = saved.rfind("\n", 0, found) + 1
+        if saved.startswith("# Generated", line_before):
+            start = line_before
+    end = saved.find("\nCOMMIT\n", start)
+    end = len(saved) if end < 0 else end + len("\nCOMMIT\n")
+    if saved.startswith("# Completed", end):
+        nl = saved.find("\n", end)
+        end = len(saved) if nl < 0 else nl + 1
+    return saved[start:end]
