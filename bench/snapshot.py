@@ -67,7 +67,7 @@ def main() -> int:
             snap = take_snapshot(backend)
             assert snap.variant == variant and snap.nat is not None, snap.reason
             bare = timed(
-                lambda: subprocess.run(
+                lambda ns=ns: subprocess.run(
                     ["ip", "netns", "exec", ns, "iptables-save", "-c", "-t", "nat"],
                     stdout=subprocess.PIPE,
                     check=True,
