@@ -177,9 +177,24 @@ def uncovered_networks(routes: RoutingTable, networks: NetworkMap) -> list[tuple
     return out
 
 
+def known_networks(env: Environment) -> NetworkMap:
+    """The environment's networks, completed by discovery where the file leaves CIDRs out."""
+    from netui.discovery.model import needs_discovery, network_map
+
+    if not needs_discovery(env):
+        return env.known_networks()
+    from netui.discovery.kube import discover
+
+    inventory = discover(env)
+    for inv in inventory.values():
+        if inv.error:
+            print(f"warning: {inv.error}", file=sys.stderr)
+    return network_map(env, inventory)
+
+
 def show_routes(env: Environment, host: str, as_json: bool) -> int:
     snap = snapshot_one(env, host)
-    nets = env.known_networks()
+    nets = known_networks(env)
     ann = route_annotations(snap.routes, nets)
     missing = uncovered_networks(snap.routes, nets)
     if as_json:

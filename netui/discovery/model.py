@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from netui.model.envfile import Environment
+from netui.model.networks import KnownNetwork, NetworkMap
+
 ENV = "environment file"
 
 
@@ -77,3 +80,20 @@ def choose(
                 f"{name}: {source} says {', '.join(sorted(values))}, using {', '.join(sorted(want))} from {chosen[0].source}"
             )
     return chosen, notes
+
+
+def network_map(env: Environment, inventory: dict[str, ClusterInventory]) -> NetworkMap:
+    """The known networks: the office, and each cluster's pods and services as the environment
+    file gives them or, where it is silent, as discovery found them."""
+    nets = [KnownNetwork(c, "office") for c in env.office.cidrs]
+    for spec in env.clusters.values():
+        inv = inventory.get(spec.name)
+        pods = spec.pod_cidrs or (inv.pod_cidr_values if inv else ())
+        svcs = spec.service_cidrs or (inv.service_cidr_values if inv else ())
+        nets += [KnownNetwork(c, "pods", spec.name) for c in pods]
+        nets += [KnownNetwork(c, "services", spec.name) for c in svcs]
+    return NetworkMap(nets)
+
+
+def needs_discovery(env: Environment) -> bool:
+    return any(not (c.pod_cidrs and c.service_cidrs) for c in env.clusters.values())

@@ -96,3 +96,23 @@ def test_tainting_through_the_api_is_seen_by_discovery(lab):
         assert nodes["a-worker"].taints == ("netui.io/forwarder:NoSchedule",)
     finally:
         core.patch_node("a-worker", {"spec": {"taints": []}})
+
+
+def test_show_routes_uses_discovered_cidrs_to_annotate_and_flag(lab):
+    import json
+
+    out = json.loads(
+        netui("show", "routes", "a-master", "--json", env_file=lab.env, check=True).stdout
+    )
+    labels = {r["route"]: r["network"] for r in out["routes"]}
+    assert labels["10.200.1.0/24 via 192.168.1.110 dev eth0"] == "cluster a pods"
+    assert labels["10.1.3.0/24 via 192.168.1.1 dev eth0"] == "office"
+    router = json.loads(
+        netui("show", "routes", "router", "--json", env_file=lab.env, check=True).stdout
+    )
+    assert {u["cidr"] for u in router["uncovered"]} == {
+        "10.200.0.0/16",
+        "10.96.0.0/12",
+        "10.42.0.0/16",
+        "10.43.0.0/16",
+    }
