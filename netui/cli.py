@@ -68,6 +68,23 @@ def build_parser() -> argparse.ArgumentParser:
     trust.add_argument("host")
     trust.add_argument("--yes", action="store_true", help="accept without asking")
 
+    doctor = sub.add_parser(
+        "doctor",
+        parents=[common],
+        help="find every mistake between the office and the clusters; exit 1 on errors",
+    )
+    doctor.add_argument("--cluster", help="only this cluster")
+    walk = sub.add_parser(
+        "walk",
+        parents=[common],
+        help="walk a packet through a host's nat chains: why is it (not) masqueraded?",
+    )
+    walk.add_argument("host")
+    walk.add_argument("src", help="source address, e.g. 10.1.3.10")
+    walk.add_argument("dst", help="destination address, e.g. 10.200.1.3")
+    walk.add_argument("--proto", default="tcp", choices=["tcp", "udp", "icmp"])
+    walk.add_argument("--dport", type=int, default=80)
+
     sub.add_parser(
         "clusters",
         parents=[common],
@@ -115,6 +132,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from netui.commands import hosts
 
         return hosts.run(args)
+    if cmd in ("doctor", "walk"):
+        from netui.commands import doctor
+
+        return doctor.run(args)
     if cmd in ("clusters", "nodes"):
         from netui.commands import inventory
 

@@ -7,7 +7,12 @@ from .conftest import FIXTURES
 
 
 def table(rules: str, extra_chains: str = "") -> object:
-    text = "*nat\n:PREROUTING ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n" + extra_chains + rules + "COMMIT\n"
+    text = (
+        "*nat\n:PREROUTING ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n"
+        + extra_chains
+        + rules
+        + "COMMIT\n"
+    )
     return parse_table(text)
 
 
@@ -15,13 +20,17 @@ OFFICE_TO_POD = Packet("10.1.3.10", "10.200.1.3", out_iface="eth0")
 
 
 def test_first_matching_masquerade_decides():
-    t = table("-A POSTROUTING -s 10.9.0.0/16 -j RETURN\n-A POSTROUTING -s 10.1.3.0/24 -d 10.200.0.0/16 -j MASQUERADE\n")
+    t = table(
+        "-A POSTROUTING -s 10.9.0.0/16 -j RETURN\n-A POSTROUTING -s 10.1.3.0/24 -d 10.200.0.0/16 -j MASQUERADE\n"
+    )
     w = walk(t, "POSTROUTING", OFFICE_TO_POD)
     assert w.verdict == "MASQUERADE" and w.decided_by.position == 2 and not w.uncertain
 
 
 def test_return_in_the_builtin_chain_ends_the_walk_and_shadows_what_follows():
-    t = table("-A POSTROUTING -s 10.1.3.0/24 -j RETURN\n-A POSTROUTING -s 10.1.3.0/24 -d 10.200.0.0/16 -j MASQUERADE\n")
+    t = table(
+        "-A POSTROUTING -s 10.1.3.0/24 -j RETURN\n-A POSTROUTING -s 10.1.3.0/24 -d 10.200.0.0/16 -j MASQUERADE\n"
+    )
     w = walk(t, "POSTROUTING", OFFICE_TO_POD)
     assert (w.verdict, w.decided_by.position) == ("RETURN", 1)
 
@@ -35,13 +44,21 @@ def test_return_inside_a_user_chain_only_goes_back_to_postrouting():
         "-A KUBE-POSTROUTING -j MASQUERADE --random-fully\n"
     )
     w = walk(table(rules, ":KUBE-POSTROUTING - [0:0]\n"), "POSTROUTING", OFFICE_TO_POD)
-    assert (w.verdict, w.decided_by.chain, w.decided_by.position) == ("MASQUERADE", "POSTROUTING", 2)
+    assert (w.verdict, w.decided_by.chain, w.decided_by.position) == (
+        "MASQUERADE",
+        "POSTROUTING",
+        2,
+    )
 
 
 def test_kube_proxy_marks_service_traffic_and_masquerades_it():
     nat = parse_table((FIXTURES / "iptables" / "kube-proxy.nft.txt").read_text())
     pre, post = masquerade_path(nat, Packet("10.1.3.10", "10.96.0.1", dport=443, out_iface="eth0"))
-    assert pre.final_packet.dst == "192.168.1.109" and pre.final_packet.dport == 6443 and pre.final_packet.mark & 0x4000
+    assert (
+        pre.final_packet.dst == "192.168.1.109"
+        and pre.final_packet.dport == 6443
+        and pre.final_packet.mark & 0x4000
+    )
     assert post.verdict == "MASQUERADE" and post.decided_by.chain == "KUBE-POSTROUTING"
     _, post = masquerade_path(nat, OFFICE_TO_POD)
     assert post.verdict == "ACCEPT" and post.decided_by is None  # a pod IP is not masqueraded

@@ -15,9 +15,13 @@ from functools import lru_cache
 
 from netui.model.iptables import Rule, RuleSpec, Table
 
-NAT_TERMINATING = frozenset({"MASQUERADE", "SNAT", "DNAT", "ACCEPT", "REDIRECT", "NETMAP", "DROP", "REJECT"})
+NAT_TERMINATING = frozenset(
+    {"MASQUERADE", "SNAT", "DNAT", "ACCEPT", "REDIRECT", "NETMAP", "DROP", "REJECT"}
+)
 FILTER_TERMINATING = frozenset({"ACCEPT", "DROP", "REJECT"})
-NON_TERMINATING = frozenset({"MARK", "CONNMARK", "LOG", "NFLOG", "TRACE", "AUDIT", "CT", "NOTRACK", "TCPMSS"})
+NON_TERMINATING = frozenset(
+    {"MARK", "CONNMARK", "LOG", "NFLOG", "TRACE", "AUDIT", "CT", "NOTRACK", "TCPMSS"}
+)
 MAX_DEPTH = 32
 
 
@@ -58,7 +62,9 @@ class Packet:
 
     def describe(self) -> str:
         port = f":{self.dport}" if self.dport else ""
-        return f"{self.proto} {self.src} -> {self.dst}{port}" + (f" out {self.out_iface}" if self.out_iface else "")
+        return f"{self.proto} {self.src} -> {self.dst}{port}" + (
+            f" out {self.out_iface}" if self.out_iface else ""
+        )
 
 
 @dataclass(frozen=True)
@@ -91,9 +97,19 @@ class Walk:
         out = [f"{self.hook}: {self.packet.describe()}"]
         for s in self.steps:
             mark = {True: "✓ match", False: "· no", None: "? unknown"}[s.matched]
-            out.append(f"  {mark:9} {s.chain} #{s.rule.position} [{s.rule.packets} pkts] {s.rule.text}" + (f"   ({s.note})" if s.note else ""))
-        who = f"rule {self.decided_by.chain} #{self.decided_by.position}" if self.decided_by else "the chain policy"
-        out.append(f"  => {self.verdict} by {who}" + ("; uncertain: some matches could not be evaluated" if self.uncertain else ""))
+            out.append(
+                f"  {mark:9} {s.chain} #{s.rule.position} [{s.rule.packets} pkts] {s.rule.text}"
+                + (f"   ({s.note})" if s.note else "")
+            )
+        who = (
+            f"rule {self.decided_by.chain} #{self.decided_by.position}"
+            if self.decided_by
+            else "the chain policy"
+        )
+        out.append(
+            f"  => {self.verdict} by {who}"
+            + ("; uncertain: some matches could not be evaluated" if self.uncertain else "")
+        )
         return out
 
 
@@ -122,7 +138,9 @@ def evaluate(spec: RuleSpec, p: Packet) -> tuple[bool | None, str]:
     try:
         if spec.source and not _operand(spec.source.value, spec.source.negated, p.src):
             return False, ""
-        if spec.destination and not _operand(spec.destination.value, spec.destination.negated, p.dst):
+        if spec.destination and not _operand(
+            spec.destination.value, spec.destination.negated, p.dst
+        ):
             return False, ""
     except ValueError:
         return None, "address is not IPv4"
@@ -145,7 +163,12 @@ def evaluate(spec: RuleSpec, p: Packet) -> tuple[bool | None, str]:
         if m.name in ("tcp", "udp", "sctp"):
             if p.proto != m.name:
                 return False, ""
-            for opt, port in (("--dport", p.dport), ("--destination-port", p.dport), ("--sport", p.sport), ("--source-port", p.sport)):
+            for opt, port in (
+                ("--dport", p.dport),
+                ("--destination-port", p.dport),
+                ("--sport", p.sport),
+                ("--source-port", p.sport),
+            ):
                 val, neg = m.option(opt)
                 if val is None:
                     continue
@@ -190,7 +213,12 @@ def evaluate(spec: RuleSpec, p: Packet) -> tuple[bool | None, str]:
 
 
 def _apply_mark(p: Packet, spec: RuleSpec) -> Packet:
-    for opt, xor in (("--set-xmark", True), ("--set-mark", False), ("--or-mark", None), ("--and-mark", None)):
+    for opt, xor in (
+        ("--set-xmark", True),
+        ("--set-mark", False),
+        ("--or-mark", None),
+        ("--and-mark", None),
+    ):
         val = spec.target_option(opt)
         if val is None:
             continue
@@ -249,7 +277,11 @@ def walk(table: Table, hook: str, packet: Packet) -> Walk:
             if target in terminating:
                 if target == "DNAT":
                     to = spec.target_option("--to-destination") or ""
-                    p = replace(p, dst=to.split(":")[0] or p.dst, dport=int(to.split(":")[1]) if ":" in to else p.dport)
+                    p = replace(
+                        p,
+                        dst=to.split(":")[0] or p.dst,
+                        dport=int(to.split(":")[1]) if ":" in to else p.dport,
+                    )
                 result.verdict, result.decided_by = target, rule
                 result.final_packet = p
                 return result

@@ -1,0 +1,129 @@
+"""`netui doctor [--cluster NAME]` and `netui walk HOST SRC DST` (why is this packet not masqueraded?)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from netui.commands import environment
+from netui.doctor.context import DoctorInput
+from netui.errors import UserError
+from netui.model.envfile import Environment
+from netui.model.findings import ERROR, Finding
+from netui.output import print_json
+
+MARK = {"error": "✗", "warning": "!", "info": "·"}
+
+
+def gather(env: Environment) -> DoctorInput:
+    """Snapshot every host and ask every cluster's API, at the same time."""
+    from netui.backends import Hosts
+    from netui.backends.snapshot import snapshot_hosts
+    from netui.discovery.kube import discover
+    from netui.doctor.context import build_input
+    from netui.doctor.dns import DNSMASQ_CONF, dns_hosts
+
+    draft = build_input(env, {}, {})
+    extra = {h: [d, DNSMASQ_CONF] for h, d in dns_hosts(draft).items()}
+    with ThreadPoolExecutor(max_workers=2) as pool, Hosts(env) as hosts:
+        inv_future = pool.submit(discover, env)
+        snaps = snapshot_hosts(hosts, env.hosts, extra)
+        inventory = inv_future.result()
+    for inv in inventory.values():
+        if inv.error:
+            print(f"warning: {inv.error}", file=sys.stderr)
+    return build_input(env, snaps, inventory)
+
+
+def run(args: argparse.Namespace) -> int:
+    env = environment(args)
+    if args.command == "walk":
+        return walk_command(env, args)
+    if args.cluster and args.cluster not in env.clusters:
+        raise UserError(
+            f"no cluster {args.cluster!r} in {env.path}; clusters: {', '.join(env.clusters)}"
+        )
+    from netui.doctor import diagnose
+
+    findings = diagnose(gather(env), args.cluster)
+    if args.json:
+        print_json([_finding_json(f) for f in findings])
+    else:
+        print_findings(findings)
+    return 1 if any(f.severity == ERROR for f in findings) else 0
+
+
+def _finding_json(f: Finding) -> dict[str, Any]:
+    return {
+        "code": f.code,
+        "severity": f.severity,
+        "host": f.host,
+        "cluster": f.cluster,
+        "title": f.title,
+        "evidence": list(f.evidence),
+        "fixes": [
+            {"kind": c.kind, "host": c.host, "summary": c.summary, "params": c.params}
+            for c in f.fixes
+        ],
+    }
+
+
+def print_findings(findings: list[Finding]) -> None:
+    if not findings:
+        print("✓ no findings: the office is connected to every cluster as far as netui can see")
+        return
+    by_host: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_host.setdefault(f.host or "environment", []).append(f)
+    for host, items in by_host.items():
+        print(f"{host}")
+        for f in items:
+            print(f"  {MARK[f.severity]} {f.severity:7} {f.code}: {f.title}")
+            for e in f.evidence[:6]:
+                print(f"      {e}")
+            if f.fixes:
+                print(f"      fix: {f.fix_line}")
+    errors = sum(f.severity == ERROR for f in findings)
+    print(f"\n{errors} error(s), {len(findings) - errors} other finding(s)")
+
+
+def walk_command(env: Environment, args: argparse.Namespace) -> int:
+    from netui.backends import Hosts
+    from netui.backends.snapshot import snapshot_hosts
+    from netui.doctor.masquerade import office_packet
+    from netui.doctor.walk import masquerade_path, walk
+    from netui.model.networks import parse_cidr
+
+    for value in (args.src, args.dst):
+        try:
+            parse_cidr(value)
+        except ValueError as e:
+            raise UserError(str(e)) from None
+    env.host(args.host)
+    with Hosts(env) as hosts:
+        snap = snapshot_hosts(hosts, [args.host])[args.host]
+    if not snap.ok or snap.nat is None:
+        raise UserError(f"{args.host}: {snap.reason or 'no nat table'}")
+    from dataclasses import replace
+
+    packet = replace(office_packet(snap, args.src, args.dst), proto=args.proto, dport=args.dport)
+    pre, post = masquerade_path(snap.nat, packet)
+    fwd = walk(snap.filter, "FORWARD", packet) if snap.filter else None
+    if args.json:
+        print_json(
+            {
+                "prerouting": pre.lines() if pre else [],
+                "postrouting": post.lines(),
+                "forward": fwd.lines() if fwd else [],
+                "verdict": post.verdict,
+                "uncertain": post.uncertain,
+            }
+        )
+    else:
+        for w in (pre, fwd, post):
+            if w is not None:
+                print("\n".join(w.lines()))
+        print(f"\n{'masqueraded' if post.nat_applied else 'NOT masqueraded'}: {post.verdict}")
+    return 0

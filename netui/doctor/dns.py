@@ -1,0 +1,113 @@
+"""dnsmasq on the DNS host (or, without one, on each forwarder): loops and cluster domains sent
+to the wrong cluster's DNS."""
+
+from __future__ import annotations
+
+from netui.doctor.context import DoctorInput
+from netui.model.findings import ERROR, INFO, WARNING, Change, Finding
+
+DNSMASQ_CONF = "/etc/dnsmasq.conf"
+
+
+def dns_hosts(inp: DoctorInput) -> dict[str, str]:
+    """host -> dnsmasq conf dir to read."""
+    if inp.env.dns:
+        return {inp.env.dns.host: inp.env.dns.conf_dir}
+    return {c.forwarder: "/etc/dnsmasq.d" for c in inp.clusters.values() if c.forwarder}
+
+
+def _lines(files: dict[str, str], conf_dir: str) -> list[tuple[str, int, str, str]]:
+    out = []
+    for path, text in sorted(files.items()):
+        if not (path == DNSMASQ_CONF or path.startswith(conf_dir.rstrip("/") + "/")):
+            continue
+        for no, raw in enumerate(text.splitlines(), 1):
+            line = raw.split("#", 1)[0].strip()
+            if "=" in line:
+                k, _, v = line.partition("=")
+                out.append((path, no, k.strip(), v.strip()))
+    return out
+
+
+def check(inp: DoctorInput) -> list[Finding]:
+    out: list[Finding] = []
+    by_domain: dict[str, list[str]] = {}
+    for c in inp.clusters.values():
+        by_domain.setdefault(c.domain, []).append(c.name)
+    for host, conf_dir in dns_hosts(inp).items():
+        snap = inp.snapshot(host)
+        if snap is None:
+            continue
+        lines = _lines(snap.files, conf_dir)
+        own = {str(ip) for ip in snap.routes.local_ips()} | {"127.0.0.1"}
+        own |= {v for _, _, k, v in lines if k == "listen-address"}
+        for path, no, key, value in lines:
+            remove = Change(
+                "dns-line-remove",
+                host,
+                f"remove line {no} of {path} ({key}={value})",
+                {"file": path, "line": str(no)},
+            )
+            if key == "server":
+                domain, target = (
+                    (value[1:].split("/", 1) + [""])[:2] if value.startswith("/") else ("", value)
+                )
+                target_ip = target.split("#")[0]
+                if target_ip in own:
+                    what = f"queries for {domain}" if domain else "every query it cannot answer"
+                    out.append(
+                        Finding(
+                            "dns-loop",
+                            ERROR,
+                            host,
+                            f"dnsmasq on {host} sends {what} to {target_ip}, its own address: a loop",
+                            (f"{path}:{no}: {key}={value}",),
+                            (remove,),
+                        )
+                    )
+                    continue
+                if domain in by_domain:
+                    clusters = [inp.clusters[n] for n in by_domain[domain]]
+                    match = [c for c in clusters if c.dns_ip == target_ip]
+                    if not match:
+                        title = f"dnsmasq on {host} forwards {domain} to {target_ip}, which is not the DNS of {', '.join('cluster ' + c.name for c in clusters)}"
+                        out.append(
+                            Finding(
+                                "dns-domain-conflict",
+                                ERROR,
+                                host,
+                                title,
+                                (
+                                    f"{path}:{no}: {key}={value}",
+                                    *(f"cluster {c.name} DNS: {c.dns_ip}" for c in clusters),
+                                ),
+                                (remove,),
+                            )
+                        )
+                    elif len(clusters) > 1:
+                        others = [c for c in clusters if c not in match]
+                        title = f"{domain} is forwarded to cluster {match[0].name}; {', '.join('cluster ' + c.name for c in others)} also call{'s' if len(others) == 1 else ''} itself {domain} and cannot be resolved from the office"
+                        out.append(
+                            Finding(
+                                "dns-domain-conflict",
+                                WARNING,
+                                host,
+                                title,
+                                (
+                                    f"{path}:{no}: {key}={value}",
+                                    "choose which cluster the office resolves (the migration switch)",
+                                ),
+                            )
+                        )
+    for domain, names in by_domain.items():
+        if len(names) > 1 and not any(f.code == "dns-domain-conflict" for f in out):
+            out.append(
+                Finding(
+                    "dns-domain-conflict",
+                    INFO,
+                    None,
+                    f"clusters {', '.join(names)} all use the domain {domain}: only one can be forwarded under it",
+                    (),
+                )
+            )
+    return out

@@ -1,0 +1,262 @@
+"""Is the office's traffic to each cluster masqueraded on the forwarder, and if not, why?
+
+The verdict comes from walking real packets (office → a few addresses of each cluster CIDR)
+through PREROUTING and POSTROUTING, so kube-proxy's marks, a RETURN in the built-in chain and
+jumps are all honoured; the rule scan below catches the classic hand-written mistakes.
+"""
+
+from __future__ import annotations
+
+from netaddr import IPNetwork
+
+from netui.doctor.context import ClusterFacts, DoctorInput
+from netui.doctor.walk import Packet, Walk, in_cidr, masquerade_path
+from netui.model.findings import ERROR, WARNING, Change, Finding
+from netui.model.iptables import Rule, Table
+from netui.model.owners import NETUI, OTHER, rule_owner
+from netui.model.snapshot import HostSnapshot
+
+SNAT_TARGETS = ("MASQUERADE", "SNAT")
+
+
+def samples(cidr: str) -> list[str]:
+    """A few addresses that stand for a network: first host, middle, last host."""
+    net = IPNetwork(cidr)
+    if net.size <= 2:
+        return [str(net.ip)]
+    picks = [net.first + 1, net.first + net.size // 2, net.last - 1]
+    return [_int_to_ip(p) for p in dict.fromkeys(picks)]
+
+
+def _int_to_ip(value: int) -> str:
+    return ".".join(str((value >> s) & 255) for s in (24, 16, 8, 0))
+
+
+def rule_ref(rule: Rule) -> str:
+    return f"{rule.chain} #{rule.position} [{rule.packets} pkts, {rule.bytes} bytes]: {rule.text}"
+
+
+def office_packet(snap: HostSnapshot, src: str, dst: str) -> Packet:
+    out_route = snap.routes.lookup(dst)
+    in_route = snap.routes.lookup(src)
+    return Packet(
+        src=src,
+        dst=dst,
+        in_iface=in_route.dev if in_route else None,
+        out_iface=out_route.dev if out_route else None,
+        local_ips=tuple(str(ip) for ip in snap.routes.local_ips()),
+    )
+
+
+def _would_masquerade(rule: Rule, src: str, dst: str) -> bool:
+    spec = rule.spec
+    if spec.target not in SNAT_TARGETS:
+        return False
+    for op, addr in ((spec.source, src), (spec.destination, dst)):
+        if op is not None and (op.negated or not in_cidr(addr, op.value)):
+            return False
+    return True
+
+
+def _label(inp: DoctorInput, cidr: str) -> str:
+    kn = inp.networks.owner(cidr)
+    return f"{kn.label} {cidr}" if kn else cidr
+
+
+def check_pairs(inp: DoctorInput, c: ClusterFacts, snap: HostSnapshot, nat: Table) -> list[Finding]:
+    out = []
+    host = c.forwarder
+    assert host is not None
+    for office in inp.office:
+        src = samples(office)[0]
+        for cidr in c.cidrs:
+            for dst in samples(cidr):
+                _pre, post = masquerade_path(nat, office_packet(snap, src, dst))
+                if post.nat_applied:
+                    continue
+                out.append(_explain(inp, c, host, nat, office, cidr, post))
+                break
+    return out
+
+
+def _explain(
+    inp: DoctorInput, c: ClusterFacts, host: str, nat: Table, office: str, cidr: str, post: Walk
+) -> Finding:
+    packet = post.packet
+    evidence = tuple(post.lines())
+    want = Change(
+        "masquerade-add",
+        host,
+        f"add MASQUERADE -s {office} -d {cidr} on {host} (netui's own chain, ahead of kube-proxy and CNI rules)",
+        {"source": office, "destination": cidr},
+    )
+    candidates = [r for r in nat.rules() if _would_masquerade(r, packet.src, packet.dst)]
+    winner = post.decided_by
+    if candidates and winner is not None:
+        good = candidates[0]
+        title = f"the MASQUERADE for {_label(inp, office)} -> {_label(inp, cidr)} never fires: an earlier {winner.spec.target} wins"
+        move = Change(
+            "rule-move",
+            host,
+            f"move `{good.text}` above {winner.chain} #{winner.position} (or let netui's chain jump sit first)",
+            {
+                "table": "nat",
+                "chain": good.chain,
+                "rule": good.text,
+                "from": str(good.position),
+                "to": str(winner.position),
+            },
+        )
+        return Finding(
+            "rule-shadowed",
+            ERROR,
+            host,
+            title,
+            (f"wins: {rule_ref(winner)}", f"never reached: {rule_ref(good)}", *evidence),
+            (move,),
+            c.name,
+        )
+    title = f"{_label(inp, office)} -> {_label(inp, cidr)} is not masqueraded on {host}: replies from the cluster cannot find the way back"
+    if post.uncertain:
+        title += " (uncertain: some matches could not be evaluated)"
+    return Finding("masquerade-missing", ERROR, host, title, evidence, (want,), c.name)
+
+
+def _scanned_rules(nat: Table) -> list[Rule]:
+    """SNAT/MASQUERADE rules a person (or netui) wrote: kube-proxy's and CNIs' own chains are
+    theirs to get right, and judging them would only produce noise."""
+    return [
+        r for r in nat.rules() if r.spec.target in SNAT_TARGETS and rule_owner(r) in (OTHER, NETUI)
+    ]
+
+
+def check_rules(inp: DoctorInput, c: ClusterFacts, nat: Table) -> list[Finding]:
+    host = c.forwarder
+    assert host is not None
+    out = []
+    all_cluster = [x for cl in inp.clusters.values() for x in cl.cidrs]
+    for rule in _scanned_rules(nat):
+        spec = rule.spec
+        src = spec.source.value if spec.source and not spec.source.negated else None
+        dst = spec.destination.value if spec.destination and not spec.destination.negated else None
+        delete = Change(
+            "rule-delete",
+            host,
+            f"delete {rule.chain} #{rule.position} `{rule.text}`",
+            {
+                "table": "nat",
+                "chain": rule.chain,
+                "rule": rule.text,
+                "position": str(rule.position),
+            },
+        )
+        if src and dst and _within_any(src, all_cluster) and _within_any(dst, inp.office):
+            right = f"-s {dst} -d {src}"
+            title = f"MASQUERADE with source and destination swapped: {rule.chain} #{rule.position} masquerades traffic *from* the cluster *to* the office"
+            out.append(
+                Finding(
+                    "masquerade-reversed",
+                    ERROR,
+                    host,
+                    title,
+                    (rule_ref(rule), f"meant: {right} -j MASQUERADE"),
+                    (
+                        delete,
+                        Change(
+                            "masquerade-add",
+                            host,
+                            f"add MASQUERADE {right}",
+                            {"source": dst, "destination": src},
+                        ),
+                    ),
+                    c.name,
+                )
+            )
+            continue
+        unknown_found = False
+        for side, value in (("source", src), ("destination", dst)):
+            if value is None or value in ("0.0.0.0/0",) or inp.networks.is_known(value):
+                continue
+            meant = inp.networks.closest(value)
+            if meant is None or IPNetwork(meant.cidr).prefixlen != IPNetwork(value).prefixlen:
+                continue
+            fixed = rule.text.replace(value, meant.cidr)
+            title = f"{rule.chain} #{rule.position} names {value} as its {side}, a network the environment does not know; it probably meant {meant.cidr} ({meant.label})"
+            out.append(
+                Finding(
+                    "cidr-unknown",
+                    ERROR,
+                    host,
+                    title,
+                    (rule_ref(rule),),
+                    (
+                        delete,
+                        Change(
+                            "masquerade-add",
+                            host,
+                            f"add `{fixed}`",
+                            {
+                                "source": meant.cidr if side == "source" else (src or ""),
+                                "destination": meant.cidr if side == "destination" else (dst or ""),
+                            },
+                        ),
+                    ),
+                    c.name,
+                )
+            )
+            unknown_found = True
+        if unknown_found:
+            continue
+        if (
+            src
+            and any(_overlap(src, o) for o in inp.office)
+            and (dst is None or dst == "0.0.0.0/0")
+            and spec.out_interface is None
+        ):
+            title = f"{rule.chain} #{rule.position} masquerades the office's traffic to every destination, hiding source addresses far more widely than the clusters need"
+            fixes = tuple(
+                Change(
+                    "masquerade-add",
+                    host,
+                    f"add MASQUERADE -s {o} -d {x}",
+                    {"source": o, "destination": x},
+                )
+                for o in inp.office
+                for x in c.cidrs
+            )
+            out.append(
+                Finding(
+                    "masquerade-too-broad",
+                    WARNING,
+                    host,
+                    title,
+                    (rule_ref(rule), "netui masquerades only office -> cluster CIDRs"),
+                    (*fixes, delete),
+                    c.name,
+                )
+            )
+    return out
+
+
+def _within_any(cidr: str, nets: tuple[str, ...] | list[str]) -> bool:
+    try:
+        inner = IPNetwork(cidr)
+    except ValueError:
+        return False
+    return any(inner in IPNetwork(n) for n in nets)
+
+
+def _overlap(a: str, b: str) -> bool:
+    na, nb = IPNetwork(a), IPNetwork(b)
+    return na.first <= nb.last and nb.first <= na.last
+
+
+def check(inp: DoctorInput) -> list[Finding]:
+    out: list[Finding] = []
+    for c in inp.clusters.values():
+        snap = inp.snapshot(c.forwarder)
+        if snap is None or snap.nat is None or not c.cidrs:
+            continue
+        out += check_rules(inp, c, snap.nat)
+        out += check_pairs(inp, c, snap, snap.nat)
+    return out

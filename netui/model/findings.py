@@ -1,0 +1,65 @@
+"""Findings of the doctor and the changes that fix them, as plain data.
+
+A Change is a description the planner/executor (apply issue) turns into commands; the doctor
+only says what it would be. Codes are stable: scripts read them from `netui doctor --json`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ERROR, WARNING, INFO = "error", "warning", "info"
+SEVERITY_RANK = {ERROR: 0, WARNING: 1, INFO: 2}
+
+CODES = (
+    "forwarding-off",
+    "forwarding-not-persisted",
+    "masquerade-missing",
+    "masquerade-reversed",
+    "cidr-unknown",
+    "cidr-host-bits",
+    "rule-shadowed",
+    "masquerade-too-broad",
+    "route-missing",
+    "route-wrong-gateway",
+    "no-return-route",
+    "forward-blocked",
+    "cidr-overlap",
+    "dns-loop",
+    "dns-domain-conflict",
+    "host-unreachable",
+)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change a fix needs: what kind, on which host, with which values."""
+
+    kind: str  # forwarding-on, forwarding-persist, masquerade-add, rule-delete, rule-move,
+    #            route-replace, return-route-add, forward-accept, dns-line-remove
+    host: str
+    summary: str  # one line for people
+    params: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: str
+    host: str | None
+    title: str
+    evidence: tuple[str, ...] = ()
+    fixes: tuple[Change, ...] = ()
+    cluster: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.code not in CODES:
+            raise ValueError(f"unknown finding code {self.code!r}")
+
+    @property
+    def fix_line(self) -> str:
+        return "; ".join(c.summary for c in self.fixes)
+
+
+def sort_findings(findings: list[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: (SEVERITY_RANK[f.severity], f.host or "", f.code))
