@@ -4,7 +4,6 @@ about them: which one an address belongs to, host bits, overlaps, and what a typ
 from __future__ import annotations
 
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 
 from netaddr import AddrFormatError, IPAddress, IPNetwork
 
@@ -85,22 +84,17 @@ class NetworkMap:
         return [kn for kn, _ in self._nets if overlaps(kn.cidr, cidr)]
 
     def closest(self, cidr: str) -> KnownNetwork | None:
-        """The known network an unknown CIDR most likely meant (a typo: an extra digit, swapped
-        octets). Text similarity decides, then the same prefix length breaks ties; a network
-        that shares less than half its text is no suggestion at all."""
-        best: tuple[float, KnownNetwork] | None = None
+        """The known network an unknown CIDR most likely meant: one within two typing mistakes
+        (a digit added, dropped, changed, or two swapped), e.g. 110.1.3.0/24 for 10.1.3.0/24.
+        Anything further is a different network, not a typo (Docker's 172.17.0.0/16 is not a
+        misspelt 10.200.0.0/16)."""
+        best: tuple[int, int, KnownNetwork] | None = None
         for kn in self.networks:
-            score = SequenceMatcher(None, cidr, kn.cidr).ratio()
-            try:
-                if IPNetwork(cidr).prefixlen == IPNetwork(kn.cidr).prefixlen:
-                    score += 0.05
-            except (AddrFormatError, ValueError):
-                pass
-            if best is None or score > best[0]:
-                best = (score, kn)
-        if best is None or best[0] < 0.6:
-            return None
-        return best[1]
+            d = edit_distance(cidr, kn.cidr)
+            same_prefix = 0 if cidr.rpartition("/")[2] == kn.cidr.rpartition("/")[2] else 1
+            if d <= 2 and (best is None or (d, same_prefix) < best[:2]):
+                best = (d, same_prefix, kn)
+        return best[2] if best else None
 
     def pairwise_overlaps(self) -> list[tuple[KnownNetwork, KnownNetwork]]:
         out = []
@@ -116,3 +110,18 @@ def ip_in(address: str, cidr: str) -> bool:
         return IPAddress(address) in IPNetwork(cidr)
     except (AddrFormatError, ValueError):
         return False
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance: insertions, deletions, substitutions, transpositions."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[-1]

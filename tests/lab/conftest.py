@@ -63,9 +63,15 @@ def netui(
     return proc
 
 
-def in_ns(ns: str, *argv: str, timeout: float = 10) -> subprocess.CompletedProcess[str]:
+def in_ns(
+    ns: str, *argv: str, timeout: float = 10, input_text: str | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["ip", "netns", "exec", ns, *argv], capture_output=True, text=True, timeout=timeout
+        ["ip", "netns", "exec", ns, *argv],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        input=input_text,
     )
 
 
