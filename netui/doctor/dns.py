@@ -49,8 +49,8 @@ def check(inp: DoctorInput) -> list[Finding]:
                 {"file": path, "line": str(no)},
             )
             if key == "server":
-                domain, target = (
-                    (value[1:].split("/", 1) + [""])[:2] if value.startswith("/") else ("", value)
+                domain, _, target = (
+                    value[1:].partition("/") if value.startswith("/") else ("", "", value)
                 )
                 target_ip = target.split("#")[0]
                 if target_ip in own:
