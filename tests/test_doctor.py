@@ -246,3 +246,25 @@ def test_every_finding_of_a_mistake_carries_a_fix():
         r_routes=[],
     )
     assert findings and all(f.fixes for f in findings if f.severity == "error")
+
+
+def test_kube_proxys_mark_dependent_masquerade_is_not_called_the_shadowed_rule():
+    chains = ":NETUI-POSTROUTING - [0:0]\n:KUBE-POSTROUTING - [0:0]\n"
+    rules = "-A POSTROUTING -s 10.1.3.0/24 -j RETURN\n-A POSTROUTING -j KUBE-POSTROUTING\n-A KUBE-POSTROUTING -j MASQUERADE --random-fully\n"
+    found = {f.code for f in run(nat_text(rules, chains))}
+    assert "masquerade-missing" in found and "rule-shadowed" not in found
+
+
+def test_hundreds_of_kube_proxy_services_give_no_false_positives():
+    from netui.lab.kubeproxy import rules
+    from netui.lab.topology import CLUSTER_A
+
+    restore = rules(CLUSTER_A, extra_services=400)
+    decls = (
+        "".join(line + "\n" for line in restore.splitlines() if line.startswith(":"))
+        + ":NETUI-POSTROUTING - [0:0]\n"
+    )
+    body = GOOD_NAT + "".join(
+        line + "\n" for line in restore.splitlines() if line.startswith("-A ")
+    )
+    assert codes(run(nat_text(body, decls))) == set()

@@ -13,7 +13,7 @@ from netui.doctor.context import ClusterFacts, DoctorInput
 from netui.doctor.walk import Packet, Walk, in_cidr, masquerade_path
 from netui.model.findings import ERROR, WARNING, Change, Finding
 from netui.model.iptables import Rule, Table
-from netui.model.owners import NETUI, OTHER, rule_owner
+from netui.model.owners import NETUI, OTHER, chain_owner, rule_owner
 from netui.model.snapshot import HostSnapshot
 
 SNAT_TARGETS = ("MASQUERADE", "SNAT")
@@ -49,9 +49,9 @@ def office_packet(snap: HostSnapshot, src: str, dst: str) -> Packet:
 
 
 def _would_masquerade(rule: Rule, src: str, dst: str) -> bool:
-    spec = rule.spec
-    if spec.target not in SNAT_TARGETS:
+    if rule.target not in SNAT_TARGETS:
         return False
+    spec = rule.spec
     for op, addr in ((spec.source, src), (spec.destination, dst)):
         if op is not None and (op.negated or not in_cidr(addr, op.value)):
             return False
@@ -90,7 +90,8 @@ def _explain(
         f"add MASQUERADE -s {office} -d {cidr} on {host} (netui's own chain, ahead of kube-proxy and CNI rules)",
         {"source": office, "destination": cidr},
     )
-    candidates = [r for r in nat.rules() if _would_masquerade(r, packet.src, packet.dst)]
+    # kube-proxy's and CNIs' MASQUERADEs depend on marks and sets: not the rule the operator meant
+    candidates = [r for r in _scanned_rules(nat) if _would_masquerade(r, packet.src, packet.dst)]
     winner = post.decided_by
     if candidates and winner is not None:
         good = candidates[0]
@@ -124,10 +125,16 @@ def _explain(
 
 def _scanned_rules(nat: Table) -> list[Rule]:
     """SNAT/MASQUERADE rules a person (or netui) wrote: kube-proxy's and CNIs' own chains are
-    theirs to get right, and judging them would only produce noise."""
-    return [
-        r for r in nat.rules() if r.spec.target in SNAT_TARGETS and rule_owner(r) in (OTHER, NETUI)
-    ]
+    theirs to get right, and judging them would only produce noise. Their chains are skipped by
+    name, so their (many) rules are never even built."""
+    out = []
+    for chain in nat.chains.values():
+        if chain_owner(chain.name) not in (None, NETUI):
+            continue
+        out += [
+            r for r in chain.rules if r.target in SNAT_TARGETS and rule_owner(r) in (OTHER, NETUI)
+        ]
+    return out
 
 
 def check_rules(inp: DoctorInput, c: ClusterFacts, nat: Table) -> list[Finding]:

@@ -232,6 +232,19 @@ def _apply_mark(p: Packet, spec: RuleSpec) -> Packet:
     return p
 
 
+def _quick_miss(rule: Rule, p: Packet) -> bool:
+    """True when the rule's -s/-d alone rule the packet out (no full parse needed)."""
+    src, src_neg, dst, dst_neg = rule.addresses
+    try:
+        if src is not None and in_cidr(p.src, src) == src_neg:
+            return True
+        if dst is not None and in_cidr(p.dst, dst) == dst_neg:
+            return True
+    except ValueError:
+        return False
+    return False
+
+
 def walk(table: Table, hook: str, packet: Packet) -> Walk:
     """Walk `packet` through built-in chain `hook` of `table`."""
     terminating = NAT_TERMINATING if table.name == "nat" else FILTER_TERMINATING
@@ -250,6 +263,10 @@ def walk(table: Table, hook: str, packet: Packet) -> Walk:
         while i < len(rules):
             rule = rules[i]
             i += 1
+            if _quick_miss(rule, p):
+                if chain_name == hook:
+                    result.steps.append(Step(chain_name, rule, False))
+                continue
             spec = rule.spec
             matched, note = evaluate(spec, p)
             target = spec.target

@@ -257,7 +257,7 @@ def parse_spec(spec: str) -> RuleSpec:
 class Rule:
     """One `-A` line. Plain class with slots: 100,000 of these are built per snapshot."""
 
-    __slots__ = ("_spec", "chain", "counters", "position", "table", "text")
+    __slots__ = ("_addresses", "_spec", "chain", "counters", "position", "table", "text")
 
     def __init__(
         self, table: str, chain: str, text: str, counters: str | None, position: int
@@ -268,12 +268,49 @@ class Rule:
         self.counters = counters  # "[packets:bytes]" as printed, or None without -c
         self.position = position  # 1-based, as `iptables -L --line-numbers` counts
         self._spec: RuleSpec | None = None
+        self._addresses: tuple[str | None, bool, str | None, bool] | None = None
 
     @property
     def spec(self) -> RuleSpec:
         if self._spec is None:
             self._spec = parse_spec(self.text)
         return self._spec
+
+    @property
+    def addresses(self) -> tuple[str | None, bool, str | None, bool]:
+        """(source, negated, destination, negated) read cheaply from the head of the rule:
+        iptables-save prints `-s`/`-d` before any `-m`, so no tokenising is needed. Lets a
+        packet walk skip most of kube-proxy's 20,000-rule KUBE-SERVICES without parsing them."""
+        if self._addresses is None:
+            head = self.text
+            cut = head.find(" -m ")
+            if cut >= 0:
+                head = head[:cut]
+            cut = head.find(" -j ")
+            if cut >= 0:
+                head = head[:cut]
+            src = dst = None
+            src_neg = dst_neg = False
+            words = head.split()
+            for i, w in enumerate(words[:-1]):
+                if w == "-s":
+                    src, src_neg = words[i + 1], i > 0 and words[i - 1] == "!"
+                elif w == "-d":
+                    dst, dst_neg = words[i + 1], i > 0 and words[i - 1] == "!"
+            self._addresses = (src, src_neg, dst, dst_neg)
+        return self._addresses
+
+    @property
+    def target(self) -> str | None:
+        """The jump target, read from the text without tokenising the whole rule."""
+        if self._spec is not None:
+            return self._spec.target
+        j = self.text.rfind(" -j ")
+        if j < 0:
+            j = self.text.rfind(" -g ")
+        if j < 0:
+            return self.spec.target
+        return self.text[j + 4 :].split(" ", 1)[0]
 
     @property
     def packets(self) -> int:
