@@ -116,6 +116,7 @@ def _explain(
             (f"wins: {rule_ref(winner)}", f"never reached: {rule_ref(good)}", *evidence),
             (move,),
             c.name,
+            rule=(winner.chain, winner.text),
         )
     title = f"{_label(inp, office)} -> {_label(inp, cidr)} is not masqueraded on {host}: replies from the cluster cannot find the way back"
     if post.uncertain:
@@ -177,6 +178,7 @@ def check_rules(inp: DoctorInput, c: ClusterFacts, nat: Table) -> list[Finding]:
                         ),
                     ),
                     c.name,
+                    rule=(rule.chain, rule.text),
                 )
             )
             continue
@@ -209,6 +211,7 @@ def check_rules(inp: DoctorInput, c: ClusterFacts, nat: Table) -> list[Finding]:
                         ),
                     ),
                     c.name,
+                    rule=(rule.chain, rule.text),
                 )
             )
             unknown_found = True
@@ -240,6 +243,7 @@ def check_rules(inp: DoctorInput, c: ClusterFacts, nat: Table) -> list[Finding]:
                     (rule_ref(rule), "netui masquerades only office -> cluster CIDRs"),
                     (*fixes, delete),
                     c.name,
+                    rule=(rule.chain, rule.text),
                 )
             )
     return out

@@ -51,6 +51,9 @@ class Finding:
     evidence: tuple[str, ...] = ()
     fixes: tuple[Change, ...] = ()
     cluster: str | None = None
+    rule: tuple[str, str] | None = (
+        None  # (chain, rule text) in the host's nat table, for the UI to show
+    )
 
     def __post_init__(self) -> None:
         if self.code not in CODES:

@@ -35,12 +35,14 @@ class NatScreen(Screen[None]):
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("r", "refresh", "Refresh", id="refresh_nat"),
         Binding("enter", "follow", "Follow jump", id="follow"),
+        Binding("w", "walk", "Walk a packet", id="walk"),
     ]
 
-    def __init__(self, host: str) -> None:
+    def __init__(self, host: str, chain: str = "POSTROUTING", highlight: str | None = None) -> None:
         super().__init__()
         self.host = host
-        self.chain = "POSTROUTING"
+        self.chain = chain
+        self.highlight = highlight  # rule text to put the cursor on (from a finding)
         self.history: list[str] = []
         self.needle = ""
         self.previous: dict[tuple[str, str, int], int] = {}
@@ -115,6 +117,15 @@ class NatScreen(Screen[None]):
             rate = self.rates.get((self.chain, r.text, i), 0.0)
             hot = f"▲ {rate:.0f}/s" if rate > 0 else ""
             table.add_row(str(r.position), str(r.packets), hot, rule_owner(r), r.text, key=f"{i}")
+        if self.highlight is not None:
+            rows = [str(table.get_row(k)[4]) for k in table.rows]
+            if self.highlight in rows:
+                keep = rows.index(self.highlight)
+                self.notify(
+                    f"{self.chain} #{table.get_row_at(keep)[0]}: the rule the finding is about",
+                    timeout=4,
+                )
+            self.highlight = None
         if table.row_count:
             table.move_cursor(row=min(keep, table.row_count - 1))
 
@@ -177,6 +188,16 @@ class NatScreen(Screen[None]):
         if snap:
             self._show_rules(snap)
         self.query_one("#rules", DataTable).focus()
+
+    def action_walk(self) -> None:
+        snap = self._snapshot()
+        if snap is None or snap.nat is None:
+            return
+        from netui.screens.walk import WalkScreen
+
+        env = self.app.env  # type: ignore[attr-defined]
+        office = env.office.cidrs[0].split("/")[0].rsplit(".", 1)[0] + ".10"
+        self.app.push_screen(WalkScreen(snap, f"{office} "))
 
     def action_refresh(self) -> None:
         poller = getattr(self.app, "poller", None)

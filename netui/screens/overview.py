@@ -21,6 +21,7 @@ class OverviewScreen(Screen[None]):
     BINDINGS = [
         Binding("r", "refresh", "Refresh", id="refresh"),
         Binding("enter", "open_host", "Open host", id="open_host"),
+        Binding("d", "doctor", "Doctor", id="doctor"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -122,6 +123,11 @@ class OverviewScreen(Screen[None]):
     def action_refresh(self) -> None:
         self.poller.refresh()
         self.notify("refreshing every host", timeout=1.5)
+
+    def action_doctor(self) -> None:
+        from netui.screens.findings import FindingsScreen
+
+        self.app.push_screen(FindingsScreen())
 
     def action_open_host(self) -> None:
         table = self.query_one("#hosts", DataTable)

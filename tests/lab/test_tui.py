@@ -78,3 +78,34 @@ def test_an_unreachable_host_is_marked_and_the_ui_keeps_responding(lab, tmp_path
             assert app.theme != "netui-dark"
 
     asyncio.run(scenario())
+
+
+def test_findings_pane_lists_the_doctors_findings_and_jumps_to_the_rule(broken_lab):
+    async def scenario() -> None:
+        app = NetuiApp(load_env(broken_lab.env))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await _wait(pilot, lambda: len(getattr(app, "snapshots", {})) >= 8)
+            await pilot.press("d")
+            await _wait(pilot, lambda: bool(getattr(app.screen, "findings", [])), 15)
+            table = app.screen.query_one("#findings", DataTable)
+            rows = [(str(table.get_row(k)[1]), str(table.get_row(k)[2])) for k in table.rows]
+            assert ("masquerade-reversed", "a-master") in rows
+            table.move_cursor(row=rows.index(("masquerade-reversed", "a-master")))
+            await pilot.pause(0.1)
+            assert "swapped" in str(app.screen.query_one("#detail").render())
+            await pilot.press("enter")
+            await pilot.pause(0.3)
+            rules = app.screen.query_one("#rules", DataTable)
+            assert app.screen.chain == "POSTROUTING"
+            assert (
+                str(rules.get_row_at(rules.cursor_row)[4])
+                == "-s 10.200.0.0/16 -d 10.1.3.0/24 -j MASQUERADE"
+            )
+            await pilot.press("w")
+            await pilot.pause(0.1)
+            await pilot.press(*"10.200.1.3", "enter")
+            await pilot.pause(0.2)
+            steps = str(app.screen.query_one("#steps").render())
+            assert "NOT masqueraded" in steps and "KUBE-POSTROUTING" in steps
+
+    asyncio.run(scenario())

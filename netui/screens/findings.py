@@ -1,0 +1,91 @@
+"""The doctor's findings: worst first; the highlighted one's evidence and fix below; Enter opens
+the rule in its host's NAT view, highlighted."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from netui.model.findings import Finding
+
+MARK = {"error": "✗ error", "warning": "! warning", "info": "· info"}
+
+
+class FindingsScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="back"),
+        Binding("r", "rerun", "Run again", id="rerun_doctor"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.findings: list[Finding] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield DataTable(id="findings", cursor_type="row", zebra_stripes=True)
+        yield Static("running the doctor…", id="detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "netui — doctor"
+        table = self.query_one("#findings", DataTable)
+        for col in ("SEVERITY", "CODE", "HOST", "FINDING"):
+            table.add_column(col, key=col)
+        table.focus()
+        self.action_rerun()
+
+    def action_rerun(self) -> None:
+        self.query_one("#detail", Static).update("running the doctor…")
+        self.run_worker(self._diagnose, thread=True, exclusive=True)
+
+    def _diagnose(self) -> None:
+        from netui.commands.doctor import gather
+        from netui.doctor import diagnose
+
+        findings = diagnose(gather(self.app.env))  # type: ignore[attr-defined]
+        self.app.call_from_thread(self._show, findings)
+
+    def _show(self, findings: list[Finding]) -> None:
+        self.findings = findings
+        table = self.query_one("#findings", DataTable)
+        table.clear()
+        for i, f in enumerate(findings):
+            table.add_row(MARK[f.severity], f.code, f.host or "-", f.title, key=str(i))
+        errors = sum(f.severity == "error" for f in findings)
+        self.sub_title = (
+            f"{errors} error(s), {len(findings) - errors} other" if findings else "no findings"
+        )
+        if not findings:
+            self.query_one("#detail", Static).update(
+                "✓ no findings: the office is connected to every cluster as far as netui can see"
+            )
+
+    def _current(self) -> Finding | None:
+        table = self.query_one("#findings", DataTable)
+        if not self.findings or table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.findings[int(str(key))]
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        f = self._current()
+        if f is None:
+            return
+        lines = [f.title, *("  " + e for e in f.evidence)]
+        if f.fixes:
+            lines.append("fix: " + f.fix_line)
+        if f.rule:
+            lines.append("enter: show this rule in the host's nat table")
+        self.query_one("#detail", Static).update("\n".join(lines))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        f = self._current()
+        if f is None or f.host is None or f.rule is None:
+            return
+        from netui.screens.nat import NatScreen
+
+        chain, text = f.rule
+        self.app.push_screen(NatScreen(f.host, chain=chain, highlight=text))
