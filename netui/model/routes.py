@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,9 +65,9 @@ class RoutingTable:
     routes: tuple[Route, ...] = ()
     interfaces: tuple[Interface, ...] = field(default=())
 
-    def lookup(self, address: str | IPAddress) -> Route | None:
-        """The route the kernel would pick (longest prefix, then lowest metric) in this table."""
-        ip = IPAddress(address)
+    def _best(self, fits: Callable[[IPNetwork], bool]) -> Route | None:
+        """The route the kernel would prefer among those whose network `fits`: longest
+        prefix, then lowest metric; broadcast/local/multicast routes never carry traffic out."""
         best: Route | None = None
         best_key: tuple[int, int] = (-1, 0)
         for r in self.routes:
@@ -76,29 +77,20 @@ class RoutingTable:
                 net = r.network
             except (AddrFormatError, ValueError):
                 continue
-            if net.version != ip.version or ip not in net:
-                continue
             key = (net.prefixlen, -(r.metric or 0))
-            if key > best_key:
+            if key > best_key and fits(net):
                 best, best_key = r, key
         return best
 
+    def lookup(self, address: str | IPAddress) -> Route | None:
+        """The route the kernel would pick for one address."""
+        ip = IPAddress(address)
+        return self._best(lambda net: net.version == ip.version and ip in net)
+
     def covering(self, cidr: str | IPNetwork) -> Route | None:
-        """The route that would carry every address of `cidr` (longest prefix, then lowest metric)."""
-        net = IPNetwork(cidr)
-        best: Route | None = None
-        best_key: tuple[int, int] = (-1, 0)
-        for r in self.routes:
-            if r.type in ("broadcast", "local", "multicast", "anycast"):
-                continue
-            try:
-                rn = r.network
-            except (AddrFormatError, ValueError):
-                continue
-            key = (rn.prefixlen, -(r.metric or 0))
-            if rn.version == net.version and net in rn and key > best_key:
-                best, best_key = r, key
-        return best
+        """The route that would carry every address of `cidr`."""
+        want = IPNetwork(cidr)
+        return self._best(lambda net: net.version == want.version and want in net)
 
     def local_ips(self) -> list[IPAddress]:
         return [ip for i in self.interfaces for ip in i.ips]

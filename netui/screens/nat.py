@@ -151,6 +151,10 @@ class NatScreen(Screen[None]):
     def _go(self, chain: str) -> None:
         self.history.append(self.chain)
         self.chain = chain
+        self._redraw()
+
+    def _redraw(self) -> None:
+        """Show the current chain/filter from the latest snapshot and give the rules the focus."""
         snap = self._snapshot()
         if snap:
             self._show_rules(snap)
@@ -170,9 +174,7 @@ class NatScreen(Screen[None]):
             return
         if self.history:
             self.chain = self.history.pop()
-            snap = self._snapshot()
-            if snap:
-                self._show_rules(snap)
+            self._redraw()
             return
         self.app.pop_screen()
 
@@ -184,10 +186,7 @@ class NatScreen(Screen[None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.needle = event.value.strip()
         event.input.display = False
-        snap = self._snapshot()
-        if snap:
-            self._show_rules(snap)
-        self.query_one("#rules", DataTable).focus()
+        self._redraw()
 
     def action_walk(self) -> None:
         snap = self._snapshot()
