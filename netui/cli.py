@@ -68,6 +68,57 @@ def build_parser() -> argparse.ArgumentParser:
     trust.add_argument("host")
     trust.add_argument("--yes", action="store_true", help="accept without asking")
 
+    for name, helptext in (
+        ("plan", "the changes that would connect the office to every cluster"),
+        ("apply", "apply the plan after showing it"),
+    ):
+        p = sub.add_parser(name, parents=[common], help=helptext)
+        p.add_argument("--cluster", help="only this cluster")
+        p.add_argument(
+            "--position",
+            type=int,
+            default=1,
+            help="where POSTROUTING/FORWARD jump to netui's chains (1 = first, ahead of kube-proxy and CNI rules)",
+        )
+        if name == "plan":
+            p.add_argument(
+                "--router-syntax",
+                help="also print the office router's routes as linux, cisco, juniper, mikrotik or openwrt commands",
+            )
+        else:
+            p.add_argument("--yes", action="store_true", help="do not ask")
+            p.add_argument(
+                "--confirm-timeout",
+                type=float,
+                metavar="S",
+                help="arm a rollback on each target that fires unless `netui confirm` runs within S seconds",
+            )
+    confirm = sub.add_parser(
+        "confirm",
+        parents=[common],
+        help="keep a plan applied with --confirm-timeout (disarm its rollbacks)",
+    )
+    confirm.add_argument("plan_id", nargs="?")
+    undo = sub.add_parser(
+        "undo", parents=[common], help="revert a plan (default: the last), also after a crash"
+    )
+    undo.add_argument("plan_id", nargs="?")
+    sub.add_parser(
+        "history", parents=[common], help="every plan with who, when, from where and its outcome"
+    )
+    rule = sub.add_parser(
+        "rule", parents=[common], help="delete or move one foreign nat rule (journaled, undoable)"
+    )
+    rule_sub = rule.add_subparsers(dest="rule_action", metavar="ACTION", required=True)
+    for name in ("delete", "move"):
+        p = rule_sub.add_parser(name, parents=[common], help=f"{name} a rule of a host's nat table")
+        p.add_argument("host")
+        p.add_argument("chain")
+        p.add_argument("position", type=int, help="the rule's position (see `netui show nat HOST`)")
+        if name == "move":
+            p.add_argument("to", type=int, help="the new position")
+        p.add_argument("--yes", action="store_true")
+
     doctor = sub.add_parser(
         "doctor",
         parents=[common],
@@ -132,6 +183,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from netui.commands import hosts
 
         return hosts.run(args)
+    if cmd in ("plan", "apply", "confirm", "undo", "history", "rule"):
+        from netui.commands import plan
+
+        return plan.run(args)
     if cmd in ("doctor", "walk"):
         from netui.commands import doctor
 

@@ -106,6 +106,8 @@ def _explain(
                 "rule": good.text,
                 "from": str(good.position),
                 "to": str(winner.position),
+                "source": office,
+                "destination": cidr,
             },
         )
         return Finding(

@@ -28,6 +28,7 @@ class HostSnapshot:
     iptables_version: str | None = None
     other_variant_rules: int = 0  # rules the *other* iptables variant holds (two rule sets!)
     nat_text: str = ""
+    filter_text: str = ""
     nat: Table | None = None
     filter: Table | None = None
     routes: RoutingTable = field(default_factory=RoutingTable)
@@ -115,6 +116,7 @@ def parse_snapshot(host: str, text: str, marker: str, duration: float = 0.0) -> 
             snap.nat = ruleset.table("nat") or Table("nat")
             snap.filter = ruleset.table("filter")
             snap.nat_text = table_text(saved, "nat")
+            snap.filter_text = table_text(saved, "filter")
     elif snap.variant:
         snap.warnings.append(
             f"iptables-save failed (exit {rc}): {sec.get('tables.err', '').strip()[:200]}"

@@ -1,0 +1,260 @@
+"""`netui plan`, `apply`, `confirm`, `undo`, `history`, `rule delete/move`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from netui.commands import environment
+from netui.errors import UserError
+from netui.model.envfile import Environment
+from netui.output import print_json, table
+from netui.plan.model import ForeignRule, Plan, PlanRefused, new_plan_id
+
+
+def run(args: argparse.Namespace) -> int:
+    cmd = args.command
+    if cmd == "history":
+        return history(args)
+    env = environment(args)
+    try:
+        if cmd in ("plan", "apply"):
+            return plan_or_apply(env, args)
+        if cmd == "confirm":
+            return confirm_command(env, args)
+        if cmd == "undo":
+            return undo_command(env, args)
+        if cmd == "rule":
+            return rule_command(env, args)
+    except PlanRefused as e:
+        for r in e.reasons:
+            print(f"netui: refusing to plan: {r}", file=sys.stderr)
+        return 2
+    raise AssertionError(cmd)
+
+
+def _progress(host: str, message: str) -> None:
+    print(f"  {host}: {message}", flush=True)
+
+
+def build_plan(env: Environment, args: argparse.Namespace) -> tuple[Plan, object]:
+    from netui.commands.doctor import gather
+    from netui.doctor import diagnose
+    from netui.plan.planner import make_plan
+
+    if args.cluster and args.cluster not in env.clusters:
+        raise UserError(
+            f"no cluster {args.cluster!r} in {env.path}; clusters: {', '.join(env.clusters)}"
+        )
+    if args.position < 1:
+        raise UserError(
+            f"--position {args.position}: positions count from 1 (1 = first in POSTROUTING/FORWARD)"
+        )
+    inp = gather(env)
+    findings = diagnose(inp)
+    return make_plan(inp, findings, args.cluster, args.position), inp
+
+
+def show_plan(plan: Plan, commands: dict[str, list], as_json: bool) -> None:
+    if as_json:
+        print_json(
+            {
+                "plan": plan.id,
+                "hosts": {
+                    h: [{"summary": c.summary, "command": c.preview()} for c in cmds]
+                    for h, cmds in commands.items()
+                },
+                "notes": plan.notes,
+            }
+        )
+        return
+    if plan.empty:
+        print("nothing to change: the office is connected to every cluster as far as netui can see")
+    for host, cmds in commands.items():
+        print(f"{host}:")
+        for c in cmds:
+            print(f"  # {c.summary}")
+            print("  " + c.preview().replace("\n", "\n  "))
+    for n in plan.notes:
+        print(f"note: {n}")
+
+
+def plan_or_apply(env: Environment, args: argparse.Namespace) -> int:
+    from netui.backends import Hosts
+    from netui.plan import executor
+    from netui.plan.planner import ROUTER_SYNTAX, router_snippets
+
+    plan, inp = build_plan(env, args)
+    with Hosts(env) as hosts:
+        commands = executor.preview(plan, hosts)
+        if args.command == "plan":
+            show_plan(plan, commands, args.json)
+            if args.router_syntax:
+                if args.router_syntax not in ROUTER_SYNTAX:
+                    raise UserError(
+                        f"--router-syntax {args.router_syntax}: one of {', '.join(ROUTER_SYNTAX)}"
+                    )
+                print(f"\n# office router routes ({args.router_syntax}):")
+                print("\n".join(router_snippets(inp, args.router_syntax)))  # type: ignore[arg-type]
+            return 0
+        show_plan(plan, commands, False)
+        if plan.empty:
+            return 0
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise UserError(
+                    "not applying without a terminal to ask on: read the plan above and pass --yes"
+                )
+            if input("Apply these changes? [y/N] ").strip().lower() not in ("y", "yes"):
+                print("nothing changed")
+                return 1
+        print(f"applying plan {plan.id}")
+        journal = executor.apply(plan, hosts, args.confirm_timeout, _progress)
+    print(f"plan {plan.id}: {journal.status}")
+    if args.confirm_timeout and journal.status == "awaiting confirmation":
+        print(
+            f"run `netui confirm {plan.id}` within {args.confirm_timeout:g} s, or every host rolls back by itself"
+        )
+    else:
+        print(f"undo with `netui undo {plan.id}`")
+    return 0 if journal.status in ("applied", "awaiting confirmation") else 1
+
+
+def _pick(status_ok: tuple[str, ...], plan_id: str | None, what: str):
+    from netui.plan.journal import Journal, list_journals
+
+    if plan_id:
+        try:
+            return Journal.load(plan_id)
+        except FileNotFoundError:
+            raise UserError(f"no plan {plan_id!r} in the journal; see `netui history`") from None
+    journals = list_journals()
+    for data in reversed(journals):
+        if data["status"] in status_ok:
+            return Journal.load(data["plan"]["id"])
+    if journals:
+        return None  # every plan is already through
+    raise UserError(f"no plan to {what} yet; see `netui history`")
+
+
+def confirm_command(env: Environment, args: argparse.Namespace) -> int:
+    from netui.backends import Hosts
+    from netui.plan import executor
+
+    journal = _pick(("awaiting confirmation",), args.plan_id, "confirm")
+    if journal is None:
+        print("nothing awaits confirmation")
+        return 0
+    with Hosts(env) as hosts:
+        result = executor.confirm(journal, hosts)
+    for host, what in result.items():
+        print(f"  {host}: {what}")
+    print(f"plan {journal.plan.id}: {journal.status}")
+    return 0 if not any(v.startswith("already fired") for v in result.values()) else 1
+
+
+def undo_command(env: Environment, args: argparse.Namespace) -> int:
+    from netui.backends import Hosts
+    from netui.plan import executor
+
+    journal = _pick(
+        (
+            "applied",
+            "partly applied",
+            "awaiting confirmation",
+            "applying",
+            "failed",
+            "undo-failed",
+            "undoing",
+            "rolled back by the confirm timer",
+        ),
+        args.plan_id,
+        "undo",
+    )
+    if journal is None:
+        print("nothing to undo: every plan in the journal is already undone")
+        return 0
+    if journal.status == "undone":
+        print(f"plan {journal.plan.id} is already undone: nothing to do")
+        return 0
+    print(f"undoing plan {journal.plan.id} ({journal.status})")
+    with Hosts(env) as hosts:
+        ok = executor.undo(journal, hosts, _progress)
+    print(f"plan {journal.plan.id}: {journal.status}")
+    return 0 if ok else 1
+
+
+def history(args: argparse.Namespace) -> int:
+    from netui.plan.journal import list_journals
+
+    items = list_journals()
+    if args.json:
+        print_json(
+            [
+                {
+                    "plan": d["plan"]["id"],
+                    "created": d["plan"]["created"],
+                    "user": d["plan"]["user"],
+                    "from": d["plan"]["came_from"],
+                    "status": d["status"],
+                    "hosts": {n: h.get("status") for n, h in d["hosts"].items()},
+                }
+                for d in items
+            ]
+        )
+        return 0
+    rows = [
+        [
+            d["plan"]["id"],
+            time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(d["plan"]["created"])),
+            f"{d['plan']['user']}@{d['plan']['came_from']}",
+            d["status"],
+            " ".join(f"{n}:{h.get('status')}" for n, h in d["hosts"].items()),
+        ]
+        for d in items
+    ]
+    print(table(rows, ["PLAN", "WHEN", "WHO", "STATUS", "HOSTS"]) if rows else "no plans yet")
+    return 0
+
+
+def rule_command(env: Environment, args: argparse.Namespace) -> int:
+    """Delete or move one foreign rule: explicit, previewed, journaled, undoable."""
+    from netui.backends import Hosts
+    from netui.backends.snapshot import snapshot_hosts
+    from netui.plan import executor
+
+    env.host(args.host)
+    with Hosts(env) as hosts:
+        snap = snapshot_hosts(hosts, [args.host])[args.host]
+        if not snap.ok or snap.nat is None:
+            raise UserError(f"{args.host}: {snap.reason or 'no nat table'}")
+        chain = snap.nat.chain(args.chain)
+        if chain is None:
+            raise UserError(f"{args.host}: the nat table has no chain {args.chain!r}")
+        if not 1 <= args.position <= len(chain):
+            raise UserError(
+                f"{args.host}: {args.chain} has rules 1 to {len(chain)}, not {args.position}"
+            )
+        rule = chain.rules[args.position - 1]
+        plan = Plan(new_plan_id(), env=env.path)
+        hp = plan.host(args.host)
+        if args.rule_action == "delete":
+            hp.delete_rules.append(ForeignRule("nat", args.chain, rule.text, rule.position))
+        else:
+            if not 1 <= args.to <= len(chain):
+                raise UserError(
+                    f"{args.host}: {args.chain} positions are 1 to {len(chain)}, not {args.to}"
+                )
+            hp.move_rules.append(ForeignRule("nat", args.chain, rule.text, rule.position, args.to))
+        commands = executor.preview(plan, hosts)
+        show_plan(plan, commands, False)
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise UserError("not changing a rule without a terminal to ask on: pass --yes")
+            if input("Change this rule? [y/N] ").strip().lower() not in ("y", "yes"):
+                print("nothing changed")
+                return 1
+        journal = executor.apply(plan, hosts, None, _progress)
+    print(f"plan {plan.id}: {journal.status}; undo with `netui undo {plan.id}`")
+    return 0 if journal.status == "applied" else 1

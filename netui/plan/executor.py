@@ -1,0 +1,289 @@
+"""Apply and undo plans on hosts: atomic per table, journaled before every step, hosts in parallel.
+
+A host whose step fails is rolled back at once (the others carry on: they are independent).
+With a confirm timeout, a rollback script is armed *on each target* before it is changed; it
+runs detached (setsid), so it fires even if netui or the operator's SSH session dies.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from netui.backends import Backend, HostError, Hosts
+from netui.backends.snapshot import take_snapshot
+from netui.model.snapshot import HostSnapshot
+from netui.plan import render
+from netui.plan.journal import DONE, FAILED, PENDING, Journal, audit
+from netui.plan.model import PERSIST_FILE, HostPlan, Plan
+
+Progress = Callable[[str, str], None]  # (host, message)
+ROLLBACK_DIR = "/run/netui"
+
+
+def _run(backend: Backend, cmd: render.Command) -> None:
+    if cmd.write:
+        backend.write_file(cmd.write[0], cmd.write[1].encode(), mode=0o644)
+    elif cmd.remove:
+        backend.remove_file(cmd.remove)
+    else:
+        backend.check(
+            list(cmd.argv), stdin=cmd.stdin.encode() if cmd.stdin is not None else None, timeout=60
+        )
+
+
+def _snapshot(backend: Backend) -> HostSnapshot:
+    snap = take_snapshot(backend, [PERSIST_FILE])
+    if not snap.ok:
+        raise HostError(backend.host, snap.reason or "cannot be read")
+    return snap
+
+
+def _step_delay() -> None:
+    # A test hook: lets the crash tests kill netui between two steps of a multi-host apply.
+    delay = float(os.environ.get("NETUI_TEST_STEP_DELAY", "0") or 0)
+    if delay:
+        time.sleep(delay)
+
+
+def preview(plan: Plan, hosts: Hosts) -> dict[str, list[render.Command]]:
+    """The exact commands apply would run now, per host (from each host's live state)."""
+    out = {}
+    for name, hp in plan.hosts.items():
+        snap = _snapshot(hosts[name])
+        out[name] = render.apply_commands(
+            hp, plan.id, snap.nat, snap.filter, snap.files.get(PERSIST_FILE)
+        )
+    return out
+
+
+def rollback_path(plan_id: str, host: str) -> str:
+    return f"{ROLLBACK_DIR}/rollback-{plan_id}-{host}.sh"
+
+
+def _arm(
+    journal: Journal, backend: Backend, hp: HostPlan, snap: HostSnapshot, timeout: float
+) -> None:
+    script = render.rollback_script(
+        hp,
+        journal.plan.id,
+        snap.ip_forward,
+        snap.files.get(PERSIST_FILE),
+        {r.cidr: r.previous for r in hp.routes if r.previous},
+    )
+    # The script sleeps, then undoes, unless `netui confirm` killed it first.
+    body = '#!/bin/sh\nsleep "$1"\n' + script.split("\n", 1)[1] + 'mv -f "$0" "$0.fired"\n'
+    path = rollback_path(journal.plan.id, hp.host)
+    backend.write_file(path, body.encode(), mode=0o700)
+    # setsid: a new session, no controlling terminal; no inherited pipes, so this returns at once.
+    result = backend.check(
+        [
+            "sh",
+            "-c",
+            'setsid sh "$0" "$1" </dev/null >/dev/null 2>&1 & echo $!',
+            path,
+            str(int(timeout)),
+        ]
+    )
+    journal.set_host_status(
+        hp.host,
+        "armed",
+        rollback={"path": path, "pid": int(result.text.strip()), "deadline": time.time() + timeout},
+    )
+
+
+def disarm(journal: Journal, backend: Backend, name: str) -> str:
+    """Stop a host's armed rollback; returns what happened ("confirmed" / "already fired")."""
+    info = journal.host(name).get("rollback")
+    if not info:
+        return "nothing armed"
+    path, pid = info["path"], str(info["pid"])
+    fired = backend.run(["test", "-e", path + ".fired"]).ok
+    backend.run(
+        [
+            "sh",
+            "-c",
+            'grep -qs "$2" "/proc/$1/cmdline" && kill "$1"; rm -f "$2" "$2.fired"',
+            "netui-disarm",
+            pid,
+            path,
+        ]
+    )
+    journal.host(name).pop("rollback", None)
+    journal.save()
+    return "already fired: the host was rolled back" if fired else "confirmed"
+
+
+def _apply_host(
+    journal: Journal,
+    backend: Backend,
+    hp: HostPlan,
+    confirm_timeout: float | None,
+    progress: Progress,
+) -> bool:
+    name = hp.host
+    try:
+        snap = _snapshot(backend)
+    except HostError as e:
+        journal.set_host_status(name, FAILED, error=e.message)
+        progress(name, f"✗ cannot read the host: {e.message}")
+        return False
+    pre = {
+        "nat": snap.nat_text,
+        "filter": snap.filter_text,
+        "ip_forward": snap.ip_forward,
+        "persisted": snap.files.get(PERSIST_FILE),
+        "variant": snap.variant,
+        "taken_at": snap.taken_at,
+    }
+    journal.record_pre(name, pre)
+    if confirm_timeout:
+        try:
+            _arm(journal, backend, hp, snap, confirm_timeout)
+        except HostError as e:
+            journal.set_host_status(name, FAILED, error=f"could not arm the rollback: {e.message}")
+            progress(name, f"✗ could not arm the rollback, nothing changed: {e.message}")
+            return False
+        progress(name, f"rollback armed: fires in {confirm_timeout:g} s unless confirmed")
+    commands = render.apply_commands(
+        hp, journal.plan.id, snap.nat, snap.filter, snap.files.get(PERSIST_FILE)
+    )
+    journal.set_host_status(name, "applying")
+    for cmd in commands:
+        i = journal.step(name, cmd.summary, cmd.preview())
+        try:
+            _run(backend, cmd)
+        except HostError as e:
+            journal.finish_step(name, i, FAILED, e.message)
+            progress(name, f"✗ {cmd.summary}: {e.message}; rolling this host back")
+            _undo_host(journal, backend, hp, progress)
+            journal.set_host_status(name, "rolled-back", error=e.message)
+            return False
+        journal.finish_step(name, i, DONE)
+        progress(name, f"✓ {cmd.summary}")
+        _step_delay()
+    journal.set_host_status(name, "applied")
+    return True
+
+
+def _undo_host(journal: Journal, backend: Backend, hp: HostPlan, progress: Progress) -> bool:
+    name = hp.host
+    record = journal.host(name)
+    if not any(
+        s["status"] in (DONE, PENDING, FAILED) for s in record["steps"] if s["phase"] == "apply"
+    ):
+        return True  # nothing ever ran here
+    pre = record["pre"]
+    for attempt in (1, 2):
+        # Rendered from the live state: kube-proxy may have rewritten rules since we applied.
+        snap = _snapshot(backend)
+        routes_now = {r.dst: r.line for r in snap.routes.routes}
+        commands = render.undo_commands(
+            hp,
+            journal.plan.id,
+            snap.nat,
+            snap.filter,
+            routes_now,
+            pre.get("ip_forward"),
+            pre.get("persisted"),
+        )
+        try:
+            for cmd in commands:
+                i = journal.step(name, cmd.summary, cmd.preview(), phase="undo")
+                try:
+                    _run(backend, cmd)
+                except HostError as e:
+                    journal.finish_step(name, i, FAILED, e.message)
+                    raise
+                journal.finish_step(name, i, DONE)
+                progress(name, f"↶ {cmd.summary}")
+            return True
+        except HostError as e:
+            if attempt == 2:
+                progress(name, f"✗ undo failed: {e.message}")
+                return False
+            progress(name, "a rule changed under us; reading the host again")
+    return False
+
+
+def apply(
+    plan: Plan, hosts: Hosts, confirm_timeout: float | None = None, progress: Progress | None = None
+) -> Journal:
+    progress = progress or (lambda h, m: None)
+    journal = Journal(plan)
+    journal.set_status("applying")
+    audit("apply-start", plan, list(plan.hosts), "started")
+
+    def one(name: str) -> bool:
+        try:
+            return _apply_host(journal, hosts[name], plan.hosts[name], confirm_timeout, progress)
+        except HostError as e:
+            journal.set_host_status(name, FAILED, error=e.message)
+            progress(name, f"✗ {e.message}")
+            return False
+
+    with ThreadPoolExecutor(max_workers=max(1, min(8, len(plan.hosts)))) as pool:
+        results = dict(zip(plan.hosts, pool.map(one, plan.hosts), strict=True))
+    status = (
+        "applied"
+        if all(results.values())
+        else ("partly applied" if any(results.values()) else "failed")
+    )
+    if confirm_timeout and any(results.values()):
+        status = "awaiting confirmation"
+    journal.set_status(status)
+    audit("apply", plan, list(plan.hosts), status)
+    return journal
+
+
+def undo(journal: Journal, hosts: Hosts, progress: Progress | None = None) -> bool:
+    progress = progress or (lambda h, m: None)
+    plan = journal.plan
+    journal.set_status("undoing")
+
+    def one(name: str) -> bool:
+        try:
+            backend = hosts[name]
+            if journal.host(name).get("rollback"):
+                disarm(journal, backend, name)
+            ok = _undo_host(journal, backend, plan.hosts[name], progress)
+            journal.set_host_status(name, "undone" if ok else "undo-failed")
+            return ok
+        except HostError as e:
+            journal.set_host_status(name, "undo-failed", error=e.message)
+            progress(name, f"✗ {e.message}")
+            return False
+
+    with ThreadPoolExecutor(max_workers=max(1, min(8, len(plan.hosts)))) as pool:
+        ok = all(pool.map(one, plan.hosts))
+    journal.set_status("undone" if ok else "undo-failed")
+    audit("undo", plan, list(plan.hosts), "undone" if ok else "undo failed")
+    return ok
+
+
+def confirm(journal: Journal, hosts: Hosts) -> dict[str, str]:
+    out = {
+        name: disarm(journal, hosts[name], name)
+        for name in journal.plan.hosts
+        if journal.host(name).get("rollback")
+    }
+    fired = any(v.startswith("already fired") for v in out.values())
+    journal.set_status("rolled back by the confirm timer" if fired else "applied")
+    audit(
+        "confirm",
+        journal.plan,
+        list(out),
+        "confirmed" if not fired else "some hosts had rolled back",
+    )
+    return out
+
+
+def summary(journal: Journal) -> dict[str, Any]:
+    return {
+        "plan": journal.plan.id,
+        "status": journal.status,
+        "hosts": {n: h.get("status") for n, h in journal.data["hosts"].items()},
+    }

@@ -1,0 +1,132 @@
+"""From the doctor's findings to a plan (pure). Whatever the doctor finds connected needs no
+change, so planning on a connected environment gives an empty plan (idempotence)."""
+
+from __future__ import annotations
+
+from netaddr import IPNetwork
+
+from netui.doctor.context import DoctorInput
+from netui.model.findings import Finding
+from netui.plan.model import Pair, Plan, PlanRefused, RouteChange, new_plan_id
+
+# Findings the connecting plan answers, and the ones it leaves to the operator (foreign rules are
+# never touched without an explicit `netui rule delete/move`).
+CONNECTING = {
+    "forwarding-off",
+    "forwarding-not-persisted",
+    "masquerade-missing",
+    "rule-shadowed",
+    "route-missing",
+    "route-wrong-gateway",
+    "no-return-route",
+    "forward-blocked",
+}
+
+
+def refusals(inp: DoctorInput, findings: list[Finding], clusters: set[str]) -> list[str]:
+    reasons = []
+    for f in findings:
+        if f.code == "cidr-overlap":
+            reasons.append(f"overlapping CIDRs: {f.title}")
+    for c in inp.clusters.values():
+        if c.name not in clusters:
+            continue
+        for cidr in (*inp.office, *c.cidrs):
+            if IPNetwork(cidr).prefixlen == 0:
+                reasons.append(
+                    f"cluster {c.name}: {cidr} would masquerade or route everything; give the real CIDRs"
+                )
+        if not c.cidrs:
+            reasons.append(
+                f"cluster {c.name}: no pod or service CIDR known (discovery failed and the environment file gives none)"
+            )
+        if c.forwarder is None:
+            reasons.append(
+                f"cluster {c.name}: no forwarder chosen (set clusters.{c.name}.forwarder)"
+            )
+        elif inp.snapshot(c.forwarder) is None:
+            reasons.append(
+                f"cluster {c.name}: its forwarder {c.forwarder} cannot be read, so nothing about it can be planned safely"
+            )
+        elif not c.forwarder_ip:
+            reasons.append(
+                f"cluster {c.name}: the forwarder {c.forwarder} has no address the office router could route to"
+            )
+    for f in findings:
+        if f.code == "no-return-route" and f.cluster in clusters and not f.fixes:
+            reasons.append(
+                f"{f.host} cannot reach the office and netui cannot tell through which router address: {f.title}"
+            )
+    router = inp.env.office.router
+    if router and inp.snapshot(router) is None:
+        reasons.append(f"the office router {router} cannot be read")
+    return reasons
+
+
+def make_plan(
+    inp: DoctorInput, findings: list[Finding], cluster: str | None = None, jump_position: int = 1
+) -> Plan:
+    """The changes that connect the office to every cluster (or one). Raises PlanRefused."""
+    clusters = {cluster} if cluster else set(inp.clusters)
+    reasons = refusals(inp, findings, clusters)
+    if reasons:
+        raise PlanRefused(reasons)
+    plan = Plan(new_plan_id(), env=inp.env.path)
+    for f in findings:
+        if f.code not in CONNECTING or (f.cluster is not None and f.cluster not in clusters):
+            continue
+        for ch in f.fixes:
+            hp = plan.host(ch.host)
+            hp.jump_position = jump_position
+            p = ch.params
+            if ch.kind == "forwarding-on":
+                hp.forwarding_on = True
+            elif ch.kind == "forwarding-persist":
+                hp.persist_forwarding = True
+            elif ch.kind in ("masquerade-add", "rule-move") and "source" in p:
+                pair = Pair(p["source"], p["destination"])
+                if pair not in hp.masquerade:
+                    hp.masquerade.append(pair)
+            elif ch.kind in ("route-replace", "return-route-add"):
+                snap = inp.snapshot(ch.host)
+                now = snap.routes.covering(p["cidr"]) if snap else None
+                previous = now.line if now is not None and now.dst == p["cidr"] else None
+                rc = RouteChange(p["cidr"], p["via"], previous)
+                if all(r.cidr != rc.cidr for r in hp.routes):
+                    hp.routes.append(rc)
+            elif ch.kind == "forward-accept":
+                pair = Pair(p["source"], p["destination"])
+                if pair not in hp.forward_accept:
+                    hp.forward_accept.append(pair)
+    router = inp.env.office.router
+    if router is None:
+        plan.notes.append(
+            "no office router in the environment: add these routes on it by hand (`netui plan --router-syntax ...` prints them)"
+        )
+    return plan.prune()
+
+
+ROUTER_SYNTAX = {
+    "linux": "ip route replace {cidr} via {via}",
+    "cisco": "ip route {network} {netmask} {via}",
+    "juniper": "set routing-options static route {cidr} next-hop {via}",
+    "mikrotik": "/ip route add dst-address={cidr} gateway={via}",
+    "openwrt": "uci add network route; uci set network.@route[-1].interface='lan'; uci set network.@route[-1].target='{network}'; uci set network.@route[-1].netmask='{netmask}'; uci set network.@route[-1].gateway='{via}'; uci commit network",
+}
+
+
+def router_snippets(inp: DoctorInput, syntax: str) -> list[str]:
+    """The office router's routes to every cluster CIDR, in a router's own syntax."""
+    template = ROUTER_SYNTAX[syntax]
+    out = []
+    for c in inp.clusters.values():
+        for cidr in c.cidrs:
+            if not c.forwarder_ip:
+                continue
+            net = IPNetwork(cidr)
+            out.append(
+                template.format(
+                    cidr=cidr, via=c.forwarder_ip, network=net.network, netmask=net.netmask
+                )
+            )
+    return out
