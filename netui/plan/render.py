@@ -280,10 +280,10 @@ def rollback_script(
                 "-j",
                 "ACCEPT",
             )
-    for table, builtin, chain in (
-        ("nat", "POSTROUTING", NAT_CHAIN),
-        ("filter", "FORWARD", FILTER_CHAIN),
-    ):
+    # Only tables this plan touched: on legacy iptables even `-t filter -S` creates the table.
+    touched = [("nat", "POSTROUTING", NAT_CHAIN)] if hp.masquerade else []
+    touched += [("filter", "FORWARD", FILTER_CHAIN)] if hp.forward_accept else []
+    for table, builtin, chain in touched:
         t, b, c = shlex.quote(table), shlex.quote(builtin), shlex.quote(chain)
         lines.append(
             f'if iptables -w 5 -t {t} -S {c} >/dev/null 2>&1 && [ -z "$(iptables -w 5 -t {t} -S {c} | tail -n +2)" ]; then '

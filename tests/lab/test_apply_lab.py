@@ -1,0 +1,258 @@
+"""Plan, apply and undo on the real lab: both iptables variants, real crashes, real timers."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from netui.lab.topology import CLUSTERS
+
+from .conftest import in_ns, netui
+
+HOSTS = ("a-master", "b-master", "router", "a-worker")
+
+
+def state() -> dict[str, str]:
+    """Every table (counters aside), routes and forwarding of the hosts apply touches."""
+    out = {}
+    for h in HOSTS:
+        ns = f"nu-{h}"
+        saved = in_ns(ns, "iptables-save").stdout
+        saved = "\n".join(line for line in saved.splitlines() if not line.startswith("#"))
+        out[h] = (
+            re.sub(r"\[\d+:\d+\]", "[0:0]", saved)
+            + "\n"
+            + in_ns(ns, "ip", "route").stdout
+            + in_ns(ns, "sysctl", "-n", "net.ipv4.ip_forward").stdout
+        )
+        out[h] += in_ns(ns, "sh", "-c", "ls /etc/sysctl.d; cat /etc/sysctl.d/* 2>/dev/null").stdout
+    return out
+
+
+def http(ip: str, port: int) -> str:
+    code = f"import urllib.request;print(urllib.request.urlopen('http://{ip}:{port}/',timeout=3).read().decode())"
+    return in_ns("nu-office-pc", "python3", "-c", code).stdout
+
+
+def test_broken_lab_end_to_end_doctor_apply_every_path_undo_back_to_broken(broken_lab):
+    before = state()
+    assert netui("doctor", env_file=broken_lab.env).returncode == 1
+    applied = netui("apply", "--yes", env_file=broken_lab.env)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    # every path from the office answers: Pod IPs and Service IPs of both clusters
+    for c in CLUSTERS:
+        for pod in c.pods:
+            if pod.kind != "dns":
+                assert pod.name in http(pod.ip, pod.port), (c.name, pod.ip)
+        app = next(s for s in c.services if s.name == "app")
+        assert "hello from app" in http(app.cluster_ip, app.port), app
+    assert "you came from 192.168.1.109" in http("10.200.1.3", 8080)  # masqueraded by a-master
+    assert netui("plan", env_file=broken_lab.env).stdout.startswith("nothing to change")
+    undo = netui("undo", env_file=broken_lab.env)
+    assert undo.returncode == 0, undo.stdout + undo.stderr
+    assert state() == before
+    again = netui("undo", env_file=broken_lab.env)
+    assert again.returncode == 0 and "nothing to undo" in again.stdout
+
+
+def test_the_same_plan_twice_is_empty_the_second_time(lab):
+    assert netui("apply", "--yes", env_file=lab.env).returncode == 0
+    second = netui("apply", "--yes", env_file=lab.env)
+    assert second.returncode == 0 and second.stdout.startswith("nothing to change")
+    history = json.loads(netui("history", "--json", env_file=lab.env).stdout)
+    assert [h["status"] for h in history][-1] == "applied"
+    assert netui("undo", env_file=lab.env).returncode == 0
+
+
+def test_sigkill_in_the_middle_of_a_multi_host_apply_then_undo_restores_everything(lab):
+    before = state()
+    env = dict(os.environ, NETUI_TEST_STEP_DELAY="0.7")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "netui.cli", "apply", "--yes", "--env", lab.env],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    # wait until at least one step landed, then kill -9
+    deadline = time.time() + 30
+    seen = ""
+    while time.time() < deadline and "✓" not in seen:
+        seen += proc.stdout.readline()
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert "✓" in seen
+    assert state() != before  # it really was half-way
+    history = json.loads(netui("history", "--json", env_file=lab.env).stdout)
+    assert history[-1]["status"] == "applying"  # the journal knows it was cut off
+    undo = netui("undo", env_file=lab.env)
+    assert undo.returncode == 0, undo.stdout + undo.stderr
+    assert state() == before
+
+
+def test_an_unconfirmed_apply_rolls_itself_back_on_the_targets(lab):
+    before = state()
+    applied = netui("apply", "--yes", "--confirm-timeout", "2", env_file=lab.env)
+    assert applied.returncode == 0, applied.stderr
+    assert "netui confirm" in applied.stdout
+    assert state() != before
+    # netui has exited: only the detached timers on the hosts can put things back
+    deadline = time.time() + 15
+    while time.time() < deadline and state() != before:
+        time.sleep(0.5)
+    assert state() == before
+    confirm = netui("confirm", env_file=lab.env)
+    assert "already fired" in confirm.stdout
+
+
+def test_a_confirmed_apply_stays(lab):
+    before = state()
+    assert netui("apply", "--yes", "--confirm-timeout", "3", env_file=lab.env).returncode == 0
+    confirm = netui("confirm", env_file=lab.env)
+    assert confirm.returncode == 0 and "confirmed" in confirm.stdout, confirm.stdout
+    time.sleep(4)
+    assert state() != before
+    plan_id = json.loads(netui("history", "--json", env_file=lab.env).stdout)[-1]["plan"]
+    assert (
+        plan_id not in in_ns("nu-a-master", "sh", "-c", "ls /run/netui/ 2>/dev/null").stdout
+    )  # timers gone
+    assert netui("undo", env_file=lab.env).returncode == 0
+    assert state() == before
+
+
+def test_a_dropped_ssh_session_mid_apply_leaves_nothing_half_applied(lab):
+    before = state()
+    env = dict(os.environ, NETUI_TEST_STEP_DELAY="1.5")
+    argv = [
+        "ip",
+        "netns",
+        "exec",
+        "nu-jump",
+        sys.executable,
+        "-m",
+        "netui.cli",
+        "apply",
+        "--yes",
+        "--confirm-timeout",
+        "4",
+        "--env",
+        lab.env_ssh,
+    ]
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, text=True)
+    seen = ""
+    deadline = time.time() + 30
+    while time.time() < deadline and "✓" not in seen:
+        seen += proc.stdout.readline()
+    proc.send_signal(signal.SIGKILL)  # the SSH connections die with it
+    proc.wait()
+    assert "rollback armed" in seen and "✓" in seen
+    deadline = time.time() + 20
+    while time.time() < deadline and state() != before:
+        time.sleep(0.5)
+    assert state() == before
+
+
+def test_a_concurrent_writer_loses_no_rule_and_gets_none_of_ours(lab):
+    # kube-proxy stand-in: keeps adding and deleting its own rules while we apply and undo
+    script = (
+        "iptables -w 5 -t nat -N KUBE-CHURN 2>/dev/null; i=0; while [ $i -lt 400 ]; do "
+        "iptables -w 5 -t nat -A KUBE-CHURN -d 10.96.7.$((i % 250))/32 -j RETURN; "
+        "[ $((i % 3)) = 0 ] && iptables -w 5 -t nat -D KUBE-CHURN -d 10.96.7.$((i % 250))/32 -j RETURN; "
+        "i=$((i+1)); done; iptables -w 5 -t nat -S KUBE-CHURN | grep -c -- '-A KUBE-CHURN'"
+    )
+    writer = subprocess.Popen(
+        ["ip", "netns", "exec", "nu-a-master", "sh", "-c", script],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert netui("apply", "--yes", env_file=lab.env).returncode == 0
+    assert netui("undo", env_file=lab.env).returncode == 0
+    expected = int(writer.communicate(timeout=120)[0].strip())
+    assert expected == 400 - len(range(0, 400, 3))  # the writer's own count of its rules
+    saved = in_ns("nu-a-master", "iptables-save", "-t", "nat").stdout
+    assert saved.count("-A KUBE-CHURN") == expected
+    assert "netui:" not in saved and "NETUI-" not in saved
+    in_ns("nu-a-master", "sh", "-c", "iptables -t nat -F KUBE-CHURN; iptables -t nat -X KUBE-CHURN")
+
+
+@pytest.mark.parametrize("host", ["a-master", "b-master"])  # nft and legacy
+def test_deleting_and_moving_a_foreign_rule_is_undone_at_its_position(lab, host):
+    ns = f"nu-{host}"
+    evil = 'x"; $(touch /tmp/netui-pwned) `id`'
+    in_ns(
+        ns,
+        "iptables",
+        "-t",
+        "nat",
+        "-A",
+        "POSTROUTING",
+        "-s",
+        "10.9.0.0/16",
+        "-m",
+        "comment",
+        "--comment",
+        evil,
+        "-j",
+        "RETURN",
+    )
+    in_ns(ns, "iptables", "-t", "nat", "-A", "POSTROUTING", "-s", "10.8.0.0/16", "-j", "RETURN")
+    before = state()
+    position = (
+        len(
+            [
+                line
+                for line in in_ns(
+                    ns, "iptables", "-t", "nat", "-S", "POSTROUTING"
+                ).stdout.splitlines()
+                if line.startswith("-A")
+            ]
+        )
+        - 1
+    )
+    deleted = netui("rule", "delete", host, "POSTROUTING", str(position), "--yes", env_file=lab.env)
+    assert deleted.returncode == 0, deleted.stdout + deleted.stderr
+    assert "10.9.0.0/16" not in in_ns(ns, "iptables-save", "-t", "nat").stdout
+    assert netui("undo", env_file=lab.env).returncode == 0
+    assert state() == before
+    moved = netui(
+        "rule", "move", host, "POSTROUTING", str(position + 1), "1", "--yes", env_file=lab.env
+    )
+    assert moved.returncode == 0, moved.stdout + moved.stderr
+    first = in_ns(ns, "iptables", "-t", "nat", "-S", "POSTROUTING").stdout.splitlines()[1]
+    assert "10.8.0.0/16" in first
+    assert netui("undo", env_file=lab.env).returncode == 0
+    assert state() == before
+    assert not os.path.exists("/tmp/netui-pwned")
+    in_ns(
+        ns,
+        "iptables",
+        "-t",
+        "nat",
+        "-D",
+        "POSTROUTING",
+        "-s",
+        "10.9.0.0/16",
+        "-m",
+        "comment",
+        "--comment",
+        evil,
+        "-j",
+        "RETURN",
+    )
+    in_ns(ns, "iptables", "-t", "nat", "-D", "POSTROUTING", "-s", "10.8.0.0/16", "-j", "RETURN")
+
+
+def test_plan_refuses_what_is_unsafe(lab, tmp_path):
+    text = Path(lab.env).read_text().replace("  a:\n", "  a:\n    pod_cidrs: [10.1.0.0/16]\n", 1)
+    env = tmp_path / "env.yaml"
+    env.write_text(text)
+    refused = netui("plan", env_file=str(env))
+    assert refused.returncode == 2
+    assert "refusing to plan: overlapping CIDRs" in refused.stderr
