@@ -1,0 +1,158 @@
+"""The planner's output rendered to commands, and their inverse, on plain data."""
+
+from __future__ import annotations
+
+from netui.model.iptables import parse_table
+from netui.plan.model import ForeignRule, HostPlan, Pair, Plan, RouteChange
+from netui.plan.render import apply_commands, rollback_script, undo_commands
+
+NAT = "*nat\n:PREROUTING ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n:KUBE-POSTROUTING - [0:0]\n-A POSTROUTING -j KUBE-POSTROUTING\n-A POSTROUTING -s 10.9.0.0/16 -j RETURN\nCOMMIT\n"
+
+
+def hp(**kw) -> HostPlan:
+    return HostPlan("f", **kw)
+
+
+def test_masquerade_goes_into_netuis_chain_jumped_to_first_in_one_restore():
+    cmds = apply_commands(
+        hp(masquerade=[Pair("10.1.3.0/24", "10.200.0.0/16")]), "p1", parse_table(NAT), None, None
+    )
+    assert len(cmds) == 1 and cmds[0].argv == ("iptables-restore", "--noflush", "-w", "5")
+    assert cmds[0].stdin == (
+        "*nat\n:NETUI-POSTROUTING - [0:0]\n"
+        '-I POSTROUTING 1 -m comment --comment "netui: owned chain" -j NETUI-POSTROUTING\n'
+        '-A NETUI-POSTROUTING -s 10.1.3.0/24 -d 10.200.0.0/16 -m comment --comment "netui:p1" -j MASQUERADE\n'
+        "COMMIT\n"
+    )
+
+
+def test_an_existing_chain_and_jump_are_neither_redeclared_nor_doubled():
+    text = NAT.replace(":KUBE", ":NETUI-POSTROUTING - [0:0]\n:KUBE").replace(
+        "COMMIT",
+        '-A POSTROUTING -m comment --comment "netui: owned chain" -j NETUI-POSTROUTING\nCOMMIT',
+    )
+    cmds = apply_commands(
+        hp(masquerade=[Pair("10.1.3.0/24", "10.96.0.0/12")], jump_position=3),
+        "p2",
+        parse_table(text),
+        None,
+        None,
+    )
+    body = cmds[0].stdin
+    assert ":NETUI-POSTROUTING" not in body  # declaring it would flush other plans' rules
+    assert "-I POSTROUTING" not in body
+    assert body.count("-A NETUI-POSTROUTING") == 1
+
+
+def test_the_jump_position_is_clamped_to_the_chain():
+    cmds = apply_commands(
+        hp(masquerade=[Pair("10.1.3.0/24", "10.200.0.0/16")], jump_position=99),
+        "p1",
+        parse_table(NAT),
+        None,
+        None,
+    )
+    assert "-I POSTROUTING 3 " in cmds[0].stdin
+
+
+OWNED = (
+    "*nat\n:POSTROUTING ACCEPT [0:0]\n:NETUI-POSTROUTING - [0:0]\n"
+    '-A POSTROUTING -m comment --comment "netui: owned chain" -j NETUI-POSTROUTING\n'
+    "{rules}COMMIT\n"
+)
+P1 = '-A NETUI-POSTROUTING -s 10.1.3.0/24 -d 10.200.0.0/16 -m comment --comment "netui:p1" -j MASQUERADE\n'
+P2 = '-A NETUI-POSTROUTING -s 10.1.3.0/24 -d 10.96.0.0/12 -m comment --comment "netui:p2" -j MASQUERADE\n'
+
+
+def test_undo_removes_only_this_plans_rules_and_keeps_a_chain_others_still_use():
+    both = parse_table(OWNED.format(rules=P1 + P2))
+    cmds = undo_commands(
+        hp(masquerade=[Pair("10.1.3.0/24", "10.200.0.0/16")]), "p1", both, None, {}, 1, None
+    )
+    assert cmds[-1].stdin == "*nat\n-D " + P1[3:] + "COMMIT\n"
+
+
+def test_undo_of_the_last_plan_in_the_chain_removes_the_chain_and_its_jump():
+    only = parse_table(OWNED.format(rules=P2))
+    cmds = undo_commands(
+        hp(masquerade=[Pair("10.1.3.0/24", "10.96.0.0/12")]), "p2", only, None, {}, 1, None
+    )
+    assert cmds[-1].stdin.endswith(
+        '-D POSTROUTING -m comment --comment "netui: owned chain" -j NETUI-POSTROUTING\n-X NETUI-POSTROUTING\nCOMMIT\n'
+    )
+
+
+def test_undo_leaves_a_route_someone_changed_since():
+    plan = hp(
+        routes=[
+            RouteChange(
+                "10.200.0.0/16", "192.168.1.109", "10.200.0.0/16 via 192.168.1.243 dev eth1"
+            )
+        ]
+    )
+    mine = undo_commands(
+        plan,
+        "p1",
+        None,
+        None,
+        {"10.200.0.0/16": "10.200.0.0/16 via 192.168.1.109 dev eth1"},
+        None,
+        None,
+    )
+    assert mine[0].stdin == "route replace 10.200.0.0/16 via 192.168.1.243 dev eth1\n"
+    theirs = undo_commands(
+        plan,
+        "p1",
+        None,
+        None,
+        {"10.200.0.0/16": "10.200.0.0/16 via 192.168.1.77 dev eth1"},
+        None,
+        None,
+    )
+    assert theirs == []
+
+
+def test_a_deleted_foreign_rule_comes_back_at_its_position():
+    live = parse_table(NAT.replace("-A POSTROUTING -s 10.9.0.0/16 -j RETURN\n", ""))
+    plan = hp(delete_rules=[ForeignRule("nat", "POSTROUTING", "-s 10.9.0.0/16 -j RETURN", 2)])
+    cmds = undo_commands(plan, "p1", live, None, {}, None, None)
+    assert cmds[-1].stdin == "*nat\n-I POSTROUTING 2 -s 10.9.0.0/16 -j RETURN\nCOMMIT\n"
+
+
+def test_forwarding_and_its_file_are_put_back_as_they_were():
+    plan = hp(forwarding_on=True, persist_forwarding=True)
+    cmds = apply_commands(plan, "p1", None, None, None)
+    assert [c.summary for c in cmds] == [
+        "IP forwarding on now",
+        "IP forwarding on at boot (/etc/sysctl.d/90-netui-ip-forward.conf)",
+    ]
+    back = undo_commands(plan, "p1", None, None, {}, 0, None)
+    assert [c.remove or c.argv for c in back] == [
+        "/etc/sysctl.d/90-netui-ip-forward.conf",
+        ("sysctl", "-qw", "net.ipv4.ip_forward=0"),
+    ]
+    back = undo_commands(plan, "p1", None, None, {}, 0, "net.ipv4.ip_forward=1 # theirs\n")
+    assert back[0].write == (
+        "/etc/sysctl.d/90-netui-ip-forward.conf",
+        "net.ipv4.ip_forward=1 # theirs\n",
+    )
+
+
+def test_the_rollback_script_quotes_every_value():
+    plan = hp(
+        delete_rules=[
+            ForeignRule("nat", "POSTROUTING", '-m comment --comment "$(reboot)" -j RETURN', 1)
+        ],
+        routes=[RouteChange("10.200.0.0/16", "192.168.1.109")],
+    )
+    script = rollback_script(plan, "p1", 0, None, {})
+    assert "ip route del 10.200.0.0/16 via 192.168.1.109" in script
+    # the foreign rule travels inside a quoted heredoc: the shell never expands it
+    assert "<<'NETUI_EOF'" in script and '"$(reboot)"' in script
+
+
+def test_plans_survive_the_journal_round_trip():
+    p = Plan("p1")
+    p.host("f").masquerade.append(Pair("10.1.3.0/24", "10.200.0.0/16"))
+    p.host("r").routes.append(RouteChange("10.200.0.0/16", "192.168.1.109"))
+    assert Plan.from_dict(p.to_dict()) == p
