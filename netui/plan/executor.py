@@ -148,6 +148,14 @@ def _apply_host(
             progress(name, f"✗ could not arm the rollback, nothing changed: {e.message}")
             return False
         progress(name, f"rollback armed: fires in {confirm_timeout:g} s unless confirmed")
+    return write_host(journal, backend, hp, snap, progress)
+
+
+def write_host(
+    journal: Journal, backend: Backend, hp: HostPlan, snap: HostSnapshot, progress: Progress
+) -> bool:
+    """The write step on one host, from a snapshot already taken and journaled."""
+    name = hp.host
     commands = render.apply_commands(
         hp, journal.plan.id, snap.nat, snap.filter, snap.files.get(PERSIST_FILE)
     )

@@ -88,9 +88,24 @@ class Journal:
             )
 
     def record_pre(self, name: str, pre: dict[str, Any]) -> None:
+        """The host's state before any change. The full iptables-save texts (megabytes on a
+        kube-proxy host) go to their own file, written once, so each step's journal write
+        stays small; the journal keeps the rest and the file's name."""
         with self.lock:
-            self.host(name)["pre"] = pre
+            big = {k: pre[k] for k in ("nat", "filter") if k in pre}
+            path = self.path.with_name(f"{self.plan.id}.{name}.pre.json")
+            write_json(path, big)
+            small = {k: v for k, v in pre.items() if k not in big}
+            small["saved_tables"] = path.name
+            self.host(name)["pre"] = small
             self.save()
+
+    def pre_tables(self, name: str) -> dict[str, str]:
+        """The full pre-change iptables-save texts of a host (for emergencies and audits)."""
+        ref = self.host(name)["pre"].get("saved_tables")
+        if not ref:
+            return {}
+        return dict(json.loads((self.path.parent / ref).read_text()))
 
     def step(self, name: str, summary: str, preview: str, phase: str = "apply") -> int:
         with self.lock:

@@ -94,8 +94,12 @@ def apply_commands(
             masquerade_rule(NAT_CHAIN, p.source, p.destination, plan_id) for p in hp.masquerade
         ]
         nat_lines += _owned_block(nat, "nat", "POSTROUTING", NAT_CHAIN, hp.jump_position, rules)
-    live = nat.ids() if nat else {}
-    live_texts = {(rid.chain, rid.spec) for rid in live}
+    # Rule ids cost a pass over every rule (100k on a kube-proxy host): only for explicit fixes.
+    live_texts = (
+        {(rid.chain, rid.spec) for rid in nat.ids()}
+        if nat and (hp.delete_rules or hp.move_rules)
+        else set()
+    )
     for fr in hp.delete_rules:
         if (fr.chain, fr.rule) in live_texts:
             nat_lines.append(f"-D {fr.chain} {fr.rule}")
