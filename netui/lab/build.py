@@ -225,7 +225,7 @@ def _spawn(state: LabState, what: str, argv: list[str], pidfile: Path | None = N
         state.save()
         return
     _run(argv)
-    for _ in range(100):
+    for _ in range(500):  # 10 s: a loaded 2-core CI machine is slow to start daemons
         if pidfile.exists() and pidfile.read_text().strip():
             state.pids[what] = int(pidfile.read_text().split()[0])
             state.save()
@@ -409,14 +409,14 @@ def _start_daemon(state: LabState, home: Path) -> None:
     status_file = home / "daemon.status"
     status_file.unlink(missing_ok=True)
     _spawn(state, "daemon", [sys.executable, "-m", "netui.lab.daemon", str(home)])
-    for _ in range(250):
+    for _ in range(750):  # 15 s
         if status_file.exists():
             text = status_file.read_text()
             if text.strip() == "ready":
                 return
             raise UserError(f"lab: the API/pod daemon failed: {text.strip()}")
         time.sleep(0.02)
-    raise UserError("lab: the API/pod daemon did not start within 5 s")
+    raise UserError("lab: the API/pod daemon did not start within 15 s")
 
 
 def plant_mistakes() -> None:

@@ -140,6 +140,8 @@ class Journal:
 def list_journals() -> list[dict[str, Any]]:
     out = []
     for path in sorted(plans_dir().glob("p*.json")):
+        if path.name.endswith(".pre.json"):
+            continue  # a host's pre-change tables, not a journal
         try:
             out.append(json.loads(path.read_text()))
         except (OSError, ValueError):
