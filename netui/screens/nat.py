@@ -36,6 +36,8 @@ class NatScreen(Screen[None]):
         Binding("r", "refresh", "Refresh", id="refresh_nat"),
         Binding("enter", "follow", "Follow jump", id="follow"),
         Binding("w", "walk", "Walk a packet", id="walk"),
+        Binding("x", "delete_rule", "Delete rule", id="delete_rule"),
+        Binding("m", "move_rule_top", "Move rule to top", id="move_rule"),
     ]
 
     def __init__(self, host: str, chain: str = "POSTROUTING", highlight: str | None = None) -> None:
@@ -197,6 +199,72 @@ class NatScreen(Screen[None]):
         env = self.app.env  # type: ignore[attr-defined]
         office = env.office.cidrs[0].split("/")[0].rsplit(".", 1)[0] + ".10"
         self.app.push_screen(WalkScreen(snap, f"{office} "))
+
+    def _rule_change(self, move_to: int | None) -> None:
+        """Delete (or move) the selected rule: previewed, journaled, undoable from history."""
+        if self.app.readonly:  # type: ignore[attr-defined]
+            self.notify("read-only: netui changes nothing in this session", severity="warning")
+            return
+        rule = self._rule_at_cursor()
+        if rule is None:
+            return
+        from netui.model.owners import NETUI, rule_owner
+        from netui.plan import render
+        from netui.plan.model import ForeignRule, Plan, new_plan_id
+        from netui.screens.confirm import ConfirmScreen
+
+        if rule_owner(rule) == NETUI:
+            self.notify(
+                "this rule is netui's own: undo its plan from history (h) instead",
+                severity="warning",
+            )
+            return
+        snap = self._snapshot()
+        assert snap is not None
+        plan = Plan(new_plan_id(), env=self.app.env.path)  # type: ignore[attr-defined]
+        fr = ForeignRule("nat", rule.chain, rule.text, rule.position, move_to)
+        (plan.host(self.host).move_rules if move_to else plan.host(self.host).delete_rules).append(
+            fr
+        )
+        commands = render.apply_commands(
+            plan.hosts[self.host], plan.id, snap.nat, snap.filter, None
+        )
+        what = (
+            f"Move {rule.chain} #{rule.position} to #{move_to}"
+            if move_to
+            else f"Delete {rule.chain} #{rule.position}"
+        )
+        body = (
+            f"{self.host}: {rule.line}\n\n"
+            + "\n".join(c.preview() for c in commands)
+            + "\n\nJournaled; undo it from history (h)."
+        )
+
+        def decided(ok: bool | None) -> None:
+            if ok:
+                self.run_worker(lambda: self._apply_rule_plan(plan), thread=True, exclusive=True)
+
+        self.app.push_screen(
+            ConfirmScreen(f"{what} on {self.host}?", body, "Delete" if not move_to else "Move"),
+            decided,
+        )
+
+    def _apply_rule_plan(self, plan: object) -> None:
+        from netui.backends import Hosts
+        from netui.plan import executor
+
+        with Hosts(self.app.env) as hosts:  # type: ignore[attr-defined]
+            journal = executor.apply(plan, hosts)  # type: ignore[arg-type]
+        self.app.call_from_thread(
+            self.notify, f"plan {journal.plan.id}: {journal.status}", timeout=5
+        )
+        self.app.call_from_thread(self.action_refresh)
+
+    def action_delete_rule(self) -> None:
+        self._rule_change(None)
+
+    def action_move_rule_top(self) -> None:
+        self._rule_change(1)
 
     def action_refresh(self) -> None:
         poller = getattr(self.app, "poller", None)

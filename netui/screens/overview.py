@@ -22,6 +22,8 @@ class OverviewScreen(Screen[None]):
         Binding("r", "refresh", "Refresh", id="refresh"),
         Binding("enter", "open_host", "Open host", id="open_host"),
         Binding("d", "doctor", "Doctor", id="doctor"),
+        Binding("p", "plan", "Plan", id="plan"),
+        Binding("h", "history", "History", id="history"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -123,6 +125,16 @@ class OverviewScreen(Screen[None]):
     def action_refresh(self) -> None:
         self.poller.refresh()
         self.notify("refreshing every host", timeout=1.5)
+
+    def action_plan(self) -> None:
+        from netui.screens.plan import PlanScreen
+
+        self.app.push_screen(PlanScreen())
+
+    def action_history(self) -> None:
+        from netui.screens.plan import HistoryScreen
+
+        self.app.push_screen(HistoryScreen())
 
     def action_doctor(self) -> None:
         from netui.screens.findings import FindingsScreen

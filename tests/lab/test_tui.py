@@ -109,3 +109,62 @@ def test_findings_pane_lists_the_doctors_findings_and_jumps_to_the_rule(broken_l
             assert "NOT masqueraded" in steps and "KUBE-POSTROUTING" in steps
 
     asyncio.run(scenario())
+
+
+def test_plan_dialog_defaults_to_cancel_then_applies_and_history_undoes(lab):
+    from netui.lab.topology import CLUSTERS  # noqa: F401  (the lab is clean: a plan exists)
+    from netui.screens.confirm import ConfirmScreen
+
+    async def scenario() -> None:
+        app = NetuiApp(load_env(lab.env))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await _wait(pilot, lambda: len(getattr(app, "snapshots", {})) == len(app.env.hosts))
+            await pilot.press("p")
+            await _wait(pilot, lambda: getattr(app.screen, "plan", None) is not None, 20)
+            text = str(app.screen.query_one("#plan").render())
+            assert (
+                "iptables-restore --noflush -w 5" in text
+                and "route replace 10.200.0.0/16 via 192.168.1.109" in text
+            )
+            await pilot.press("a")
+            await pilot.pause(0.2)
+            assert isinstance(app.screen, ConfirmScreen)
+            await pilot.press("enter")  # Cancel has the focus
+            await pilot.pause(0.2)
+            assert app.screen.journal is None
+            await pilot.press("a")
+            await pilot.pause(0.2)
+            await pilot.press("tab", "enter")  # move to Apply, press it
+            await _wait(pilot, lambda: app.screen.journal is not None, 20)
+            assert app.screen.journal.status == "applied"
+            await pilot.press("escape", "h")
+            await pilot.pause(0.2)
+            table = app.screen.query_one("#history", DataTable)
+            assert str(table.get_row_at(0)[3]) == "applied"
+            await pilot.press("u")
+            await pilot.pause(0.2)
+            await pilot.press("tab", "enter")
+            await _wait(
+                pilot,
+                lambda: (
+                    str(app.screen.query_one("#history", DataTable).get_row_at(0)[3]) == "undone"
+                ),
+                20,
+            )
+
+    asyncio.run(scenario())
+
+
+def test_readonly_disables_every_write(lab):
+    async def scenario() -> None:
+        app = NetuiApp(load_env(lab.env), readonly=True)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await _wait(pilot, lambda: len(getattr(app, "snapshots", {})) == len(app.env.hosts))
+            await pilot.press("p")
+            await _wait(pilot, lambda: getattr(app.screen, "plan", None) is not None, 20)
+            assert "read-only: applying is disabled" in str(app.screen.query_one("#plan").render())
+            await pilot.press("a")
+            await pilot.pause(0.2)
+            assert app.screen.__class__.__name__ == "PlanScreen" and app.screen.journal is None
+
+    asyncio.run(scenario())

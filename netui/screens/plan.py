@@ -1,0 +1,237 @@
+"""Plan, apply (optionally commit-confirmed, with a countdown), and history with undo."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from netui.screens.confirm import ConfirmScreen
+
+CONFIRM_SECONDS = 60
+
+
+def _commands_text(commands: dict[str, list[Any]]) -> str:
+    out = []
+    for host, cmds in commands.items():
+        out.append(f"{host}:")
+        for c in cmds:
+            out.append(f"  # {c.summary}")
+            out += ["  " + line for line in c.preview().splitlines()]
+    return "\n".join(out)
+
+
+class PlanScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="back"),
+        Binding("a", "apply(0)", "Apply", id="apply"),
+        Binding(
+            "c",
+            f"apply({CONFIRM_SECONDS})",
+            f"Apply, confirm within {CONFIRM_SECONDS} s",
+            id="apply_confirmed",
+        ),
+        Binding("y", "confirm", "Confirm", id="confirm"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.plan = None
+        self.commands: dict[str, list[Any]] = {}
+        self.deadline: float | None = None
+        self.journal = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll():
+            yield Static("planning…", id="plan")
+            yield Static("", id="progress")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "netui — plan"
+        self.run_worker(self._make, thread=True, exclusive=True)
+        self.set_interval(1.0, self._tick)
+
+    def _make(self) -> None:
+        from netui.backends import Hosts
+        from netui.commands.doctor import gather
+        from netui.doctor import diagnose
+        from netui.plan import executor
+        from netui.plan.model import PlanRefused
+        from netui.plan.planner import make_plan
+
+        env = self.app.env  # type: ignore[attr-defined]
+        try:
+            inp = gather(env)
+            plan = make_plan(inp, diagnose(inp))
+            with Hosts(env) as hosts:
+                commands = executor.preview(plan, hosts)
+        except PlanRefused as e:
+            self.app.call_from_thread(
+                self._show_text, "refusing to plan:\n" + "\n".join(f"  ✗ {r}" for r in e.reasons)
+            )
+            return
+        self.app.call_from_thread(self._show_plan, plan, commands)
+
+    def _show_text(self, text: str) -> None:
+        self.query_one("#plan", Static).update(text)
+
+    def _show_plan(self, plan: Any, commands: dict[str, list[Any]]) -> None:
+        self.plan, self.commands = plan, commands
+        if plan.empty:
+            self._show_text(
+                "✓ nothing to change: the office is connected to every cluster as far as netui can see"
+            )
+            return
+        text = f"plan {plan.id} — exactly these commands will run:\n\n" + _commands_text(commands)
+        if self.app.readonly:  # type: ignore[attr-defined]
+            text += "\n\n(read-only: applying is disabled)"
+        else:
+            text += "\n\na: apply   c: apply with a rollback armed on every host unless confirmed (y) within 60 s"
+        self._show_text(text)
+
+    def action_apply(self, confirm_seconds: int) -> None:
+        if self.app.readonly:  # type: ignore[attr-defined]
+            self.notify("read-only: netui changes nothing in this session", severity="warning")
+            return
+        if self.plan is None or self.plan.empty or self.journal is not None:
+            return
+
+        def decided(ok: bool | None) -> None:
+            if ok:
+                self.run_worker(lambda: self._apply(confirm_seconds), thread=True, exclusive=True)
+
+        extra = (
+            f"\n\nA rollback is armed on each host: it undoes everything in {confirm_seconds} s unless you confirm (y)."
+            if confirm_seconds
+            else ""
+        )
+        self.app.push_screen(
+            ConfirmScreen(f"Apply plan {self.plan.id}?", _commands_text(self.commands) + extra),
+            decided,
+        )
+
+    def _apply(self, confirm_seconds: int) -> None:
+        from netui.backends import Hosts
+        from netui.plan import executor
+
+        lines: list[str] = []
+
+        def progress(host: str, message: str) -> None:
+            lines.append(f"{host}: {message}")
+            self.app.call_from_thread(self.query_one("#progress", Static).update, "\n".join(lines))
+
+        with Hosts(self.app.env) as hosts:  # type: ignore[attr-defined]
+            journal = executor.apply(self.plan, hosts, confirm_seconds or None, progress)  # type: ignore[arg-type]
+        self.journal = journal
+        if confirm_seconds and journal.status == "awaiting confirmation":
+            self.deadline = time.time() + confirm_seconds
+        lines.append(f"plan {journal.plan.id}: {journal.status}")
+        self.app.call_from_thread(self.query_one("#progress", Static).update, "\n".join(lines))
+        poller = getattr(self.app, "poller", None)
+        if poller:
+            poller.refresh()
+
+    def _tick(self) -> None:
+        if self.deadline is None:
+            return
+        left = self.deadline - time.time()
+        self.sub_title = (
+            f"⏱ confirm within {left:.0f} s (y), or every host rolls back"
+            if left > 0
+            else "the rollback timers have fired"
+        )
+        if left <= 0:
+            self.deadline = None
+
+    def action_confirm(self) -> None:
+        if self.journal is None or self.deadline is None:
+            return
+        self.deadline = None
+
+        def work() -> None:
+            from netui.backends import Hosts
+            from netui.plan import executor
+
+            with Hosts(self.app.env) as hosts:  # type: ignore[attr-defined]
+                result = executor.confirm(self.journal, hosts)  # type: ignore[arg-type]
+            text = "; ".join(f"{h}: {v}" for h, v in result.items())
+            self.app.call_from_thread(self.notify, f"confirmed — {text}", timeout=6)
+            self.app.call_from_thread(setattr, self, "sub_title", "confirmed")
+
+        self.run_worker(work, thread=True)
+
+
+class HistoryScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="back"),
+        Binding("u", "undo", "Undo plan", id="undo"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "netui — history"
+        table = self.query_one("#history", DataTable)
+        for col in ("PLAN", "WHEN", "WHO", "STATUS", "HOSTS"):
+            table.add_column(col, key=col)
+        self._load()
+        table.focus()
+
+    def _load(self) -> None:
+        from netui.plan.journal import list_journals
+
+        table = self.query_one("#history", DataTable)
+        table.clear()
+        for d in reversed(list_journals()):
+            p = d["plan"]
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(p["created"]))
+            hosts = " ".join(f"{n}:{h.get('status')}" for n, h in d["hosts"].items())
+            table.add_row(
+                p["id"], when, f"{p['user']}@{p['came_from']}", d["status"], hosts, key=p["id"]
+            )
+
+    def action_undo(self) -> None:
+        if self.app.readonly:  # type: ignore[attr-defined]
+            self.notify("read-only: netui changes nothing in this session", severity="warning")
+            return
+        table = self.query_one("#history", DataTable)
+        if table.row_count == 0:
+            return
+        plan_id = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+        def decided(ok: bool | None) -> None:
+            if ok:
+                self.run_worker(lambda: self._undo(plan_id), thread=True, exclusive=True)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Undo plan {plan_id}?",
+                "Removes what the plan added and puts back what it removed, on every host it touched.",
+                "Undo",
+            ),
+            decided,
+        )
+
+    def _undo(self, plan_id: str) -> None:
+        from netui.backends import Hosts
+        from netui.plan import executor
+        from netui.plan.journal import Journal
+
+        journal = Journal.load(plan_id)
+        lines: list[str] = []
+        with Hosts(self.app.env) as hosts:  # type: ignore[attr-defined]
+            executor.undo(journal, hosts, lambda h, m: lines.append(f"{h}: {m}"))
+        lines.append(f"plan {plan_id}: {journal.status}")
+        self.app.call_from_thread(self.query_one("#detail", Static).update, "\n".join(lines))
+        self.app.call_from_thread(self._load)
