@@ -23,6 +23,7 @@ class OverviewScreen(Screen[None]):
         Binding("enter", "open_host", "Open host", id="open_host"),
         Binding("d", "doctor", "Doctor", id="doctor"),
         Binding("p", "plan", "Plan", id="plan"),
+        Binding("f", "pick_forwarder", "Forwarder", id="pick_forwarder"),
         Binding("h", "history", "History", id="history"),
     ]
 
@@ -125,6 +126,41 @@ class OverviewScreen(Screen[None]):
     def action_refresh(self) -> None:
         self.poller.refresh()
         self.notify("refreshing every host", timeout=1.5)
+
+    def action_pick_forwarder(self) -> None:
+        """Choose the forwarder of the cluster under the cursor in the clusters table (this
+        session's plans use it; the environment file is not rewritten)."""
+        import dataclasses
+
+        from netui.screens.forwarder import ForwarderScreen
+
+        env = self.app.env  # type: ignore[attr-defined]
+        inventory = getattr(self.app, "inventory", None)
+        table = self.query_one("#clusters", DataTable)
+        if inventory is None or table.row_count == 0:
+            self.notify("clusters are still being discovered", timeout=2)
+            return
+        name = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        inv = inventory[name]
+        nodes = [
+            (
+                n.name,
+                f"{n.internal_ip or '?'}  {','.join(n.roles)}  {' '.join(n.taints)}",
+                n.name in env.hosts,
+            )
+            for n in inv.nodes
+        ]
+
+        def chosen(node: str | None) -> None:
+            if not node:
+                return
+            clusters = dict(env.clusters)
+            clusters[name] = dataclasses.replace(clusters[name], forwarder=node)
+            self.app.env = dataclasses.replace(env, clusters=clusters)  # type: ignore[attr-defined]
+            table.update_cell(name, "FORWARDER", node + " (picked)", update_width=True)
+            self.notify(f"cluster {name}: forwarder {node} for this session's plans (p)", timeout=4)
+
+        self.app.push_screen(ForwarderScreen(name, nodes, env.clusters[name].forwarder), chosen)
 
     def action_plan(self) -> None:
         from netui.screens.plan import PlanScreen

@@ -168,3 +168,22 @@ def test_readonly_disables_every_write(lab):
             assert app.screen.__class__.__name__ == "PlanScreen" and app.screen.journal is None
 
     asyncio.run(scenario())
+
+
+def test_picking_another_forwarder_changes_the_plan(lab):
+    async def scenario() -> None:
+        app = NetuiApp(load_env(lab.env))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await _wait(pilot, lambda: getattr(app, "inventory", None) is not None)
+            app.screen.query_one("#clusters", DataTable).focus()
+            await pilot.press("f")
+            await pilot.pause(0.2)
+            await pilot.press("down", "enter")  # a-master is first; a-worker second
+            await pilot.pause(0.2)
+            assert app.env.clusters["a"].forwarder == "a-worker"
+            await pilot.press("p")
+            await _wait(pilot, lambda: getattr(app.screen, "plan", None) is not None, 20)
+            text = str(app.screen.query_one("#plan").render())
+            assert "route replace 10.200.0.0/16 via 192.168.1.110" in text
+
+    asyncio.run(scenario())

@@ -1,0 +1,50 @@
+"""Pick a cluster's forwarder among its nodes (for this session's plans)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+
+class ForwarderScreen(ModalScreen[str | None]):
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="cancel_pick")]
+
+    def __init__(
+        self, cluster: str, nodes: list[tuple[str, str, bool]], current: str | None
+    ) -> None:
+        super().__init__()
+        self.cluster = cluster
+        self.nodes = nodes  # (name, description, is an environment host)
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(
+                f"Forwarder of cluster {self.cluster} (now: {self.current or 'none'})",
+                classes="title",
+            )
+            yield OptionList(
+                *[
+                    Option(
+                        f"{'★ ' if n == self.current else '  '}{n}  {d}"
+                        + ("" if ok else "  (no host entry: add it under hosts:)"),
+                        id=n,
+                        disabled=not ok,
+                    )
+                    for n, d, ok in self.nodes
+                ],
+                id="nodes",
+            )
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
