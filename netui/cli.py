@@ -119,6 +119,36 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("to", type=int, help="the new position")
         p.add_argument("--yes", action="store_true")
 
+    trace = sub.add_parser(
+        "trace",
+        parents=[common],
+        help="traceroute from a host, every hop named, and why the path ends where it ends",
+    )
+    trace.add_argument("source", metavar="FROM", help="a host of the environment (e.g. office-pc)")
+    trace.add_argument(
+        "target", metavar="TARGET", help="an IPv4 address (a Pod, a Service, a node)"
+    )
+    trace.add_argument("--max-hops", type=int, default=15)
+    trace.add_argument(
+        "--wait", type=float, default=1.0, help="seconds to wait for each hop's answer"
+    )
+    trace.add_argument(
+        "--mtu", action="store_true", help="also measure the path MTU with tracepath"
+    )
+    probe = sub.add_parser(
+        "probe",
+        parents=[common],
+        help="the reachability matrix: office -> Pods, Services, DNS names of each cluster",
+    )
+    probe.add_argument("--cluster")
+    probe.add_argument("--timeout", type=float, default=2.0)
+    registry = sub.add_parser(
+        "registry",
+        parents=[common],
+        help="probe the instances a service registry (Eureka) hands out, from the office",
+    )
+    registry.add_argument("--cluster")
+
     doctor = sub.add_parser(
         "doctor",
         parents=[common],
@@ -187,6 +217,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from netui.commands import plan
 
         return plan.run(args)
+    if cmd in ("trace", "probe", "registry"):
+        from netui.commands import verify
+
+        return verify.run(args)
     if cmd in ("doctor", "walk"):
         from netui.commands import doctor
 

@@ -18,7 +18,14 @@ from typing import Any
 import yaml
 from netaddr import IPNetwork, cidr_merge
 
-from netui.discovery.model import ClusterInventory, NodeInfo, Sourced, choose
+from netui.discovery.model import (
+    ClusterInventory,
+    NodeInfo,
+    ServiceInfo,
+    ServicePort,
+    Sourced,
+    choose,
+)
 from netui.model.envfile import ClusterSpec, Environment
 
 K3S_PODS, K3S_SERVICES = IPNetwork("10.42.0.0/16"), IPNetwork("10.43.0.0/16")
@@ -93,6 +100,36 @@ def _node_info(n: Any, forwarder: str | None) -> NodeInfo:
     return NodeInfo(
         n.metadata.name, roles, ip, cidrs, taints, ready, forwarder == n.metadata.name, version
     )
+
+
+def _services(core: Any) -> list[ServiceInfo]:
+    """Every Service with its ports and endpoint addresses (for probes and naming hops)."""
+    svcs = _call(core.list_service_for_all_namespaces)
+    eps = _call(core.list_endpoints_for_all_namespaces)
+    by_key: dict[tuple[str, str], list[tuple[str, int, str]]] = {}
+    for e in eps.items if eps else []:
+        addrs = []
+        for sub in e.subsets or []:
+            for a in sub.addresses or []:
+                for p in sub.ports or []:
+                    addrs.append((a.ip, p.port, p.protocol or "TCP"))
+        by_key[(e.metadata.namespace, e.metadata.name)] = addrs
+    out = []
+    for s in svcs.items if svcs else []:
+        ports = tuple(
+            ServicePort(p.port, p.protocol or "TCP", p.name or "") for p in (s.spec.ports or [])
+        )
+        ip = s.spec.cluster_ip if s.spec.cluster_ip not in (None, "None") else None
+        out.append(
+            ServiceInfo(
+                s.metadata.name,
+                s.metadata.namespace,
+                ip,
+                ports,
+                tuple(by_key.get((s.metadata.namespace, s.metadata.name), ())),
+            )
+        )
+    return out
 
 
 def _dry_run_service_range(core: Any) -> list[str]:
@@ -182,6 +219,7 @@ def discover_cluster(spec: ClusterSpec, kubeconfig: str) -> ClusterInventory:
         if slices:
             pods += [Sourced(str(c), "node podCIDRs (summarised)") for c in cidr_merge(slices)]
 
+        inv.services = _services(core)
         kube_dns = _call(core.read_namespaced_service, "kube-dns", "kube-system")
         if kube_dns is not None and kube_dns.spec.cluster_ip not in (None, "None"):
             dns.append(Sourced(kube_dns.spec.cluster_ip, "kube-dns Service"))

@@ -30,6 +30,28 @@ class NodeInfo:
     version: str | None = None
 
 
+@dataclass(frozen=True)
+class ServicePort:
+    port: int
+    protocol: str  # "TCP" / "UDP"
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class ServiceInfo:
+    """A Service with the Pod addresses behind it, for probes and hop names."""
+
+    name: str
+    namespace: str
+    cluster_ip: str | None
+    ports: tuple[ServicePort, ...]
+    endpoints: tuple[tuple[str, int, str], ...] = ()  # (ip, port, protocol)
+
+    @property
+    def dns_name(self) -> str:
+        return f"{self.name}.{self.namespace}.svc"
+
+
 @dataclass
 class ClusterInventory:
     name: str
@@ -40,6 +62,7 @@ class ClusterInventory:
     service_cidrs: list[Sourced] = field(default_factory=list)
     dns_ip: Sourced | None = None
     nodes: list[NodeInfo] = field(default_factory=list)
+    services: list[ServiceInfo] = field(default_factory=list)
     candidates: dict[str, list[Sourced]] = field(
         default_factory=dict
     )  # every value every source gave

@@ -135,6 +135,34 @@ class ClusterState:
             )
         return out
 
+    def endpoints(self, namespace: str | None = None) -> list[dict[str, Any]]:
+        """Endpoints objects: each Service's Pod IPs and target ports (v1 Endpoints)."""
+        pods = {p.name: p for p in self.cluster.pods}
+        grouped: dict[tuple[str, str], list[Any]] = {}
+        for s in self.cluster.services:
+            grouped.setdefault((s.namespace, s.name), []).append(s)
+        out = []
+        for (ns, name), ports in grouped.items():
+            if namespace and ns != namespace:
+                continue
+            addr = pods[ports[0].pod].ip if ports[0].pod else HOST_BY_NAME[self.cluster.master].ip
+            subset = {
+                "addresses": [{"ip": addr}],
+                "ports": [
+                    {"name": p.port_name, "port": p.target_port, "protocol": p.protocol.upper()}
+                    for p in ports
+                ],
+            }
+            out.append(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Endpoints",
+                    "metadata": _meta(name, ns),
+                    "subsets": [subset],
+                }
+            )
+        return out
+
     def config_maps(self) -> dict[tuple[str, str], dict[str, str]]:
         c = self.cluster
         if c.shape != "kubeadm":
@@ -276,6 +304,9 @@ def make_handler(state: ClusterState) -> type[BaseHTTPRequestHandler]:
                     self._send(200, state.node(m.group(1)))
                 else:
                     self._not_found(f'nodes "{m.group(1)}"')
+                return
+            if path == "/api/v1/endpoints":
+                self._send(200, _list("EndpointsList", state.endpoints()))
                 return
             if path == "/api/v1/services":
                 self._send(200, _list("ServiceList", state.services()))

@@ -1,0 +1,139 @@
+"""Name addresses by what the environment knows they are, and explain where a trace stopped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from netui.discovery.model import ClusterInventory
+from netui.doctor.context import DoctorInput
+from netui.model.findings import Finding
+from netui.verify.trace import Hop
+
+
+@dataclass
+class AddressBook:
+    """ip -> what it is ("office router", "forwarder of cluster a (a-master)", "Pod eureka-0", ...)."""
+
+    names: dict[str, str] = field(default_factory=dict)
+    inp: DoctorInput | None = None
+
+    def name(self, ip: str | None) -> str:
+        if ip is None:
+            return "no answer"
+        if ip in self.names:
+            return self.names[ip]
+        if self.inp is not None:
+            kn = self.inp.networks.owner(ip)
+            if kn is not None:
+                return f"in {kn.label} {kn.cidr}"
+        return ""
+
+
+def address_book(inp: DoctorInput, inventory: dict[str, ClusterInventory]) -> AddressBook:
+    book = AddressBook(inp=inp)
+    roles: dict[str, str] = {}
+    if inp.env.office.router:
+        roles[inp.env.office.router] = "office router"
+    if inp.env.office.probe_from:
+        roles[inp.env.office.probe_from] = "office host"
+    for c in inp.clusters.values():
+        if c.forwarder:
+            roles[c.forwarder] = f"forwarder of cluster {c.name}"
+    for host, snap in inp.snapshots.items():
+        if not snap.ok:
+            continue
+        for ip in snap.routes.local_ips():
+            if str(ip).startswith("127."):
+                continue
+            role = roles.get(host)
+            book.names[str(ip)] = f"{role} ({host})" if role else host
+    for name, inv in inventory.items():
+        for n in inv.nodes:
+            if n.internal_ip and n.internal_ip not in book.names:
+                book.names[n.internal_ip] = f"node {n.name} of cluster {name}"
+            elif n.internal_ip and "node" not in book.names[n.internal_ip]:
+                book.names[n.internal_ip] += f", node of cluster {name}"
+        for s in inv.services:
+            if s.cluster_ip:
+                book.names.setdefault(
+                    s.cluster_ip, f"Service {s.namespace}/{s.name} of cluster {name}"
+                )
+            for ip, _port, _proto in s.endpoints:
+                book.names.setdefault(ip, f"Pod behind {s.namespace}/{s.name} of cluster {name}")
+    return book
+
+
+def explain(hops: list[Hop], target: str, book: AddressBook, findings: list[Finding]) -> list[str]:
+    """Why the path ends where it ends, in the operator's words, backed by the doctor."""
+    out: list[str] = []
+    answered = [h for h in hops if h.answered]
+    seen: dict[str, int] = {}
+    for h in answered:
+        assert h.ip is not None
+        if h.ip in seen:
+            out.append(
+                f"loop: hop {h.ttl} is {book.name(h.ip)} again (first seen at hop {seen[h.ip]}); a route points back"
+            )
+            break
+        seen[h.ip] = h.ttl
+    if any(h.ip == target for h in answered):
+        out.insert(
+            0,
+            f"reached {target} ({book.name(target) or 'target'}) in {max(h.ttl for h in hops)} hops",
+        )
+        return out
+    last = answered[-1] if answered else None
+    cluster = None
+    if book.inp is not None:
+        kn = book.inp.networks.owner(target)
+        cluster = kn.cluster if kn else None
+    related = [f for f in findings if f.severity == "error" and (f.cluster in (cluster, None))]
+    # Findings about the target's own network first (pods vs services of the same cluster).
+    target_cidr = kn.cidr if book.inp is not None and kn is not None else None
+    related.sort(key=lambda f: 0 if target_cidr and target_cidr in f.title else 1)
+    if last is None:
+        out.append("no hop answered: the office host cannot send toward the target at all")
+        return out
+    who = book.name(last.ip)
+    if last.flag:
+        reason = {
+            "!N": "has no route to the network",
+            "!H": "cannot reach the host",
+            "!X": "refuses it (administratively prohibited)",
+        }.get(last.flag, f"answered {last.flag}")
+        out.append(f"stopped at hop {last.ttl}, {last.ip} ({who}): it {reason}")
+    else:
+        out.append(
+            f"last answer at hop {last.ttl}, {last.ip} ({who}); every hop after it is silent"
+        )
+    codes: dict[str, Finding] = {}
+    for f in related:
+        codes.setdefault(f.code, f)
+    route_findings = [f for f in related if f.code in ("route-missing", "route-wrong-gateway")]
+    if "office router" in who and route_findings:
+        out.append(f"because: {route_findings[0].title}")
+    elif "forwarder" in who:
+        for code in (
+            "forwarding-off",
+            "forward-blocked",
+            "masquerade-missing",
+            "rule-shadowed",
+            "no-return-route",
+        ):
+            if code in codes:
+                f = codes[code]
+                hint = (
+                    " — the packets arrive, but the replies go to the nodes' default gateway and are lost"
+                    if code in ("masquerade-missing", "rule-shadowed")
+                    else ""
+                )
+                out.append(f"because: {f.title}{hint}")
+                break
+    elif "office router" in who:
+        for code in ("route-wrong-gateway", "forwarding-off", "forward-blocked"):
+            if code in codes:
+                out.append(f"because: {codes[code].title}")
+                break
+    if len(out) == 1 and related:
+        out.append(f"see `netui doctor`: {related[0].code}: {related[0].title}")
+    return out

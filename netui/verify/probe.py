@@ -1,0 +1,181 @@
+"""The reachability matrix: from the office host to each cluster's Pods, Services and DNS names.
+
+All probes run in parallel inside ONE script on the office host (one round trip), each with its
+own timeout. Targets travel as arguments, never as script text: Service names come from the
+Kubernetes API and are data.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from netui.backends.base import Backend, HostError
+from netui.discovery.model import ClusterInventory
+from netui.model.envfile import Environment
+from netui.model.networks import ip_in
+
+# bash for /dev/tcp; dig for DNS. Arguments come in groups of five: id kind target port/server expect.
+PROBE_SCRIPT = r"""
+T="$1"; shift
+probe() {
+  s=$(date +%s%N)
+  if [ "$2" = tcp ]; then
+    timeout "$T" bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$3" "$4" 2>/dev/null; rc=$?; out=""
+  else
+    out=$(timeout "$T" dig +short +time=1 +tries=1 "@$4" "$3" 2>/dev/null | grep -v '^;' | head -n 1); rc=$?
+    [ "$rc" = 0 ] && [ -z "$out" ] && rc=3
+  fi
+  e=$(date +%s%N)
+  echo "R $1 $rc $(( (e - s) / 1000000 )) $out"
+}
+while [ $# -ge 5 ]; do
+  probe "$1" "$2" "$3" "$4" &
+  shift 5
+done
+wait
+"""
+
+
+@dataclass(frozen=True)
+class Target:
+    cluster: str
+    kind: str  # "pod", "service", "dns", "registry"
+    label: str  # what it is: "default/eureka", "Pod 10.200.1.2"
+    address: str  # ip, or the DNS name for kind dns
+    port: int | None = None  # tcp port; for dns the server's address goes in `server`
+    server: str | None = None
+    expect: str | None = None  # for dns: the address the name must resolve to
+
+
+@dataclass(frozen=True)
+class Result:
+    target: Target
+    ok: bool
+    ms: int | None
+    detail: str = ""
+
+
+def targets(
+    env: Environment,
+    inventory: dict[str, ClusterInventory],
+    only: str | None = None,
+    per_kind: int = 5,
+) -> list[Target]:
+    """What to probe per cluster: Pod endpoints (TCP), Service IPs (TCP) and Service names
+    (through the environment's DNS host, else straight at the cluster DNS)."""
+    out: list[Target] = []
+    for name, inv in inventory.items():
+        if only and name != only:
+            continue
+        pods: list[Target] = []
+        services: list[Target] = []
+        names: list[Target] = []
+        server = (
+            env.dns.listen
+            if env.dns and env.dns.listen
+            else (inv.dns_ip.value if inv.dns_ip else None)
+        )
+        for s in inv.services:
+            tcp_ports = [p for p in s.ports if p.protocol.upper() == "TCP"]
+            for ip, port, proto in s.endpoints:
+                if proto.upper() == "TCP" and any(ip_in(ip, c) for c in inv.pod_cidr_values):
+                    t = Target(name, "pod", f"Pod of {s.namespace}/{s.name}", ip, port)
+                    if all((p.address, p.port) != (ip, port) for p in pods):
+                        pods.append(t)
+            if s.cluster_ip and tcp_ports and s.name != "kubernetes":
+                services.append(
+                    Target(
+                        name, "service", f"{s.namespace}/{s.name}", s.cluster_ip, tcp_ports[0].port
+                    )
+                )
+            if s.cluster_ip and server and s.name != "kubernetes":
+                fqdn = f"{s.name}.{s.namespace}.svc.{inv.domain}"
+                names.append(Target(name, "dns", fqdn, fqdn, None, server, s.cluster_ip))
+        out += pods[:per_kind] + services[:per_kind] + names[:per_kind]
+    return out
+
+
+def run_probes(backend: Backend, items: list[Target], timeout: float = 2.0) -> list[Result]:
+    if not items:
+        return []
+    args: list[str] = []
+    for i, t in enumerate(items):
+        if t.kind == "dns":
+            args += [str(i), "dns", t.address, t.server or "", t.expect or "-"]
+        else:
+            args += [str(i), "tcp", t.address, str(t.port), "-"]
+    try:
+        result = backend.run(
+            ["bash", "-s", "--", f"{timeout:g}", *args],
+            stdin=PROBE_SCRIPT.encode(),
+            timeout=timeout + 10,
+        )
+    except HostError as e:
+        return [Result(t, False, None, e.message) for t in items]
+    seen: dict[int, Result] = {}
+    for line in result.text.splitlines():
+        parts = line.split(" ")
+        if len(parts) < 4 or parts[0] != "R" or not parts[1].isdigit():
+            continue
+        i, rc, ms = int(parts[1]), int(parts[2]), int(parts[3])
+        answer = parts[4] if len(parts) > 4 else ""
+        t = items[i]
+        if t.kind == "dns":
+            ok = rc == 0 and answer == t.expect
+            detail = (
+                f"-> {answer}"
+                if answer
+                else ("no answer" if rc in (3, 124, 9) else f"dig failed ({rc})")
+            )
+            if answer and answer != t.expect:
+                detail += f" (expected {t.expect})"
+        else:
+            ok = rc == 0
+            detail = "connected" if ok else ("timed out" if rc == 124 else "refused or unreachable")
+        seen[i] = Result(t, ok, ms, detail)
+    return [seen.get(i, Result(t, False, None, "no result")) for i, t in enumerate(items)]
+
+
+FETCH_SCRIPT = r"""
+if command -v python3 >/dev/null 2>&1; then
+  exec python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=float(sys.argv[2])).read().decode())' "$1" "$2"
+elif command -v curl >/dev/null 2>&1; then
+  exec curl -fsS --max-time "$2" "$1"
+else
+  exec wget -q -T "$2" -O - "$1"
+fi
+"""
+
+
+def registry_instances(
+    backend: Backend, url: str, timeout: float = 3.0
+) -> list[tuple[str, str, int]]:
+    """(app, ip, port) of every instance a Eureka-style registry hands out, fetched *from* the
+    office host (the place whose view matters)."""
+    result = backend.run(
+        ["sh", "-s", "--", url, f"{timeout:g}"], stdin=FETCH_SCRIPT.encode(), timeout=timeout + 5
+    )
+    if not result.ok:
+        raise HostError(
+            backend.host, f"cannot fetch {url}: {result.error_text.strip()[:200] or 'no answer'}"
+        )
+    try:
+        data = json.loads(result.text)
+    except ValueError:
+        raise HostError(
+            backend.host, f"{url} did not answer JSON (is it Eureka's /eureka/apps?)"
+        ) from None
+    apps = (data.get("applications") or {}).get("application") or []
+    if isinstance(apps, dict):
+        apps = [apps]
+    out = []
+    for app in apps:
+        instances = app.get("instance") or []
+        if isinstance(instances, dict):
+            instances = [instances]
+        for inst in instances:
+            port = inst.get("port", {})
+            port_no = int(port.get("$", 0)) if isinstance(port, dict) else int(port or 0)
+            out.append((str(app.get("name", "?")), str(inst.get("ipAddr", "")), port_no))
+    return out

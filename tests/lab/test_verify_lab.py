@@ -1,0 +1,80 @@
+"""Traces and probes on the real lab: red before, green after, every hop named."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+
+from netui.backends.local import NetnsBackend
+from netui.verify.trace import Trace
+
+from .conftest import in_ns, netui
+
+
+def test_probe_matrix_is_red_on_a_fresh_lab_and_green_after_apply(lab):
+    before = json.loads(netui("probe", "--json", env_file=lab.env).stdout)
+    assert before and not any(r["ok"] for r in before)
+    assert {r["kind"] for r in before} == {"pod", "service", "dns"} and {
+        r["cluster"] for r in before
+    } == {"a", "b"}
+    assert netui("apply", "--yes", env_file=lab.env).returncode == 0
+    try:
+        after = json.loads(netui("probe", "--json", env_file=lab.env).stdout)
+        assert after and all(r["ok"] for r in after), [r for r in after if not r["ok"]]
+        registry = netui("registry", env_file=lab.env)
+        assert registry.returncode == 0 and "10.200.1.3:8080  ✓" in registry.stdout
+    finally:
+        netui("undo", env_file=lab.env)
+
+
+def test_a_trace_stops_where_it_should_and_says_why_then_reaches_the_pod_after_apply(broken_lab):
+    broken = netui("trace", "office-pc", "10.200.1.3", "--json", env_file=broken_lab.env)
+    data = json.loads(broken.stdout)
+    assert broken.returncode == 1
+    assert data["hops"][0]["name"] == "office router (router)"
+    assert any("via 192.168.1.243" in line for line in data["explanation"])
+    assert netui("apply", "--yes", env_file=broken_lab.env).returncode == 0
+    try:
+        fixed = json.loads(
+            netui("trace", "office-pc", "10.200.1.3", "--json", env_file=broken_lab.env).stdout
+        )
+        names = [h["name"] for h in fixed["hops"]]
+        assert [h["ip"] for h in fixed["hops"]] == [
+            "10.1.3.1",
+            "192.168.1.109",
+            "192.168.1.110",
+            "10.200.1.3",
+        ]
+        assert (
+            names[1].startswith("forwarder of cluster a")
+            and "a-worker" in names[2]
+            and names[3].startswith("Pod behind default/app")
+        )
+        assert (
+            fixed["explanation"][0]
+            == "reached 10.200.1.3 (Pod behind default/app of cluster a) in 4 hops"
+        )
+    finally:
+        netui("undo", env_file=broken_lab.env)
+
+
+def test_a_black_hole_does_not_stall_and_cancel_leaves_no_process(lab):
+    backend = NetnsBackend("office-pc", "nu-office-pc")
+    start = time.monotonic()
+    hops = list(Trace(backend, "10.200.1.3").hops())  # the router has no route yet: silence
+    assert time.monotonic() - start < 8
+    assert hops[-1].ip is None
+    trace = Trace(backend, "10.200.1.3", max_hops=30, wait=5)
+    it = trace.hops()
+    next(it)  # the first hop answered; the trace is still running on the host
+    trace.cancel()
+    time.sleep(0.2)
+    pids = in_ns(
+        "nu-office-pc",
+        "sh",
+        "-c",
+        "for p in $(ip netns pids nu-office-pc); do cat /proc/$p/comm; done",
+    ).stdout
+    assert "traceroute" not in pids
+    assert subprocess.run(["pgrep", "-x", "traceroute"], capture_output=True).returncode == 1
