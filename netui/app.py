@@ -19,7 +19,7 @@ class NetuiApp(App[None]):
     CSS_PATH = "screens/netui.tcss"
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit"),
-        Binding("t", "next_theme", "Theme", id="theme"),
+        Binding("T", "next_theme", "Theme", id="theme"),
         Binding("question_mark", "help", "Help", id="help"),
     ]
 

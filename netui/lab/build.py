@@ -139,6 +139,9 @@ def _add_ns(state: LabState, ns: str) -> None:
         "net.ipv4.ip_forward=0",
         "net.ipv4.conf.all.rp_filter=0",
         "net.ipv4.conf.default.rp_filter=0",
+        # No ICMP rate limit: a trace right after a probe burst would otherwise miss hops
+        # (real routers do rate-limit; netui's explanation says so).
+        "net.ipv4.icmp_ratelimit=0",
     )
 
 

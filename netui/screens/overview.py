@@ -24,6 +24,8 @@ class OverviewScreen(Screen[None]):
         Binding("d", "doctor", "Doctor", id="doctor"),
         Binding("p", "plan", "Plan", id="plan"),
         Binding("f", "pick_forwarder", "Forwarder", id="pick_forwarder"),
+        Binding("t", "traces", "Traces", id="traces"),
+        Binding("o", "probes", "Probes", id="probes"),
         Binding("h", "history", "History", id="history"),
     ]
 
@@ -161,6 +163,16 @@ class OverviewScreen(Screen[None]):
             self.notify(f"cluster {name}: forwarder {node} for this session's plans (p)", timeout=4)
 
         self.app.push_screen(ForwarderScreen(name, nodes, env.clusters[name].forwarder), chosen)
+
+    def action_traces(self) -> None:
+        from netui.screens.verify import TraceScreen
+
+        self.app.push_screen(TraceScreen())
+
+    def action_probes(self) -> None:
+        from netui.screens.verify import ProbeScreen
+
+        self.app.push_screen(ProbeScreen())
 
     def action_plan(self) -> None:
         from netui.screens.plan import PlanScreen

@@ -92,7 +92,9 @@ def explain(hops: list[Hop], target: str, book: AddressBook, findings: list[Find
     target_cidr = kn.cidr if book.inp is not None and kn is not None else None
     related.sort(key=lambda f: 0 if target_cidr and target_cidr in f.title else 1)
     if last is None:
-        out.append("no hop answered: the office host cannot send toward the target at all")
+        out.append(
+            "no hop answered: either nothing routes the packets away from the office host, or the routers rate-limit ICMP (they do after a burst of probes); run it again in a few seconds"
+        )
         return out
     who = book.name(last.ip)
     if last.flag:

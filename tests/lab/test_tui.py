@@ -74,7 +74,7 @@ def test_an_unreachable_host_is_marked_and_the_ui_keeps_responding(lab, tmp_path
             await _wait(pilot, lambda: "dcgw" in getattr(app, "snapshots", {}))
             hosts = app.screen.query_one("#hosts", DataTable)
             assert str(hosts.get_row("dcgw")[2]).startswith("✗ unreachable")
-            await pilot.press("t")  # still answering keys
+            await pilot.press("T")  # still answering keys
             assert app.theme != "netui-dark"
 
     asyncio.run(scenario())
@@ -185,5 +185,36 @@ def test_picking_another_forwarder_changes_the_plan(lab):
             await _wait(pilot, lambda: getattr(app.screen, "plan", None) is not None, 20)
             text = str(app.screen.query_one("#plan").render())
             assert "route replace 10.200.0.0/16 via 192.168.1.110" in text
+
+    asyncio.run(scenario())
+
+
+def test_probe_grid_and_side_by_side_trace_panes(lab):
+    from netui.screens.verify import TracePane
+
+    async def scenario() -> None:
+        app = NetuiApp(load_env(lab.env))
+        async with app.run_test(size=(140, 40)) as pilot:
+            await _wait(pilot, lambda: getattr(app, "inventory", None) is not None)
+            await pilot.press("o")
+            await _wait(pilot, lambda: bool(getattr(app.screen, "results", [])), 20)
+            table = app.screen.query_one("#probes", DataTable)
+            assert all(
+                str(table.get_row(k)[4]).startswith("✗") for k in table.rows
+            )  # nothing connected yet
+            table.move_cursor(row=0)
+            await pilot.press("enter")  # a failing cell opens a trace to it
+            await _wait(pilot, lambda: app.screen.__class__.__name__ == "TraceScreen")
+            await _wait(
+                pilot,
+                lambda: any(
+                    line.startswith("=>") for p in app.screen.query(TracePane) for line in p.lines
+                ),
+                20,
+            )
+            await pilot.press("r")  # run again: the previous run stays beside the new one
+            await _wait(pilot, lambda: len(app.screen.query(TracePane)) == 2)
+            first = app.screen.query(TracePane).first()
+            assert any("office router" in line for line in first.lines)
 
     asyncio.run(scenario())

@@ -1,0 +1,209 @@
+"""Trace panes (side by side; a re-run keeps the previous run beside the new one) and the probe
+grid (a failing cell opens a trace to it and the doctor's findings for its cluster)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+
+class TracePane(VerticalScroll):
+    """One trace: hops appear as they arrive."""
+
+    def __init__(self, title: str) -> None:
+        super().__init__(classes="trace-pane")
+        self.title_text = title
+        self.lines: list[str] = [title]
+
+    def compose(self) -> ComposeResult:
+        yield Static("\n".join(self.lines), classes="trace-text")
+
+    def add(self, line: str) -> None:
+        self.lines.append(line)
+        self.query_one(Static).update("\n".join(self.lines))
+
+
+class TraceScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="back"),
+        Binding("n", "new_trace", "New trace", id="new_trace"),
+        Binding("r", "rerun", "Re-run", id="rerun_trace"),
+    ]
+
+    def __init__(self, target: str | None = None) -> None:
+        super().__init__()
+        self.initial = target
+        self.targets: list[str] = []
+        self.current: Any = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(
+            placeholder="trace from the office host to: an address (e.g. 10.200.1.3), enter to run",
+            id="target",
+        )
+        yield Horizontal(id="panes")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "netui — traces"
+        if self.initial:
+            self.query_one(Input).display = False
+            self.set_focus(None)  # the hidden field must not swallow the screen's keys
+            self._start(self.initial)
+        else:
+            self.query_one(Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        target = event.value.strip()
+        event.input.display = False
+        self.set_focus(None)
+        if target:
+            self._start(target)
+
+    def action_new_trace(self) -> None:
+        field = self.query_one(Input)
+        field.display = True
+        field.value = ""
+        field.focus()
+
+    def action_rerun(self) -> None:
+        if self.targets:
+            self._start(self.targets[-1], again=True)
+
+    def action_back(self) -> None:
+        if self.current is not None:
+            self.current.cancel()
+        self.app.pop_screen()
+
+    def _start(self, target: str, again: bool = False) -> None:
+        env = self.app.env  # type: ignore[attr-defined]
+        source = env.office.probe_from
+        if not source:
+            self.notify(
+                "set office.probe_from in the environment file to trace from the office",
+                severity="error",
+            )
+            return
+        self.targets.append(target)
+        panes = self.query_one("#panes", Horizontal)
+        # keep at most two panes per target side by side: the previous run and this one
+        old = [p for p in panes.query(TracePane) if p.title_text.endswith(f"→ {target}")]
+        for p in old[:-1]:
+            p.remove()
+        pane = TracePane(
+            f"{'again ' if again else ''}{time.strftime('%H:%M:%S')} {source} → {target}"
+        )
+        panes.mount(pane)
+        self.run_worker(lambda: self._trace(pane, source, target), thread=True)
+
+    def _trace(self, pane: TracePane, source: str, target: str) -> None:
+        from netui.backends import Hosts
+        from netui.commands.verify import Context
+        from netui.model.networks import parse_cidr
+        from netui.verify.names import explain
+        from netui.verify.trace import Trace
+
+        def show(line: str) -> None:
+            self.app.call_from_thread(pane.add, line)
+
+        try:
+            parse_cidr(target)
+        except ValueError as e:
+            show(f"✗ {e}")
+            return
+        env = self.app.env  # type: ignore[attr-defined]
+        context = Context(env)
+        hops = []
+        with Hosts(env) as hosts:
+            trace = Trace(hosts[source], target)
+            self.current = trace
+            for hop in trace.hops():
+                hops.append(hop)
+                shown = f"{hop.ip:15} {hop.rtt_ms:6.2f} ms" if hop.ip else f"{'*':15} {'':9}"
+                show(f"{hop.ttl:2} {shown} {hop.flag or ''} {context.name(hop.ip)}")
+        context.ready.wait(15)
+        for line in explain(hops, target, context.book, context.findings) if context.book else []:
+            show(f"=> {line}")
+
+
+class ProbeScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="back"),
+        Binding("r", "rerun", "Probe again", id="rerun_probe"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.results: list[Any] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield DataTable(id="probes", cursor_type="row", zebra_stripes=True)
+        yield Static("probing…", id="probe-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "netui — probes from the office"
+        table = self.query_one("#probes", DataTable)
+        for col in ("CLUSTER", "KIND", "TARGET", "ADDRESS", "RESULT", "DETAIL"):
+            table.add_column(col, key=col)
+        table.focus()
+        self.action_rerun()
+
+    def action_rerun(self) -> None:
+        self.query_one("#probe-detail", Static).update("probing…")
+        self.run_worker(self._probe, thread=True, exclusive=True)
+
+    def _probe(self) -> None:
+        from netui.backends import Hosts
+        from netui.discovery.kube import discover
+        from netui.verify.probe import run_probes, targets
+
+        env = self.app.env  # type: ignore[attr-defined]
+        if not env.office.probe_from:
+            self.app.call_from_thread(
+                self.query_one("#probe-detail", Static).update,
+                "set office.probe_from in the environment file",
+            )
+            return
+        inventory = getattr(self.app, "inventory", None) or discover(env)
+        with Hosts(env) as hosts:
+            results = run_probes(hosts[env.office.probe_from], targets(env, inventory))
+        self.app.call_from_thread(self._show, results)
+
+    def _show(self, results: list[Any]) -> None:
+        self.results = results
+        table = self.query_one("#probes", DataTable)
+        table.clear()
+        for i, r in enumerate(results):
+            t = r.target
+            where = f"{t.address}:{t.port}" if t.port else f"@{t.server}"
+            mark = ("✓ " if r.ok else "✗ ") + (f"{r.ms} ms" if r.ms is not None else "")
+            table.add_row(t.cluster, t.kind, t.label, where, mark, r.detail, key=str(i))
+        ok = sum(r.ok for r in results)
+        self.query_one("#probe-detail", Static).update(
+            f"{ok} of {len(results)} reachable"
+            + (
+                "; enter on a ✗ row traces it and shows the doctor's findings"
+                if ok < len(results)
+                else ""
+            )
+        )
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        r = self.results[int(str(event.row_key.value))]
+        if r.ok:
+            return
+        address = r.target.expect if r.target.kind == "dns" else r.target.address
+        self.app.push_screen(TraceScreen(address))
+        self.notify(
+            f"tracing {address}; escape twice, then d, for the doctor's findings on cluster {r.target.cluster}",
+            timeout=6,
+        )
