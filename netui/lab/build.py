@@ -142,6 +142,9 @@ def _add_ns(state: LabState, ns: str) -> None:
         # No ICMP rate limit: a trace right after a probe burst would otherwise miss hops
         # (real routers do rate-limit; netui's explanation says so).
         "net.ipv4.icmp_ratelimit=0",
+        # ... and the global token bucket (50 messages) that a few quick traces empty.
+        "net.ipv4.icmp_msgs_per_sec=100000",
+        "net.ipv4.icmp_msgs_burst=10000",
     )
 
 

@@ -18,22 +18,31 @@ from netui.model.networks import ip_in
 # bash for /dev/tcp; dig for DNS. Arguments come in groups of five: id kind target port/server expect.
 PROBE_SCRIPT = r"""
 T="$1"; shift
+now() { echo "${EPOCHREALTIME/[.,]/}"; }  # microseconds, no fork (bash 5)
 probe() {
-  s=$(date +%s%N)
+  s=$(now)
   if [ "$2" = tcp ]; then
-    timeout "$T" bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$3" "$4" 2>/dev/null; rc=$?; out=""
+    # bash's own /dev/tcp in a subshell: no exec; the watchdog below bounds it
+    if (exec 3<>"/dev/tcp/$3/$4") 2>/dev/null; then rc=0; else rc=1; fi; out=""
   else
-    out=$(timeout "$T" dig +short +time=1 +tries=1 "@$4" "$3" 2>/dev/null | grep -v '^;' | head -n 1); rc=$?
+    out=$(dig +short +time=1 +tries=1 "@$4" "$3" 2>/dev/null | grep -v '^;' | head -n 1); rc=$?
     [ "$rc" = 0 ] && [ -z "$out" ] && rc=3
   fi
-  e=$(date +%s%N)
-  echo "R $1 $rc $(( (e - s) / 1000000 )) $out"
+  e=$(now)
+  echo "R $1 $rc $(( (e - s) / 1000 )) $out"
 }
+pids=""
 while [ $# -ge 5 ]; do
   probe "$1" "$2" "$3" "$4" &
+  pids="$pids $!"
   shift 5
 done
-wait
+# One watchdog for all: a probe still running after T seconds has timed out (no R line).
+# Its output goes nowhere: an inherited stdout would keep the caller waiting for the sleep.
+( sleep "$T"; kill $pids 2>/dev/null ) >/dev/null 2>&1 &
+watchdog=$!
+wait $pids 2>/dev/null
+kill "$watchdog" 2>/dev/null
 """
 
 
@@ -132,9 +141,11 @@ def run_probes(backend: Backend, items: list[Target], timeout: float = 2.0) -> l
                 detail += f" (expected {t.expect})"
         else:
             ok = rc == 0
-            detail = "connected" if ok else ("timed out" if rc == 124 else "refused or unreachable")
+            detail = "connected" if ok else "refused or unreachable"
         seen[i] = Result(t, ok, ms, detail)
-    return [seen.get(i, Result(t, False, None, "no result")) for i, t in enumerate(items)]
+    return [
+        seen.get(i, Result(t, False, int(timeout * 1000), "timed out")) for i, t in enumerate(items)
+    ]
 
 
 FETCH_SCRIPT = r"""

@@ -67,7 +67,10 @@ def detect_tools(backend: Backend) -> set[str]:
 
 
 def traceroute_argv(target: str, max_hops: int = 15, wait: float = 1.0) -> list[str]:
-    return ["traceroute", "-n", "-q", "1", "-w", f"{wait:g}", "-m", str(max_hops), target]
+    # `-w MAX,HERE,NEAR`: by default traceroute stops waiting for a hop after 10x the RTT of a
+    # later hop's answer (NEAR); on a fast LAN that is a fraction of a millisecond, and a hop
+    # that answers a little late shows as `*`. HERE=0,NEAR=0 waits the full MAX for each hop.
+    return ["traceroute", "-n", "-q", "1", "-w", f"{wait:g},0,0", "-m", str(max_hops), target]
 
 
 class Trace:
@@ -91,14 +94,15 @@ class Trace:
                 continue
             yield hop
             silent = 0 if hop.answered else silent + 1
-            if (
-                hop.ip == self.target
-                or (hop.flag and hop.flag.startswith("!"))
-                or silent >= self.give_up_after
-            ):
-                # reached, a router said no, or a black hole: the rest would only be stars
-                self.stopped_early = silent >= self.give_up_after
+            if silent >= self.give_up_after:
+                # a black hole: the rest would only be stars, one wait each
+                self.stopped_early = True
                 self.cancel()
+                return
+            if hop.ip == self.target or (hop.flag and hop.flag.startswith("!")):
+                # traceroute stops by itself here; reading to its end is cheaper than a kill
+                for line in self.stream.lines():
+                    self.raw.append(line)
                 return
 
     def cancel(self) -> None:
