@@ -54,24 +54,28 @@ class TraceScreen(Screen[None]):
     def on_mount(self) -> None:
         self.title = "netui — traces"
         if self.initial:
-            self.query_one(Input).display = False
-            self.set_focus(None)  # the hidden field must not swallow the screen's keys
+            self._show_field(False)
             self._start(self.initial)
         else:
             self.query_one(Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         target = event.value.strip()
-        event.input.display = False
-        self.set_focus(None)
+        self._show_field(False)
         if target:
             self._start(target)
 
-    def action_new_trace(self) -> None:
+    def _show_field(self, shown: bool) -> None:
+        # Hidden means disabled too: a hidden but focusable field would swallow r and n.
         field = self.query_one(Input)
-        field.display = True
-        field.value = ""
-        field.focus()
+        field.display = shown
+        field.disabled = not shown
+        if shown:
+            field.value = ""
+            field.focus()
+
+    def action_new_trace(self) -> None:
+        self._show_field(True)
 
     def action_rerun(self) -> None:
         if self.targets:
