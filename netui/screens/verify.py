@@ -40,7 +40,7 @@ class TraceScreen(Screen[None]):
         super().__init__()
         self.initial = target
         self.targets: list[str] = []
-        self.current: Any = None
+        self.running: list[Any] = []  # every trace started here, cancelled when the screen goes
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -82,9 +82,11 @@ class TraceScreen(Screen[None]):
             self._start(self.targets[-1], again=True)
 
     def action_back(self) -> None:
-        if self.current is not None:
-            self.current.cancel()
         self.app.pop_screen()
+
+    def on_unmount(self) -> None:
+        for trace in self.running:
+            trace.cancel()  # no traceroute outlives its pane
 
     def _start(self, target: str, again: bool = False) -> None:
         env = self.app.env  # type: ignore[attr-defined]
@@ -127,7 +129,7 @@ class TraceScreen(Screen[None]):
         hops = []
         with Hosts(env) as hosts:
             trace = Trace(hosts[source], target)
-            self.current = trace
+            self.running.append(trace)
             for hop in trace.hops():
                 hops.append(hop)
                 shown = f"{hop.ip:15} {hop.rtt_ms:6.2f} ms" if hop.ip else f"{'*':15} {'':9}"
