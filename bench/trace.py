@@ -79,7 +79,9 @@ def main() -> int:
         inventory = discover(env)
         every = targets(env, inventory, per_kind=5)
         matrix = [t for c in ("a", "b") for t in [m for m in every if m.cluster == c][:5]]
-        assert all(r.ok for r in run_probes(office, matrix)), "the lab is not connected"
+        assert all(r.ok is not False for r in run_probes(office, matrix)), (
+            "the lab is not connected"
+        )
         # The matrix runs its probes in parallel, so it can be no faster than its slowest kind:
         # the baseline is one probe of each kind alone, and the slowest of those.
         singles = {}

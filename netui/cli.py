@@ -149,6 +149,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     registry.add_argument("--cluster")
 
+    dns = sub.add_parser(
+        "dns",
+        parents=[common],
+        help="cluster domains on the office DNS: status, the migration switch, client set-up",
+    )
+    dns_sub = dns.add_subparsers(dest="dns_command", metavar="ACTION", required=True)
+    dns_sub.add_parser("status", parents=[common], help="domain -> cluster -> DNS IP -> state")
+    sw = dns_sub.add_parser(
+        "switch",
+        parents=[common],
+        help="resolve a domain two clusters share in this cluster (previewed, undoable)",
+    )
+    sw.add_argument("domain")
+    sw.add_argument("cluster")
+    sw.add_argument("--yes", action="store_true")
+    res = dns_sub.add_parser(
+        "resolve", parents=[common], help="resolve a name as the office does, through the DNS host"
+    )
+    res.add_argument("name")
+    res.add_argument(
+        "--from",
+        dest="source",
+        metavar="HOST",
+        help="where to ask from (default: office.probe_from)",
+    )
+    cl = dns_sub.add_parser(
+        "client", parents=[common], help="what a developer runs on their machine"
+    )
+    cl.add_argument(
+        "--os", required=True, choices=["macos", "linux-resolved", "linux-resolvconf", "windows"]
+    )
+
     doctor = sub.add_parser(
         "doctor",
         parents=[common],
@@ -221,6 +253,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from netui.commands import verify
 
         return verify.run(args)
+    if cmd == "dns":
+        from netui.commands import dns
+
+        return dns.run(args)
     if cmd in ("doctor", "walk"):
         from netui.commands import doctor
 

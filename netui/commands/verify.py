@@ -182,18 +182,18 @@ def probe_command(env: Environment, args: argparse.Namespace) -> int:
                     r.target.kind,
                     r.target.label,
                     where,
-                    ("✓ " if r.ok else "✗ ") + (f"{r.ms} ms" if r.ms is not None else ""),
+                    f"{r.mark} " + (f"{r.ms} ms" if r.ms is not None else ""),
                     r.detail,
                 ]
             )
         print(f"from {source}:")
         print(table(rows, ["CLUSTER", "KIND", "TARGET", "ADDRESS", "RESULT", "DETAIL"]))
-        failed = sum(not r.ok for r in results)
+        failed = sum(r.ok is False for r in results)
         print(
             f"\n{len(results) - failed} of {len(results)} reachable"
             + ("; `netui trace` and `netui doctor` say why the others are not" if failed else "")
         )
-    return 0 if results and all(r.ok for r in results) else 1
+    return 0 if results and all(r.ok is not False for r in results) else 1
 
 
 def registry_command(env: Environment, args: argparse.Namespace) -> int:
@@ -225,7 +225,7 @@ def registry_command(env: Environment, args: argparse.Namespace) -> int:
                         c.name,
                         r.target.label,
                         f"{r.target.address}:{r.target.port}",
-                        ("✓ " if r.ok else "✗ ") + r.detail,
+                        f"{r.mark} " + r.detail,
                     ]
                 )
     if args.json:

@@ -49,7 +49,8 @@ class DoctorInput:
     @property
     def router_lan_ips(self) -> list[str]:
         snap = self.snapshot(self.env.office.router)
-        return [str(ip) for ip in snap.routes.local_ips()] if snap else []
+        # loopback addresses are no gateway for anyone
+        return [str(ip) for ip in snap.routes.local_ips() if not ip.is_loopback()] if snap else []
 
 
 def _forwarder_ip(

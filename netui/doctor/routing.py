@@ -150,5 +150,65 @@ def check_return_routes(inp: DoctorInput) -> list[Finding]:
     return out
 
 
+def check_dns_host(inp: DoctorInput) -> list[Finding]:
+    """The DNS host must reach every cluster's DNS IP, or forwarding that cluster's domain (the
+    migration switch) fails. Its own cluster's Service IPs are local (kube-proxy); the others'
+    must go through the office router, not the nodes' default gateway."""
+    dns = inp.env.dns
+    snap = inp.snapshot(dns.host) if dns else None
+    if dns is None or snap is None:
+        return []
+    own = {c.name for c in inp.clusters.values() if c.forwarder == dns.host}
+    for name, inv in inp.inventory.items():
+        if any(n.name == dns.host for n in inv.nodes):
+            own.add(name)
+    router_ips = set(inp.router_lan_ips)
+    via = next(
+        (
+            ip
+            for ip in inp.router_lan_ips
+            if any(
+                IPAddress(ip) in IPNetwork(a) for i in snap.routes.interfaces for a in i.addresses
+            )
+        ),
+        None,
+    )
+    out = []
+    for c in inp.clusters.values():
+        if c.name in own or not c.dns_ip:
+            continue
+        r = snap.routes.lookup(c.dns_ip)
+        if r is not None and (r.gateway is None or r.gateway in router_ips):
+            continue
+        cidr = next(
+            (s for s in c.service_cidrs if IPAddress(c.dns_ip) in IPNetwork(s)), f"{c.dns_ip}/32"
+        )
+        how = f"it would leave via {r.line}" if r else "no route matches it"
+        fixes = (
+            (
+                Change(
+                    "route-replace",
+                    dns.host,
+                    f"ip route replace {cidr} via {via} on {dns.host}",
+                    {"cidr": cidr, "via": via},
+                ),
+            )
+            if via
+            else ()
+        )
+        out.append(
+            Finding(
+                "route-missing",
+                WARNING,
+                dns.host,
+                f"the DNS host {dns.host} cannot reach cluster {c.name}'s DNS {c.dns_ip}: forwarding {c.domain} to it would fail",
+                (how,),
+                fixes,
+                c.name,
+            )
+        )
+    return out
+
+
 def check(inp: DoctorInput) -> list[Finding]:
-    return check_router(inp) + check_return_routes(inp)
+    return check_router(inp) + check_return_routes(inp) + check_dns_host(inp)

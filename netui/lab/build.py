@@ -74,6 +74,7 @@ class LabState:
     path: Path
     namespaces: list[str] = field(default_factory=list)
     pids: dict[str, int] = field(default_factory=dict)  # what -> pid
+    pidfiles: dict[str, str] = field(default_factory=dict)  # what -> pid file, re-read (restarts)
     etc_dirs: list[str] = field(default_factory=list)  # /etc/netns/<ns> we created
     created_paths: list[str] = field(default_factory=list)  # e.g. /etc/dnsmasq.d if it was missing
     broken: bool = False
@@ -111,6 +112,17 @@ def _require_root_and_tools() -> None:
 def existing_namespaces() -> list[str]:
     out = _run(["ip", "netns", "list"], check=False).stdout
     return [line.split()[0] for line in out.splitlines() if line.startswith(PREFIX)]
+
+
+def _current_pid(state: LabState, what: str) -> int:
+    """The pid of a lab process; for those that restart themselves, from their pid file."""
+    path = state.pidfiles.get(what)
+    if path:
+        try:
+            return int(Path(path).read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
+    return state.pids[what]
 
 
 def _pid_alive(pid: int, needle: str) -> bool:
@@ -231,6 +243,7 @@ def _spawn(state: LabState, what: str, argv: list[str], pidfile: Path | None = N
         state.save()
         return
     _run(argv)
+    state.pidfiles[what] = str(pidfile)
     for _ in range(500):  # 10 s: a loaded 2-core CI machine is slow to start daemons
         if pidfile.exists() and pidfile.read_text().strip():
             state.pids[what] = int(pidfile.read_text().split()[0])
@@ -323,6 +336,7 @@ def _build(state: LabState, home: Path, files: LabFiles, broken: bool, services:
             _in(f"{PREFIX}{node}", "iptables-restore", "--noflush", "-w", "5", input=rules)
 
     _start_dns_pods(state, home)
+    _start_office_dns(state, home)
     _start_sshd(state, home)
     _start_daemon(state, home)
     if broken:
@@ -359,6 +373,33 @@ def _start_dns_pods(state: LabState, home: Path) -> None:
                 ],
                 pidfile,
             )
+
+
+OFFICE_DNS_HOST = "a-master"
+
+
+def office_dns_reload(home: Path) -> Path:
+    return home / f"dnsmasq-reload-{OFFICE_DNS_HOST}.sh"
+
+
+def _start_office_dns(state: LabState, home: Path) -> None:
+    """dnsmasq on a-master for the office, reading the host's own /etc/dnsmasq.d (*.conf).
+    Its reload (no systemd in the lab) is a restart: dnsmasq re-reads conf files only then."""
+    pidfile = home / f"dnsmasq-{OFFICE_DNS_HOST}.pid"
+    script = office_dns_reload(home)
+    script.write_text(
+        "#!/bin/sh\n# restart the office dnsmasq of the netui lab (what `systemctl restart dnsmasq` does elsewhere)\n"
+        f'pf={pidfile}\n[ -f "$pf" ] && kill "$(cat "$pf")" 2>/dev/null\n'
+        'i=0; while [ -f "$pf" ] && kill -0 "$(cat "$pf")" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done\n'
+        'exec dnsmasq --conf-file=/dev/null --conf-dir=/etc/dnsmasq.d,*.conf --pid-file="$pf" --bind-interfaces --no-resolv\n'
+    )
+    script.chmod(0o755)
+    _spawn(
+        state,
+        f"dnsmasq:{OFFICE_DNS_HOST}-office",
+        ["ip", "netns", "exec", f"{PREFIX}{OFFICE_DNS_HOST}", "sh", str(script)],
+        pidfile,
+    )
 
 
 def _start_sshd(state: LabState, home: Path) -> None:
@@ -498,6 +539,12 @@ def _write_client_files(home: Path, files: LabFiles, broken: bool) -> None:
                 for c in CLUSTERS
             },
             "kubeconfig": kubecfg,
+            "dns": {
+                "host": OFFICE_DNS_HOST,
+                "listen": next(h.ip for h in HOSTS if h.name == OFFICE_DNS_HOST),
+                "conf_dir": "/etc/dnsmasq.d",
+                "reload": f"sh {office_dns_reload(home)}",
+            },
         }
         if ssh:
             doc["ssh"] = ssh
@@ -540,7 +587,8 @@ def down(home: Path | None = None) -> list[str]:
     home = home or lab_home()
     state = LabState.load(home / "state.json")
     removed = []
-    for what, pid in state.pids.items():
+    for what in state.pids:
+        pid = _current_pid(state, what)
         needle = "netui.lab.daemon" if what == "daemon" else what.split(":")[0]
         if _pid_alive(pid, needle):
             try:
@@ -549,7 +597,8 @@ def down(home: Path | None = None) -> list[str]:
             except ProcessLookupError:
                 pass
     deadline = time.time() + 3
-    for what, pid in state.pids.items():
+    for what in state.pids:
+        pid = _current_pid(state, what)
         needle = "netui.lab.daemon" if what == "daemon" else what.split(":")[0]
         while _pid_alive(pid, needle) and time.time() < deadline:
             time.sleep(0.02)
@@ -589,9 +638,9 @@ def status(home: Path | None = None) -> dict[str, object]:
     present = set(existing_namespaces())
     missing_ns = [ns for ns in state.namespaces if ns not in present]
     procs = {}
-    for what, pid in state.pids.items():
+    for what in state.pids:
         needle = "netui.lab.daemon" if what == "daemon" else what.split(":")[0]
-        procs[what] = _pid_alive(pid, needle)
+        procs[what] = _pid_alive(_current_pid(state, what), needle)
     healthy = bool(state.ready and state.namespaces and not missing_ns and all(procs.values()))
     return {
         "up": bool(state.namespaces or present),

@@ -35,8 +35,9 @@ def _run(backend: Backend, cmd: render.Command) -> None:
         )
 
 
-def _snapshot(backend: Backend) -> HostSnapshot:
-    snap = take_snapshot(backend, [PERSIST_FILE])
+def _snapshot(backend: Backend, hp: HostPlan | None = None) -> HostSnapshot:
+    extra = [PERSIST_FILE] + ([hp.dns.path] if hp is not None and hp.dns else [])
+    snap = take_snapshot(backend, extra)
     if not snap.ok:
         raise HostError(backend.host, snap.reason or "cannot be read")
     return snap
@@ -53,7 +54,7 @@ def preview(plan: Plan, hosts: Hosts) -> dict[str, list[render.Command]]:
     """The exact commands apply would run now, per host (from each host's live state)."""
     out = {}
     for name, hp in plan.hosts.items():
-        snap = _snapshot(hosts[name])
+        snap = _snapshot(hosts[name], hp)
         out[name] = render.apply_commands(
             hp, plan.id, snap.nat, snap.filter, snap.files.get(PERSIST_FILE)
         )
@@ -73,6 +74,7 @@ def _arm(
         snap.ip_forward,
         snap.files.get(PERSIST_FILE),
         {r.cidr: r.previous for r in hp.routes if r.previous},
+        snap.files.get(hp.dns.path) if hp.dns else None,
     )
     # The script sleeps, then undoes, unless `netui confirm` killed it first.
     body = '#!/bin/sh\nsleep "$1"\n' + script.split("\n", 1)[1] + 'mv -f "$0" "$0.fired"\n'
@@ -126,7 +128,7 @@ def _apply_host(
 ) -> bool:
     name = hp.host
     try:
-        snap = _snapshot(backend)
+        snap = _snapshot(backend, hp)
     except HostError as e:
         journal.set_host_status(name, FAILED, error=e.message)
         progress(name, f"✗ cannot read the host: {e.message}")
@@ -136,6 +138,7 @@ def _apply_host(
         "filter": snap.filter_text,
         "ip_forward": snap.ip_forward,
         "persisted": snap.files.get(PERSIST_FILE),
+        "dns_conf": snap.files.get(hp.dns.path) if hp.dns else None,
         "variant": snap.variant,
         "taken_at": snap.taken_at,
     }
@@ -187,7 +190,7 @@ def _undo_host(journal: Journal, backend: Backend, hp: HostPlan, progress: Progr
     pre = record["pre"]
     for attempt in (1, 2):
         # Rendered from the live state: kube-proxy may have rewritten rules since we applied.
-        snap = _snapshot(backend)
+        snap = _snapshot(backend, hp)
         routes_now = {r.dst: r.line for r in snap.routes.routes}
         commands = render.undo_commands(
             hp,
@@ -197,6 +200,8 @@ def _undo_host(journal: Journal, backend: Backend, hp: HostPlan, progress: Progr
             routes_now,
             pre.get("ip_forward"),
             pre.get("persisted"),
+            snap.files.get(hp.dns.path) if hp.dns else None,
+            pre.get("dns_conf"),
         )
         try:
             for cmd in commands:

@@ -56,6 +56,23 @@ class ForeignRule:
     to: int | None = None  # for a move: where it goes
 
 
+@dataclass(frozen=True)
+class DnsCheck:
+    """After a reload, `name` must resolve to `expect` through `server`."""
+
+    name: str
+    server: str
+    expect: str
+
+
+@dataclass(frozen=True)
+class DnsChange:
+    path: str  # netui's drop-in, e.g. /etc/dnsmasq.d/netui.conf
+    content: str
+    reload: str  # the operator's reload command, from the environment file
+    checks: tuple[DnsCheck, ...] = ()
+
+
 @dataclass
 class HostPlan:
     host: str
@@ -67,6 +84,7 @@ class HostPlan:
     routes: list[RouteChange] = field(default_factory=list)
     delete_rules: list[ForeignRule] = field(default_factory=list)
     move_rules: list[ForeignRule] = field(default_factory=list)
+    dns: DnsChange | None = None
 
     @property
     def empty(self) -> bool:
@@ -78,6 +96,7 @@ class HostPlan:
             or self.routes
             or self.delete_rules
             or self.move_rules
+            or self.dns
         )
 
 
@@ -123,6 +142,7 @@ class Plan:
                 routes=[RouteChange(**r) for r in h["routes"]],
                 delete_rules=[ForeignRule(**r) for r in h["delete_rules"]],
                 move_rules=[ForeignRule(**r) for r in h["move_rules"]],
+                dns=_dns_from_dict(h.get("dns")),
             )
         return cls(
             id=d["id"],
@@ -133,6 +153,14 @@ class Plan:
             user=d["user"],
             came_from=d["came_from"],
         )
+
+
+def _dns_from_dict(d: dict[str, Any] | None) -> DnsChange | None:
+    if not d:
+        return None
+    return DnsChange(
+        d["path"], d["content"], d["reload"], tuple(DnsCheck(**c) for c in d.get("checks", ()))
+    )
 
 
 def _user() -> str:

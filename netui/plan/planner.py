@@ -7,7 +7,8 @@ from netaddr import IPNetwork
 
 from netui.doctor.context import DoctorInput
 from netui.model.findings import Finding
-from netui.plan.model import Pair, Plan, PlanRefused, RouteChange, new_plan_id
+from netui.plan.dns import choose, conf_path, current_choices, render_conf, same_forwards
+from netui.plan.model import DnsChange, DnsCheck, Pair, Plan, PlanRefused, RouteChange, new_plan_id
 
 # Findings the connecting plan answers, and the ones it leaves to the operator (foreign rules are
 # never touched without an explicit `netui rule delete/move`).
@@ -98,12 +99,64 @@ def make_plan(
                 pair = Pair(p["source"], p["destination"])
                 if pair not in hp.forward_accept:
                     hp.forward_accept.append(pair)
+    plan_dns(inp, plan, clusters, findings=findings)
     router = inp.env.office.router
     if router is None:
         plan.notes.append(
             "no office router in the environment: add these routes on it by hand (`netui plan --router-syntax ...` prints them)"
         )
     return plan.prune()
+
+
+def plan_dns(
+    inp: DoctorInput,
+    plan: Plan,
+    clusters: set[str],
+    switch: dict[str, str] | None = None,
+    findings: list[Finding] | None = None,
+) -> None:
+    """netui's dnsmasq drop-in on the DNS host, when the environment names one."""
+    dns = inp.env.dns
+    if dns is None:
+        return
+    # Someone else's dnsmasq lines that loop or send a cluster domain elsewhere would make
+    # netui's drop-in fail its check (and roll the host back): leave DNS out, say why.
+    blocking = [
+        f
+        for f in findings or []
+        if f.host == dns.host
+        and f.severity == "error"
+        and f.code in ("dns-loop", "dns-domain-conflict")
+    ]
+    if blocking:
+        plan.notes += [
+            f"DNS left out: {f.title} ({f.evidence[0] if f.evidence else ''}); fix that first"
+            for f in blocking
+        ]
+        return
+    snap = inp.snapshot(dns.host)
+    if snap is None:
+        plan.notes.append(
+            f"DNS: the DNS host {dns.host} cannot be read; its dnsmasq drop-in is left as it is"
+        )
+        return
+    path = conf_path(dns.conf_dir)
+    live = snap.files.get(path)
+    entries = [(c.name, c.domain, c.dns_ip) for c in inp.clusters.values()]
+    forwards, notes = choose(entries, current_choices(live), switch)
+    plan.notes += [f"DNS: {n}" for n in notes]
+    if not forwards or same_forwards(live, forwards, dns.listen):
+        return
+    server = dns.listen or next(
+        (str(ip) for ip in snap.routes.local_ips() if not str(ip).startswith("127.")), None
+    )
+    checks = (
+        tuple(DnsCheck(f"kube-dns.kube-system.svc.{f.domain}", server, f.dns_ip) for f in forwards)
+        if server
+        else ()
+    )
+    hp = plan.host(dns.host)
+    hp.dns = DnsChange(path, render_conf(forwards, dns.listen, plan.id), dns.reload, checks)
 
 
 ROUTER_SYNTAX = {

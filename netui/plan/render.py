@@ -19,6 +19,7 @@ from netui.plan.model import (
     NAT_CHAIN,
     PERSIST_FILE,
     PERSIST_TEXT,
+    DnsChange,
     HostPlan,
     comment,
 )
@@ -35,8 +36,11 @@ class Command:
     stdin: str | None = None
     write: tuple[str, str] | None = None  # (path, content)
     remove: str | None = None  # path
+    shown: str | None = None  # what the preview prints instead of a long script
 
     def preview(self) -> str:
+        if self.shown:
+            return self.shown
         if self.write:
             return f"write {self.write[0]}:\n" + "".join(
                 f"    {line}\n" for line in self.write[1].splitlines()
@@ -139,6 +143,8 @@ def apply_commands(
                 f"IP forwarding on at boot ({PERSIST_FILE})", write=(PERSIST_FILE, PERSIST_TEXT)
             )
         )
+    if hp.dns:
+        out += dns_apply_commands(hp.dns)
     if hp.routes:
         batch = "".join(f"route replace {r.cidr} via {r.via}\n" for r in hp.routes)
         out.append(Command(f"{len(hp.routes)} route(s)", ("ip", "-batch", "-"), batch))
@@ -169,6 +175,8 @@ def undo_commands(
     routes_now: dict[str, str],
     pre_forward: int | None,
     pre_persisted: str | None,
+    dns_live: str | None = None,
+    dns_previous: str | None = None,
 ) -> list[Command]:
     """The inverse of `hp`, from the live state: routes, file, sysctl, filter, nat (reverse order
     of apply). Steps whose effect is gone already render nothing."""
@@ -183,6 +191,8 @@ def undo_commands(
         out.append(
             Command(f"put back {batch.count(chr(10))} route(s)", ("ip", "-batch", "-"), batch)
         )
+    if hp.dns:
+        out += dns_undo_commands(hp.dns, dns_live, dns_previous)
     if hp.persist_forwarding:
         if pre_persisted is None:
             out.append(Command(f"remove {PERSIST_FILE}", remove=PERSIST_FILE))
@@ -233,6 +243,7 @@ def rollback_script(
     pre_forward: int | None,
     pre_persisted: str | None,
     pre_routes: dict[str, str],
+    pre_dns: str | None = None,
 ) -> str:
     """A POSIX sh script that undoes `hp` on its own, for commit-confirmed. It runs detached on
     the target, so it is error-tolerant: each step on its own, failures skipped. Every value is
@@ -305,6 +316,13 @@ def rollback_script(
             run("ip", "route", "del", r.cidr, "via", r.via)
     if hp.forwarding_on and pre_forward is not None and pre_forward != 1:
         run("sysctl", "-qw", f"net.ipv4.ip_forward={pre_forward}")
+    if hp.dns:
+        if pre_dns is None:
+            run("rm", "-f", hp.dns.path)
+        else:
+            body = pre_dns if pre_dns.endswith("\n") else pre_dns + "\n"
+            lines.append(f"cat > {shlex.quote(hp.dns.path)} <<'NETUI_EOF'\n{body}NETUI_EOF")
+        lines.append(f"sh -c {shlex.quote(hp.dns.reload)} 2>/dev/null")
     if hp.persist_forwarding:
         if pre_persisted is None:
             run("rm", "-f", PERSIST_FILE)
@@ -312,3 +330,77 @@ def rollback_script(
             body = pre_persisted if pre_persisted.endswith("\n") else pre_persisted + "\n"
             lines.append(f"cat > {shlex.quote(PERSIST_FILE)} <<'NETUI_EOF'\n{body}NETUI_EOF")
     return "\n".join(lines) + "\n"
+
+
+# --- DNS on the DNS host -------------------------------------------------------------------
+
+# $1 conf dir, $2 file name; the would-be file on stdin. Refuses when something other than
+# dnsmasq holds port 53 (systemd-resolved's stub, another resolver), then checks the whole
+# would-be configuration with `dnsmasq --test` on a copy: nothing live is touched.
+DNS_TEST_SCRIPT = r"""
+held=$( (ss -Hlnup 'sport = :53'; ss -Hlntp 'sport = :53') 2>/dev/null )
+if [ -n "$held" ] && ! printf '%s' "$held" | grep -q dnsmasq; then
+  echo "port 53 is held by something other than dnsmasq: $(printf '%s' "$held" | head -n 1)" >&2; exit 3
+fi
+command -v dnsmasq >/dev/null 2>&1 || { echo "dnsmasq is not installed on this host" >&2; exit 4; }
+d=$(mktemp -d); trap 'rm -rf "$d"' EXIT
+[ -d "$1" ] && cp -a "$1"/. "$d"/ 2>/dev/null
+cat > "$d/$2"
+main=/dev/null; [ -f /etc/dnsmasq.conf ] && main=/etc/dnsmasq.conf
+dnsmasq --test --conf-file="$main" --conf-dir="$d,*.conf"
+"""
+
+# Arguments in threes: name server expected-address. Retries for ~5 s: a restart takes a moment.
+DNS_VERIFY_SCRIPT = r"""
+while [ $# -ge 3 ]; do
+  ok=""; i=0
+  while [ $i -lt 10 ]; do
+    got=$(dig +short +time=1 +tries=1 "@$2" "$1" 2>/dev/null | grep -v '^;' | head -n 1)
+    [ "$got" = "$3" ] && { ok=1; break; }
+    i=$((i+1)); sleep 0.5
+  done
+  [ -n "$ok" ] || { echo "dnsmasq does not answer $1 with $3 (got '${got:-nothing}') at $2" >&2; exit 5; }
+  shift 3
+done
+"""
+
+
+def dns_apply_commands(change: DnsChange) -> list[Command]:
+    folder, _, name = change.path.rpartition("/")
+    test = Command(
+        "check port 53 and the would-be dnsmasq configuration (dnsmasq --test)",
+        ("sh", "-c", DNS_TEST_SCRIPT, "netui-dns-test", folder, name),
+        change.content,
+        shown=f"refuse if port 53 is held by anything but dnsmasq; `dnsmasq --test` on a copy of {folder}/ with the new {name}",
+    )
+    out = [
+        test,
+        Command(f"write {change.path}", write=(change.path, change.content)),
+        Command(f"reload dnsmasq: {change.reload}", ("sh", "-c", change.reload)),
+    ]
+    if change.checks:
+        args = [v for c in change.checks for v in (c.name, c.server, c.expect)]
+        names = ", ".join(f"{c.name} -> {c.expect} @{c.server}" for c in change.checks)
+        out.append(
+            Command(
+                f"check {len(change.checks)} name(s) resolve through dnsmasq",
+                ("sh", "-c", DNS_VERIFY_SCRIPT, "netui-dns-verify", *args),
+                shown=f"dig until these answer (5 s at most): {names}",
+            )
+        )
+    return out
+
+
+def dns_undo_commands(change: DnsChange, live: str | None, previous: str | None) -> list[Command]:
+    """Put the previous drop-in back (or remove ours) and reload — unless someone rewrote the
+    file since, which makes it theirs."""
+    if live is not None and live != change.content:
+        return []
+    if live is None and previous is None:
+        return []
+    step = (
+        Command(f"remove {change.path}", remove=change.path)
+        if previous is None
+        else Command(f"put back {change.path}", write=(change.path, previous))
+    )
+    return [step, Command(f"reload dnsmasq: {change.reload}", ("sh", "-c", change.reload))]

@@ -191,9 +191,9 @@ class ProbeScreen(Screen[None]):
         for i, r in enumerate(results):
             t = r.target
             where = f"{t.address}:{t.port}" if t.port else f"@{t.server}"
-            mark = ("✓ " if r.ok else "✗ ") + (f"{r.ms} ms" if r.ms is not None else "")
+            mark = f"{r.mark} " + (f"{r.ms} ms" if r.ms is not None else "")
             table.add_row(t.cluster, t.kind, t.label, where, mark, r.detail, key=str(i))
-        ok = sum(r.ok for r in results)
+        ok = sum(r.ok is True for r in results)
         self.query_one("#probe-detail", Static).update(
             f"{ok} of {len(results)} reachable"
             + (
@@ -205,7 +205,7 @@ class ProbeScreen(Screen[None]):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         r = self.results[int(str(event.row_key.value))]
-        if r.ok:
+        if r.ok is not False:
             return
         address = r.target.expect if r.target.kind == "dns" else r.target.address
         self.app.push_screen(TraceScreen(address))

@@ -55,14 +55,20 @@ class Target:
     port: int | None = None  # tcp port; for dns the server's address goes in `server`
     server: str | None = None
     expect: str | None = None  # for dns: the address the name must resolve to
+    # for dns: (cluster, address) the same name has in other clusters that share the domain
+    elsewhere: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
 class Result:
     target: Target
-    ok: bool
+    ok: bool | None  # None: not this cluster's to answer (a domain two clusters share)
     ms: int | None
     detail: str = ""
+
+    @property
+    def mark(self) -> str:
+        return {True: "✓", False: "✗", None: "–"}[self.ok]
 
 
 def targets(
@@ -100,7 +106,14 @@ def targets(
                 )
             if s.cluster_ip and server and s.name != "kubernetes":
                 fqdn = f"{s.name}.{s.namespace}.svc.{inv.domain}"
-                names.append(Target(name, "dns", fqdn, fqdn, None, server, s.cluster_ip))
+                elsewhere = tuple(
+                    (other.name, o.cluster_ip)
+                    for other in inventory.values()
+                    if other.name != name and other.domain == inv.domain
+                    for o in other.services
+                    if (o.name, o.namespace) == (s.name, s.namespace) and o.cluster_ip
+                )
+                names.append(Target(name, "dns", fqdn, fqdn, None, server, s.cluster_ip, elsewhere))
         out += pods[:per_kind] + services[:per_kind] + names[:per_kind]
     return out
 
@@ -131,13 +144,17 @@ def run_probes(backend: Backend, items: list[Target], timeout: float = 2.0) -> l
         answer = parts[4] if len(parts) > 4 else ""
         t = items[i]
         if t.kind == "dns":
-            ok = rc == 0 and answer == t.expect
+            other = next((c for c, ip in t.elsewhere if ip == answer), None)
+            ok: bool | None = rc == 0 and answer == t.expect
             detail = (
                 f"-> {answer}"
                 if answer
                 else ("no answer" if rc in (3, 124, 9) else f"dig failed ({rc})")
             )
-            if answer and answer != t.expect:
+            if other is not None:
+                ok = None
+                detail = f"-> {answer}: answered by cluster {other}, which shares the domain (netui dns switch)"
+            elif answer and answer != t.expect:
                 detail += f" (expected {t.expect})"
         else:
             ok = rc == 0

@@ -33,7 +33,12 @@ def state() -> dict[str, str]:
             + in_ns(ns, "ip", "route").stdout
             + in_ns(ns, "sysctl", "-n", "net.ipv4.ip_forward").stdout
         )
-        out[h] += in_ns(ns, "sh", "-c", "ls /etc/sysctl.d; cat /etc/sysctl.d/* 2>/dev/null").stdout
+        out[h] += in_ns(
+            ns,
+            "sh",
+            "-c",
+            "ls /etc/sysctl.d /etc/dnsmasq.d; cat /etc/sysctl.d/* /etc/dnsmasq.d/* 2>/dev/null",
+        ).stdout
     return out
 
 

@@ -20,7 +20,15 @@ def test_probe_matrix_is_red_on_a_fresh_lab_and_green_after_apply(lab):
     assert netui("apply", "--yes", env_file=lab.env).returncode == 0
     try:
         after = json.loads(netui("probe", "--json", env_file=lab.env).stdout)
-        assert after and all(r["ok"] for r in after), [r for r in after if not r["ok"]]
+        assert after and all(r["ok"] is not False for r in after), [
+            r for r in after if r["ok"] is False
+        ]
+        # both clusters call themselves cluster.local: b's names are answered by a, and said so
+        shared = [r for r in after if r["ok"] is None]
+        assert shared and all(
+            r["cluster"] == "b" and "answered by cluster a" in r["detail"] for r in shared
+        )
+        assert sum(r["ok"] is True for r in after) >= 12
         registry = netui("registry", env_file=lab.env)
         assert registry.returncode == 0 and "10.200.1.3:8080  ✓" in registry.stdout
     finally:
