@@ -180,6 +180,7 @@ def _from_node(node: yaml.Node, problems: list[Problem], file: str, path: str) -
             [_from_node(n, problems, file, f"{path}[{i}]") for i, n in enumerate(node.value)], line
         )
     # Scalars: let the safe constructor give bools/ints/None their YAML meaning.
+    assert isinstance(node, yaml.ScalarNode)
     return _Value(_scalar(node), line)
 
 

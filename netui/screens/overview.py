@@ -26,6 +26,7 @@ class OverviewScreen(Screen[None]):
         Binding("f", "pick_forwarder", "Forwarder", id="pick_forwarder"),
         Binding("t", "traces", "Traces", id="traces"),
         Binding("o", "probes", "Probes", id="probes"),
+        Binding("n", "dns", "DNS", id="dns"),
         Binding("h", "history", "History", id="history"),
     ]
 
@@ -163,6 +164,11 @@ class OverviewScreen(Screen[None]):
             self.notify(f"cluster {name}: forwarder {node} for this session's plans (p)", timeout=4)
 
         self.app.push_screen(ForwarderScreen(name, nodes, env.clusters[name].forwarder), chosen)
+
+    def action_dns(self) -> None:
+        from netui.screens.dns import DnsScreen
+
+        self.app.push_screen(DnsScreen())
 
     def action_traces(self) -> None:
         from netui.screens.verify import TraceScreen

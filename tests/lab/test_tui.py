@@ -218,3 +218,47 @@ def test_probe_grid_and_side_by_side_trace_panes(lab):
             assert any("office router" in line for line in first.lines)
 
     asyncio.run(scenario())
+
+
+def test_dns_screen_lists_domains_resolves_and_switches(lab):
+    from netui.screens.confirm import ConfirmScreen
+
+    assert netui_cli("apply", "--yes", lab.env) == 0
+
+    async def scenario() -> None:
+        app = NetuiApp(load_env(lab.env))
+        async with app.run_test(size=(140, 40)) as pilot:
+            await pilot.press("n")
+            table = app.screen.query_one("#domains", DataTable)
+            await _wait(pilot, lambda: table.row_count == 2, 20)
+            assert "forwarded" in str(table.get_row("a")[3])
+            await pilot.press("slash", *"app.default.svc.cluster.local", "enter")
+            await _wait(
+                pilot, lambda: "10.96.0.30" in str(app.screen.query_one("#dns-detail").render()), 15
+            )
+            table.focus()
+            table.move_cursor(row=1)  # cluster b
+            await pilot.press("s")
+            await pilot.pause(0.2)
+            assert isinstance(app.screen, ConfirmScreen)
+            await pilot.press("tab", "enter")
+            await _wait(
+                pilot,
+                lambda: (
+                    "forwarded" in str(table.get_row("b")[3]) and "●" in str(table.get_row("b")[3])
+                ),
+                30,
+            )
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        netui_cli("undo", None, lab.env)
+        netui_cli("undo", None, lab.env)
+
+
+def netui_cli(command: str, flag: str | None, env: str) -> int:
+    from .conftest import netui
+
+    args = [command] + ([flag] if flag else [])
+    return netui(*args, env_file=env).returncode
