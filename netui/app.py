@@ -45,7 +45,12 @@ class NetuiApp(App[None]):
                 f"no theme {self._wanted_theme!r}; themes: {', '.join(sorted(by_short))}"
             )
             self.theme = by_short.get("dark", "textual-dark")
-        for p in self.theme_problems:
+        from netui.keymap import load_keymap
+
+        keymap, key_problems = load_keymap()
+        if keymap:
+            self.set_keymap(keymap)
+        for p in self.theme_problems + key_problems:
             self.notify(p, severity="warning", timeout=8)
         from netui.screens.overview import OverviewScreen
 
@@ -59,10 +64,14 @@ class NetuiApp(App[None]):
         self.notify(f"theme: {self.theme}", timeout=2)
 
     def action_help(self) -> None:
-        lines = [
-            f"{b.key:>10}  {b.description}"
-            for b in self.screen.active_bindings.values()
-            for b in [b.binding]
-            if b.show or b.description
-        ]
-        self.notify("\n".join(lines) or "no keys", title="keys", timeout=10)
+        """Help generated from the bindings in force: key, what it does, and its id for keymap.yaml."""
+        seen = set()
+        lines = []
+        for active in self.screen.active_bindings.values():
+            b = active.binding
+            if not b.description or b.description in seen:
+                continue
+            seen.add(b.description)
+            lines.append(f"{active.key:>8}  {b.description}" + (f"  [{b.id}]" if b.id else ""))
+        lines.append("remap: $XDG_CONFIG_HOME/netui/keymap.yaml  (id: key)")
+        self.notify("\n".join(lines), title="keys", timeout=12)

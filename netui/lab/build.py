@@ -459,6 +459,9 @@ def _start_daemon(state: LabState, home: Path) -> None:
     for _ in range(750):  # 15 s
         if status_file.exists():
             text = status_file.read_text()
+            if not text.strip():
+                time.sleep(0.02)  # an older daemon's file half written; keep waiting
+                continue
             if text.strip() == "ready":
                 return
             raise UserError(f"lab: the API/pod daemon failed: {text.strip()}")

@@ -122,7 +122,10 @@ def main(lab_dir: str) -> int:
         ).start()
     ready.wait()
     status = Path(lab_dir) / "daemon.status"
-    status.write_text("\n".join(errors) if errors else "ready\n")
+    # atomically: `lab up` polls for this file and must never read it half written
+    tmp = status.with_suffix(".tmp")
+    tmp.write_text("\n".join(errors) if errors else "ready\n")
+    tmp.replace(status)
     if errors:
         return 1
     stop = threading.Event()

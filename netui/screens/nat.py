@@ -1,4 +1,8 @@
-"""A host's nat table: chains, rules in order with counters, rate and owner; follow jumps."""
+"""A host's nat table: chains, rules in order with counters, rate and owner; follow jumps.
+
+Rows are drawn by RuleList (only the visible lines), keyed by the rule's identity (chain, text,
+occurrence), so refreshes keep the cursor on the same rule however kube-proxy reorders things.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +10,23 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, OptionList, Static
+from textual.widgets import Footer, Header, Input, OptionList, Static
 
 from netui.model.iptables import Rule
 from netui.model.networks import overlaps
 from netui.model.owners import rule_owner
 from netui.model.snapshot import HostSnapshot
+from netui.widgets.rule_list import RuleList, RuleRow
 
 
 def rule_matches(rule: Rule, needle: str) -> bool:
     """Text filter, or CIDR filter: a rule whose -s/-d overlaps the CIDR matches."""
     if "/" in needle and needle.replace(".", "").replace("/", "").isdigit():
-        spec = rule.spec
-        for op in (spec.source, spec.destination):
-            if op is not None and not op.negated:
+        src, src_neg, dst, dst_neg = rule.addresses
+        for value, negated in ((src, src_neg), (dst, dst_neg)):
+            if value is not None and not negated:
                 try:
-                    if overlaps(op.value, needle):
+                    if overlaps(value, needle):
                         return True
                 except ValueError:
                     pass
@@ -29,12 +34,28 @@ def rule_matches(rule: Rule, needle: str) -> bool:
     return needle.lower() in rule.text.lower()
 
 
+def rows_of(
+    rules: list[Rule], chain: str, needle: str, rates: dict[str, float]
+) -> tuple[list[RuleRow], dict[str, Rule]]:
+    """The rows shown for a chain (filtered), and each row's rule by key."""
+    rows, by_key = [], {}
+    seen: dict[str, int] = {}
+    for r in rules:
+        k = seen.get(r.text, 0)
+        seen[r.text] = k + 1
+        if needle and not rule_matches(r, needle):
+            continue
+        key = f"{chain}\0{r.text}\0{k}"
+        rows.append(RuleRow(key, r.position, r.packets, rates.get(key, 0.0), rule_owner(r), r.text))
+        by_key[key] = r
+    return rows, by_key
+
+
 class NatScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back", id="back"),
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("r", "refresh", "Refresh", id="refresh_nat"),
-        Binding("enter", "follow", "Follow jump", id="follow"),
         Binding("w", "walk", "Walk a packet", id="walk"),
         Binding("x", "delete_rule", "Delete rule", id="delete_rule"),
         Binding("m", "move_rule_top", "Move rule to top", id="move_rule"),
@@ -47,14 +68,16 @@ class NatScreen(Screen[None]):
         self.highlight = highlight  # rule text to put the cursor on (from a finding)
         self.history: list[str] = []
         self.needle = ""
-        self.previous: dict[tuple[str, str, int], int] = {}
-        self.rates: dict[tuple[str, str, int], float] = {}
+        self.previous: dict[str, int] = {}  # row key -> packets at the last refresh
+        self.rates: dict[str, float] = {}
+        self.by_key: dict[str, Rule] = {}
+        self._shown_at = 0.0
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal():
             yield OptionList(id="chains")
-            yield DataTable(id="rules", cursor_type="row", zebra_stripes=True)
+            yield RuleList(id="rules")
         yield Input(
             placeholder="filter: text or CIDR (e.g. 10.1.3.0/24); enter to apply, escape to clear",
             id="filter",
@@ -65,11 +88,8 @@ class NatScreen(Screen[None]):
     def on_mount(self) -> None:
         self.title = f"netui — {self.host} nat"
         self.query_one("#filter", Input).display = False
-        table = self.query_one("#rules", DataTable)
-        table.add_columns("#", "PKTS", "RATE", "OWNER", "RULE")
-        table.focus()
+        self.query_one(RuleList).focus()
         self.set_interval(1.0, self._maybe_update)
-        self._shown_at = 0.0
         self._maybe_update()
 
     def _snapshot(self) -> HostSnapshot | None:
@@ -79,73 +99,59 @@ class NatScreen(Screen[None]):
         snap = self._snapshot()
         if snap is None or snap.taken_at == self._shown_at:
             return
-        if self._shown_at and snap.nat is not None:
-            dt = max(snap.taken_at - self._shown_at, 1e-3)
-            for chain in snap.nat.chains.values():
-                for i, r in enumerate(chain.rules):
-                    key = (chain.name, r.text, i)
-                    before = self.previous.get(key)
-                    self.rates[key] = (r.packets - before) / dt if before is not None else 0.0
+        if snap.nat is not None and self.chain in snap.nat.chains:
+            # rates for the chain on screen only: the other 100k rules need not be built
+            dt = max(snap.taken_at - self._shown_at, 1e-3) if self._shown_at else 0
+            rows, _ = rows_of(snap.nat.chains[self.chain].rules, self.chain, "", {})
+            if dt:
+                self.rates = {
+                    r.key: (r.packets - self.previous[r.key]) / dt
+                    for r in rows
+                    if r.key in self.previous
+                }
+            self.previous = {r.key: r.packets for r in rows}
         self._shown_at = snap.taken_at
-        if snap.nat is not None:
-            self.previous = {
-                (c.name, r.text, i): r.packets
-                for c in snap.nat.chains.values()
-                for i, r in enumerate(c.rules)
-            }
         self._show_rules(snap)
 
     def _show_rules(self, snap: HostSnapshot) -> None:
-        table = self.query_one("#rules", DataTable)
+        rules_view = self.query_one(RuleList)
         chains = self.query_one("#chains", OptionList)
         if not snap.ok or snap.nat is None:
             self.sub_title = f"{snap.state}: {snap.reason or 'no nat table'}"
             return
-        self.sub_title = (
-            f"iptables {snap.variant} · {snap.nat.rule_count()} rules · chain {self.chain}"
-            + (f" · filter {self.needle}" if self.needle else "")
-        )
         names = list(snap.nat.chains)
-        if [o.prompt for o in chains.options] != names:
+        if [str(o.prompt) for o in chains.options] != names:
             chains.clear_options()
             chains.add_options(names)
         if self.chain not in snap.nat.chains:
             self.chain = "POSTROUTING"
-        keep = table.cursor_row
-        table.clear()
-        for i, r in enumerate(snap.nat.chains[self.chain].rules):
-            if self.needle and not rule_matches(r, self.needle):
-                continue
-            rate = self.rates.get((self.chain, r.text, i), 0.0)
-            hot = f"▲ {rate:.0f}/s" if rate > 0 else ""
-            table.add_row(str(r.position), str(r.packets), hot, rule_owner(r), r.text, key=f"{i}")
+        rows, self.by_key = rows_of(
+            snap.nat.chains[self.chain].rules, self.chain, self.needle, self.rates
+        )
+        keep = None
         if self.highlight is not None:
-            rows = [str(table.get_row(k)[4]) for k in table.rows]
-            if self.highlight in rows:
-                keep = rows.index(self.highlight)
-                self.notify(
-                    f"{self.chain} #{table.get_row_at(keep)[0]}: the rule the finding is about",
-                    timeout=4,
-                )
+            keep = next((r.key for r in rows if r.text == self.highlight), None)
+            if keep:
+                self.notify(f"{self.chain}: the rule the finding is about", timeout=4)
             self.highlight = None
-        if table.row_count:
-            table.move_cursor(row=min(keep, table.row_count - 1))
+        rules_view.set_rows(rows, keep)
+        age = snap.age
+        self.sub_title = (
+            f"iptables {snap.variant} · {snap.nat.rule_count()} rules · chain {self.chain} ({len(rows)} shown)"
+            + (f" · filter {self.needle}" if self.needle else "")
+            + f" · {age:.0f}s old"
+        )
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        rule = self._rule_at_cursor()
+    def on_rule_list_highlighted(self, event: RuleList.Highlighted) -> None:
+        rule = self.by_key.get(event.row.key) if event.row else None
         self.query_one("#raw", Static).update(rule.line if rule else "")
 
-    def _rule_at_cursor(self) -> Rule | None:
-        snap = self._snapshot()
-        table = self.query_one("#rules", DataTable)
-        if snap is None or snap.nat is None or table.row_count == 0:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        rules = snap.nat.chains[self.chain].rules
-        return rules[int(str(key))] if key is not None and int(str(key)) < len(rules) else None
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_rule_list_selected(self, event: RuleList.Selected) -> None:
         self.action_follow()
+
+    def _rule_at_cursor(self) -> Rule | None:
+        row = self.query_one(RuleList).current
+        return self.by_key.get(row.key) if row else None
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self._go(str(event.option.prompt))
@@ -153,6 +159,7 @@ class NatScreen(Screen[None]):
     def _go(self, chain: str) -> None:
         self.history.append(self.chain)
         self.chain = chain
+        self.previous, self.rates = {}, {}
         self._redraw()
 
     def _redraw(self) -> None:
@@ -160,19 +167,19 @@ class NatScreen(Screen[None]):
         snap = self._snapshot()
         if snap:
             self._show_rules(snap)
-        self.query_one("#rules", DataTable).focus()
+        self.query_one(RuleList).focus()
 
     def action_follow(self) -> None:
         rule = self._rule_at_cursor()
         snap = self._snapshot()
-        if rule and snap and snap.nat and rule.spec.target in snap.nat.chains:
-            self._go(rule.spec.target)
+        if rule and snap and snap.nat and rule.target in snap.nat.chains:
+            self._go(str(rule.target))
 
     def action_back(self) -> None:
         flt = self.query_one("#filter", Input)
         if flt.display:
             flt.display = False
-            self.query_one("#rules", DataTable).focus()
+            self.query_one(RuleList).focus()
             return
         if self.history:
             self.chain = self.history.pop()
@@ -208,7 +215,7 @@ class NatScreen(Screen[None]):
         rule = self._rule_at_cursor()
         if rule is None:
             return
-        from netui.model.owners import NETUI, rule_owner
+        from netui.model.owners import NETUI
         from netui.plan import render
         from netui.plan.model import ForeignRule, Plan, new_plan_id
         from netui.screens.confirm import ConfirmScreen

@@ -35,17 +35,21 @@ def lab_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def lab(lab_home: Path) -> Iterator[LabFiles]:
-    files = build.up(home=lab_home)
-    yield files
+def _lab_module(lab_home: Path) -> Iterator[None]:
+    yield
     build.down(lab_home)
 
 
-@pytest.fixture(scope="module")
-def broken_lab(lab_home: Path) -> Iterator[LabFiles]:
-    files = build.up(broken=True, home=lab_home)
-    yield files
-    build.down(lab_home)
+# Per test: `lab up` is idempotent and returns at once when the lab is already in the wanted
+# state, so each test gets the lab it asks for, whatever the test before it left (broken or not).
+@pytest.fixture
+def lab(lab_home: Path, _lab_module: None) -> LabFiles:
+    return build.up(home=lab_home)
+
+
+@pytest.fixture
+def broken_lab(lab_home: Path, _lab_module: None) -> LabFiles:
+    return build.up(broken=True, home=lab_home)
 
 
 def netui(

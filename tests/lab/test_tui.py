@@ -8,6 +8,7 @@ from pathlib import Path
 from textual.widgets import DataTable
 
 from netui.app import NetuiApp
+from netui.widgets.rule_list import RuleList
 
 from .conftest import load_env
 
@@ -35,17 +36,15 @@ def test_overview_shows_live_hosts_and_opens_a_hosts_nat_view(lab):
             hosts.move_cursor(row=[str(hosts.get_row(k)[0]) for k in hosts.rows].index("a-master"))
             await pilot.press("enter")
             await pilot.pause(0.2)
-            rules = app.screen.query_one("#rules", DataTable)
-            texts = [str(rules.get_row(k)[4]) for k in rules.rows]
+            rules = app.screen.query_one("#rules", RuleList)
+            texts = [r.text for r in rules.rows]
             assert any("-j KUBE-POSTROUTING" in t for t in texts)
             # follow the jump into KUBE-POSTROUTING, then come back
-            rules.move_cursor(
-                row=next(i for i, t in enumerate(texts) if "-j KUBE-POSTROUTING" in t)
-            )
+            rules.move_to(next(i for i, t in enumerate(texts) if "-j KUBE-POSTROUTING" in t))
             await pilot.press("enter")
             await pilot.pause(0.1)
             assert app.screen.chain == "KUBE-POSTROUTING"
-            assert "0x4000" in str(rules.get_row(next(iter(rules.rows)))[4])
+            assert "0x4000" in rules.rows[0].text
             await pilot.press("escape")
             await pilot.pause(0.1)
             assert app.screen.chain == "POSTROUTING"
@@ -54,7 +53,7 @@ def test_overview_shows_live_hosts_and_opens_a_hosts_nat_view(lab):
             await pilot.press("slash")
             await pilot.press(*"10.96.0.20/32", "enter")
             await pilot.pause(0.1)
-            texts = [str(rules.get_row(k)[4]) for k in rules.rows]
+            texts = [r.text for r in rules.rows]
             assert texts and all("10.96.0.20/32" in t for t in texts)
             await pilot.press("escape", "escape", "escape")
             await pilot.pause(0.1)
@@ -95,12 +94,9 @@ def test_findings_pane_lists_the_doctors_findings_and_jumps_to_the_rule(broken_l
             assert "swapped" in str(app.screen.query_one("#detail").render())
             await pilot.press("enter")
             await pilot.pause(0.3)
-            rules = app.screen.query_one("#rules", DataTable)
+            rules = app.screen.query_one("#rules", RuleList)
             assert app.screen.chain == "POSTROUTING"
-            assert (
-                str(rules.get_row_at(rules.cursor_row)[4])
-                == "-s 10.200.0.0/16 -d 10.1.3.0/24 -j MASQUERADE"
-            )
+            assert rules.current.text == "-s 10.200.0.0/16 -d 10.1.3.0/24 -j MASQUERADE"
             await pilot.press("w")
             await pilot.pause(0.1)
             await pilot.press(*"10.200.1.3", "enter")

@@ -68,20 +68,29 @@ def test_a_trace_stops_where_it_should_and_says_why_then_reaches_the_pod_after_a
 
 def test_a_black_hole_does_not_stall_and_cancel_leaves_no_process(lab):
     backend = NetnsBackend("office-pc", "nu-office-pc")
-    start = time.monotonic()
-    hops = list(Trace(backend, "10.200.1.3").hops())  # the router has no route yet: silence
-    assert time.monotonic() - start < 8
-    assert hops[-1].ip is None
-    trace = Trace(backend, "10.200.1.3", max_hops=30, wait=5)
-    it = trace.hops()
-    next(it)  # the first hop answered; the trace is still running on the host
-    trace.cancel()
-    time.sleep(0.2)
-    pids = in_ns(
-        "nu-office-pc",
-        "sh",
-        "-c",
-        "for p in $(ip netns pids nu-office-pc); do cat /proc/$p/comm; done",
-    ).stdout
-    assert "traceroute" not in pids
+
+    def traceroutes() -> str:
+        script = "for p in $(ip netns pids nu-office-pc); do cat /proc/$p/comm; done"
+        return in_ns("nu-office-pc", "sh", "-c", script).stdout
+
+    # a black hole: the router forwards toward the cluster, then silently drops
+    in_ns("nu-router", "ip", "route", "replace", "10.200.0.0/16", "via", "192.168.1.109")
+    in_ns("nu-router", "iptables", "-I", "FORWARD", "-d", "10.200.1.3", "-j", "DROP")
+    try:
+        start = time.monotonic()
+        hops = list(Trace(backend, "10.200.1.3").hops())
+        took = time.monotonic() - start
+        # a trace with a long wait, stopped after its first hop: it is still running ...
+        trace = Trace(backend, "10.200.1.3", max_hops=30, wait=5)
+        next(trace.hops())
+        assert "traceroute" in traceroutes()
+        trace.cancel()  # ... until cancelled
+        time.sleep(0.2)
+        left = traceroutes()
+    finally:
+        in_ns("nu-router", "iptables", "-D", "FORWARD", "-d", "10.200.1.3", "-j", "DROP")
+        in_ns("nu-router", "ip", "route", "del", "10.200.0.0/16")
+    assert hops[0].ip == "10.1.3.1" and all(h.ip is None for h in hops[1:]) and len(hops) == 4
+    assert took < 8
+    assert "traceroute" not in left
     assert trace.stream.proc.poll() is not None  # type: ignore[attr-defined]
