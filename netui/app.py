@@ -6,8 +6,11 @@ thread workers started after the screen is up.
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import Screen
 from textual.theme import Theme
 
 from netui.model.envfile import Environment
@@ -31,6 +34,12 @@ class NetuiApp(App[None]):
         self._theme_names: list[str] = []
         self._wanted_theme = theme or "dark"
 
+    def get_default_screen(self) -> Screen[Any]:
+        # The overview is the first screen itself, not pushed over an empty default one.
+        from netui.screens.overview import OverviewScreen
+
+        return OverviewScreen()
+
     def on_mount(self) -> None:
         files, self.theme_problems = load_theme_files()
         for tf in files:
@@ -52,9 +61,7 @@ class NetuiApp(App[None]):
             self.set_keymap(keymap)
         for p in self.theme_problems + key_problems:
             self.notify(p, severity="warning", timeout=8)
-        from netui.screens.overview import OverviewScreen
 
-        self.push_screen(OverviewScreen())
 
     def action_next_theme(self) -> None:
         if not self._theme_names:

@@ -34,18 +34,36 @@ def rule_matches(rule: Rule, needle: str) -> bool:
     return needle.lower() in rule.text.lower()
 
 
+# Per-service chains are thousands on a kube-proxy host: they are reached by following jumps,
+# not listed (an OptionList of 40,000 names alone takes seconds to build).
+_UNLISTED = ("KUBE-SVC-", "KUBE-SEP-", "KUBE-FW-", "KUBE-XLB-", "KUBE-EXT-", "KUBE-SVL-")
+
+
+def listed_chains(names: list[str]) -> list[str]:
+    shown = [n for n in names if not n.startswith(_UNLISTED)]
+    hidden = len(names) - len(shown)
+    return shown + ([f"… {hidden} per-service chains (follow a jump)"] if hidden else [])
+
+
+def keyed(rules: list[Rule], chain: str) -> list[tuple[str, Rule]]:
+    """Each rule with its stable key: chain, text and how many identical rules precede it."""
+    seen: dict[str, int] = {}
+    out = []
+    for r in rules:
+        k = seen.get(r.text, 0)
+        seen[r.text] = k + 1
+        out.append((f"{chain}\0{r.text}\0{k}", r))
+    return out
+
+
 def rows_of(
     rules: list[Rule], chain: str, needle: str, rates: dict[str, float]
 ) -> tuple[list[RuleRow], dict[str, Rule]]:
     """The rows shown for a chain (filtered), and each row's rule by key."""
     rows, by_key = [], {}
-    seen: dict[str, int] = {}
-    for r in rules:
-        k = seen.get(r.text, 0)
-        seen[r.text] = k + 1
+    for key, r in keyed(rules, chain):
         if needle and not rule_matches(r, needle):
             continue
-        key = f"{chain}\0{r.text}\0{k}"
         rows.append(RuleRow(key, r.position, r.packets, rates.get(key, 0.0), rule_owner(r), r.text))
         by_key[key] = r
     return rows, by_key
@@ -102,14 +120,14 @@ class NatScreen(Screen[None]):
         if snap.nat is not None and self.chain in snap.nat.chains:
             # rates for the chain on screen only: the other 100k rules need not be built
             dt = max(snap.taken_at - self._shown_at, 1e-3) if self._shown_at else 0
-            rows, _ = rows_of(snap.nat.chains[self.chain].rules, self.chain, "", {})
+            counts = {
+                key: r.packets for key, r in keyed(snap.nat.chains[self.chain].rules, self.chain)
+            }
             if dt:
                 self.rates = {
-                    r.key: (r.packets - self.previous[r.key]) / dt
-                    for r in rows
-                    if r.key in self.previous
+                    k: (p - self.previous[k]) / dt for k, p in counts.items() if k in self.previous
                 }
-            self.previous = {r.key: r.packets for r in rows}
+            self.previous = counts
         self._shown_at = snap.taken_at
         self._show_rules(snap)
 
@@ -119,7 +137,7 @@ class NatScreen(Screen[None]):
         if not snap.ok or snap.nat is None:
             self.sub_title = f"{snap.state}: {snap.reason or 'no nat table'}"
             return
-        names = list(snap.nat.chains)
+        names = listed_chains(list(snap.nat.chains))
         if [str(o.prompt) for o in chains.options] != names:
             chains.clear_options()
             chains.add_options(names)
@@ -154,7 +172,9 @@ class NatScreen(Screen[None]):
         return self.by_key.get(row.key) if row else None
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        self._go(str(event.option.prompt))
+        name = str(event.option.prompt)
+        if not name.startswith("…"):
+            self._go(name)
 
     def _go(self, chain: str) -> None:
         self.history.append(self.chain)

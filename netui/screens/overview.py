@@ -56,10 +56,15 @@ class OverviewScreen(Screen[None]):
             hosts.add_row(name, h.uri, "… connecting", "", "", "", "", key=name)
         hosts.focus()
         self.poller = HostPoller(env, lambda s: self.app.call_from_thread(self._show_snapshot, s))
-        self.run_worker(self._start_polling, thread=True, exclusive=False)
-        self.run_worker(self._discover, thread=True)
+        # After the first paint: the kubernetes client alone takes ~0.5 s to import, and a thread
+        # importing it competes with the paint for the interpreter.
+        self.call_after_refresh(self._start_workers)
         self.set_interval(1.0, self._tick_ages)
         self.app.poller = self.poller  # type: ignore[attr-defined]
+
+    def _start_workers(self) -> None:
+        self.run_worker(self._start_polling, thread=True, exclusive=False)
+        self.run_worker(self._discover, thread=True)
 
     def _start_polling(self) -> None:
         self.poller.start()

@@ -1,0 +1,180 @@
+"""TUI speed, as ratios measured in one run (headless, Textual's run_test; no root, no network).
+
+    .venv/bin/python bench/tui.py
+
+Targets (issue: TUI): the NAT view paints its first screen over 100,000 rules in ≤ 2× the time
+with 100 rules, a filter keystroke repaints in ≤ 2× the 100-rule time, and netui's start to first
+paint is ≤ 1.5× a minimal Textual app's (header, a line, footer). DataTable's time for the same
+chain is printed beside, for scale.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+ENV = "office: {cidrs: [10.1.3.0/24]}\nhosts: {h: local}\nclusters: {a: {pod_cidrs: [10.200.0.0/16], service_cidrs: [10.96.0.0/12]}}\n"
+
+
+def nat_snapshot(services: int):
+    from netui.lab.kubeproxy import rules
+    from netui.lab.topology import CLUSTER_A
+    from netui.model.iptables import parse
+    from netui.model.snapshot import HostSnapshot
+
+    restore = rules(CLUSTER_A, extra_services=services)
+    decl = [line for line in restore.splitlines() if line.startswith(":")]
+    builtin = [
+        ":PREROUTING ACCEPT [0:0]",
+        ":INPUT ACCEPT [0:0]",
+        ":OUTPUT ACCEPT [0:0]",
+        ":POSTROUTING ACCEPT [0:0]",
+    ]
+    by_chain: dict[str, list[str]] = {}
+    for line in restore.splitlines():
+        if line.startswith("-A "):
+            by_chain.setdefault(line.split(" ", 2)[1], []).append("[5:300] " + line)
+    order = [d.split(" ")[0][1:] for d in builtin + decl]
+    text = (
+        "*nat\n"
+        + "\n".join(builtin + decl)
+        + "\n"
+        + "\n".join(r for c in order for r in by_chain.get(c, []))
+        + "\nCOMMIT\n"
+    )
+    return HostSnapshot("h", nat=parse(text).table("nat"), variant="nft")
+
+
+async def nat_view_times(snap) -> tuple[float, float]:
+    """(first paint of the KUBE-SERVICES chain, one filter keystroke's repaint)."""
+    from textual.app import App
+
+    from netui.model.envfile import loads
+    from netui.screens.nat import NatScreen
+    from netui.widgets.rule_list import RuleList
+
+    class Harness(App[None]):
+        def __init__(self) -> None:
+            super().__init__()
+            self.env = loads(ENV, "bench.yaml")
+            self.readonly = True
+            self.snapshots = {"h": snap}
+
+    app = Harness()
+    async with app.run_test(size=(120, 40)) as pilot:
+        start = time.perf_counter()
+        await app.push_screen(NatScreen("h", chain="KUBE-SERVICES"))
+        await pilot.pause()
+        first = time.perf_counter() - start
+        assert app.screen.query_one(RuleList).row_count > 0
+        screen = app.screen
+        start = time.perf_counter()
+        screen.needle = "10.96.0.10"
+        screen._redraw()
+        await pilot.pause()
+        filtered = time.perf_counter() - start
+    return first, filtered
+
+
+async def datatable_time(snap) -> float:
+    from textual.app import App, ComposeResult
+    from textual.widgets import DataTable
+
+    rules = snap.nat.chains["KUBE-SERVICES"].rules
+
+    class Table(App[None]):
+        def compose(self) -> ComposeResult:
+            yield DataTable()
+
+    app = Table()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.query_one(DataTable)
+        table.add_columns("#", "PKTS", "RULE")
+        start = time.perf_counter()
+        table.add_rows([(r.position, r.packets, r.text) for r in rules])
+        await pilot.pause()
+        return time.perf_counter() - start
+
+
+FIRST_PAINT = {
+    "minimal": """
+        import time; t = time.perf_counter()
+        import asyncio
+        from textual.app import App
+        from textual.widgets import Footer, Header, Static
+        class Minimal(App):
+            def compose(self):
+                yield Header(); yield Static("hello"); yield Footer()
+        async def main():
+            async with Minimal().run_test(size=(80, 24)) as pilot:
+                await pilot.pause()
+                print(time.perf_counter() - t)
+        asyncio.run(main())
+    """,
+    "netui": """
+        import time; t = time.perf_counter()
+        import asyncio
+        from netui.app import NetuiApp
+        from netui.model.envfile import loads
+        ENV = ENV_TEXT
+        async def main():
+            async with NetuiApp(loads(ENV, "bench.yaml")).run_test(size=(80, 24)) as pilot:
+                await pilot.pause()
+                print(time.perf_counter() - t)
+        asyncio.run(main())
+    """.replace("ENV_TEXT", repr(ENV)),
+}
+
+
+def first_paint(which: str, runs: int = 5) -> float:
+    code = textwrap.dedent(FIRST_PAINT[which])
+    samples = []
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+        ).stdout
+        samples.append(float(out.strip().splitlines()[-1]))
+    return statistics.median(samples)
+
+
+def main() -> int:
+    small, big = nat_snapshot(20), nat_snapshot(20_000)
+    print(
+        f"nat tables: {small.nat.rule_count()} and {big.nat.rule_count()} rules (KUBE-SERVICES: {len(small.nat.chains['KUBE-SERVICES'])} / {len(big.nat.chains['KUBE-SERVICES'])})"
+    )
+    s_first, s_filter = (
+        statistics.median([asyncio.run(nat_view_times(small))[0] for _ in range(3)]),
+        None,
+    )
+    s_filter = statistics.median([asyncio.run(nat_view_times(small))[1] for _ in range(3)])
+    b = [asyncio.run(nat_view_times(big)) for _ in range(3)]
+    b_first, b_filter = statistics.median(x[0] for x in b), statistics.median(x[1] for x in b)
+    dt = asyncio.run(datatable_time(big))
+    ok1, ok2 = b_first / s_first <= 2, b_filter / s_filter <= 2
+    print(
+        f"NAT view first paint: 100 rules {s_first * 1000:.0f} ms, 100k rules {b_first * 1000:.0f} ms → {b_first / s_first:.2f}× (≤ 2×) {'ok' if ok1 else 'MISSED'}"
+    )
+    print(
+        f"filter keystroke: 100 rules {s_filter * 1000:.0f} ms, 100k rules {b_filter * 1000:.0f} ms → {b_filter / s_filter:.2f}× (≤ 2×) {'ok' if ok2 else 'MISSED'}"
+    )
+    print(
+        f"for scale: Textual's DataTable with the same {len(big.nat.chains['KUBE-SERVICES'])}-row chain: {dt * 1000:.0f} ms"
+    )
+    minimal, ours = first_paint("minimal"), first_paint("netui")
+    ok3 = ours / minimal <= 1.5
+    print(
+        f"start to first paint: minimal Textual app {minimal * 1000:.0f} ms, netui {ours * 1000:.0f} ms → {ours / minimal:.2f}× (≤ 1.5×) {'ok' if ok3 else 'MISSED'}"
+    )
+    return 0 if ok1 and ok2 and ok3 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""The real `netui` in a real terminal (tmux), driven with keys, read with capture-pane."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+def _screen(session: str) -> str:
+    return subprocess.run(
+        ["tmux", "-L", "netui-test", "capture-pane", "-p", "-t", session],
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def _wait_for(session: str, text: str, seconds: float = 20) -> str:
+    deadline = time.time() + seconds
+    screen = ""
+    while time.time() < deadline:
+        screen = _screen(session)
+        if text in screen:
+            return screen
+        time.sleep(0.2)
+    raise AssertionError(f"{text!r} never appeared; the screen was:\n{screen}")
+
+
+def test_netui_in_tmux_at_80x24_shows_hosts_and_a_nat_table(lab):
+    session = "netui-smoke"
+    env = dict(os.environ, TERM="xterm-256color", NETUI_ENV=lab.env)
+    cmd = f"{sys.executable} -m netui.cli"
+    subprocess.run(
+        [
+            "tmux",
+            "-L",
+            "netui-test",
+            "new-session",
+            "-d",
+            "-s",
+            session,
+            "-x",
+            "80",
+            "-y",
+            "24",
+            cmd,
+        ],
+        env=env,
+        check=True,
+    )
+    try:
+        screen = _wait_for(session, "a-master")
+        _wait_for(session, "● ok")
+        assert "Hosts" in screen and "Clusters" in screen
+        # the hosts table has the focus: go down to a-master and open it
+        rows = [line for line in _screen(session).splitlines() if "netns://" in line]
+        index = next(i for i, line in enumerate(rows) if "a-master" in line)
+        for _ in range(index):
+            subprocess.run(
+                ["tmux", "-L", "netui-test", "send-keys", "-t", session, "Down"], check=True
+            )
+        subprocess.run(
+            ["tmux", "-L", "netui-test", "send-keys", "-t", session, "Enter"], check=True
+        )
+        screen = _wait_for(session, "KUBE-POSTROUTING")
+        assert "a-master nat" in screen and "kube-proxy" in screen
+        subprocess.run(
+            ["tmux", "-L", "netui-test", "send-keys", "-t", session, "Escape", "q"], check=True
+        )
+        deadline = time.time() + 10
+        while (
+            time.time() < deadline
+            and subprocess.run(
+                ["tmux", "-L", "netui-test", "has-session", "-t", session], capture_output=True
+            ).returncode
+            == 0
+        ):
+            time.sleep(0.2)
+    finally:
+        subprocess.run(["tmux", "-L", "netui-test", "kill-server"], capture_output=True)
