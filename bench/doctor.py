@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench._common import kube_proxy_save_text
 
 
 def main() -> int:
@@ -25,34 +26,12 @@ def main() -> int:
 
     from netui.doctor import diagnose
     from netui.doctor.context import build_input
-    from netui.lab.kubeproxy import rules
-    from netui.lab.topology import CLUSTER_A
     from netui.model.envfile import loads
     from netui.model.iptables import parse
     from netui.model.routes import RoutingTable, parse_addresses, parse_routes
     from netui.model.snapshot import HostSnapshot
 
-    restore = rules(CLUSTER_A, extra_services=args.rules // 5)
-    # Shape it like `iptables-save -c`: declarations, then rules grouped by chain, with counters.
-    decl = [line for line in restore.splitlines() if line.startswith(":")]
-    builtin = [
-        ":PREROUTING ACCEPT [0:0]",
-        ":INPUT ACCEPT [0:0]",
-        ":OUTPUT ACCEPT [0:0]",
-        ":POSTROUTING ACCEPT [0:0]",
-    ]
-    by_chain: dict[str, list[str]] = {}
-    for line in restore.splitlines():
-        if line.startswith("-A "):
-            by_chain.setdefault(line.split(" ", 2)[1], []).append("[3:180] " + line)
-    order = [d.split(" ")[0][1:] for d in builtin + decl]
-    text = (
-        "*nat\n"
-        + "\n".join(builtin + decl)
-        + "\n"
-        + "\n".join(r for c in order for r in by_chain.get(c, []))
-        + "\nCOMMIT\n"
-    )
+    text = kube_proxy_save_text(args.rules // 5)
     env = loads(
         "office: {cidrs: [10.1.3.0/24], router: r}\nhosts: {r: local, f: local}\nclusters:\n  a: {pod_cidrs: [10.200.0.0/16], service_cidrs: [10.96.0.0/12], forwarder: f}\n",
         "bench.yaml",

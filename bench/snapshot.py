@@ -10,23 +10,14 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench._common import median_time
 from bench._isolate import ensure_isolated
-
-
-def timed(fn, runs: int) -> float:
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
 
 
 def make_namespace(name: str, variant: str, rules_text: str) -> None:
@@ -66,7 +57,7 @@ def main() -> int:
             backend = NetnsBackend("bench", ns)
             snap = take_snapshot(backend)
             assert snap.variant == variant and snap.nat is not None, snap.reason
-            bare = timed(
+            bare = median_time(
                 lambda ns=ns: subprocess.run(
                     ["ip", "netns", "exec", ns, "iptables-save", "-c", "-t", "nat"],
                     stdout=subprocess.PIPE,
@@ -74,7 +65,7 @@ def main() -> int:
                 ),
                 args.runs,
             )
-            ours = timed(lambda backend=backend: take_snapshot(backend), args.runs)
+            ours = median_time(lambda backend=backend: take_snapshot(backend), args.runs)
             start = time.perf_counter()
             from netui.model.iptables import parse
 
@@ -90,8 +81,10 @@ def main() -> int:
             shutil.rmtree(Path("/etc/netns") / ns, ignore_errors=True)
 
     netui = [sys.executable, "-m", "netui.cli", "--help"]
-    bare = timed(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), args.runs * 3)
-    ours = timed(
+    bare = median_time(
+        lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), args.runs * 3
+    )
+    ours = median_time(
         lambda: subprocess.run(netui, stdout=subprocess.DEVNULL, check=True), args.runs * 3
     )
     ratio = ours / bare

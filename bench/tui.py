@@ -20,37 +20,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench._common import kube_proxy_save_text  # noqa: E402
 
 ENV = "office: {cidrs: [10.1.3.0/24]}\nhosts: {h: local}\nclusters: {a: {pod_cidrs: [10.200.0.0/16], service_cidrs: [10.96.0.0/12]}}\n"
 
 
 def nat_snapshot(services: int):
-    from netui.lab.kubeproxy import rules
-    from netui.lab.topology import CLUSTER_A
     from netui.model.iptables import parse
     from netui.model.snapshot import HostSnapshot
 
-    restore = rules(CLUSTER_A, extra_services=services)
-    decl = [line for line in restore.splitlines() if line.startswith(":")]
-    builtin = [
-        ":PREROUTING ACCEPT [0:0]",
-        ":INPUT ACCEPT [0:0]",
-        ":OUTPUT ACCEPT [0:0]",
-        ":POSTROUTING ACCEPT [0:0]",
-    ]
-    by_chain: dict[str, list[str]] = {}
-    for line in restore.splitlines():
-        if line.startswith("-A "):
-            by_chain.setdefault(line.split(" ", 2)[1], []).append("[5:300] " + line)
-    order = [d.split(" ")[0][1:] for d in builtin + decl]
-    text = (
-        "*nat\n"
-        + "\n".join(builtin + decl)
-        + "\n"
-        + "\n".join(r for c in order for r in by_chain.get(c, []))
-        + "\nCOMMIT\n"
+    return HostSnapshot(
+        "h", nat=parse(kube_proxy_save_text(services, "[5:300]")).table("nat"), variant="nft"
     )
-    return HostSnapshot("h", nat=parse(text).table("nat"), variant="nft")
 
 
 async def nat_view_times(snap) -> tuple[float, float]:

@@ -62,7 +62,6 @@ class NetuiApp(App[None]):
         for p in self.theme_problems + key_problems:
             self.notify(p, severity="warning", timeout=8)
 
-
     def action_next_theme(self) -> None:
         if not self._theme_names:
             return

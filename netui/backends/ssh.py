@@ -5,7 +5,7 @@ Traps handled here (see ../../docs/ssh.md):
 - ProxyJump is not applied by paramiko: we connect to each jump host and open a
   `direct-tcpip` channel to the next hop, passed as the socket of the next connection.
 - Unknown host keys are refused with the fingerprint and the command that accepts it;
-  never AutoAddPolicy.
+  never added silently.
 - `set_keepalive` does not notice a dead peer; every channel gets a deadline instead.
 - Non-root users run commands through `sudo -n`, so a password prompt fails at once.
 """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from netui.model.envfile import Environment
 
@@ -14,3 +15,15 @@ def environment(args: argparse.Namespace) -> Environment:
 
     path, _why = find_env_file(getattr(args, "env", None))
     return envfile.load(path)
+
+
+def operator_agrees(question: str, yes: bool, doing: str) -> bool:
+    """Go ahead only with --yes, or a "y" typed on a terminal. Without a terminal and without
+    --yes it refuses: a script has to ask for a change explicitly."""
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        from netui.errors import UserError
+
+        raise UserError(f"not {doing} without a terminal to ask on: read the above and pass --yes")
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")

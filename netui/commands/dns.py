@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from netui.commands import environment
+from netui.commands import environment, operator_agrees
 from netui.errors import UserError
 from netui.model.envfile import DOMAIN_RE, Environment
 from netui.output import print_json, table
@@ -168,16 +167,13 @@ def switch(env: Environment, args: argparse.Namespace) -> int:
         show_plan(plan, commands, False)
         if plan.empty:
             return 0
-        if not args.yes:
-            if not sys.stdin.isatty():
-                raise UserError(
-                    "not switching without a terminal to ask on: read the change above and pass --yes"
-                )
-            if input(
-                f"Resolve {args.domain} in cluster {args.cluster} from now on? [y/N] "
-            ).strip().lower() not in ("y", "yes"):
-                print("nothing changed")
-                return 1
+        if not operator_agrees(
+            f"Resolve {args.domain} in cluster {args.cluster} from now on?",
+            args.yes,
+            "switching a domain",
+        ):
+            print("nothing changed")
+            return 1
         journal = executor.apply(plan, hosts, None, _progress)
     print(f"plan {plan.id}: {journal.status}; undo with `netui undo {plan.id}`")
     return 0 if journal.status == "applied" else 1

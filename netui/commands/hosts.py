@@ -7,7 +7,7 @@ import sys
 
 from netui.backends import Hosts
 from netui.backends.snapshot import snapshot_hosts
-from netui.commands import environment
+from netui.commands import environment, operator_agrees
 from netui.errors import UserError
 from netui.model.envfile import Environment
 from netui.model.iptables import Chain
@@ -225,15 +225,9 @@ def trust_command(env: Environment, host: str, yes: bool) -> int:
         )
     name, key, known_hosts = accept_host_key(address, env.ssh)
     print(f"{host} ({name}) offers {key.get_name()} {fingerprint(key)}")
-    if not yes:
-        if not sys.stdin.isatty():
-            raise UserError(
-                "not accepting a host key without a terminal to ask on; compare the fingerprint and pass --yes"
-            )
-        answer = input(f"Add it to {known_hosts}? [y/N] ").strip().lower()
-        if answer not in ("y", "yes"):
-            print("not added")
-            return 1
+    if not operator_agrees(f"Add it to {known_hosts}?", yes, "accepting a host key"):
+        print("not added")
+        return 1
     save_host_key(name, key, known_hosts)
     print(f"added to {known_hosts}")
     return 0

@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 
-from netui.commands import environment
+from netui.commands import environment, operator_agrees
 from netui.errors import UserError
 from netui.model.envfile import Environment
 from netui.output import print_json, table
@@ -101,14 +101,9 @@ def plan_or_apply(env: Environment, args: argparse.Namespace) -> int:
         show_plan(plan, commands, False)
         if plan.empty:
             return 0
-        if not args.yes:
-            if not sys.stdin.isatty():
-                raise UserError(
-                    "not applying without a terminal to ask on: read the plan above and pass --yes"
-                )
-            if input("Apply these changes? [y/N] ").strip().lower() not in ("y", "yes"):
-                print("nothing changed")
-                return 1
+        if not operator_agrees("Apply these changes?", args.yes, "applying"):
+            print("nothing changed")
+            return 1
         print(f"applying plan {plan.id}")
         journal = executor.apply(plan, hosts, args.confirm_timeout, _progress)
     print(f"plan {plan.id}: {journal.status}")
@@ -249,12 +244,9 @@ def rule_command(env: Environment, args: argparse.Namespace) -> int:
             hp.move_rules.append(ForeignRule("nat", args.chain, rule.text, rule.position, args.to))
         commands = executor.preview(plan, hosts)
         show_plan(plan, commands, False)
-        if not args.yes:
-            if not sys.stdin.isatty():
-                raise UserError("not changing a rule without a terminal to ask on: pass --yes")
-            if input("Change this rule? [y/N] ").strip().lower() not in ("y", "yes"):
-                print("nothing changed")
-                return 1
+        if not operator_agrees("Change this rule?", args.yes, "changing a rule"):
+            print("nothing changed")
+            return 1
         journal = executor.apply(plan, hosts, None, _progress)
     print(f"plan {plan.id}: {journal.status}; undo with `netui undo {plan.id}`")
     return 0 if journal.status == "applied" else 1

@@ -98,13 +98,18 @@ class ClusterState:
             },
         }
 
+    def _services_by_name(self) -> dict[tuple[str, str], list[Any]]:
+        """(namespace, name) -> the topology's port entries of that Service."""
+        grouped: dict[tuple[str, str], list[Any]] = {}
+        for s in self.cluster.services:
+            grouped.setdefault((s.namespace, s.name), []).append(s)
+        return grouped
+
     def nodes(self) -> list[dict[str, Any]]:
         return [self.node(self.cluster.master), self.node(self.cluster.worker)]
 
     def services(self, namespace: str | None = None) -> list[dict[str, Any]]:
-        grouped: dict[tuple[str, str], list[Any]] = {}
-        for s in self.cluster.services:
-            grouped.setdefault((s.namespace, s.name), []).append(s)
+        grouped = self._services_by_name()
         out = []
         for (ns, name), ports in grouped.items():
             if namespace and ns != namespace:
@@ -138,9 +143,7 @@ class ClusterState:
     def endpoints(self, namespace: str | None = None) -> list[dict[str, Any]]:
         """Endpoints objects: each Service's Pod IPs and target ports (v1 Endpoints)."""
         pods = {p.name: p for p in self.cluster.pods}
-        grouped: dict[tuple[str, str], list[Any]] = {}
-        for s in self.cluster.services:
-            grouped.setdefault((s.namespace, s.name), []).append(s)
+        grouped = self._services_by_name()
         out = []
         for (ns, name), ports in grouped.items():
             if namespace and ns != namespace:
