@@ -119,3 +119,29 @@ def test_probe_targets_are_pods_services_and_names_from_the_inventory():
         ("dns", "app.default.svc.cluster.local", None, "10.96.0.10", "10.96.0.30"),
         ("dns", "kube-dns.kube-system.svc.cluster.local", None, "10.96.0.10", "10.96.0.10"),
     }
+
+
+def test_hot_rules_rank_by_current_rate_and_draw_a_sparkline():
+    from netui.model.iptables import parse_table
+    from netui.model.snapshot import HostSnapshot
+    from netui.screens.hot import RuleRates, sparkline
+
+    def snap(t: float, masq: int, other: int) -> HostSnapshot:
+        text = f"*nat\n:POSTROUTING ACCEPT [0:0]\n:KUBE-SEP-X - [0:0]\n[{masq}:0] -A POSTROUTING -s 10.1.3.0/24 -j MASQUERADE\n[{other}:0] -A POSTROUTING -j RETURN\n[999:0] -A KUBE-SEP-X -j DNAT --to-destination 10.200.1.2:80\nCOMMIT\n"
+        return HostSnapshot("f", nat=parse_table(text), taken_at=t)
+
+    rates = RuleRates()
+    for t, m, o in (
+        (0, 0, 10),
+        (1, 5, 11),
+        (2, 25, 12),
+        (2, 99, 99),
+    ):  # the last repeats t=2: ignored
+        rates.add(snap(t, m, o))
+    top = rates.top()
+    assert [rates.where[k][1:3] for k, _, _ in top] == [("POSTROUTING", 1), ("POSTROUTING", 2)]
+    assert top[0][1] == 20.0 and top[0][2] == [5.0, 20.0]
+    assert all(
+        "KUBE-SEP" not in rates.where[k][1] for k in rates.where
+    )  # per-service chains skipped
+    assert sparkline([0.0, 5.0, 20.0]) == " ▂█"

@@ -27,6 +27,7 @@ class OverviewScreen(Screen[None]):
         Binding("t", "traces", "Traces", id="traces"),
         Binding("o", "probes", "Probes", id="probes"),
         Binding("n", "dns", "DNS", id="dns"),
+        Binding("k", "hot", "Hot rules", id="hot_rules"),
         Binding("h", "history", "History", id="history"),
     ]
 
@@ -169,6 +170,11 @@ class OverviewScreen(Screen[None]):
             self.notify(f"cluster {name}: forwarder {node} for this session's plans (p)", timeout=4)
 
         self.app.push_screen(ForwarderScreen(name, nodes, env.clusters[name].forwarder), chosen)
+
+    def action_hot(self) -> None:
+        from netui.screens.hot import HotRulesScreen
+
+        self.app.push_screen(HotRulesScreen())
 
     def action_dns(self) -> None:
         from netui.screens.dns import DnsScreen

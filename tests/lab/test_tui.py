@@ -258,3 +258,35 @@ def netui_cli(command: str, flag: str | None, env: str) -> int:
 
     args = [command] + ([flag] if flag else [])
     return netui(*args, env_file=env).returncode
+
+
+def test_hot_rules_show_netuis_masquerade_being_hit(lab):
+    from .conftest import in_ns
+
+    assert netui_cli("apply", "--yes", lab.env) == 0
+
+    async def scenario() -> None:
+        app = NetuiApp(load_env(lab.env))
+        async with app.run_test(size=(160, 40)) as pilot:
+            await _wait(pilot, lambda: len(getattr(app, "snapshots", {})) == len(app.env.hosts))
+            await pilot.press("k")
+            await pilot.pause(2.5)  # a first round of counters
+            connect = "for i in $(seq 30); do (exec 3<>/dev/tcp/10.200.1.3/8080) 2>/dev/null; done"
+            in_ns("nu-office-pc", "bash", "-c", connect)
+            table = app.screen.query_one("#hot", DataTable)
+
+            def masquerade_is_hot() -> bool:
+                rows = [table.get_row(k) for k in table.rows]
+                return any(
+                    str(r[0]) == "a-master"
+                    and "NETUI-POSTROUTING" in str(r[1])
+                    and "▲" in str(r[2])
+                    for r in rows
+                )
+
+            await _wait(pilot, masquerade_is_hot, 15)
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        netui_cli("undo", None, lab.env)
