@@ -76,15 +76,18 @@ def check_router(inp: DoctorInput) -> list[Finding]:
     return out
 
 
-def _router_ip_near(inp: DoctorInput, forwarder_ip: str | None) -> str | None:
-    """The router's address on the forwarder's subnet (where replies must go)."""
+def _router_ip_near(inp: DoctorInput, *host_ips: str | None) -> str | None:
+    """The router's address on a subnet one of these host addresses is on (where that host's
+    traffic for the office must go)."""
     snap = inp.snapshot(inp.env.office.router)
     if snap is None:
         return None
+    ips = [IPAddress(ip) for ip in host_ips if ip]
     for iface in snap.routes.interfaces:
         for a in iface.addresses:
-            if forwarder_ip and IPAddress(forwarder_ip) in IPNetwork(a):
-                return str(IPNetwork(a).ip)
+            net = IPNetwork(a)
+            if not net.ip.is_loopback() and any(ip in net for ip in ips):
+                return str(net.ip)
     return None
 
 
@@ -163,16 +166,7 @@ def check_dns_host(inp: DoctorInput) -> list[Finding]:
         if any(n.name == dns.host for n in inv.nodes):
             own.add(name)
     router_ips = set(inp.router_lan_ips)
-    via = next(
-        (
-            ip
-            for ip in inp.router_lan_ips
-            if any(
-                IPAddress(ip) in IPNetwork(a) for i in snap.routes.interfaces for a in i.addresses
-            )
-        ),
-        None,
-    )
+    via = _router_ip_near(inp, *(str(ip) for ip in snap.routes.local_ips() if not ip.is_loopback()))
     out = []
     for c in inp.clusters.values():
         if c.name in own or not c.dns_ip:
