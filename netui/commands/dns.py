@@ -8,6 +8,7 @@ from netui.commands import environment, operator_agrees
 from netui.errors import UserError
 from netui.model.envfile import DOMAIN_RE, Environment
 from netui.output import print_json, table
+from netui.plan.model import Plan, new_plan_id
 
 CLIENT_OS = ("macos", "linux-resolved", "linux-resolvconf", "windows")
 
@@ -64,7 +65,9 @@ def _dig(backend: object, name: str, server: str) -> tuple[str, str]:
     return f"({status})", via
 
 
-def status(env: Environment, args: argparse.Namespace) -> int:
+def domain_states(env: Environment) -> tuple[list[dict[str, str | None]], bool]:
+    """Per cluster: its domain, DNS IP, whether netui's drop-in forwards the domain to it, and
+    whether the DNS host reaches that DNS IP. Also whether the drop-in exists yet."""
     from netui.backends import Hosts
     from netui.commands.doctor import gather
     from netui.plan.dns import conf_path, current_choices
@@ -74,7 +77,7 @@ def status(env: Environment, args: argparse.Namespace) -> int:
     snap = inp.snapshot(env.dns.host)
     live = snap.files.get(conf_path(env.dns.conf_dir)) if snap else None
     chosen = current_choices(live)
-    rows, out = [], []
+    out: list[dict[str, str | None]] = []
     with Hosts(env) as hosts:
         for c in inp.clusters.values():
             state = (
@@ -88,7 +91,6 @@ def status(env: Environment, args: argparse.Namespace) -> int:
                     hosts[env.dns.host], f"kube-dns.kube-system.svc.{c.domain}", c.dns_ip
                 )
                 reach = "answers" if answer == c.dns_ip else f"no: {answer}"
-            rows.append([c.domain, c.name, c.dns_ip or "?", state, reach])
             out.append(
                 {
                     "domain": c.domain,
@@ -98,37 +100,54 @@ def status(env: Environment, args: argparse.Namespace) -> int:
                     "reachable_from_dns_host": reach,
                 }
             )
+    return out, live is not None
+
+
+def status(env: Environment, args: argparse.Namespace) -> int:
+    from netui.plan.dns import conf_path
+
+    assert env.dns is not None
+    states, written = domain_states(env)
     if args.json:
-        print_json(out)
-    else:
-        print(
-            f"dnsmasq on {env.dns.host} ({env.dns.listen or 'all addresses'}), netui's drop-in {conf_path(env.dns.conf_dir)}{'' if live else ' (not written yet)'}"
-        )
-        print(
-            table(
-                rows,
-                ["DOMAIN", "CLUSTER", "DNS IP", "STATE", f"DNS IP FROM {env.dns.host.upper()}"],
-            )
-        )
+        print_json(states)
+        return 0
+    print(
+        f"dnsmasq on {env.dns.host} ({env.dns.listen or 'all addresses'}), netui's drop-in {conf_path(env.dns.conf_dir)}{'' if written else ' (not written yet)'}"
+    )
+    rows = [
+        [s["domain"], s["cluster"], s["dns_ip"] or "?", s["state"], s["reachable_from_dns_host"]]
+        for s in states
+    ]
+    print(
+        table(rows, ["DOMAIN", "CLUSTER", "DNS IP", "STATE", f"DNS IP FROM {env.dns.host.upper()}"])
+    )
     return 0
 
 
-def resolve(env: Environment, args: argparse.Namespace) -> int:
-    """The live test box: resolve a name as the office does (through the DNS host)."""
+def resolve_name(env: Environment, name: str, source: str | None = None) -> tuple[str, str, str]:
+    """Resolve `name` as the office does (through the DNS host): (from host, server, answer).
+    An answer in parentheses is a failure, e.g. "(NXDOMAIN)"."""
     from netui.backends import Hosts
 
-    name = args.name.strip()
+    name = name.strip()
     if not DOMAIN_RE.match(name):
         raise UserError(
-            f"{args.name!r} is not a DNS name (letters, digits, '-' and dots, e.g. eureka.default.svc.cluster.local)"
+            f"{name!r} is not a DNS name (letters, digits, '-' and dots, e.g. eureka.default.svc.cluster.local)"
         )
-    source = args.source or env.office.probe_from
+    source = source or env.office.probe_from
     if not source:
         raise UserError(f"{env.path}: office.probe_from is not set; pass --from HOST")
     env.host(source)
     server = _server(env)
     with Hosts(env) as hosts:
         answer, via = _dig(hosts[source], name, server)
+    return source, via, answer
+
+
+def resolve(env: Environment, args: argparse.Namespace) -> int:
+    """The live test box, on the command line."""
+    source, via, answer = resolve_name(env, args.name, args.source)
+    name = args.name.strip()
     if args.json:
         print_json({"name": name, "from": source, "server": via, "answer": answer})
     else:
@@ -136,32 +155,36 @@ def resolve(env: Environment, args: argparse.Namespace) -> int:
     return 0 if not answer.startswith("(") else 1
 
 
-def switch(env: Environment, args: argparse.Namespace) -> int:
-    """The migration switch: which cluster the office resolves a shared domain in."""
-    from netui.backends import Hosts
+def switch_plan(env: Environment, domain: str, cluster: str) -> Plan:
+    """The plan that makes the office resolve `domain` in `cluster` (the migration switch)."""
     from netui.commands.doctor import gather
-    from netui.commands.plan import _progress, show_plan
-    from netui.plan import executor
-    from netui.plan.model import Plan, new_plan_id
+    from netui.doctor import diagnose
     from netui.plan.planner import plan_dns
 
-    users = [c.name for c in env.clusters.values() if c.domain == args.domain]
+    users = [c.name for c in env.clusters.values() if c.domain == domain]
     if not users:
         raise UserError(
-            f"no cluster uses the domain {args.domain!r}; domains: {', '.join(sorted({c.domain for c in env.clusters.values()}))}"
+            f"no cluster uses the domain {domain!r}; domains: {', '.join(sorted({c.domain for c in env.clusters.values()}))}"
         )
-    if args.cluster not in users:
+    if cluster not in users:
         raise UserError(
-            f"cluster {args.cluster!r} does not use {args.domain}; clusters that do: {', '.join(users)}"
+            f"cluster {cluster!r} does not use {domain}; clusters that do: {', '.join(users)}"
         )
     inp = gather(env)
     plan = Plan(new_plan_id(), env=env.path)
-    from netui.doctor import diagnose
+    plan_dns(inp, plan, set(env.clusters), {domain: cluster}, diagnose(inp))
+    return plan.prune()
 
-    plan_dns(inp, plan, set(env.clusters), {args.domain: args.cluster}, diagnose(inp))
+
+def switch(env: Environment, args: argparse.Namespace) -> int:
+    """The migration switch on the command line: previewed, asked, applied, undoable."""
+    from netui.backends import Hosts
+    from netui.commands.plan import _progress, show_plan
+    from netui.plan import executor
+
+    plan = switch_plan(env, args.domain, args.cluster)
     for note in plan.notes:
         print(f"note: {note}")
-    plan.prune()
     with Hosts(env) as hosts:
         commands = executor.preview(plan, hosts)
         show_plan(plan, commands, False)

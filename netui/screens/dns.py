@@ -49,17 +49,10 @@ class DnsScreen(Screen[None]):
         self.run_worker(self._status, thread=True, exclusive=True)
 
     def _status(self) -> None:
-        import contextlib
-        import io
-        import json
-        from argparse import Namespace
+        from netui.commands.dns import domain_states
 
-        from netui.commands import dns
-
-        buf = io.StringIO()
-        with contextlib.redirect_stdout(buf):
-            dns.status(self.app.env, Namespace(json=True))  # type: ignore[attr-defined]
-        self.app.call_from_thread(self._show, json.loads(buf.getvalue()))
+        states, _written = domain_states(self.app.env)  # type: ignore[attr-defined]
+        self.app.call_from_thread(self._show, states)
 
     def _show(self, rows: list[dict[str, Any]]) -> None:
         table = self.query_one("#domains", DataTable)
@@ -88,18 +81,12 @@ class DnsScreen(Screen[None]):
         name = event.value.strip()
 
         def work() -> None:
-            import contextlib
-            import io
-            from argparse import Namespace
-
-            from netui.commands import dns
+            from netui.commands.dns import resolve_name
             from netui.errors import UserError
 
-            buf = io.StringIO()
             try:
-                with contextlib.redirect_stdout(buf):
-                    dns.resolve(self.app.env, Namespace(name=name, source=None, json=False))  # type: ignore[attr-defined]
-                text = buf.getvalue().strip()
+                source, via, answer = resolve_name(self.app.env, name)  # type: ignore[attr-defined]
+                text = f"{name} from {source} via {via}: {answer}"
             except UserError as e:
                 text = f"✗ {e}"
             self.app.call_from_thread(self.query_one("#dns-detail", Static).update, text)
@@ -126,16 +113,22 @@ class DnsScreen(Screen[None]):
         )
 
     def _switch(self, domain: str, cluster: str) -> None:
-        import contextlib
-        import io
-        from argparse import Namespace
+        from netui.backends import Hosts
+        from netui.commands.dns import switch_plan
+        from netui.errors import UserError
+        from netui.plan import executor
 
-        from netui.commands import dns
-
-        buf = io.StringIO()
-        with contextlib.redirect_stdout(buf):
-            dns.switch(self.app.env, Namespace(domain=domain, cluster=cluster, yes=True))  # type: ignore[attr-defined]
-        self.app.call_from_thread(
-            self.query_one("#dns-detail", Static).update, buf.getvalue().strip().splitlines()[-1]
-        )
+        env = self.app.env  # type: ignore[attr-defined]
+        try:
+            plan = switch_plan(env, domain, cluster)
+        except UserError as e:
+            self.app.call_from_thread(self.query_one("#dns-detail", Static).update, f"✗ {e}")
+            return
+        if plan.empty:
+            text = "; ".join(plan.notes) or f"{domain} already resolves in cluster {cluster}"
+        else:
+            with Hosts(env) as hosts:
+                journal = executor.apply(plan, hosts)
+            text = f"plan {plan.id}: {journal.status}; undo it from history (h)"
+        self.app.call_from_thread(self.query_one("#dns-detail", Static).update, text)
         self.app.call_from_thread(self.action_refresh)
