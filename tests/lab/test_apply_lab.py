@@ -42,6 +42,29 @@ def state() -> dict[str, str]:
     return out
 
 
+def kill_after_first_step(argv: list[str], step_delay: float) -> str:
+    """Run netui with a pause after each step; SIGKILL it once a step has landed. Returns what
+    it printed until then."""
+    env = dict(os.environ, NETUI_TEST_STEP_DELAY=str(step_delay))
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    seen = ""
+    deadline = time.time() + 30
+    while time.time() < deadline and "✓" not in seen:
+        seen += proc.stdout.readline()
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    return seen
+
+
+def settles_back_to(before: dict[str, str], seconds: float) -> bool:
+    """Whether the hosts return to `before` within `seconds` (a rollback timer at work)."""
+    deadline = time.time() + seconds
+    while time.time() < deadline and state() != before:
+        time.sleep(0.5)
+    return state() == before
+
+
 def http(ip: str, port: int) -> str:
     code = f"import urllib.request;print(urllib.request.urlopen('http://{ip}:{port}/',timeout=3).read().decode())"
     return in_ns("nu-office-pc", "python3", "-c", code).stdout
@@ -79,20 +102,10 @@ def test_the_same_plan_twice_is_empty_the_second_time(lab):
 
 def test_sigkill_in_the_middle_of_a_multi_host_apply_then_undo_restores_everything(lab):
     before = state()
-    env = dict(os.environ, NETUI_TEST_STEP_DELAY="0.7")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "netui.cli", "apply", "--yes", "--env", lab.env],
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
     # wait until at least one step landed, then kill -9
-    deadline = time.time() + 30
-    seen = ""
-    while time.time() < deadline and "✓" not in seen:
-        seen += proc.stdout.readline()
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    seen = kill_after_first_step(
+        [sys.executable, "-m", "netui.cli", "apply", "--yes", "--env", lab.env], 0.7
+    )
     assert "✓" in seen
     assert state() != before  # it really was half-way
     history = json.loads(netui("history", "--json", env_file=lab.env).stdout)
@@ -109,10 +122,7 @@ def test_an_unconfirmed_apply_rolls_itself_back_on_the_targets(lab):
     assert "netui confirm" in applied.stdout
     assert state() != before
     # netui has exited: only the detached timers on the hosts can put things back
-    deadline = time.time() + 15
-    while time.time() < deadline and state() != before:
-        time.sleep(0.5)
-    assert state() == before
+    assert settles_back_to(before, 15)
     confirm = netui("confirm", env_file=lab.env)
     assert "already fired" in confirm.stdout
 
@@ -134,7 +144,6 @@ def test_a_confirmed_apply_stays(lab):
 
 def test_a_dropped_ssh_session_mid_apply_leaves_nothing_half_applied(lab):
     before = state()
-    env = dict(os.environ, NETUI_TEST_STEP_DELAY="1.5")
     argv = [
         "ip",
         "netns",
@@ -150,18 +159,9 @@ def test_a_dropped_ssh_session_mid_apply_leaves_nothing_half_applied(lab):
         "--env",
         lab.env_ssh,
     ]
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, text=True)
-    seen = ""
-    deadline = time.time() + 30
-    while time.time() < deadline and "✓" not in seen:
-        seen += proc.stdout.readline()
-    proc.send_signal(signal.SIGKILL)  # the SSH connections die with it
-    proc.wait()
+    seen = kill_after_first_step(argv, 1.5)  # the SSH connections die with it
     assert "rollback armed" in seen and "✓" in seen
-    deadline = time.time() + 20
-    while time.time() < deadline and state() != before:
-        time.sleep(0.5)
-    assert state() == before
+    assert settles_back_to(before, 20)
 
 
 def test_a_concurrent_writer_loses_no_rule_and_gets_none_of_ours(lab):
