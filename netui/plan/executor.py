@@ -8,6 +8,7 @@ runs detached (setsid), so it fires even if netui or the operator's SSH session 
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -65,6 +66,21 @@ def rollback_path(plan_id: str, host: str) -> str:
     return f"{ROLLBACK_DIR}/rollback-{plan_id}-{host}.sh"
 
 
+# A dead-man switch rather than a fixed sleep: the script fires `timeout` seconds after netui
+# last touched `<script>.alive`. While the apply runs, netui touches it on every armed host
+# (a heartbeat), and once more when all hosts are done: a slow host (a dnsmasq restart, a long
+# SSH hop) does not eat the operator's confirm time on the others, and a netui that dies
+# half-way is rolled back `timeout` seconds after its last heartbeat.
+# The host's own clock and file times are used, so clock skew with the jump host cannot matter.
+_WAIT_FOR_SILENCE = """\
+while :; do
+  last=$(stat -c %Y "$0.alive" 2>/dev/null) || break
+  [ $(( $(date +%s) - last )) -gt "$1" ] && break
+  sleep 1
+done
+"""
+
+
 def _arm(
     journal: Journal, backend: Backend, hp: HostPlan, snap: HostSnapshot, timeout: float
 ) -> None:
@@ -76,8 +92,8 @@ def _arm(
         {r.cidr: r.previous for r in hp.routes if r.previous},
         snap.files.get(hp.dns.path) if hp.dns else None,
     )
-    # The script sleeps, then undoes, unless `netui confirm` killed it first.
-    body = '#!/bin/sh\nsleep "$1"\n' + script.split("\n", 1)[1] + 'mv -f "$0" "$0.fired"\n'
+    # The script waits for netui's silence, then undoes, unless `netui confirm` killed it first.
+    body = "#!/bin/sh\n" + _WAIT_FOR_SILENCE + script.split("\n", 1)[1] + 'mv -f "$0" "$0.fired"\n'
     path = rollback_path(journal.plan.id, hp.host)
     backend.write_file(path, body.encode(), mode=0o700)
     # setsid: a new session, no controlling terminal; no inherited pipes, so this returns at once.
@@ -85,16 +101,61 @@ def _arm(
         [
             "sh",
             "-c",
-            'setsid sh "$0" "$1" </dev/null >/dev/null 2>&1 & echo $!',
+            'touch "$0.alive" && { setsid sh "$0" "$1" </dev/null >/dev/null 2>&1 & echo $!; }',
             path,
-            str(int(timeout)),
+            str(max(1, round(timeout))),
         ]
     )
     journal.set_host_status(
         hp.host,
         "armed",
-        rollback={"path": path, "pid": int(result.text.strip()), "deadline": time.time() + timeout},
+        rollback={
+            "path": path,
+            "pid": int(result.text.strip()),
+            "seconds": timeout,
+            "deadline": time.time() + timeout,
+        },
     )
+
+
+class _Heartbeat:
+    """Keeps every armed host's rollback from firing while this apply is still running."""
+
+    def __init__(self, journal: Journal, hosts: Hosts, timeout: float | None) -> None:
+        self.journal, self.hosts = journal, hosts
+        self.every = max(0.5, min((timeout or 0) / 3, 5.0))
+        self.stop = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def start(self, name: str) -> None:
+        """One thread per host, so a host that hangs delays only its own heartbeat."""
+
+        def beat() -> None:
+            while not self.stop.wait(self.every):
+                try:
+                    _keep_alive(self.journal, self.hosts[name], name)
+                except HostError:
+                    pass  # the host is gone: its timer will fire, which is what it is for
+
+        t = threading.Thread(target=beat, daemon=True, name=f"heartbeat-{name}")
+        t.start()
+        self.threads.append(t)
+
+    def finish(self) -> None:
+        self.stop.set()
+        for t in self.threads:
+            t.join()
+
+
+def _keep_alive(journal: Journal, backend: Backend, name: str) -> None:
+    """Push an armed host's rollback back to its full timeout from now (netui is still here)."""
+    with journal.lock:
+        info = journal.host(name).get("rollback")
+    if info:
+        backend.check(["touch", info["path"] + ".alive"])
+        with journal.lock:
+            info["deadline"] = time.time() + info["seconds"]
+            journal.save()
 
 
 def disarm(journal: Journal, backend: Backend, name: str) -> str:
@@ -108,7 +169,7 @@ def disarm(journal: Journal, backend: Backend, name: str) -> str:
         [
             "sh",
             "-c",
-            'grep -qs "$2" "/proc/$1/cmdline" && kill "$1"; rm -f "$2" "$2.fired"',
+            'grep -qs "$2" "/proc/$1/cmdline" && kill "$1"; rm -f "$2" "$2.fired" "$2.alive"',
             "netui-disarm",
             pid,
             path,
@@ -125,6 +186,7 @@ def _apply_host(
     hp: HostPlan,
     confirm_timeout: float | None,
     progress: Progress,
+    heartbeat: _Heartbeat,
 ) -> bool:
     name = hp.host
     try:
@@ -150,6 +212,7 @@ def _apply_host(
             journal.set_host_status(name, FAILED, error=f"could not arm the rollback: {e.message}")
             progress(name, f"✗ could not arm the rollback, nothing changed: {e.message}")
             return False
+        heartbeat.start(name)
         progress(name, f"rollback armed: fires in {confirm_timeout:g} s unless confirmed")
     return write_host(journal, backend, hp, snap, progress)
 
@@ -230,16 +293,32 @@ def apply(
     journal.set_status("applying")
     audit("apply-start", plan, list(plan.hosts), "started")
 
+    heartbeat = _Heartbeat(journal, hosts, confirm_timeout)
+
     def one(name: str) -> bool:
         try:
-            return _apply_host(journal, hosts[name], plan.hosts[name], confirm_timeout, progress)
+            return _apply_host(
+                journal, hosts[name], plan.hosts[name], confirm_timeout, progress, heartbeat
+            )
         except HostError as e:
             journal.set_host_status(name, FAILED, error=e.message)
             progress(name, f"✗ {e.message}")
             return False
 
+    def restart_timer(name: str) -> None:
+        # The operator's confirm time starts when the whole apply is done, on every host.
+        try:
+            _keep_alive(journal, hosts[name], name)
+        except HostError as e:
+            progress(name, f"✗ could not restart the confirm timer: {e.message}")
+
     with ThreadPoolExecutor(max_workers=max(1, min(8, len(plan.hosts)))) as pool:
-        results = dict(zip(plan.hosts, pool.map(one, plan.hosts), strict=True))
+        try:
+            results = dict(zip(plan.hosts, pool.map(one, plan.hosts), strict=True))
+        finally:
+            heartbeat.finish()
+        if confirm_timeout:
+            list(pool.map(restart_timer, [n for n, ok in results.items() if ok]))
     status = (
         "applied"
         if all(results.values())

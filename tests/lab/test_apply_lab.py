@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
@@ -57,12 +58,18 @@ def kill_after_first_step(argv: list[str], step_delay: float) -> str:
     return seen
 
 
-def settles_back_to(before: dict[str, str], seconds: float) -> bool:
-    """Whether the hosts return to `before` within `seconds` (a rollback timer at work)."""
+def settles_back_to(before: dict[str, str], seconds: float) -> str:
+    """Waits up to `seconds` for the hosts to return to `before` (a rollback timer at work);
+    returns what still differs, host by host ("" once they are back)."""
     deadline = time.time() + seconds
     while time.time() < deadline and state() != before:
         time.sleep(0.5)
-    return state() == before
+    now = state()
+    return "\n".join(
+        f"{h}:\n" + "\n".join(difflib.unified_diff(before[h].splitlines(), now[h].splitlines(), lineterm=""))
+        for h in before
+        if now[h] != before[h]
+    )
 
 
 def http(ip: str, port: int) -> str:
@@ -117,12 +124,12 @@ def test_sigkill_in_the_middle_of_a_multi_host_apply_then_undo_restores_everythi
 
 def test_an_unconfirmed_apply_rolls_itself_back_on_the_targets(lab):
     before = state()
-    applied = netui("apply", "--yes", "--confirm-timeout", "2", env_file=lab.env)
+    applied = netui("apply", "--yes", "--confirm-timeout", "3", env_file=lab.env)
     assert applied.returncode == 0, applied.stderr
     assert "netui confirm" in applied.stdout
     assert state() != before
     # netui has exited: only the detached timers on the hosts can put things back
-    assert settles_back_to(before, 15)
+    assert settles_back_to(before, 15) == ""
     confirm = netui("confirm", env_file=lab.env)
     assert "already fired" in confirm.stdout
 
@@ -140,6 +147,20 @@ def test_a_confirmed_apply_stays(lab):
     )  # timers gone
     assert netui("undo", env_file=lab.env).returncode == 0
     assert state() == before
+
+
+def test_the_confirm_time_starts_when_the_whole_apply_is_done(lab, monkeypatch):
+    # Each step pauses 1 s, so the apply itself takes far longer than the 2 s confirm time: a
+    # timer counting from the first step would have fired on every host before netui returned.
+    monkeypatch.setenv("NETUI_TEST_STEP_DELAY", "1")
+    started = time.time()
+    applied = netui("apply", "--yes", "--confirm-timeout", "2", env_file=lab.env)
+    assert applied.returncode == 0, applied.stderr
+    assert time.time() - started > 4
+    confirm = netui("confirm", env_file=lab.env)
+    assert confirm.returncode == 0, confirm.stdout + confirm.stderr
+    assert "already fired" not in confirm.stdout and "confirmed" in confirm.stdout
+    assert netui("undo", env_file=lab.env).returncode == 0
 
 
 def test_a_dropped_ssh_session_mid_apply_leaves_nothing_half_applied(lab):
@@ -161,7 +182,7 @@ def test_a_dropped_ssh_session_mid_apply_leaves_nothing_half_applied(lab):
     ]
     seen = kill_after_first_step(argv, 1.5)  # the SSH connections die with it
     assert "rollback armed" in seen and "✓" in seen
-    assert settles_back_to(before, 20)
+    assert settles_back_to(before, 20) == ""
 
 
 def test_a_concurrent_writer_loses_no_rule_and_gets_none_of_ours(lab):
@@ -177,13 +198,16 @@ def test_a_concurrent_writer_loses_no_rule_and_gets_none_of_ours(lab):
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert netui("apply", "--yes", env_file=lab.env).returncode == 0
-    assert netui("undo", env_file=lab.env).returncode == 0
+    applied = netui("apply", "--yes", env_file=lab.env)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    undone = netui("undo", env_file=lab.env)
+    assert undone.returncode == 0, undone.stdout + undone.stderr
     expected = int(writer.communicate(timeout=120)[0].strip())
     assert expected == 400 - len(range(0, 400, 3))  # the writer's own count of its rules
     saved = in_ns("nu-a-master", "iptables-save", "-t", "nat").stdout
     assert saved.count("-A KUBE-CHURN") == expected
-    assert "netui:" not in saved and "NETUI-" not in saved
+    leaked = [line for line in saved.splitlines() if "netui:" in line or "NETUI-" in line]
+    assert leaked == [], applied.stdout + undone.stdout
     in_ns("nu-a-master", "sh", "-c", "iptables -t nat -F KUBE-CHURN; iptables -t nat -X KUBE-CHURN")
 
 
