@@ -6,6 +6,7 @@ thread workers started after the screen is up.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from textual.app import App
@@ -14,22 +15,37 @@ from textual.screen import Screen
 from textual.theme import Theme
 
 from netui.model.envfile import Environment
+from netui.model.snapshot import HostSnapshot
+from netui.screens.commands import NetuiCommands
 from netui.themes import load_theme_files
 
 
 class NetuiApp(App[None]):
     TITLE = "netui"
     CSS_PATH = "screens/netui.tcss"
+    COMMANDS = App.COMMANDS | {NetuiCommands}
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit"),
+        Binding("colon", "command_palette", "Command", id="command"),
         Binding("T", "next_theme", "Theme", id="theme"),
         Binding("question_mark", "help", "Help", id="help"),
     ]
 
-    def __init__(self, env: Environment, theme: str | None = None, readonly: bool = False) -> None:
+    def __init__(
+        self,
+        env: Environment,
+        theme: str | None = None,
+        readonly: bool = False,
+        poller_factory: Callable[[Environment, Callable[[HostSnapshot], None]], Any] | None = None,
+        discover: Callable[[Environment], dict[str, Any]] | None = None,
+    ) -> None:
         super().__init__()
         self.env = env
         self.readonly = readonly
+        # Where live data comes from: HostPoller and Kubernetes discovery unless given (tests and
+        # snapshot tests hand in fixed snapshots and inventories here).
+        self.poller_factory = poller_factory
+        self.discover = discover
         self.theme_problems: list[str] = []
         self._theme_names: list[str] = []
         self._wanted_theme = theme or "dark"

@@ -13,7 +13,7 @@ from netui.model.envfile import Environment
 from netui.model.iptables import Chain
 from netui.model.networks import NetworkMap
 from netui.model.owners import rule_owner
-from netui.model.routes import RoutingTable
+from netui.model.route_coverage import route_annotations, uncovered_networks
 from netui.model.snapshot import HostSnapshot
 from netui.output import print_json, table
 
@@ -152,31 +152,6 @@ def _chain_json(table_name: str, c: Chain) -> dict[str, object]:
     return {"chain": c.name, "policy": c.policy, "counters": c.counters, "rules": rules}
 
 
-def route_annotations(routes: RoutingTable, networks: NetworkMap) -> list[tuple[str, str]]:
-    """Each route with the known network it serves ("" when none)."""
-    out = []
-    for r in routes.routes:
-        if r.dst == "default":
-            out.append((r.line, "default"))
-            continue
-        owner = networks.owner(r.dst)
-        inside = [kn.label for kn in networks.overlapping(r.dst)] if owner is None else []
-        out.append((r.line, owner.label if owner else (" + ".join(inside) if inside else "")))
-    return out
-
-
-def uncovered_networks(routes: RoutingTable, networks: NetworkMap) -> list[tuple[str, str, str]]:
-    """Known networks this host has no specific route for: (cidr, label, what would carry it)."""
-    out = []
-    for kn in networks.networks:
-        r = routes.covering(kn.cidr)
-        if r is None:
-            out.append((kn.cidr, kn.label, "no route at all"))
-        elif r.dst == "default":
-            out.append((kn.cidr, kn.label, f"only the default route ({r.line})"))
-    return out
-
-
 def known_networks(env: Environment) -> NetworkMap:
     """The environment's networks, completed by discovery where the file leaves CIDRs out."""
     from netui.discovery.model import needs_discovery, network_map
@@ -201,17 +176,18 @@ def show_routes(env: Environment, host: str, as_json: bool) -> int:
         print_json(
             {
                 "host": host,
-                "routes": [{"route": line, "network": label} for line, label in ann],
+                "routes": [{"route": a.line, "network": a.network} for a in ann],
                 "uncovered": [
-                    {"cidr": c, "network": label, "carried_by": why} for c, label, why in missing
+                    {"cidr": m.cidr, "network": m.network, "carried_by": m.carried_by}
+                    for m in missing
                 ],
             }
         )
         return 0
     print(f"# {host}: routes (main table)")
-    print(table([[line, label] for line, label in ann], ["ROUTE", "NETWORK"]))
-    for cidr, label, why in missing:
-        print(f"! {label} {cidr}: {why}")
+    print(table([[a.line, a.network] for a in ann], ["ROUTE", "NETWORK"]))
+    for m in missing:
+        print(f"! {m.network} {m.cidr}: {m.carried_by}")
     return 0
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -48,3 +52,32 @@ class ForwarderScreen(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def pick_forwarder(app: Any, cluster: str, picked: Callable[[str], None]) -> None:
+    """Ask the operator for `cluster`'s forwarder among its discovered nodes; the choice holds
+    for this session's plans (the environment file is not rewritten)."""
+    env = app.env
+    inventory = getattr(app, "inventory", None)
+    if inventory is None or cluster not in inventory:
+        app.notify("clusters are still being discovered", timeout=2)
+        return
+    nodes = [
+        (
+            n.name,
+            f"{n.internal_ip or '?'}  {','.join(n.roles)}  {' '.join(n.taints)}",
+            n.name in env.hosts,
+        )
+        for n in inventory[cluster].nodes
+    ]
+
+    def chosen(node: str | None) -> None:
+        if not node:
+            return
+        clusters = dict(app.env.clusters)
+        clusters[cluster] = dataclasses.replace(clusters[cluster], forwarder=node)
+        app.env = dataclasses.replace(app.env, clusters=clusters)
+        picked(node)
+        app.notify(f"cluster {cluster}: forwarder {node} for this session's plans (p)", timeout=4)
+
+    app.push_screen(ForwarderScreen(cluster, nodes, env.clusters[cluster].forwarder), chosen)

@@ -16,6 +16,7 @@ from netui.model.iptables import Rule
 from netui.model.networks import overlaps
 from netui.model.owners import rule_owner
 from netui.model.snapshot import HostSnapshot
+from netui.screens.poller import age_text
 from netui.widgets.rule_list import RuleList, RuleRow
 
 
@@ -75,6 +76,7 @@ class NatScreen(Screen[None]):
         Binding("slash", "filter", "Filter", id="filter"),
         Binding("r", "refresh", "Refresh", id="refresh_nat"),
         Binding("w", "walk", "Walk a packet", id="walk"),
+        Binding("i", "host_detail", "Host & routes", id="nat_host_detail"),
         Binding("x", "delete_rule", "Delete rule", id="delete_rule"),
         Binding("m", "move_rule_top", "Move rule to top", id="move_rule"),
     ]
@@ -157,7 +159,7 @@ class NatScreen(Screen[None]):
         self.sub_title = (
             f"iptables {snap.variant} · {snap.nat.rule_count()} rules · chain {self.chain} ({len(rows)} shown)"
             + (f" · filter {self.needle}" if self.needle else "")
-            + f" · {age:.0f}s old"
+            + f" · data {age_text(age)}"
         )
 
     def on_rule_list_highlighted(self, event: RuleList.Highlighted) -> None:
@@ -292,6 +294,11 @@ class NatScreen(Screen[None]):
 
     def action_move_rule_top(self) -> None:
         self._rule_change(1)
+
+    def action_host_detail(self) -> None:
+        from netui.screens.host import HostScreen
+
+        self.app.switch_screen(HostScreen(self.host))
 
     def action_refresh(self) -> None:
         poller = getattr(self.app, "poller", None)

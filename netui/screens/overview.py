@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from netui.model.snapshot import HostSnapshot
-from netui.screens.poller import HostPoller
+from netui.screens.poller import HostPoller, age_text
 
 STATE_MARK = {"ok": "● ok", "unreachable": "✗ unreachable", "error": "✗ error", "stale": "◌ stale"}
 
@@ -21,6 +21,7 @@ class OverviewScreen(Screen[None]):
     BINDINGS = [
         Binding("r", "refresh", "Refresh", id="refresh"),
         Binding("enter", "open_host", "Open host", id="open_host"),
+        Binding("i", "host_detail", "Host & routes", id="host_detail"),
         Binding("d", "doctor", "Doctor", id="doctor"),
         Binding("p", "plan", "Plan", id="plan"),
         Binding("f", "pick_forwarder", "Forwarder", id="pick_forwarder"),
@@ -56,7 +57,8 @@ class OverviewScreen(Screen[None]):
         for name, h in env.hosts.items():
             hosts.add_row(name, h.uri, "… connecting", "", "", "", "", key=name)
         hosts.focus()
-        self.poller = HostPoller(env, lambda s: self.app.call_from_thread(self._show_snapshot, s))
+        make_poller = self.app.poller_factory or HostPoller  # type: ignore[attr-defined]
+        self.poller = make_poller(env, lambda s: self.app.call_from_thread(self._show_snapshot, s))
         # After the first paint: the kubernetes client alone takes ~0.5 s to import, and a thread
         # importing it competes with the paint for the interpreter.
         self.call_after_refresh(self._start_workers)
@@ -71,7 +73,9 @@ class OverviewScreen(Screen[None]):
         self.poller.start()
 
     def _discover(self) -> None:
-        from netui.discovery.kube import discover
+        discover = self.app.discover  # type: ignore[attr-defined]
+        if discover is None:
+            from netui.discovery.kube import discover
 
         inventory = discover(self.app.env)  # type: ignore[attr-defined]
         self.app.call_from_thread(self._show_inventory, inventory)
@@ -130,46 +134,33 @@ class OverviewScreen(Screen[None]):
         table = self.query_one("#hosts", DataTable)
         now = time.time()
         for name, snap in self.snapshots.items():
-            table.update_cell(name, "AGE", f"{now - snap.taken_at:.0f}s", update_width=True)
+            table.update_cell(name, "AGE", age_text(now - snap.taken_at), update_width=True)
 
     def action_refresh(self) -> None:
         self.poller.refresh()
         self.notify("refreshing every host", timeout=1.5)
 
+    def _cluster_at_cursor(self) -> str | None:
+        table = self.query_one("#clusters", DataTable)
+        if table.row_count == 0:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
     def action_pick_forwarder(self) -> None:
         """Choose the forwarder of the cluster under the cursor in the clusters table (this
         session's plans use it; the environment file is not rewritten)."""
-        import dataclasses
+        from netui.screens.forwarder import pick_forwarder
 
-        from netui.screens.forwarder import ForwarderScreen
+        name = self._cluster_at_cursor()
+        if name:
+            pick_forwarder(self.app, name, lambda node: self._show_forwarders())
 
-        env = self.app.env  # type: ignore[attr-defined]
-        inventory = getattr(self.app, "inventory", None)
-        table = self.query_one("#clusters", DataTable)
-        if inventory is None or table.row_count == 0:
-            self.notify("clusters are still being discovered", timeout=2)
-            return
-        name = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
-        inv = inventory[name]
-        nodes = [
-            (
-                n.name,
-                f"{n.internal_ip or '?'}  {','.join(n.roles)}  {' '.join(n.taints)}",
-                n.name in env.hosts,
-            )
-            for n in inv.nodes
-        ]
+    def action_open_cluster(self) -> None:
+        name = self._cluster_at_cursor()
+        if name:
+            from netui.screens.nodes import NodesScreen
 
-        def chosen(node: str | None) -> None:
-            if not node:
-                return
-            clusters = dict(env.clusters)
-            clusters[name] = dataclasses.replace(clusters[name], forwarder=node)
-            self.app.env = dataclasses.replace(env, clusters=clusters)  # type: ignore[attr-defined]
-            table.update_cell(name, "FORWARDER", node + " (picked)", update_width=True)
-            self.notify(f"cluster {name}: forwarder {node} for this session's plans (p)", timeout=4)
-
-        self.app.push_screen(ForwarderScreen(name, nodes, env.clusters[name].forwarder), chosen)
+            self.app.push_screen(NodesScreen(name))
 
     def action_hot(self) -> None:
         from netui.screens.hot import HotRulesScreen
@@ -206,18 +197,40 @@ class OverviewScreen(Screen[None]):
 
         self.app.push_screen(FindingsScreen())
 
-    def action_open_host(self) -> None:
+    def _host_at_cursor(self) -> str | None:
         table = self.query_one("#hosts", DataTable)
         if table.row_count == 0:
-            return
-        host = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        from netui.screens.nat import NatScreen
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
 
-        self.app.push_screen(NatScreen(str(host)))
+    def action_open_host(self) -> None:
+        host = self._host_at_cursor()
+        if host:
+            from netui.screens.nat import NatScreen
+
+            self.app.push_screen(NatScreen(host))
+
+    def action_host_detail(self) -> None:
+        host = self._host_at_cursor()
+        if host:
+            from netui.screens.host import HostScreen
+
+            self.app.push_screen(HostScreen(host))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "hosts":
             self.action_open_host()
+        elif event.data_table.id == "clusters":
+            self.action_open_cluster()
+
+    def on_screen_resume(self) -> None:
+        self._show_forwarders()  # one picked on the nodes screen shows here too
+
+    def _show_forwarders(self) -> None:
+        table = self.query_one("#clusters", DataTable)
+        for c in self.app.env.clusters.values():  # type: ignore[attr-defined]
+            if c.name in table.rows:
+                table.update_cell(c.name, "FORWARDER", c.forwarder or "-", update_width=True)
 
     def on_unmount(self) -> None:
         self.poller.stop()

@@ -54,3 +54,13 @@ class HostPoller:
         self.refresh()
         if self._hosts is not None:
             self._hosts.close()
+
+
+def age_text(seconds: float) -> str:
+    """How old a snapshot is, as the screens show it: "now" while it is fresher than one poll
+    interval can tell apart, then seconds, then minutes (a host that stopped answering)."""
+    if seconds < 3:
+        return "now"
+    if seconds < 120:
+        return f"{seconds:.0f}s"
+    return f"{seconds / 60:.0f}m"

@@ -66,7 +66,8 @@ def settles_back_to(before: dict[str, str], seconds: float) -> str:
         time.sleep(0.5)
     now = state()
     return "\n".join(
-        f"{h}:\n" + "\n".join(difflib.unified_diff(before[h].splitlines(), now[h].splitlines(), lineterm=""))
+        f"{h}:\n"
+        + "\n".join(difflib.unified_diff(before[h].splitlines(), now[h].splitlines(), lineterm=""))
         for h in before
         if now[h] != before[h]
     )

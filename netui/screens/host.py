@@ -1,0 +1,138 @@
+"""One host: forwarding now and at boot (and which file decides), iptables variant, FORWARD
+policy, addresses, and the routes, each annotated with the known network it serves; known
+networks without a route of their own are flagged. Live like the NAT view: it redraws when the
+host's poller brings a newer snapshot."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from netui.discovery.model import network_map
+from netui.model.networks import NetworkMap
+from netui.model.route_coverage import route_annotations, uncovered_networks
+from netui.model.snapshot import HostSnapshot
+from netui.model.sysctl import boot_order
+from netui.screens.poller import age_text
+
+
+def forwarding_lines(snap: HostSnapshot) -> list[str]:
+    """Forwarding now vs at boot, with the file and line that decides the boot value."""
+    now = {1: "on", 0: "off"}.get(snap.ip_forward, "?")  # type: ignore[arg-type]
+    boot = snap.forwarding_at_boot
+    lines = [
+        f"forwarding now   {'✓' if now == 'on' else '✗'} {now}",
+        "forwarding boot  "
+        + (
+            f"{'✓ on' if boot.value == '1' else '✗ off'}  ({boot.where})"
+            if boot
+            else "✗ off  (no sysctl file sets net.ipv4.ip_forward)"
+        ),
+    ]
+    for s in snap.forwarding_ignored:
+        lines.append(f"  ! {s.where} sets {s.key}={s.value}, but nothing reads that file at boot")
+    read = [f.path for f in boot_order(snap.sysctl_files)]
+    if read:
+        lines.append("sysctl files     " + ", ".join(read) + "  (in boot order)")
+    return lines
+
+
+def detail_lines(snap: HostSnapshot, address: str) -> list[str]:
+    if not snap.ok:
+        return [f"{snap.host} ({address})", f"✗ {snap.state}: {snap.reason or ''}"]
+    lines = [
+        f"{snap.host} ({address}) · hostname {snap.hostname or '?'} · "
+        f"{snap.iptables_version or 'no iptables'}",
+        *forwarding_lines(snap),
+        f"FORWARD policy   {snap.forward_policy or '?'}"
+        + ("  (forwarded traffic needs an ACCEPT rule)" if snap.forward_policy == "DROP" else ""),
+    ]
+    for i in snap.routes.interfaces:
+        if i.addresses:
+            lines.append(
+                f"{i.name:<16} {' '.join(i.addresses)}  mtu {i.mtu or '?'}  {i.state or ''}"
+            )
+    lines += [f"! {w}" for w in snap.warnings]
+    return lines
+
+
+class HostScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="back"),
+        Binding("n", "nat", "NAT table", id="host_nat"),
+        Binding("r", "refresh", "Refresh", id="refresh_host"),
+    ]
+
+    def __init__(self, host: str) -> None:
+        super().__init__()
+        self.host = host
+        self._shown_at = -1.0
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Vertical():
+            yield Static("", id="host-detail")
+            yield Static("Routes (main table)", classes="title")
+            yield DataTable(id="routes", cursor_type="row", zebra_stripes=True)
+            yield Static("", id="uncovered")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = f"netui — {self.host}"
+        table = self.query_one("#routes", DataTable)
+        table.add_column("ROUTE", key="route")
+        table.add_column("NETWORK", key="network")
+        table.focus()
+        self.set_interval(1.0, self._maybe_update)
+        self._maybe_update()
+
+    def _networks(self) -> NetworkMap:
+        env = self.app.env  # type: ignore[attr-defined]
+        return network_map(env, getattr(self.app, "inventory", None) or {})
+
+    def _maybe_update(self) -> None:
+        snap = getattr(self.app, "snapshots", {}).get(self.host)
+        if snap is None:
+            self.sub_title = "waiting for the first snapshot"
+            return
+        self.sub_title = f"{snap.state} · data {age_text(snap.age)}"
+        if snap.taken_at == self._shown_at:
+            return
+        self._shown_at = snap.taken_at
+        env = self.app.env  # type: ignore[attr-defined]
+        self.query_one("#host-detail", Static).update(
+            "\n".join(detail_lines(snap, env.hosts[self.host].uri))
+        )
+        table = self.query_one("#routes", DataTable)
+        row = table.cursor_row
+        table.clear()
+        if not snap.ok:
+            return
+        nets = self._networks()
+        for a in route_annotations(snap.routes, nets):
+            table.add_row(a.line, a.network)
+        table.move_cursor(row=min(row, max(0, table.row_count - 1)))
+        missing = uncovered_networks(snap.routes, nets)
+        text = Text()
+        for m in missing:
+            text.append(f"✗ {m.network} {m.cidr}: {m.carried_by}\n", style="bold red")
+        if not missing:
+            text.append("✓ every known network has a route of its own", style="green")
+        self.query_one("#uncovered", Static).update(text)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_nat(self) -> None:
+        from netui.screens.nat import NatScreen
+
+        self.app.switch_screen(NatScreen(self.host))
+
+    def action_refresh(self) -> None:
+        poller = getattr(self.app, "poller", None)
+        if poller:
+            poller.refresh(self.host)

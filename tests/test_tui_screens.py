@@ -1,0 +1,230 @@
+"""The TUI on a fixed world (tests/tui_data.py): no root, no network, the same screen every run.
+The lab-backed pilot tests are in tests/lab/test_tui.py."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import pytest
+from textual.widgets import DataTable, Static
+
+from netui.widgets.rule_list import RuleList
+
+from .tui_data import fixed_app
+
+
+async def _ready(app, pilot) -> None:
+    for _ in range(200):
+        if len(getattr(app, "snapshots", {})) == 4 and getattr(app, "inventory", None):
+            await pilot.pause()
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("the fixed snapshots never arrived")
+
+
+def _rows(table: DataTable) -> list[list[str]]:
+    return [[str(c) for c in table.get_row(k)] for k in table.rows]
+
+
+def channels(hex_colour: str) -> list[int]:
+    return [int(hex_colour[i : i + 2], 16) for i in (0, 2, 4)]
+
+
+def run(scenario) -> None:
+    asyncio.run(scenario())
+
+
+def test_overview_marks_states_with_symbols_and_the_forwarder():
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await _ready(app, pilot)
+            hosts = {r[0]: r for r in _rows(app.screen.query_one("#hosts", DataTable))}
+            assert hosts["router"][2] == "● ok"
+            assert hosts["office-pc"][2].startswith("✗ unreachable: connection refused")
+            assert hosts["b-master"][4] == "off (boot off)"
+            clusters = {r[0]: r for r in _rows(app.screen.query_one("#clusters", DataTable))}
+            assert clusters["a"][1] == "10.200.0.0/16 (kubeadm-config)"
+            assert clusters["a"][5] == "a-master★ a-worker"
+
+    run(scenario)
+
+
+def test_host_screen_shows_forwarding_at_boot_and_flags_networks_without_a_route():
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await _ready(app, pilot)
+            hosts = app.screen.query_one("#hosts", DataTable)
+            hosts.move_cursor(row=list(app.env.hosts).index("a-master"))
+            await pilot.press("i")
+            await pilot.pause()
+            detail = str(app.screen.query_one("#host-detail", Static).render())
+            # forwarding is on now, but the file has no .conf suffix: nothing sets it at boot
+            assert "forwarding now   ✓ on" in detail
+            assert "forwarding boot  ✗ off" in detail
+            assert (
+                "/etc/sysctl.d/ip-forward:1 sets net.ipv4.ip_forward=1, but nothing reads" in detail
+            )
+            routes = {r[0]: r[1] for r in _rows(app.screen.query_one("#routes", DataTable))}
+            assert routes["10.200.1.0/24 via 192.168.1.110 dev eth0"] == "cluster a pods"
+            assert routes["default via 192.168.1.254 dev eth0"] == "default"
+            uncovered = str(app.screen.query_one("#uncovered", Static).render())
+            # no route back to the office: it would leave by the datacenter's default route
+            assert (
+                "✗ office 10.1.3.0/24: only the default route (default via 192.168.1.254"
+                in uncovered
+            )
+            await pilot.press("n")  # on to the same host's nat table
+            await pilot.pause()
+            assert app.screen.query_one(RuleList).row_count > 0
+            assert "a-master nat" in app.screen.title
+            await pilot.press("i")
+            await pilot.pause()
+            await pilot.press("escape")
+            await pilot.pause()
+            assert app.screen.query("#hosts")
+
+    run(scenario)
+
+
+def test_router_with_every_route_says_so():
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await _ready(app, pilot)
+            await pilot.press("i")  # the cursor starts on the first host: router
+            await pilot.pause()
+            routes = {r[0]: r[1] for r in _rows(app.screen.query_one("#routes", DataTable))}
+            assert routes["10.200.0.0/16 via 192.168.1.109 dev eth1"] == "cluster a pods"
+            uncovered = str(app.screen.query_one("#uncovered", Static).render())
+            assert "✗ cluster b pods 10.42.0.0/16: no route at all" in uncovered
+            assert "cluster a" not in uncovered
+
+    run(scenario)
+
+
+def test_enter_on_a_cluster_lists_its_nodes_and_where_its_cidrs_came_from():
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await _ready(app, pilot)
+            app.screen.query_one("#clusters", DataTable).focus()
+            await pilot.press("enter")
+            await pilot.pause()
+            detail = str(app.screen.query_one("#cluster-detail", Static).render())
+            assert "pods      10.200.0.0/16 (kubeadm-config)" in detail
+            assert "! pods: node podCIDRs say 10.200.0.0/23" in detail
+            nodes = {r[0].strip(): r for r in _rows(app.screen.query_one("#nodes", DataTable))}
+            assert "★ a-master" in _rows(app.screen.query_one("#nodes", DataTable))[0][0]
+            assert nodes["★ a-master"][4] == "node-role.kubernetes.io/control-plane:NoSchedule"
+            assert nodes["a-worker"][6] == "- (not in hosts:)"
+            assert nodes["★ a-master"][6] == "● ok"
+
+    run(scenario)
+
+
+def test_picking_another_forwarder_on_the_nodes_screen_holds_for_the_session():
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await _ready(app, pilot)
+            app.screen.query_one("#clusters", DataTable).focus()
+            await pilot.press("down", "enter")  # cluster b
+            await pilot.pause()
+            await pilot.press("f")
+            await pilot.pause()
+            # b-worker is not a host of the environment, so only b-master can be picked
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.env.clusters["b"].forwarder == "b-master"
+            await pilot.press("escape")
+            await pilot.pause()
+            clusters = {r[0]: r for r in _rows(app.screen.query_one("#clusters", DataTable))}
+            assert clusters["b"][4] == "b-master"
+
+    run(scenario)
+
+
+@pytest.mark.parametrize(
+    ("typed", "screen_class", "what"),
+    [
+        ("nat b-master", "NatScreen", "b-master"),
+        ("host router", "HostScreen", "router"),
+        ("doctor", "FindingsScreen", None),
+        ("hot", "HotRulesScreen", None),
+    ],
+)
+def test_colon_command_mode_jumps_to_views_and_hosts(typed, screen_class, what):
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await _ready(app, pilot)
+            await pilot.press("i")  # start somewhere else than the first screen
+            await pilot.pause()
+            await pilot.press("colon")
+            await pilot.pause()
+            await pilot.press(*typed)
+            await pilot.pause(0.3)
+            await pilot.press("enter")
+            await pilot.pause(0.2)
+            assert type(app.screen).__name__ == screen_class
+            if what:
+                assert app.screen.host == what
+            # `:` unwound to the first screen before opening: one Escape goes back there
+            assert len(app.screen_stack) == 2
+
+    run(scenario)
+
+
+def test_colon_switches_themes_too():
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await _ready(app, pilot)
+            await pilot.press("colon", *"theme netui-light")
+            await pilot.pause(0.3)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.theme == "netui-light"
+
+    run(scenario)
+
+
+def test_no_color_keeps_every_meaning_in_symbols(monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await _ready(app, pilot)
+            assert app.no_color
+            svg = app.export_screenshot()
+            # monochrome: only greys reach the terminal (the export's own default foreground,
+            # #c5c8c6, is a grey off by 3 at most; the themes' red, green and yellow are far off)
+            colours = set(re.findall(r"fill: #([0-9a-f]{6})", svg))
+            spread = {c: max(channels(c)) - min(channels(c)) for c in colours}
+            assert colours and all(s <= 3 for s in spread.values()), spread
+            text = app.screen.query_one("#hosts", DataTable)
+            states = [r[2] for r in _rows(text)]
+            assert "● ok" in states and any(s.startswith("✗ unreachable") for s in states)
+
+    run(scenario)
+
+
+def test_readonly_refuses_a_rule_delete_and_says_so():
+    async def scenario() -> None:
+        app = fixed_app(readonly=True)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await _ready(app, pilot)
+            hosts = app.screen.query_one("#hosts", DataTable)
+            hosts.move_cursor(row=list(app.env.hosts).index("a-master"))
+            await pilot.press("enter")
+            await pilot.pause()
+            await pilot.press("x")
+            await pilot.pause()
+            assert type(app.screen).__name__ == "NatScreen"  # no confirm dialog opened
+            assert any("read-only" in str(n.message) for n in app._notifications)
+
+    run(scenario)

@@ -1,0 +1,180 @@
+"""A fixed world for TUI tests that need no root and no network: an environment, one snapshot
+per host (real iptables-save and `ip -j` texts), an inventory, and a poller that hands the
+snapshots over once instead of reaching any host. Snapshot tests need exactly this: the same
+screen every run."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from netui.discovery.model import ClusterInventory, NodeInfo, Sourced
+from netui.model.envfile import Environment, loads
+from netui.model.iptables import parse
+from netui.model.routes import RoutingTable, parse_addresses, parse_routes
+from netui.model.snapshot import HostSnapshot, unreachable
+from netui.model.sysctl import SysctlFile
+
+from .conftest import FIXTURES
+
+ENV_TEXT = """\
+office:
+  cidrs: [10.1.3.0/24]
+  router: router
+  probe_from: office-pc
+hosts:
+  router: netns://fixed-router
+  a-master: netns://fixed-a-master
+  b-master: netns://fixed-b-master
+  office-pc: netns://fixed-office-pc
+clusters:
+  a:
+    pod_cidrs: [10.200.0.0/16]
+    service_cidrs: [10.96.0.0/12]
+    dns_ip: 10.96.0.10
+    forwarder: a-master
+  b:
+    pod_cidrs: [10.42.0.0/16]
+    service_cidrs: [10.43.0.0/16]
+    dns_ip: 10.43.0.10
+    domain: b.local
+    forwarder: b-master
+"""
+
+
+def environment() -> Environment:
+    return loads(ENV_TEXT, "fixed.yaml")
+
+
+def _routes(*routes: dict[str, Any], addrs: list[dict[str, Any]]) -> RoutingTable:
+    return RoutingTable(parse_routes(json.dumps(list(routes))), parse_addresses(json.dumps(addrs)))
+
+
+def _iface(name: str, cidr: str) -> dict[str, Any]:
+    ip, _, plen = cidr.partition("/")
+    return {
+        "ifname": name,
+        "mtu": 1500,
+        "operstate": "UP",
+        "addr_info": [{"family": "inet", "local": ip, "prefixlen": int(plen)}],
+    }
+
+
+def snapshots(taken_at: float | None = None) -> dict[str, HostSnapshot]:
+    now = time.time() if taken_at is None else taken_at
+    nat_a = parse((FIXTURES / "iptables" / "kube-proxy.nft.txt").read_text()).table("nat")
+    nat_b = parse((FIXTURES / "iptables" / "flannel.nft.txt").read_text()).table("nat")
+    router = HostSnapshot(
+        "router",
+        taken_at=now,
+        hostname="router",
+        variant="nft",
+        iptables_version="iptables v1.8.9 (nf_tables)",
+        ip_forward=1,
+        sysctl_files=[SysctlFile("/etc/sysctl.d/99-router.conf", "net.ipv4.ip_forward = 1")],
+        routes=_routes(
+            {"dst": "10.1.3.0/24", "dev": "eth0", "protocol": "kernel", "scope": "link"},
+            {"dst": "192.168.1.0/24", "dev": "eth1", "protocol": "kernel", "scope": "link"},
+            {"dst": "10.200.0.0/16", "gateway": "192.168.1.109", "dev": "eth1"},
+            {"dst": "10.96.0.0/12", "gateway": "192.168.1.109", "dev": "eth1"},
+            addrs=[_iface("eth0", "10.1.3.1/24"), _iface("eth1", "192.168.1.1/24")],
+        ),
+    )
+    a_master = HostSnapshot(
+        "a-master",
+        taken_at=now,
+        hostname="a-master",
+        variant="nft",
+        iptables_version="iptables v1.8.9 (nf_tables)",
+        ip_forward=1,
+        sysctl_files=[SysctlFile("/etc/sysctl.d/ip-forward", "net.ipv4.ip_forward=1")],
+        nat=nat_a,
+        routes=_routes(
+            {"dst": "default", "gateway": "192.168.1.254", "dev": "eth0"},
+            {"dst": "192.168.1.0/24", "dev": "eth0", "protocol": "kernel", "scope": "link"},
+            {"dst": "10.200.1.0/24", "gateway": "192.168.1.110", "dev": "eth0"},
+            addrs=[_iface("eth0", "192.168.1.109/24")],
+        ),
+    )
+    b_master = HostSnapshot(
+        "b-master",
+        taken_at=now,
+        hostname="b-master",
+        variant="nft",
+        iptables_version="iptables v1.8.9 (nf_tables)",
+        ip_forward=0,
+        nat=nat_b,
+        routes=_routes(
+            {"dst": "default", "gateway": "192.168.1.254", "dev": "eth0"},
+            addrs=[_iface("eth0", "192.168.1.243/24")],
+        ),
+    )
+    office = unreachable("office-pc", "connection refused (netns fixed-office-pc is gone)")
+    office.taken_at = now
+    return {s.host: s for s in (router, a_master, b_master, office)}
+
+
+def inventory(env: Environment) -> dict[str, ClusterInventory]:
+    a = ClusterInventory(
+        "a",
+        "lab-a",
+        "cluster.local",
+        "a-master",
+        pod_cidrs=[Sourced("10.200.0.0/16", "kubeadm-config")],
+        service_cidrs=[Sourced("10.96.0.0/12", "kubeadm-config")],
+        dns_ip=Sourced("10.96.0.10", "kube-dns Service"),
+        nodes=[
+            NodeInfo(
+                "a-master",
+                ("control-plane",),
+                "192.168.1.109",
+                ("10.200.0.0/24",),
+                ("node-role.kubernetes.io/control-plane:NoSchedule",),
+                True,
+                forwarder=True,
+            ),
+            NodeInfo("a-worker", ("worker",), "192.168.1.110", ("10.200.1.0/24",), (), True),
+        ],
+        disagreements=["pods: node podCIDRs say 10.200.0.0/23, using 10.200.0.0/16"],
+    )
+    b = ClusterInventory(
+        "b",
+        "lab-b",
+        "b.local",
+        "b-master",
+        pod_cidrs=[Sourced("10.42.0.0/16", "environment file")],
+        service_cidrs=[Sourced("10.43.0.0/16", "environment file")],
+        dns_ip=Sourced("10.43.0.10", "environment file"),
+        nodes=[
+            NodeInfo("b-master", ("control-plane",), "192.168.1.243", ("10.42.0.0/24",), (), True),
+            NodeInfo("b-worker", ("worker",), "192.168.1.244", ("10.42.1.0/24",), (), False),
+        ],
+    )
+    return {"a": a, "b": b}
+
+
+class FixedPoller:
+    """Stands in for HostPoller: delivers the fixed snapshots once, on start and on refresh."""
+
+    def __init__(self, env: Environment, on_snapshot: Callable[[HostSnapshot], None]) -> None:
+        self.on_snapshot = on_snapshot
+        self.refreshed = 0
+
+    def start(self) -> None:
+        for snap in snapshots().values():
+            self.on_snapshot(snap)
+
+    def refresh(self, name: str | None = None) -> None:
+        self.refreshed += 1
+
+    def stop(self) -> None:
+        pass
+
+
+def fixed_app(**kwargs: Any) -> Any:
+    from netui.app import NetuiApp
+
+    env = environment()
+    return NetuiApp(env, poller_factory=FixedPoller, discover=inventory, **kwargs)
