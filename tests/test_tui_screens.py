@@ -40,13 +40,14 @@ def test_overview_marks_states_with_symbols_and_the_forwarder():
         app = fixed_app()
         async with app.run_test(size=(120, 40)) as pilot:
             await _ready(app, pilot)
-            hosts = {r[0]: r for r in _rows(app.screen.query_one("#hosts", DataTable))}
-            assert hosts["router"][2] == "● ok"
-            assert hosts["office-pc"][2].startswith("✗ unreachable: connection refused")
-            assert hosts["b-master"][4] == "off (boot off)"
-            clusters = {r[0]: r for r in _rows(app.screen.query_one("#clusters", DataTable))}
-            assert clusters["a"][1] == "10.200.0.0/16 (kubeadm-config)"
-            assert clusters["a"][5] == "a-master★ a-worker"
+            hosts = app.screen.query_one("#hosts", DataTable)
+            assert hosts.get_cell("router", "STATE") == "● ok"
+            assert hosts.get_cell("office-pc", "STATE") == "✗ unreachable"
+            assert hosts.get_cell("office-pc", "WHY").startswith("connection refused")
+            assert hosts.get_cell("b-master", "FORWARDING") == "off (boot off)"
+            clusters = app.screen.query_one("#clusters", DataTable)
+            assert clusters.get_cell("a", "PODS") == "10.200.0.0/16 (kubeadm-config)"
+            assert clusters.get_cell("a", "NODES") == "a-master★ a-worker"
 
     run(scenario)
 
@@ -71,11 +72,14 @@ def test_host_screen_shows_forwarding_at_boot_and_flags_networks_without_a_route
             assert routes["10.200.1.0/24 via 192.168.1.110 dev eth0"] == "cluster a pods"
             assert routes["default via 192.168.1.254 dev eth0"] == "default"
             uncovered = str(app.screen.query_one("#uncovered", Static).render())
-            # no route back to the office: it would leave by the datacenter's default route
+            # no route back to the office: it would leave by the datacenter's default route;
+            # cluster a's pods are reached through per-node slices, which is routed
             assert (
-                "✗ office 10.1.3.0/24: only the default route (default via 192.168.1.254"
+                "! office 10.1.3.0/24: only the default route (default via 192.168.1.254"
                 in uncovered
             )
+            assert "cluster a pods" not in uncovered
+            assert "! cluster b pods 10.42.0.0/16: only the default route" in uncovered
             await pilot.press("n")  # on to the same host's nat table
             await pilot.pause()
             assert app.screen.query_one(RuleList).row_count > 0
@@ -116,11 +120,13 @@ def test_enter_on_a_cluster_lists_its_nodes_and_where_its_cidrs_came_from():
             detail = str(app.screen.query_one("#cluster-detail", Static).render())
             assert "pods      10.200.0.0/16 (kubeadm-config)" in detail
             assert "! pods: node podCIDRs say 10.200.0.0/23" in detail
-            nodes = {r[0].strip(): r for r in _rows(app.screen.query_one("#nodes", DataTable))}
-            assert "★ a-master" in _rows(app.screen.query_one("#nodes", DataTable))[0][0]
-            assert nodes["★ a-master"][4] == "node-role.kubernetes.io/control-plane:NoSchedule"
-            assert nodes["a-worker"][6] == "- (not in hosts:)"
-            assert nodes["★ a-master"][6] == "● ok"
+            nodes = app.screen.query_one("#nodes", DataTable)
+            assert nodes.get_cell("a-master", "NODE") == "★ a-master"  # the forwarder
+            assert nodes.get_cell("a-worker", "NODE") == "  a-worker"
+            taint = "node-role.kubernetes.io/control-plane:NoSchedule"
+            assert nodes.get_cell("a-master", "TAINTS") == taint
+            assert nodes.get_cell("a-worker", "HOST") == "- (not in hosts:)"
+            assert nodes.get_cell("a-master", "HOST") == "● ok"
 
     run(scenario)
 
@@ -141,8 +147,8 @@ def test_picking_another_forwarder_on_the_nodes_screen_holds_for_the_session():
             assert app.env.clusters["b"].forwarder == "b-master"
             await pilot.press("escape")
             await pilot.pause()
-            clusters = {r[0]: r for r in _rows(app.screen.query_one("#clusters", DataTable))}
-            assert clusters["b"][4] == "b-master"
+            clusters = app.screen.query_one("#clusters", DataTable)
+            assert clusters.get_cell("b", "FORWARDER") == "b-master"
 
     run(scenario)
 
@@ -206,8 +212,8 @@ def test_no_color_keeps_every_meaning_in_symbols(monkeypatch):
             colours = set(re.findall(r"fill: #([0-9a-f]{6})", svg))
             spread = {c: max(channels(c)) - min(channels(c)) for c in colours}
             assert colours and all(s <= 3 for s in spread.values()), spread
-            text = app.screen.query_one("#hosts", DataTable)
-            states = [r[2] for r in _rows(text)]
+            hosts = app.screen.query_one("#hosts", DataTable)
+            states = [hosts.get_cell(k, "STATE") for k in hosts.rows]
             assert "● ok" in states and any(s.startswith("✗ unreachable") for s in states)
 
     run(scenario)

@@ -36,9 +36,13 @@ def route_annotations(routes: RoutingTable, networks: NetworkMap) -> list[Annota
 
 
 def uncovered_networks(routes: RoutingTable, networks: NetworkMap) -> list[UncoveredNetwork]:
-    """Known networks this host has no specific route for, and what would carry them instead."""
+    """Known networks this host has no specific route for, and what would carry them instead.
+    A network split into narrower routes (a CNI's per-node pod slices) counts as routed."""
     out = []
     for kn in networks.networks:
+        net = kn.network
+        if any(r.dst != "default" and r.network in net for r in routes.routes):
+            continue
         r = routes.covering(kn.cidr)
         if r is None:
             out.append(UncoveredNetwork(kn.cidr, kn.label, "no route at all"))

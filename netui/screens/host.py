@@ -119,7 +119,12 @@ class HostScreen(Screen[None]):
         missing = uncovered_networks(snap.routes, nets)
         text = Text()
         for m in missing:
-            text.append(f"✗ {m.network} {m.cidr}: {m.carried_by}\n", style="bold red")
+            # No route at all drops the traffic; the default route may be right (an office PC)
+            # or the classic mistake (a forwarder sending the office's replies elsewhere).
+            if m.carried_by == "no route at all":
+                text.append(f"✗ {m.network} {m.cidr}: {m.carried_by}\n", style="bold red")
+            else:
+                text.append(f"! {m.network} {m.cidr}: {m.carried_by}\n", style="yellow")
         if not missing:
             text.append("✓ every known network has a route of its own", style="green")
         self.query_one("#uncovered", Static).update(text)

@@ -77,6 +77,7 @@ class NatScreen(Screen[None]):
         Binding("r", "refresh", "Refresh", id="refresh_nat"),
         Binding("w", "walk", "Walk a packet", id="walk"),
         Binding("i", "host_detail", "Host & routes", id="nat_host_detail"),
+        Binding("c", "toggle_chains", "Chains", id="toggle_chains"),
         Binding("x", "delete_rule", "Delete rule", id="delete_rule"),
         Binding("m", "move_rule_top", "Move rule to top", id="move_rule"),
     ]
@@ -92,6 +93,7 @@ class NatScreen(Screen[None]):
         self.rates: dict[str, float] = {}
         self.by_key: dict[str, Rule] = {}
         self._shown_at = 0.0
+        self.chains_wanted: bool | None = None  # None: shown when the terminal is wide enough
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -108,9 +110,26 @@ class NatScreen(Screen[None]):
     def on_mount(self) -> None:
         self.title = f"netui — {self.host} nat"
         self.query_one("#filter", Input).display = False
+        self._show_chains()
         self.query_one(RuleList).focus()
         self.set_interval(1.0, self._maybe_update)
         self._maybe_update()
+
+    def on_resize(self) -> None:
+        self._show_chains()
+
+    def _show_chains(self) -> None:
+        # Below 100 columns the rules need the room: the chain list hides until `c` asks for it.
+        wide = self.app.size.width >= 100
+        self.query_one("#chains", OptionList).display = (
+            wide if self.chains_wanted is None else self.chains_wanted
+        )
+
+    def action_toggle_chains(self) -> None:
+        chains = self.query_one("#chains", OptionList)
+        self.chains_wanted = not chains.display
+        self._show_chains()
+        (chains if self.chains_wanted else self.query_one(RuleList)).focus()
 
     def _snapshot(self) -> HostSnapshot | None:
         return getattr(self.app, "snapshots", {}).get(self.host)

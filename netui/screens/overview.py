@@ -52,10 +52,12 @@ class OverviewScreen(Screen[None]):
         for c in env.clusters.values():
             clusters.add_row(c.name, "…", "…", "…", c.forwarder or "-", "…", key=c.name)
         hosts = self.query_one("#hosts", DataTable)
-        for col in ("HOST", "ADDRESS", "STATE", "IPTABLES", "FORWARDING", "NAT", "AGE"):
+        # What the operator scans first comes first: on 80 columns the address and the
+        # reason a host is down are further right (the reason is also notified once).
+        for col in ("HOST", "STATE", "IPTABLES", "FORWARDING", "NAT", "AGE", "ADDRESS", "WHY"):
             hosts.add_column(col, key=col)
         for name, h in env.hosts.items():
-            hosts.add_row(name, h.uri, "… connecting", "", "", "", "", key=name)
+            hosts.add_row(name, "… connecting", "", "", "", "", h.uri, "", key=name)
         hosts.focus()
         make_poller = self.app.poller_factory or HostPoller  # type: ignore[attr-defined]
         self.poller = make_poller(env, lambda s: self.app.call_from_thread(self._show_snapshot, s))
@@ -110,11 +112,9 @@ class OverviewScreen(Screen[None]):
         self.snapshots[snap.host] = snap
         table = self.query_one("#hosts", DataTable)
         table.update_cell(
-            snap.host,
-            "STATE",
-            STATE_MARK.get(snap.state, snap.state) + (f": {snap.reason}" if snap.reason else ""),
-            update_width=True,
+            snap.host, "STATE", STATE_MARK.get(snap.state, snap.state), update_width=True
         )
+        table.update_cell(snap.host, "WHY", snap.reason or "", update_width=True)
         if snap.ok:
             fwd = {1: "on", 0: "off"}.get(snap.ip_forward or 0, "?")
             boot = snap.forwarding_at_boot

@@ -28,7 +28,19 @@ class RuleRow:
     text: str
 
 
-HEADER = f"{'#':>5} {'PKTS':>10} {'RATE':>9} {'OWNER':<11} RULE"
+HEADER = f"{'#':>4} {'PKTS':>6} {'RATE':>8} {'OWNER':<10} RULE"
+PREFIX = len(HEADER) - len("RULE")
+
+
+def compact(n: int) -> str:
+    """A counter in at most 6 columns (the exact value is in the raw line below the list)."""
+    if n < 10_000:
+        return str(n)
+    for divisor, suffix in ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k")):
+        if n >= divisor:
+            v = n / divisor
+            return f"{v:.1f}{suffix}" if v < 100 else f"{v:.0f}{suffix}"
+    return str(n)
 
 
 class RuleList(ScrollView, can_focus=True):
@@ -78,7 +90,8 @@ class RuleList(ScrollView, can_focus=True):
         keep = keep if keep is not None else (self.current.key if self.current else None)
         self.rows = rows
         self.virtual_size = Size(
-            max(len(HEADER), max((len(r.text) for r in rows[:2000]), default=0) + 40), len(rows) + 1
+            max(len(HEADER), max((len(r.text) for r in rows[:2000]), default=0) + PREFIX),
+            len(rows) + 1,
         )
         index = (
             next((i for i, r in enumerate(rows) if r.key == keep), None)
@@ -111,8 +124,8 @@ class RuleList(ScrollView, can_focus=True):
         if index >= len(self.rows):
             return Strip.blank(width, self.rich_style)
         r = self.rows[index]
-        hot = f"▲{r.rate:,.0f}/s" if r.rate > 0 else ""
-        text = f"{r.position:>5} {r.packets:>10} {hot:>9} {r.owner:<11} {r.text}"
+        hot = f"▲{compact(round(r.rate))}/s" if r.rate > 0 else ""
+        text = f"{r.position:>4} {compact(r.packets):>6} {hot:>8} {r.owner[:10]:<10} {r.text}"
         style = self.rich_style
         if r.owner == "netui":
             style = style + self.get_component_rich_style("rule-list--netui")

@@ -27,7 +27,7 @@ def test_overview_shows_live_hosts_and_opens_a_hosts_nat_view(lab):
         async with app.run_test(size=(120, 40)) as pilot:
             await _wait(pilot, lambda: len(getattr(app, "snapshots", {})) == len(app.env.hosts))
             hosts = app.screen.query_one("#hosts", DataTable)
-            states = {str(hosts.get_row(k)[0]): str(hosts.get_row(k)[2]) for k in hosts.rows}
+            states = {k.value: str(hosts.get_cell(k, "STATE")) for k in hosts.rows}
             assert all(s.startswith("● ok") for s in states.values()), states
             await _wait(pilot, lambda: getattr(app, "inventory", None) is not None)
             clusters = app.screen.query_one("#clusters", DataTable)
@@ -72,7 +72,8 @@ def test_an_unreachable_host_is_marked_and_the_ui_keeps_responding(lab, tmp_path
         async with app.run_test(size=(100, 30)) as pilot:
             await _wait(pilot, lambda: "dcgw" in getattr(app, "snapshots", {}))
             hosts = app.screen.query_one("#hosts", DataTable)
-            assert str(hosts.get_row("dcgw")[2]).startswith("✗ unreachable")
+            assert hosts.get_cell("dcgw", "STATE") == "✗ unreachable"
+            assert "nu-gone" in hosts.get_cell("dcgw", "WHY")
             await pilot.press("T")  # still answering keys
             assert app.theme != "netui-dark"
 

@@ -1,0 +1,60 @@
+"""What the operator sees, screen by screen, at 80x24 (the smallest terminal netui promises) and
+120x40, on the fixed world of tests/tui_data.py. A changed screen fails here until a person looks
+at the new SVG and accepts it: `scripts/test tests/test_tui_snapshots.py --snapshot-update`."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import DataTable
+
+from .tui_data import fixed_app
+
+SIZES = [(80, 24), (120, 40)]
+
+
+async def _ready(pilot) -> None:
+    app = pilot.app
+    for _ in range(200):
+        if len(getattr(app, "snapshots", {})) == 4 and getattr(app, "inventory", None):
+            break
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
+def _on_host(name: str, key: str):
+    async def before(pilot) -> None:
+        await _ready(pilot)
+        hosts = pilot.app.screen.query_one("#hosts", DataTable)
+        hosts.move_cursor(row=list(pilot.app.env.hosts).index(name))
+        await pilot.press(key)
+        await pilot.pause()
+
+    return before
+
+
+async def _nodes_of_a(pilot) -> None:
+    await _ready(pilot)
+    pilot.app.screen.query_one("#clusters", DataTable).focus()
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def _hot(pilot) -> None:
+    await _ready(pilot)
+    await pilot.press("k")
+    await pilot.pause()
+
+
+SCREENS = {
+    "overview": _ready,
+    "nat": _on_host("a-master", "enter"),
+    "host": _on_host("a-master", "i"),
+    "nodes": _nodes_of_a,
+    "hot": _hot,
+}
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_screen_looks_as_accepted(snap_compare, screen, size):
+    assert snap_compare(fixed_app(), terminal_size=size, run_before=SCREENS[screen])
