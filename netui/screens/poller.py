@@ -1,24 +1,55 @@
 """Live host state for the screens: one polling thread per host that reschedules itself only
-after its previous poll finished (no pile-up on a slow host) and backs off while a host is down."""
+after its previous poll finished (no pile-up on a slow host) and backs off while a host is down.
+
+On hosts whose iptables is the nft variant, a second thread follows `nft monitor rules` over the
+same backend and wakes that host's poll the moment a rule is added or deleted, so a change by
+kube-proxy or a person shows within one snapshot's time instead of one interval. Polling stays
+the fallback (no `nft`, legacy hosts, a monitor that died) and the only source of counters."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from netui.model.envfile import Environment
 from netui.model.snapshot import HostSnapshot
 
+if TYPE_CHECKING:  # the backends load after the first paint, in the polling threads
+    from netui.backends.base import Stream
+
 INTERVAL, MAX_BACKOFF = 2.0, 15.0
+# A monitor runs for at most this long, then is started again: over SSH, a closed channel ends
+# `nft monitor` only when it next writes, so this bounds how long a quiet one can linger.
+MONITOR_SECONDS = 300
+MONITOR_EVENTS = (
+    "add rule ",
+    "delete rule ",
+    "replace rule ",
+    "flush ",
+    "add chain ",
+    "delete chain ",
+)
 
 
 class HostPoller:
-    def __init__(self, env: Environment, on_snapshot: Callable[[HostSnapshot], None]) -> None:
+    def __init__(
+        self,
+        env: Environment,
+        on_snapshot: Callable[[HostSnapshot], None],
+        interval: float = INTERVAL,
+        monitor: bool = True,
+    ) -> None:
         self.env = env
         self.on_snapshot = on_snapshot
+        self.interval = interval
+        self.monitor = monitor
         self._wake: dict[str, threading.Event] = {}
         self._stop = threading.Event()
         self._hosts = None
+        self._monitors: dict[str, Stream] = {}
+        self._lock = threading.Lock()
+        self.rule_events: dict[str, int] = {}  # host -> rule changes seen by its monitor
 
     def start(self) -> None:
         from netui.backends import Hosts  # paramiko loads here, after the first paint
@@ -33,16 +64,54 @@ class HostPoller:
     def _loop(self, name: str) -> None:
         from netui.backends.snapshot import snapshot_hosts
 
-        delay = INTERVAL
+        delay = self.interval
         while not self._stop.is_set():
             assert self._hosts is not None
+            self._wake[name].clear()  # a rule change from now on asks for another poll
             snap = snapshot_hosts(self._hosts, [name], timeout=20)[name]
             if self._stop.is_set():
                 return
             self.on_snapshot(snap)
-            delay = INTERVAL if snap.ok else min(delay * 2, MAX_BACKOFF)
+            if snap.ok and snap.variant == "nft" and self.monitor:
+                self._follow(name)
+            delay = self.interval if snap.ok else min(delay * 2, MAX_BACKOFF)
             self._wake[name].wait(delay)
-            self._wake[name].clear()
+
+    def _follow(self, name: str) -> None:
+        """Start `nft monitor rules` on `name` unless one is running already."""
+        from netui.backends.base import HostError
+
+        with self._lock:
+            if name in self._monitors or self._stop.is_set():
+                return
+            try:
+                assert self._hosts is not None
+                stream = self._hosts[name].stream(
+                    ["timeout", str(MONITOR_SECONDS), "nft", "monitor", "rules"]
+                )
+            except HostError:
+                return  # polling alone, as on a legacy host
+            self._monitors[name] = stream
+        threading.Thread(
+            target=self._read_monitor, args=(name, stream), daemon=True, name=f"nft-{name}"
+        ).start()
+
+    def _read_monitor(self, name: str, stream: Stream) -> None:
+        from netui.backends.base import HostError
+
+        try:
+            for line in stream.lines():
+                if self._stop.is_set():
+                    break
+                if line.startswith(MONITOR_EVENTS):
+                    self.rule_events[name] = self.rule_events.get(name, 0) + 1
+                    self._wake[name].set()
+        except HostError:
+            pass
+        finally:
+            stream.cancel()
+            with self._lock:
+                self._monitors.pop(name, None)  # the next good poll starts another
 
     def refresh(self, name: str | None = None) -> None:
         for n, ev in self._wake.items():
@@ -52,6 +121,10 @@ class HostPoller:
     def stop(self) -> None:
         self._stop.set()
         self.refresh()
+        with self._lock:
+            monitors = list(self._monitors.values())
+        for stream in monitors:
+            stream.cancel()
         if self._hosts is not None:
             self._hosts.close()
 

@@ -1,0 +1,70 @@
+"""Live state: `nft monitor` wakes a host's poll as soon as a rule changes; polling stays the
+fallback on legacy hosts. Real namespaces, real iptables-nft and iptables-legacy."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+from netui.model.snapshot import HostSnapshot
+from netui.screens.poller import HostPoller
+
+from .conftest import in_ns, load_env
+
+RULE = ["-s", "10.1.3.77/32", "-d", "10.200.0.0/16", "-j", "MASQUERADE"]
+
+
+class Seen:
+    """Every snapshot the poller delivered, in order."""
+
+    def __init__(self) -> None:
+        self.snaps: list[HostSnapshot] = []
+
+    def wait_for(self, host: str, want, seconds: float, since: int = 0) -> HostSnapshot | None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            for snap in self.snaps[since:]:
+                if snap.host == host and want(snap):
+                    return snap
+            time.sleep(0.01)
+        return None
+
+
+def _has_rule(snap: HostSnapshot) -> bool:
+    chain = snap.nat.chain("POSTROUTING") if snap.nat else None
+    return bool(chain) and any("10.1.3.77/32" in r.text for r in chain.rules)
+
+
+def test_a_rule_added_on_an_nft_host_shows_before_the_next_poll_and_legacy_waits(lab):
+    seen = Seen()
+    # A 30 s interval: only the monitor can bring the change within the time asserted below.
+    poller = HostPoller(load_env(lab.env), seen.snaps.append, interval=30)
+    poller.start()
+    try:
+        assert seen.wait_for("a-master", lambda s: s.ok and s.variant == "nft", 15)
+        assert seen.wait_for("b-master", lambda s: s.ok and s.variant == "legacy", 15)
+        time.sleep(0.5)  # the monitor is up once the first snapshot is in
+        # netui's own reads (iptables-save) are no rule changes: no poll storm on an idle host
+        assert poller.rule_events.get("a-master", 0) == 0
+        since = len(seen.snaps)
+        added = time.monotonic()
+        in_ns("nu-a-master", "iptables", "-t", "nat", "-A", "POSTROUTING", *RULE)
+        found = seen.wait_for("a-master", _has_rule, 3, since)
+        latency = time.monotonic() - added
+        assert found is not None, "the nft monitor did not wake the poll"
+        print(f"rule change to snapshot on an nft host: {latency * 1000:.0f} ms")
+        assert poller.rule_events.get("a-master", 0) >= 1
+        # legacy: no monitor, so the same change waits for the next poll (30 s away)
+        since = len(seen.snaps)
+        in_ns("nu-b-master", "iptables", "-t", "nat", "-A", "POSTROUTING", *RULE)
+        assert seen.wait_for("b-master", _has_rule, 2, since) is None
+        assert "b-master" not in poller.rule_events
+    finally:
+        poller.stop()
+        in_ns("nu-a-master", "iptables", "-t", "nat", "-D", "POSTROUTING", *RULE)
+        in_ns("nu-b-master", "iptables", "-t", "nat", "-D", "POSTROUTING", *RULE)
+    time.sleep(0.3)
+    leftovers = subprocess.run(
+        ["pgrep", "-f", "nft monitor rules"], capture_output=True, text=True
+    ).stdout
+    assert leftovers == "", "a monitor outlived the poller"
