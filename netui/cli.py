@@ -80,6 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
             default=1,
             help="where POSTROUTING/FORWARD jump to netui's chains (1 = first, ahead of kube-proxy and CNI rules)",
         )
+        p.add_argument(
+            "--taint-forwarder",
+            action="store_true",
+            help="also taint each forwarder node netui.io/forwarder=true:NoSchedule through the cluster's API",
+        )
         if name == "plan":
             p.add_argument(
                 "--router-syntax",

@@ -156,3 +156,26 @@ def test_plans_survive_the_journal_round_trip():
     p.host("f").masquerade.append(Pair("10.1.3.0/24", "10.200.0.0/16"))
     p.host("r").routes.append(RouteChange("10.200.0.0/16", "192.168.1.109"))
     assert Plan.from_dict(p.to_dict()) == p
+
+
+def test_a_forwarder_already_carrying_netuis_taint_is_not_tainted_again():
+    from netui.discovery.model import ClusterInventory, NodeInfo
+    from netui.plan.planner import planned_taints
+
+    def cluster(name: str, taints: tuple[str, ...], error: str | None = None) -> ClusterInventory:
+        node = NodeInfo(f"{name}-m", ("control-plane",), "192.0.2.1", (), taints, True, True)
+        worker = NodeInfo(f"{name}-w", ("worker",), "192.0.2.2", (), (), True)
+        return ClusterInventory(
+            name, None, "cluster.local", f"{name}-m", nodes=[node, worker], error=error
+        )
+
+    inventory = {
+        "a": cluster("a", ("node-role.kubernetes.io/control-plane:NoSchedule",)),
+        "b": cluster("b", ("netui.io/forwarder=true:NoSchedule",)),
+        "c": cluster("c", (), error="cannot reach the API"),
+    }
+    taints, notes = planned_taints(inventory, {"a", "b", "c"})
+    assert [(t.cluster, t.node, t.text) for t in taints] == [
+        ("a", "a-m", "netui.io/forwarder=true:NoSchedule")
+    ]
+    assert notes == ["cluster c: the API cannot be asked, so its forwarder is not tainted"]

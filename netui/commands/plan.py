@@ -53,7 +53,7 @@ def build_plan(env: Environment, args: argparse.Namespace) -> tuple[Plan, object
         )
     inp = gather(env)
     findings = diagnose(inp)
-    return make_plan(inp, findings, args.cluster, args.position), inp
+    return make_plan(inp, findings, args.cluster, args.position, args.taint_forwarder), inp
 
 
 def show_plan(plan: Plan, commands: dict[str, list], as_json: bool) -> None:
@@ -65,6 +65,9 @@ def show_plan(plan: Plan, commands: dict[str, list], as_json: bool) -> None:
                     h: [{"summary": c.summary, "command": c.preview()} for c in cmds]
                     for h, cmds in commands.items()
                 },
+                "taints": [
+                    {"cluster": t.cluster, "node": t.node, "taint": t.text} for t in plan.taints
+                ],
                 "notes": plan.notes,
             }
         )
@@ -76,6 +79,10 @@ def show_plan(plan: Plan, commands: dict[str, list], as_json: bool) -> None:
         for c in cmds:
             print(f"  # {c.summary}")
             print("  " + c.preview().replace("\n", "\n  "))
+    for t in plan.taints:
+        print(f"cluster {t.cluster} (Kubernetes API):")
+        print(f"  # taint node {t.node} {t.text}: new workloads stay off the forwarder")
+        print(f"  PATCH /api/v1/nodes/{t.node}  spec.taints += {t.text}")
     for n in plan.notes:
         print(f"note: {n}")
 
@@ -105,6 +112,11 @@ def plan_or_apply(env: Environment, args: argparse.Namespace) -> int:
             print("nothing changed")
             return 1
         print(f"applying plan {plan.id}")
+        if args.confirm_timeout and plan.taints:
+            print(
+                "  note: the confirm timers run on the hosts, which cannot reach the Kubernetes "
+                "API: they do not remove the taint (`netui undo` does)"
+            )
         journal = executor.apply(plan, hosts, args.confirm_timeout, _progress)
     print(f"plan {plan.id}: {journal.status}")
     if args.confirm_timeout and journal.status == "awaiting confirmation":

@@ -19,7 +19,7 @@ from netui.backends.snapshot import take_snapshot
 from netui.model.snapshot import HostSnapshot
 from netui.plan import render
 from netui.plan.journal import DONE, FAILED, PENDING, Journal, audit
-from netui.plan.model import PERSIST_FILE, HostPlan, Plan
+from netui.plan.model import PERSIST_FILE, HostPlan, Plan, Taint
 
 Progress = Callable[[str, str], None]  # (host, message)
 ROLLBACK_DIR = "/run/netui"
@@ -285,6 +285,59 @@ def _undo_host(journal: Journal, backend: Backend, hp: HostPlan, progress: Progr
     return False
 
 
+def _taint_record(t: Taint) -> str:
+    return f"cluster:{t.cluster}"  # taints are journaled per cluster: they go to its API
+
+
+def _apply_taints(journal: Journal, hosts: Hosts, progress: Progress) -> bool:
+    from netui.discovery.kube import ApiUnavailable
+    from netui.plan import taint
+
+    ok = True
+    for t in journal.plan.taints:
+        rec = _taint_record(t)
+        i = journal.step(rec, f"taint node {t.node} {t.text}", f"PATCH /api/v1/nodes/{t.node}")
+        try:
+            outcome = taint.add(hosts.env, t)
+        except ApiUnavailable as e:
+            journal.finish_step(rec, i, FAILED, str(e))
+            journal.set_host_status(rec, FAILED, error=str(e))
+            progress(rec, f"✗ {e}")
+            ok = False
+            continue
+        journal.finish_step(rec, i, DONE)
+        journal.set_host_status(rec, "applied")
+        progress(rec, f"✓ {outcome}: node {t.node} {t.text}")
+    return ok
+
+
+def _undo_taints(journal: Journal, hosts: Hosts, progress: Progress) -> bool:
+    from netui.discovery.kube import ApiUnavailable
+    from netui.plan import taint
+
+    ok = True
+    for t in journal.plan.taints:
+        rec = _taint_record(t)
+        if not any(
+            s["status"] in (DONE, PENDING) and s["phase"] == "apply"
+            for s in journal.host(rec)["steps"]
+        ):
+            continue  # never reached the API
+        i = journal.step(rec, f"remove taint {t.text} from {t.node}", "PATCH", phase="undo")
+        try:
+            outcome = taint.remove(hosts.env, t)
+        except ApiUnavailable as e:
+            journal.finish_step(rec, i, FAILED, str(e))
+            journal.set_host_status(rec, "undo-failed", error=str(e))
+            progress(rec, f"✗ {e}")
+            ok = False
+            continue
+        journal.finish_step(rec, i, DONE)
+        journal.set_host_status(rec, "undone")
+        progress(rec, f"↶ {outcome}: node {t.node}")
+    return ok
+
+
 def apply(
     plan: Plan, hosts: Hosts, confirm_timeout: float | None = None, progress: Progress | None = None
 ) -> Journal:
@@ -315,10 +368,13 @@ def apply(
     with ThreadPoolExecutor(max_workers=max(1, min(8, len(plan.hosts)))) as pool:
         try:
             results = dict(zip(plan.hosts, pool.map(one, plan.hosts), strict=True))
+            if plan.taints:
+                results["taints"] = _apply_taints(journal, hosts, progress)
         finally:
             heartbeat.finish()
         if confirm_timeout:
-            list(pool.map(restart_timer, [n for n, ok in results.items() if ok]))
+            armed = [n for n, ok in results.items() if ok and n in plan.hosts]
+            list(pool.map(restart_timer, armed))
     status = (
         "applied"
         if all(results.values())
@@ -351,6 +407,7 @@ def undo(journal: Journal, hosts: Hosts, progress: Progress | None = None) -> bo
 
     with ThreadPoolExecutor(max_workers=max(1, min(8, len(plan.hosts)))) as pool:
         ok = all(pool.map(one, plan.hosts))
+    ok = _undo_taints(journal, hosts, progress) and ok
     journal.set_status("undone" if ok else "undo-failed")
     audit("undo", plan, list(plan.hosts), "undone" if ok else "undo failed")
     return ok

@@ -73,6 +73,25 @@ class DnsChange:
     checks: tuple[DnsCheck, ...] = ()
 
 
+TAINT_KEY = "netui.io/forwarder"
+
+
+@dataclass(frozen=True)
+class Taint:
+    """`node` of `cluster` tainted `netui.io/forwarder=true:NoSchedule` through its API, so new
+    workloads stay off the forwarder. netui's own key: undo removes exactly this one."""
+
+    cluster: str
+    node: str
+    key: str = TAINT_KEY
+    value: str = "true"
+    effect: str = "NoSchedule"
+
+    @property
+    def text(self) -> str:
+        return f"{self.key}={self.value}:{self.effect}"
+
+
 @dataclass
 class HostPlan:
     host: str
@@ -104,6 +123,7 @@ class HostPlan:
 class Plan:
     id: str
     hosts: dict[str, HostPlan] = field(default_factory=dict)
+    taints: list[Taint] = field(default_factory=list)  # through the clusters' APIs, not a host
     notes: list[str] = field(default_factory=list)  # e.g. route snippets for a non-Linux router
     env: str = ""
     created: float = field(default_factory=time.time)
@@ -119,7 +139,7 @@ class Plan:
 
     @property
     def empty(self) -> bool:
-        return all(h.empty for h in self.hosts.values())
+        return all(h.empty for h in self.hosts.values()) and not self.taints
 
     def prune(self) -> Plan:
         self.hosts = {n: h for n, h in self.hosts.items() if not h.empty}
@@ -147,6 +167,7 @@ class Plan:
         return cls(
             id=d["id"],
             hosts=hosts,
+            taints=[Taint(**t) for t in d.get("taints", [])],
             notes=list(d.get("notes", [])),
             env=d.get("env", ""),
             created=d["created"],

@@ -5,10 +5,21 @@ from __future__ import annotations
 
 from netaddr import IPNetwork
 
+from netui.discovery.model import ClusterInventory
 from netui.doctor.context import DoctorInput
 from netui.model.findings import Finding
 from netui.plan.dns import choose, conf_path, current_choices, render_conf, same_forwards
-from netui.plan.model import DnsChange, DnsCheck, Pair, Plan, PlanRefused, RouteChange, new_plan_id
+from netui.plan.model import (
+    TAINT_KEY,
+    DnsChange,
+    DnsCheck,
+    Pair,
+    Plan,
+    PlanRefused,
+    RouteChange,
+    Taint,
+    new_plan_id,
+)
 
 # Findings the connecting plan answers, and the ones it leaves to the operator (foreign rules are
 # never touched without an explicit `netui rule delete/move`).
@@ -65,7 +76,11 @@ def refusals(inp: DoctorInput, findings: list[Finding], clusters: set[str]) -> l
 
 
 def make_plan(
-    inp: DoctorInput, findings: list[Finding], cluster: str | None = None, jump_position: int = 1
+    inp: DoctorInput,
+    findings: list[Finding],
+    cluster: str | None = None,
+    jump_position: int = 1,
+    taint_forwarders: bool = False,
 ) -> Plan:
     """The changes that connect the office to every cluster (or one). Raises PlanRefused."""
     clusters = {cluster} if cluster else set(inp.clusters)
@@ -100,12 +115,37 @@ def make_plan(
                 if pair not in hp.forward_accept:
                     hp.forward_accept.append(pair)
     plan_dns(inp, plan, clusters, findings=findings)
+    if taint_forwarders:
+        plan.taints, notes = planned_taints(inp.inventory, clusters)
+        plan.notes += notes
     router = inp.env.office.router
     if router is None:
         plan.notes.append(
             "no office router in the environment: add these routes on it by hand (`netui plan --router-syntax ...` prints them)"
         )
     return plan.prune()
+
+
+def planned_taints(
+    inventory: dict[str, ClusterInventory], clusters: set[str]
+) -> tuple[list[Taint], list[str]]:
+    """netui's taint for each chosen cluster's forwarder that does not carry it yet; and notes
+    for clusters where it cannot be planned."""
+    taints, notes = [], []
+    for name in sorted(clusters):
+        inv = inventory.get(name)
+        if inv is None or inv.error:
+            notes.append(
+                f"cluster {name}: the API cannot be asked, so its forwarder is not tainted"
+            )
+            continue
+        node = next((n for n in inv.nodes if n.forwarder), None)
+        if node is None:
+            notes.append(f"cluster {name}: no node is its forwarder ({inv.forwarder}); not tainted")
+            continue
+        if not any(t.startswith(TAINT_KEY + "=") for t in node.taints):
+            taints.append(Taint(name, node.name))
+    return taints, notes
 
 
 def plan_dns(
