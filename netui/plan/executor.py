@@ -289,53 +289,45 @@ def _taint_record(t: Taint) -> str:
     return f"cluster:{t.cluster}"  # taints are journaled per cluster: they go to its API
 
 
-def _apply_taints(journal: Journal, hosts: Hosts, progress: Progress) -> bool:
+def _taint_step(journal: Journal, hosts: Hosts, t: Taint, add: bool, progress: Progress) -> bool:
+    """One journaled PATCH of a forwarder's taints: netui's taint added, or removed (undo)."""
     from netui.discovery.kube import ApiUnavailable
     from netui.plan import taint
 
-    ok = True
-    for t in journal.plan.taints:
-        rec = _taint_record(t)
+    rec = _taint_record(t)
+    if add:
         i = journal.step(rec, f"taint node {t.node} {t.text}", f"PATCH /api/v1/nodes/{t.node}")
-        try:
-            outcome = taint.add(hosts.env, t)
-        except ApiUnavailable as e:
-            journal.finish_step(rec, i, FAILED, str(e))
-            journal.set_host_status(rec, FAILED, error=str(e))
-            progress(rec, f"✗ {e}")
-            ok = False
-            continue
-        journal.finish_step(rec, i, DONE)
-        journal.set_host_status(rec, "applied")
-        progress(rec, f"✓ {outcome}: node {t.node} {t.text}")
-    return ok
+    else:
+        i = journal.step(
+            rec, f"remove taint {t.text} from {t.node}", f"PATCH /api/v1/nodes/{t.node}", "undo"
+        )
+    try:
+        outcome = taint.add(hosts.env, t) if add else taint.remove(hosts.env, t)
+    except ApiUnavailable as e:
+        journal.finish_step(rec, i, FAILED, str(e))
+        journal.set_host_status(rec, FAILED if add else "undo-failed", error=str(e))
+        progress(rec, f"✗ {e}")
+        return False
+    journal.finish_step(rec, i, DONE)
+    journal.set_host_status(rec, "applied" if add else "undone")
+    progress(rec, f"{'✓' if add else '↶'} {outcome}: node {t.node} {t.text}")
+    return True
+
+
+def _apply_taints(journal: Journal, hosts: Hosts, progress: Progress) -> bool:
+    return all([_taint_step(journal, hosts, t, True, progress) for t in journal.plan.taints])
 
 
 def _undo_taints(journal: Journal, hosts: Hosts, progress: Progress) -> bool:
-    from netui.discovery.kube import ApiUnavailable
-    from netui.plan import taint
-
-    ok = True
-    for t in journal.plan.taints:
-        rec = _taint_record(t)
-        if not any(
+    reached = [
+        t
+        for t in journal.plan.taints
+        if any(  # a step that never reached the API has nothing to undo
             s["status"] in (DONE, PENDING) and s["phase"] == "apply"
-            for s in journal.host(rec)["steps"]
-        ):
-            continue  # never reached the API
-        i = journal.step(rec, f"remove taint {t.text} from {t.node}", "PATCH", phase="undo")
-        try:
-            outcome = taint.remove(hosts.env, t)
-        except ApiUnavailable as e:
-            journal.finish_step(rec, i, FAILED, str(e))
-            journal.set_host_status(rec, "undo-failed", error=str(e))
-            progress(rec, f"✗ {e}")
-            ok = False
-            continue
-        journal.finish_step(rec, i, DONE)
-        journal.set_host_status(rec, "undone")
-        progress(rec, f"↶ {outcome}: node {t.node}")
-    return ok
+            for s in journal.host(_taint_record(t))["steps"]
+        )
+    ]
+    return all([_taint_step(journal, hosts, t, False, progress) for t in reached])
 
 
 def apply(

@@ -288,27 +288,28 @@ def test_plan_refuses_what_is_unsafe(lab, tmp_path):
     assert "refusing to plan: overlapping CIDRs" in refused.stderr
 
 
-def _taints(lab, cluster: str) -> dict[str, list[str]]:
-    nodes = json.loads(netui("nodes", cluster, "--json", env_file=lab.env, check=True).stdout)
-    return {n["name"]: list(n["taints"]) for n in nodes[cluster]}
+def _taints(lab) -> dict[str, dict[str, list[str]]]:
+    """cluster -> node -> taints, as `netui nodes` reads them from the simulated APIs."""
+    nodes = json.loads(netui("nodes", "--json", env_file=lab.env, check=True).stdout)
+    return {c: {n["name"]: list(n["taints"]) for n in ns} for c, ns in nodes.items()}
 
 
 def test_tainting_the_forwarder_goes_through_the_api_and_undo_removes_only_netuis_taint(lab):
-    before = {c: _taints(lab, c) for c in ("a", "b")}
+    before = _taints(lab)
     shown = netui("plan", "--taint-forwarder", env_file=lab.env)
     assert "taint node a-master netui.io/forwarder=true:NoSchedule" in shown.stdout
     applied = netui("apply", "--yes", "--taint-forwarder", env_file=lab.env)
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert "✓ tainted: node b-master netui.io/forwarder=true:NoSchedule" in applied.stdout
+    after = _taints(lab)
     for c in ("a", "b"):
-        after = _taints(lab, c)
         forwarder = f"{c}-master"
         # netui's taint beside the control-plane one the node had; workers untouched
-        assert after[forwarder] == [*before[c][forwarder], "netui.io/forwarder=true:NoSchedule"]
-        assert after[f"{c}-worker"] == before[c][f"{c}-worker"]
+        assert after[c][forwarder] == [*before[c][forwarder], "netui.io/forwarder=true:NoSchedule"]
+        assert after[c][f"{c}-worker"] == before[c][f"{c}-worker"]
     # idempotent: the taint is there, nothing more to plan
     again = netui("plan", "--taint-forwarder", env_file=lab.env)
     assert again.stdout.startswith("nothing to change"), again.stdout
     undo = netui("undo", env_file=lab.env)
     assert undo.returncode == 0, undo.stdout + undo.stderr
-    assert {c: _taints(lab, c) for c in ("a", "b")} == before
+    assert _taints(lab) == before
