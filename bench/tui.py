@@ -85,19 +85,26 @@ async def datatable_time(snap) -> float:
         return time.perf_counter() - start
 
 
+# "First paint" is Textual's Ready event: the screen posts it right after its first compositor
+# refresh, i.e. when the first frame is on the terminal. Both apps print that moment and the
+# moment `pilot.pause()` finds them settled; netui's settle includes the post-paint work (the
+# polling and discovery threads importing paramiko and kubernetes), printed for transparency.
 FIRST_PAINT = {
     "minimal": """
         import time; t = time.perf_counter()
         import asyncio
         from textual.app import App
         from textual.widgets import Footer, Header, Static
+        painted = []
         class Minimal(App):
             def compose(self):
                 yield Header(); yield Static("hello"); yield Footer()
+            def on_ready(self):
+                painted.append(time.perf_counter() - t)
         async def main():
             async with Minimal().run_test(size=(80, 24)) as pilot:
                 await pilot.pause()
-                print(time.perf_counter() - t)
+                print(painted[0], time.perf_counter() - t)
         asyncio.run(main())
     """,
     "netui": """
@@ -106,24 +113,31 @@ FIRST_PAINT = {
         from netui.app import NetuiApp
         from netui.model.envfile import loads
         ENV = ENV_TEXT
+        painted = []
+        class Timed(NetuiApp):
+            def on_ready(self):
+                painted.append(time.perf_counter() - t)
         async def main():
-            async with NetuiApp(loads(ENV, "bench.yaml")).run_test(size=(80, 24)) as pilot:
+            async with Timed(loads(ENV, "bench.yaml")).run_test(size=(80, 24)) as pilot:
                 await pilot.pause()
-                print(time.perf_counter() - t)
+                print(painted[0], time.perf_counter() - t)
         asyncio.run(main())
     """.replace("ENV_TEXT", repr(ENV)),
 }
 
 
-def first_paint(which: str, runs: int = 5) -> float:
+def first_paint(which: str, runs: int = 7) -> tuple[float, float]:
+    """Median (first paint, settled) over `runs` fresh interpreters."""
     code = textwrap.dedent(FIRST_PAINT[which])
-    samples = []
+    painted, settled = [], []
     for _ in range(runs):
         out = subprocess.run(
             [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
         ).stdout
-        samples.append(float(out.strip().splitlines()[-1]))
-    return statistics.median(samples)
+        p, s = out.strip().splitlines()[-1].split()
+        painted.append(float(p))
+        settled.append(float(s))
+    return statistics.median(painted), statistics.median(settled)
 
 
 def main() -> int:
@@ -149,10 +163,14 @@ def main() -> int:
     print(
         f"for scale: Textual's DataTable with the same {len(big.nat.chains['KUBE-SERVICES'])}-row chain: {dt * 1000:.0f} ms"
     )
-    minimal, ours = first_paint("minimal"), first_paint("netui")
+    (minimal, minimal_settled), (ours, ours_settled) = first_paint("minimal"), first_paint("netui")
     ok3 = ours / minimal <= 1.5
     print(
         f"start to first paint: minimal Textual app {minimal * 1000:.0f} ms, netui {ours * 1000:.0f} ms → {ours / minimal:.2f}× (≤ 1.5×) {'ok' if ok3 else 'MISSED'}"
+    )
+    print(
+        f"  settled (pilot.pause): minimal {minimal_settled * 1000:.0f} ms, netui {ours_settled * 1000:.0f} ms"
+        " (netui's includes the polling and discovery threads' imports, after the paint)"
     )
     return 0 if ok1 and ok2 and ok3 else 1
 

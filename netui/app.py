@@ -7,7 +7,8 @@ thread workers started after the screen is up.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.binding import Binding
@@ -15,14 +16,17 @@ from textual.screen import Screen
 from textual.theme import Theme
 
 from netui.model.envfile import Environment
-from netui.model.snapshot import HostSnapshot
 from netui.screens.commands import NetuiCommands
 from netui.themes import load_theme_files
+
+if TYPE_CHECKING:  # the parser behind it loads after the first paint
+    from netui.model.snapshot import HostSnapshot
 
 
 class NetuiApp(App[None]):
     TITLE = "netui"
-    CSS_PATH = "screens/netui.tcss"
+    # Absolute, so subclasses (the benchmark's, tests') find it wherever they are defined.
+    CSS_PATH = str(Path(__file__).parent / "screens" / "netui.tcss")
     COMMANDS = App.COMMANDS | {NetuiCommands}
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit"),

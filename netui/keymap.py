@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from netui.paths import config_home
+from netui.themes import FAST_LOADER
 
 
 def keymap_path() -> Path:
@@ -27,7 +28,7 @@ def load_keymap(path: Path | None = None) -> tuple[dict[str, str], list[str]]:
     if not path.exists():
         return {}, []
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.load(path.read_text(), Loader=FAST_LOADER)
     except (OSError, yaml.YAMLError) as e:
         return {}, [f"{path}: not readable YAML ({str(e).splitlines()[0]}); keys stay as they are"]
     if data is None:

@@ -7,9 +7,10 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from netui.screens.confirm import ConfirmScreen
+from netui.widgets.footer import KeyFooter
 
 
 class DnsScreen(Screen[None]):
@@ -28,7 +29,7 @@ class DnsScreen(Screen[None]):
             id="name",
         )
         yield Static("", id="dns-detail")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "netui — DNS"

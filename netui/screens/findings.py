@@ -6,9 +6,10 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from netui.model.findings import Finding
+from netui.widgets.footer import KeyFooter
 
 MARK = {"error": "✗ error", "warning": "! warning", "info": "· info"}
 
@@ -27,7 +28,7 @@ class FindingsScreen(Screen[None]):
         yield Header()
         yield DataTable(id="findings", cursor_type="row", zebra_stripes=True)
         yield Static("running the doctor…", id="detail")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "netui — doctor"

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from netui.discovery.model import network_map
 from netui.model.networks import NetworkMap
@@ -18,6 +18,7 @@ from netui.model.route_coverage import route_annotations, uncovered_networks
 from netui.model.snapshot import HostSnapshot
 from netui.model.sysctl import boot_order
 from netui.screens.poller import age_text
+from netui.widgets.footer import KeyFooter
 
 
 def forwarding_lines(snap: HostSnapshot) -> list[str]:
@@ -79,7 +80,7 @@ class HostScreen(Screen[None]):
             yield Static("Routes (main table)", classes="title")
             yield DataTable(id="routes", cursor_type="row", zebra_stripes=True)
             yield Static("", id="uncovered")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = f"netui — {self.host}"

@@ -11,10 +11,11 @@ from collections import deque
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from netui.model.snapshot import HostSnapshot
 from netui.screens.nat import _UNLISTED, keyed
+from netui.widgets.footer import KeyFooter
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 HISTORY = 20  # samples per rule
@@ -76,7 +77,7 @@ class HotRulesScreen(Screen[None]):
         yield Header()
         yield DataTable(id="hot", cursor_type="row", zebra_stripes=True)
         yield Static("waiting for two snapshots of each host…", id="hot-detail")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "netui — hot rules (new connections per second)"

@@ -10,13 +10,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, OptionList, Static
+from textual.widgets import Header, Input, OptionList, Static
 
 from netui.model.iptables import Rule
 from netui.model.networks import overlaps
 from netui.model.owners import rule_owner
 from netui.model.snapshot import HostSnapshot
 from netui.screens.poller import age_text
+from netui.widgets.footer import KeyFooter
 from netui.widgets.rule_list import RuleList, RuleRow
 
 
@@ -58,14 +59,14 @@ def keyed(rules: list[Rule], chain: str) -> list[tuple[str, Rule]]:
 
 
 def rows_of(
-    rules: list[Rule], chain: str, needle: str, rates: dict[str, float]
+    keyed_rules: list[tuple[str, Rule]], needle: str, rates: dict[str, float]
 ) -> tuple[list[RuleRow], dict[str, Rule]]:
     """The rows shown for a chain (filtered), and each row's rule by key."""
     rows, by_key = [], {}
-    for key, r in keyed(rules, chain):
+    for key, r in keyed_rules:
         if needle and not rule_matches(r, needle):
             continue
-        rows.append(RuleRow(key, r.position, r.packets, rates.get(key, 0.0), rule_owner(r), r.text))
+        rows.append(RuleRow(key, r, rates.get(key, 0.0)))
         by_key[key] = r
     return rows, by_key
 
@@ -93,6 +94,7 @@ class NatScreen(Screen[None]):
         self.rates: dict[str, float] = {}
         self.by_key: dict[str, Rule] = {}
         self._shown_at = 0.0
+        self._keyed: tuple[float, str, list[tuple[str, Rule]]] | None = None
         self.chains_wanted: bool | None = None  # None: shown when the terminal is wide enough
 
     def compose(self) -> ComposeResult:
@@ -105,7 +107,7 @@ class NatScreen(Screen[None]):
             id="filter",
         )
         yield Static("", id="raw")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = f"netui — {self.host} nat"
@@ -131,6 +133,15 @@ class NatScreen(Screen[None]):
         self._show_chains()
         (chains if self.chains_wanted else self.query_one(RuleList)).focus()
 
+    def _keyed_rules(self, snap: HostSnapshot) -> list[tuple[str, Rule]]:
+        """The shown chain's rules with their keys, built once per snapshot and chain: rates,
+        rows and every filter keystroke reuse them (20,000 KUBE-SERVICES rules take ~0.1 s)."""
+        assert snap.nat is not None
+        if self._keyed is None or self._keyed[:2] != (snap.taken_at, self.chain):
+            rules = keyed(snap.nat.chains[self.chain].rules, self.chain)
+            self._keyed = (snap.taken_at, self.chain, rules)
+        return self._keyed[2]
+
     def _snapshot(self) -> HostSnapshot | None:
         return getattr(self.app, "snapshots", {}).get(self.host)
 
@@ -141,9 +152,7 @@ class NatScreen(Screen[None]):
         if snap.nat is not None and self.chain in snap.nat.chains:
             # rates for the chain on screen only: the other 100k rules need not be built
             dt = max(snap.taken_at - self._shown_at, 1e-3) if self._shown_at else 0
-            counts = {
-                key: r.packets for key, r in keyed(snap.nat.chains[self.chain].rules, self.chain)
-            }
+            counts = {key: r.packets for key, r in self._keyed_rules(snap)}
             if dt:
                 self.rates = {
                     k: (p - self.previous[k]) / dt for k, p in counts.items() if k in self.previous
@@ -164,9 +173,7 @@ class NatScreen(Screen[None]):
             chains.add_options(names)
         if self.chain not in snap.nat.chains:
             self.chain = "POSTROUTING"
-        rows, self.by_key = rows_of(
-            snap.nat.chains[self.chain].rules, self.chain, self.needle, self.rates
-        )
+        rows, self.by_key = rows_of(self._keyed_rules(snap), self.needle, self.rates)
         keep = None
         if self.highlight is not None:
             keep = next((r.key for r in rows if r.text == self.highlight), None)

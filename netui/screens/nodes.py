@@ -8,10 +8,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from netui.discovery.model import ClusterInventory, Sourced
 from netui.screens.overview import STATE_MARK
+from netui.widgets.footer import KeyFooter
 
 
 def cluster_lines(inv: ClusterInventory) -> list[str]:
@@ -45,7 +46,7 @@ class NodesScreen(Screen[None]):
             yield Static("", id="cluster-detail")
             yield Static("Nodes", classes="title")
             yield DataTable(id="nodes", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#nodes", DataTable)

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
-from netui.model.snapshot import HostSnapshot
 from netui.screens.poller import HostPoller, age_text
+from netui.widgets.footer import KeyFooter
+
+if TYPE_CHECKING:  # the parser behind it loads after the first paint
+    from netui.model.snapshot import HostSnapshot
 
 STATE_MARK = {"ok": "● ok", "unreachable": "✗ unreachable", "error": "✗ error", "stale": "◌ stale"}
 
@@ -40,7 +43,7 @@ class OverviewScreen(Screen[None]):
             yield Static("Hosts", classes="title")
             yield DataTable(id="hosts", cursor_type="row", zebra_stripes=True)
             yield Static("", id="status")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         env = self.app.env  # type: ignore[attr-defined]

@@ -9,9 +9,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from netui.screens.confirm import ConfirmScreen
+from netui.widgets.footer import KeyFooter
 
 CONFIRM_SECONDS = 60
 
@@ -51,7 +52,7 @@ class PlanScreen(Screen[None]):
         with VerticalScroll():
             yield Static("planning…", id="plan")
             yield Static("", id="progress")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "netui — plan"
@@ -178,7 +179,7 @@ class HistoryScreen(Screen[None]):
         yield Header()
         yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
         yield Static("", id="detail")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "netui — history"

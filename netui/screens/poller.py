@@ -13,10 +13,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from netui.model.envfile import Environment
-from netui.model.snapshot import HostSnapshot
 
-if TYPE_CHECKING:  # the backends load after the first paint, in the polling threads
+if TYPE_CHECKING:  # backends and the parser load after the first paint, in the polling threads
     from netui.backends.base import Stream
+    from netui.model.snapshot import HostSnapshot
 
 INTERVAL, MAX_BACKOFF = 2.0, 15.0
 # A monitor runs for at most this long, then is started again: over SSH, a closed channel ends

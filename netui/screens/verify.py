@@ -10,7 +10,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
+
+from netui.widgets.footer import KeyFooter
 
 
 class TracePane(VerticalScroll):
@@ -49,7 +51,7 @@ class TraceScreen(Screen[None]):
             id="target",
         )
         yield Horizontal(id="panes")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "netui — traces"
@@ -153,7 +155,7 @@ class ProbeScreen(Screen[None]):
         yield Header()
         yield DataTable(id="probes", cursor_type="row", zebra_stripes=True)
         yield Static("probing…", id="probe-detail")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "netui — probes from the office"

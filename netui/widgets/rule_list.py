@@ -7,7 +7,7 @@ the same time, and a filter only changes which tuples are shown.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from rich.segment import Segment
 from textual.binding import Binding
@@ -17,15 +17,33 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from netui.model.iptables import Rule
+from netui.model.owners import rule_owner
 
-@dataclass(frozen=True)
-class RuleRow:
+
+class RuleRow(NamedTuple):
+    """One line of the list. Owner and counters are read from the rule when the line is drawn,
+    so building the rows of a 20,000-rule chain costs one small tuple each, nothing more."""
+
     key: str  # stable identity: chain + rule text + occurrence
-    position: int
-    packets: int
-    rate: float
-    owner: str
-    text: str
+    rule: Rule
+    rate: float = 0.0
+
+    @property
+    def position(self) -> int:
+        return self.rule.position
+
+    @property
+    def packets(self) -> int:
+        return self.rule.packets
+
+    @property
+    def owner(self) -> str:
+        return rule_owner(self.rule)
+
+    @property
+    def text(self) -> str:
+        return self.rule.text
 
 
 HEADER = f"{'#':>4} {'PKTS':>6} {'RATE':>8} {'OWNER':<10} RULE"
@@ -125,9 +143,10 @@ class RuleList(ScrollView, can_focus=True):
             return Strip.blank(width, self.rich_style)
         r = self.rows[index]
         hot = f"▲{compact(round(r.rate))}/s" if r.rate > 0 else ""
-        text = f"{r.position:>4} {compact(r.packets):>6} {hot:>8} {r.owner[:10]:<10} {r.text}"
+        owner = r.owner
+        text = f"{r.position:>4} {compact(r.packets):>6} {hot:>8} {owner[:10]:<10} {r.text}"
         style = self.rich_style
-        if r.owner == "netui":
+        if owner == "netui":
             style = style + self.get_component_rich_style("rule-list--netui")
         if r.rate > 0:
             style = style + self.get_component_rich_style("rule-list--hot")
