@@ -234,3 +234,27 @@ def test_readonly_refuses_a_rule_delete_and_says_so():
             assert any("read-only" in str(n.message) for n in app._notifications)
 
     run(scenario)
+
+
+def test_bad_theme_files_are_named_and_the_default_theme_stays(tmp_path, monkeypatch):
+    themes = tmp_path / "config" / "netui" / "themes"
+    themes.mkdir(parents=True)
+    (themes / "broken.yaml").write_text("primary: [unclosed\n")
+    (themes / "typo.yaml").write_text("primary: '#ff0000'\nbackgrund: '#000000'\n")
+    (themes / "mine.yaml").write_text("name: mine\nprimary: '#00afaf'\ndark: true\n")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+
+    async def scenario() -> None:
+        app = fixed_app(theme="no-such-theme")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await _ready(app, pilot)
+            messages = [str(n.message) for n in app._notifications]
+            assert any(f"{themes / 'broken.yaml'}: not readable YAML" in m for m in messages)
+            assert any(f"{themes / 'typo.yaml'}: unknown keys backgrund" in m for m in messages), (
+                messages
+            )
+            assert any("no theme 'no-such-theme'; themes:" in m for m in messages)
+            assert app.theme == "netui-dark"  # the default, not a half-loaded theme
+            assert "mine" in app.available_themes  # the good user theme still loads
+
+    run(scenario)
