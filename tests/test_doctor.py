@@ -63,7 +63,7 @@ def addrs(ifname: str, *cidrs: str) -> str:
     )
 
 
-def run(
+def doctor_input(
     nat: str = nat_text(GOOD_NAT),
     *,
     env: str = ENV,
@@ -93,8 +93,11 @@ def run(
         parse_addresses(addrs("eth1", "192.168.1.1/24"))
         + parse_addresses(addrs("eth0", "10.1.3.1/24")),
     )
-    inp = build_input(loads(env, "env.yaml"), {"f": f, "r": r}, inventory or {})
-    return diagnose(inp)
+    return build_input(loads(env, "env.yaml"), {"f": f, "r": r}, inventory or {})
+
+
+def run(*args, **kwargs):
+    return diagnose(doctor_input(*args, **kwargs))
 
 
 def codes(findings) -> set[str]:
@@ -268,3 +271,31 @@ def test_hundreds_of_kube_proxy_services_give_no_false_positives():
         line + "\n" for line in restore.splitlines() if line.startswith("-A ")
     )
     assert codes(run(nat_text(body, decls))) == set()
+
+
+def test_fixing_one_finding_plans_exactly_its_change():
+    from netui.plan.model import ForeignRule, Pair, PlanRefused
+    from netui.plan.planner import plan_for_finding
+
+    reversed_rule = "-s 10.200.0.0/16 -d 10.1.3.0/24 -j MASQUERADE"
+    inp = doctor_input(nat_text(GOOD_NAT + f"-A POSTROUTING {reversed_rule}\n"), ip_forward=0)
+    findings = {f.code: f for f in diagnose(inp)}
+    # a foreign rule the doctor says is wrong is deleted, explicitly, with its position for undo
+    plan = plan_for_finding(inp, findings["masquerade-reversed"])
+    assert list(plan.hosts) == ["f"]
+    assert plan.hosts["f"].delete_rules == [ForeignRule("nat", "POSTROUTING", reversed_rule, 2)]
+    assert not plan.hosts["f"].masquerade and not plan.hosts["f"].forwarding_on
+    # a connecting fix goes into netui's own state, nothing else
+    plan = plan_for_finding(inp, findings["forwarding-off"])
+    assert plan.hosts["f"].forwarding_on and not plan.hosts["f"].delete_rules
+    missing = next(f for f in run(nat_text("")) if f.code == "masquerade-missing")
+    plan = plan_for_finding(doctor_input(nat_text("")), missing)
+    assert plan.hosts["f"].masquerade == [
+        Pair("10.1.3.0/24", missing.fixes[0].params["destination"])
+    ]
+    # a finding with no change netui can make says so, and plans nothing
+    from netui.model.findings import Finding
+
+    overlap = Finding("cidr-overlap", "error", None, "office and cluster a overlap")
+    with pytest.raises(PlanRefused, match="cidr-overlap: netui has no change for this finding"):
+        plan_for_finding(inp, overlap)

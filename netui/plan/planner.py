@@ -7,12 +7,13 @@ from netaddr import IPNetwork
 
 from netui.discovery.model import ClusterInventory
 from netui.doctor.context import DoctorInput
-from netui.model.findings import Finding
+from netui.model.findings import Change, Finding
 from netui.plan.dns import choose, conf_path, current_choices, render_conf, same_forwards
 from netui.plan.model import (
     TAINT_KEY,
     DnsChange,
     DnsCheck,
+    ForeignRule,
     Pair,
     Plan,
     PlanRefused,
@@ -92,28 +93,7 @@ def make_plan(
         if f.code not in CONNECTING or (f.cluster is not None and f.cluster not in clusters):
             continue
         for ch in f.fixes:
-            hp = plan.host(ch.host)
-            hp.jump_position = jump_position
-            p = ch.params
-            if ch.kind == "forwarding-on":
-                hp.forwarding_on = True
-            elif ch.kind == "forwarding-persist":
-                hp.persist_forwarding = True
-            elif ch.kind in ("masquerade-add", "rule-move") and "source" in p:
-                pair = Pair(p["source"], p["destination"])
-                if pair not in hp.masquerade:
-                    hp.masquerade.append(pair)
-            elif ch.kind in ("route-replace", "return-route-add"):
-                snap = inp.snapshot(ch.host)
-                now = snap.routes.covering(p["cidr"]) if snap else None
-                previous = now.line if now is not None and now.dst == p["cidr"] else None
-                rc = RouteChange(p["cidr"], p["via"], previous)
-                if all(r.cidr != rc.cidr for r in hp.routes):
-                    hp.routes.append(rc)
-            elif ch.kind == "forward-accept":
-                pair = Pair(p["source"], p["destination"])
-                if pair not in hp.forward_accept:
-                    hp.forward_accept.append(pair)
+            _add_connecting_change(inp, plan, ch, jump_position)
     plan_dns(inp, plan, clusters, findings=findings)
     if taint_forwarders:
         plan.taints, notes = planned_taints(inp.inventory, clusters)
@@ -124,6 +104,61 @@ def make_plan(
             "no office router in the environment: add these routes on it by hand (`netui plan --router-syntax ...` prints them)"
         )
     return plan.prune()
+
+
+def _add_connecting_change(inp: DoctorInput, plan: Plan, ch: Change, jump_position: int) -> None:
+    """One fix that connects the office, into netui's own chains, routes and sysctls."""
+    hp = plan.host(ch.host)
+    hp.jump_position = jump_position
+    p = ch.params
+    if ch.kind == "forwarding-on":
+        hp.forwarding_on = True
+    elif ch.kind == "forwarding-persist":
+        hp.persist_forwarding = True
+    elif ch.kind in ("masquerade-add", "rule-move") and "source" in p:
+        pair = Pair(p["source"], p["destination"])
+        if pair not in hp.masquerade:
+            hp.masquerade.append(pair)
+    elif ch.kind in ("route-replace", "return-route-add"):
+        snap = inp.snapshot(ch.host)
+        now = snap.routes.covering(p["cidr"]) if snap else None
+        previous = now.line if now is not None and now.dst == p["cidr"] else None
+        rc = RouteChange(p["cidr"], p["via"], previous)
+        if all(r.cidr != rc.cidr for r in hp.routes):
+            hp.routes.append(rc)
+    elif ch.kind == "forward-accept":
+        pair = Pair(p["source"], p["destination"])
+        if pair not in hp.forward_accept:
+            hp.forward_accept.append(pair)
+
+
+def plan_for_finding(inp: DoctorInput, finding: Finding, jump_position: int = 1) -> Plan:
+    """The plan that fixes one finding, for the TUI's "fix this" on a finding. A connecting fix
+    goes into netui's own chains as `netui plan` would (with the same refusals); a foreign rule
+    the doctor says is wrong (reversed, typo'd, too broad) is deleted, explicitly, with its text
+    and position kept for undo. Raises PlanRefused when there is nothing netui can do."""
+    plan = Plan(new_plan_id(), env=inp.env.path)
+    if finding.code in CONNECTING:
+        clusters = {finding.cluster} if finding.cluster else set(inp.clusters)
+        reasons = refusals(inp, [finding], clusters)
+        if reasons:
+            raise PlanRefused(reasons)
+        for ch in finding.fixes:
+            _add_connecting_change(inp, plan, ch, jump_position)
+    for ch in finding.fixes:
+        if ch.kind == "rule-delete":
+            p = ch.params
+            plan.host(ch.host).delete_rules.append(
+                ForeignRule(p["table"], p["chain"], p["rule"], int(p["position"]))
+            )
+    plan.prune()
+    if plan.empty:
+        raise PlanRefused(
+            [
+                f"{finding.code}: netui has no change for this finding; {finding.fix_line or 'see its evidence'}"
+            ]
+        )
+    return plan
 
 
 def planned_taints(

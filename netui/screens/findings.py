@@ -8,6 +8,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
+from netui.doctor.context import DoctorInput
 from netui.model.findings import Finding
 from netui.widgets.footer import KeyFooter
 
@@ -18,11 +19,13 @@ class FindingsScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="back"),
         Binding("r", "rerun", "Run again", id="rerun_doctor"),
+        Binding("x", "fix", "Fix this", id="fix_finding"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.findings: list[Finding] = []
+        self.inp: DoctorInput | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -46,7 +49,8 @@ class FindingsScreen(Screen[None]):
         from netui.commands.doctor import gather
         from netui.doctor import diagnose
 
-        findings = diagnose(gather(self.app.env))  # type: ignore[attr-defined]
+        self.inp = gather(self.app.env)  # type: ignore[attr-defined]
+        findings = diagnose(self.inp)
         self.app.call_from_thread(self._show, findings)
 
     def _show(self, findings: list[Finding]) -> None:
@@ -77,7 +81,7 @@ class FindingsScreen(Screen[None]):
             return
         lines = [f.title, *("  " + e for e in f.evidence)]
         if f.fixes:
-            lines.append("fix: " + f.fix_line)
+            lines.append("fix: " + f.fix_line + "   (x: preview and apply it)")
         if f.rule:
             lines.append("enter: show this rule in the host's nat table")
         self.query_one("#detail", Static).update("\n".join(lines))
@@ -90,3 +94,26 @@ class FindingsScreen(Screen[None]):
 
         chain, text = f.rule
         self.app.push_screen(NatScreen(f.host, chain=chain, highlight=text))
+
+    def action_fix(self) -> None:
+        """Fix the highlighted finding: the exact commands first, Cancel as the default."""
+        f = self._current()
+        if f is None or self.inp is None:
+            return
+        from netui.plan.model import PlanRefused
+        from netui.plan.planner import plan_for_finding
+        from netui.screens.apply_flow import offer_plan
+
+        try:
+            plan = plan_for_finding(self.inp, f)
+        except PlanRefused as e:
+            self.notify("; ".join(e.reasons), severity="warning", timeout=8)
+            return
+        offer_plan(
+            self,
+            plan,
+            self.inp.snapshots,
+            f"Fix {f.code} on {', '.join(plan.hosts)}?",
+            "Fix",
+            lambda status: self.action_rerun(),
+        )

@@ -257,16 +257,13 @@ class NatScreen(Screen[None]):
 
     def _rule_change(self, move_to: int | None) -> None:
         """Delete (or move) the selected rule: previewed, journaled, undoable from history."""
-        if self.app.readonly:  # type: ignore[attr-defined]
-            self.notify("read-only: netui changes nothing in this session", severity="warning")
-            return
         rule = self._rule_at_cursor()
-        if rule is None:
+        snap = self._snapshot()
+        if rule is None or snap is None:
             return
         from netui.model.owners import NETUI
-        from netui.plan import render
         from netui.plan.model import ForeignRule, Plan, new_plan_id
-        from netui.screens.confirm import ConfirmScreen
+        from netui.screens.apply_flow import offer_plan
 
         if rule_owner(rule) == NETUI:
             self.notify(
@@ -274,46 +271,23 @@ class NatScreen(Screen[None]):
                 severity="warning",
             )
             return
-        snap = self._snapshot()
-        assert snap is not None
         plan = Plan(new_plan_id(), env=self.app.env.path)  # type: ignore[attr-defined]
         fr = ForeignRule("nat", rule.chain, rule.text, rule.position, move_to)
-        (plan.host(self.host).move_rules if move_to else plan.host(self.host).delete_rules).append(
-            fr
-        )
-        commands = render.apply_commands(
-            plan.hosts[self.host], plan.id, snap.nat, snap.filter, None
-        )
+        hp = plan.host(self.host)
+        (hp.move_rules if move_to else hp.delete_rules).append(fr)
         what = (
             f"Move {rule.chain} #{rule.position} to #{move_to}"
             if move_to
             else f"Delete {rule.chain} #{rule.position}"
         )
-        body = (
-            f"{self.host}: {rule.line}\n\n"
-            + "\n".join(c.preview() for c in commands)
-            + "\n\nJournaled; undo it from history (h)."
+        offer_plan(
+            self,
+            plan,
+            {self.host: snap},
+            f"{what} on {self.host}?  {rule.line}",
+            "Move" if move_to else "Delete",
+            lambda status: self.action_refresh(),
         )
-
-        def decided(ok: bool | None) -> None:
-            if ok:
-                self.run_worker(lambda: self._apply_rule_plan(plan), thread=True, exclusive=True)
-
-        self.app.push_screen(
-            ConfirmScreen(f"{what} on {self.host}?", body, "Delete" if not move_to else "Move"),
-            decided,
-        )
-
-    def _apply_rule_plan(self, plan: object) -> None:
-        from netui.backends import Hosts
-        from netui.plan import executor
-
-        with Hosts(self.app.env) as hosts:  # type: ignore[attr-defined]
-            journal = executor.apply(plan, hosts)  # type: ignore[arg-type]
-        self.app.call_from_thread(
-            self.notify, f"plan {journal.plan.id}: {journal.status}", timeout=5
-        )
-        self.app.call_from_thread(self.action_refresh)
 
     def action_delete_rule(self) -> None:
         self._rule_change(None)

@@ -108,6 +108,47 @@ def test_findings_pane_lists_the_doctors_findings_and_jumps_to_the_rule(broken_l
     asyncio.run(scenario())
 
 
+def test_fixing_a_finding_from_the_pane_previews_deletes_the_rule_and_undo_restores_it(
+    broken_lab,
+):
+    from netui.screens.confirm import ConfirmScreen
+
+    from .conftest import in_ns, netui
+
+    reversed_rule = "-A POSTROUTING -s 10.200.0.0/16 -d 10.1.3.0/24 -j MASQUERADE"
+    assert reversed_rule in in_ns("nu-a-master", "iptables-save", "-t", "nat").stdout
+
+    async def scenario() -> None:
+        app = NetuiApp(load_env(broken_lab.env))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("d")
+            await _wait(pilot, lambda: bool(getattr(app.screen, "findings", [])), 20)
+            findings = app.screen
+            table = findings.query_one("#findings", DataTable)
+            rows = [(str(table.get_row(k)[1]), str(table.get_row(k)[2])) for k in table.rows]
+            table.move_cursor(row=rows.index(("masquerade-reversed", "a-master")))
+            await pilot.pause(0.1)
+            await pilot.press("x")
+            await pilot.pause(0.3)
+            assert isinstance(app.screen, ConfirmScreen)
+            # the exact command, before anything runs
+            assert "-D POSTROUTING -s 10.200.0.0/16 -d 10.1.3.0/24 -j MASQUERADE" in app.screen.body
+            await pilot.press("tab", "enter")  # from Cancel to Fix
+            await _wait(pilot, lambda: not findings.findings or app.screen is findings, 5)
+            await _wait(
+                pilot,
+                lambda: (
+                    reversed_rule not in in_ns("nu-a-master", "iptables-save", "-t", "nat").stdout
+                ),
+                20,
+            )
+
+    asyncio.run(scenario())
+    undo = netui("undo", env_file=broken_lab.env)
+    assert undo.returncode == 0, undo.stdout + undo.stderr
+    assert reversed_rule in in_ns("nu-a-master", "iptables-save", "-t", "nat").stdout
+
+
 def test_plan_dialog_defaults_to_cancel_then_applies_and_history_undoes(lab):
     from netui.lab.topology import CLUSTERS  # noqa: F401  (the lab is clean: a plan exists)
     from netui.screens.confirm import ConfirmScreen
