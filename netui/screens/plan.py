@@ -17,13 +17,17 @@ from netui.widgets.footer import KeyFooter
 CONFIRM_SECONDS = 60
 
 
-def _commands_text(commands: dict[str, list[Any]]) -> str:
+def _commands_text(commands: dict[str, list[Any]], plan: Any = None) -> str:
     out = []
     for host, cmds in commands.items():
         out.append(f"{host}:")
         for c in cmds:
             out.append(f"  # {c.summary}")
             out += ["  " + line for line in c.preview().splitlines()]
+    for t in getattr(plan, "taints", ()):
+        out.append(f"cluster {t.cluster} (Kubernetes API):")
+        out.append(f"  # taint node {t.node} {t.text}: new workloads stay off the forwarder")
+        out.append(f"  PATCH /api/v1/nodes/{t.node}  spec.taints += {t.text}")
     return "\n".join(out)
 
 
@@ -38,10 +42,12 @@ class PlanScreen(Screen[None]):
             id="apply_confirmed",
         ),
         Binding("y", "confirm", "Confirm", id="confirm"),
+        Binding("t", "toggle_taint", "Taint forwarders", id="toggle_taint"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
+        self.taint_forwarders = False
         self.plan = None
         self.commands: dict[str, list[Any]] = {}
         self.deadline: float | None = None
@@ -70,7 +76,7 @@ class PlanScreen(Screen[None]):
         env = self.app.env  # type: ignore[attr-defined]
         try:
             inp = gather(env)
-            plan = make_plan(inp, diagnose(inp))
+            plan = make_plan(inp, diagnose(inp), taint_forwarders=self.taint_forwarders)
             with Hosts(env) as hosts:
                 commands = executor.preview(plan, hosts)
         except PlanRefused as e:
@@ -79,6 +85,19 @@ class PlanScreen(Screen[None]):
             )
             return
         self.app.call_from_thread(self._show_plan, plan, commands)
+
+    def action_toggle_taint(self) -> None:
+        """Plan (or stop planning) netui's NoSchedule taint on each forwarder, and plan again."""
+        if self.journal is not None:
+            return
+        self.taint_forwarders = not self.taint_forwarders
+        self.plan = None
+        self._show_text(
+            "planning"
+            + (" with" if self.taint_forwarders else " without")
+            + " the forwarders' taint…"
+        )
+        self.run_worker(self._make, thread=True, exclusive=True)
 
     def _show_text(self, text: str) -> None:
         self.query_one("#plan", Static).update(text)
@@ -90,7 +109,9 @@ class PlanScreen(Screen[None]):
                 "✓ nothing to change: the office is connected to every cluster as far as netui can see"
             )
             return
-        text = f"plan {plan.id} — exactly these commands will run:\n\n" + _commands_text(commands)
+        text = f"plan {plan.id} — exactly these commands will run:\n\n" + _commands_text(
+            commands, plan
+        )
         if self.app.readonly:  # type: ignore[attr-defined]
             text += "\n\n(read-only: applying is disabled)"
         else:
@@ -114,7 +135,9 @@ class PlanScreen(Screen[None]):
             else ""
         )
         self.app.push_screen(
-            ConfirmScreen(f"Apply plan {self.plan.id}?", _commands_text(self.commands) + extra),
+            ConfirmScreen(
+                f"Apply plan {self.plan.id}?", _commands_text(self.commands, self.plan) + extra
+            ),
             decided,
         )
 

@@ -332,3 +332,20 @@ def test_hot_rules_show_netuis_masquerade_being_hit(lab):
         asyncio.run(scenario())
     finally:
         netui_cli("undo", None, lab.env)
+
+
+def test_the_plan_screen_toggles_the_forwarders_taint_into_the_plan(lab):
+    async def scenario() -> None:
+        app = NetuiApp(load_env(lab.env))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("p")
+            await _wait(pilot, lambda: getattr(app.screen, "plan", None) is not None, 20)
+            assert "taint node" not in str(app.screen.query_one("#plan").render())
+            await pilot.press("t")
+            await _wait(pilot, lambda: getattr(app.screen, "plan", None) is not None, 20)
+            text = str(app.screen.query_one("#plan").render())
+            assert "taint node a-master netui.io/forwarder=true:NoSchedule" in text
+            assert "PATCH /api/v1/nodes/b-master" in text
+            assert [t.node for t in app.screen.plan.taints] == ["a-master", "b-master"]
+
+    asyncio.run(scenario())
