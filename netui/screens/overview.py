@@ -56,7 +56,7 @@ class OverviewScreen(Screen[None]):
             clusters.add_row(c.name, "…", "…", "…", c.forwarder or "-", "…", key=c.name)
         hosts = self.query_one("#hosts", DataTable)
         # What the operator scans first comes first: on 80 columns the address and the
-        # reason a host is down are further right (the reason is also notified once).
+        # reason a host is down are further right (the host screen, `i`, shows both too).
         for col in ("HOST", "STATE", "IPTABLES", "FORWARDING", "NAT", "AGE", "ADDRESS", "WHY"):
             hosts.add_column(col, key=col)
         for name, h in env.hosts.items():
@@ -143,8 +143,9 @@ class OverviewScreen(Screen[None]):
         self.poller.refresh()
         self.notify("refreshing every host", timeout=1.5)
 
-    def _cluster_at_cursor(self) -> str | None:
-        table = self.query_one("#clusters", DataTable)
+    def _key_at_cursor(self, table_id: str) -> str | None:
+        """The row key (cluster or host name) under the cursor of one of the two tables."""
+        table = self.query_one(table_id, DataTable)
         if table.row_count == 0:
             return None
         return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
@@ -154,12 +155,12 @@ class OverviewScreen(Screen[None]):
         session's plans use it; the environment file is not rewritten)."""
         from netui.screens.forwarder import pick_forwarder
 
-        name = self._cluster_at_cursor()
+        name = self._key_at_cursor("#clusters")
         if name:
             pick_forwarder(self.app, name, lambda node: self._show_forwarders())
 
     def action_open_cluster(self) -> None:
-        name = self._cluster_at_cursor()
+        name = self._key_at_cursor("#clusters")
         if name:
             from netui.screens.nodes import NodesScreen
 
@@ -200,21 +201,15 @@ class OverviewScreen(Screen[None]):
 
         self.app.push_screen(FindingsScreen())
 
-    def _host_at_cursor(self) -> str | None:
-        table = self.query_one("#hosts", DataTable)
-        if table.row_count == 0:
-            return None
-        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
-
     def action_open_host(self) -> None:
-        host = self._host_at_cursor()
+        host = self._key_at_cursor("#hosts")
         if host:
             from netui.screens.nat import NatScreen
 
             self.app.push_screen(NatScreen(host))
 
     def action_host_detail(self) -> None:
-        host = self._host_at_cursor()
+        host = self._key_at_cursor("#hosts")
         if host:
             from netui.screens.host import HostScreen
 
