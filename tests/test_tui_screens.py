@@ -4,6 +4,7 @@ The lab-backed pilot tests are in tests/lab/test_tui.py."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 
 import pytest
@@ -256,5 +257,52 @@ def test_bad_theme_files_are_named_and_the_default_theme_stays(tmp_path, monkeyp
             assert any("no theme 'no-such-theme'; themes:" in m for m in messages)
             assert app.theme == "netui-dark"  # the default, not a half-loaded theme
             assert "mine" in app.available_themes  # the good user theme still loads
+
+    run(scenario)
+
+
+def test_a_refresh_keeps_the_cursor_on_the_same_rule_and_marks_rules_being_hit():
+    from netui.model.iptables import parse
+
+    from .conftest import FIXTURES
+
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await _ready(app, pilot)
+            hosts = app.screen.query_one("#hosts", DataTable)
+            hosts.move_cursor(row=list(app.env.hosts).index("a-master"))
+            await pilot.press("enter")
+            await pilot.pause()
+            nat = app.screen
+            nat._go("KUBE-SERVICES")
+            rules = nat.query_one(RuleList)
+            await pilot.press("down", "down")  # the eureka Service's rule, third
+            eureka = rules.current.text
+            assert "default/eureka:http" in eureka and rules.cursor == 2
+            # kube-proxy adds two Services ahead of it; eureka's rule gets 30 more connections
+            text = (FIXTURES / "iptables" / "kube-proxy.nft.txt").read_text()
+            new = "".join(
+                f"[0:0] -A KUBE-SERVICES -d 10.96.7.{i}/32 -p tcp -m tcp --dport 80 "
+                f"-j KUBE-SVC-NEW{i}\n"
+                for i in (1, 2)
+            )
+            text = text.replace(
+                ":KUBE-SERVICES - [0:0]\n",
+                ":KUBE-SERVICES - [0:0]\n" + "".join(f":KUBE-SVC-NEW{i} - [0:0]\n" for i in (1, 2)),
+            )
+            first = "[7:420] -A KUBE-SERVICES"
+            text = text.replace(first, new + first, 1).replace(
+                "[12:720] -A KUBE-SERVICES", "[42:2520] -A KUBE-SERVICES"
+            )
+            old = app.snapshots["a-master"]
+            app.snapshots["a-master"] = dataclasses.replace(
+                old, nat=parse(text).table("nat"), taken_at=old.taken_at + 2
+            )
+            nat._maybe_update()
+            await pilot.pause()
+            assert rules.current.text == eureka and rules.cursor == 4  # same rule, moved down
+            assert rules.current.rate == 15.0  # 30 new connections in 2 s
+            assert rules.rows[0].rate == 0.0
 
     run(scenario)

@@ -206,8 +206,19 @@ class NatScreen(Screen[None]):
 
     def _go(self, chain: str) -> None:
         self.history.append(self.chain)
+        self._show_chain(chain)
+
+    def _show_chain(self, chain: str) -> None:
+        """Switch to `chain`. Its counters in the snapshot on screen are the baseline, so the
+        next refresh already shows which of its rules are being hit."""
         self.chain = chain
-        self.previous, self.rates = {}, {}
+        snap = self._snapshot()
+        self.rates = {}
+        self.previous = (
+            {key: r.packets for key, r in self._keyed_rules(snap)}
+            if snap is not None and snap.nat is not None and chain in snap.nat.chains
+            else {}
+        )
         self._redraw()
 
     def _redraw(self) -> None:
@@ -230,8 +241,7 @@ class NatScreen(Screen[None]):
             self.query_one(RuleList).focus()
             return
         if self.history:
-            self.chain = self.history.pop()
-            self._redraw()
+            self._show_chain(self.history.pop())
             return
         self.app.pop_screen()
 
