@@ -306,3 +306,25 @@ def test_a_refresh_keeps_the_cursor_on_the_same_rule_and_marks_rules_being_hit()
             assert rules.rows[0].rate == 0.0
 
     run(scenario)
+
+
+def test_hosts_turn_slow_and_stale_between_polls_with_the_reason():
+    import time
+
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await _ready(app, pilot)
+            now = time.time()
+            snaps = app.snapshots
+            snaps["router"] = dataclasses.replace(snaps["router"], duration=3.2, taken_at=now)
+            snaps["b-master"] = dataclasses.replace(snaps["b-master"], taken_at=now - 95)
+            app.screen._tick_hosts()
+            hosts = app.screen.query_one("#hosts", DataTable)
+            assert hosts.get_cell("router", "STATE") == "◐ slow"
+            assert hosts.get_cell("router", "WHY") == "the last snapshot took 3.2 s"
+            assert hosts.get_cell("b-master", "STATE") == "◌ stale"
+            assert hosts.get_cell("b-master", "WHY") == "no fresh data for 95s"
+            assert hosts.get_cell("a-master", "STATE") == "● ok"
+
+    run(scenario)

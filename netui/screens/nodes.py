@@ -4,6 +4,8 @@ that are also hosts of the environment, their live state. Enter opens a node's h
 
 from __future__ import annotations
 
+import time
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -11,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
 from netui.discovery.model import ClusterInventory, Sourced
-from netui.screens.overview import STATE_MARK
+from netui.screens.overview import state_mark
 from netui.widgets.footer import KeyFooter
 
 
@@ -74,7 +76,7 @@ class NodesScreen(Screen[None]):
         for n in inv.nodes:
             snap = snaps.get(n.name)
             host = (
-                STATE_MARK.get(snap.state, snap.state)
+                state_mark(snap, time.time())[0]
                 if snap
                 else ("…" if n.name in env.hosts else "- (not in hosts:)")
             )

@@ -11,13 +11,25 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
-from netui.screens.poller import HostPoller, age_text
+from netui.screens.poller import HostPoller, age_text, host_state
 from netui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:  # the parser behind it loads after the first paint
     from netui.model.snapshot import HostSnapshot
 
-STATE_MARK = {"ok": "● ok", "unreachable": "✗ unreachable", "error": "✗ error", "stale": "◌ stale"}
+STATE_MARK = {
+    "ok": "● ok",
+    "slow": "◐ slow",
+    "stale": "◌ stale",
+    "unreachable": "✗ unreachable",
+    "error": "✗ error",
+}
+
+
+def state_mark(snap: HostSnapshot, now: float) -> tuple[str, str]:
+    """A host's state with its symbol (the symbol carries the meaning without colour), and why."""
+    state, why = host_state(snap, now)
+    return STATE_MARK.get(state, state), why
 
 
 class OverviewScreen(Screen[None]):
@@ -67,7 +79,7 @@ class OverviewScreen(Screen[None]):
         # After the first paint: the kubernetes client alone takes ~0.5 s to import, and a thread
         # importing it competes with the paint for the interpreter.
         self.call_after_refresh(self._start_workers)
-        self.set_interval(1.0, self._tick_ages)
+        self.set_interval(1.0, self._tick_hosts)
         self.app.poller = self.poller  # type: ignore[attr-defined]
 
     def _start_workers(self) -> None:
@@ -114,10 +126,6 @@ class OverviewScreen(Screen[None]):
     def _show_snapshot(self, snap: HostSnapshot) -> None:
         self.snapshots[snap.host] = snap
         table = self.query_one("#hosts", DataTable)
-        table.update_cell(
-            snap.host, "STATE", STATE_MARK.get(snap.state, snap.state), update_width=True
-        )
-        table.update_cell(snap.host, "WHY", snap.reason or "", update_width=True)
         if snap.ok:
             fwd = {1: "on", 0: "off"}.get(snap.ip_forward or 0, "?")
             boot = snap.forwarding_at_boot
@@ -131,12 +139,16 @@ class OverviewScreen(Screen[None]):
             table.update_cell(
                 snap.host, "NAT", str(snap.nat.rule_count()) if snap.nat else "-", update_width=True
             )
-        self._tick_ages()
+        self._tick_hosts()
 
-    def _tick_ages(self) -> None:
+    def _tick_hosts(self) -> None:
+        """Every second: each host's age and state (a host can turn stale between polls)."""
         table = self.query_one("#hosts", DataTable)
         now = time.time()
         for name, snap in self.snapshots.items():
+            mark, why = state_mark(snap, now)
+            table.update_cell(name, "STATE", mark, update_width=True)
+            table.update_cell(name, "WHY", why, update_width=True)
             table.update_cell(name, "AGE", age_text(now - snap.taken_at), update_width=True)
 
     def action_refresh(self) -> None:

@@ -137,3 +137,20 @@ def age_text(seconds: float) -> str:
     if seconds < 120:
         return f"{seconds:.0f}s"
     return f"{seconds / 60:.0f}m"
+
+
+SLOW_SECONDS = 2.0  # a snapshot that takes longer marks its host slow
+
+
+def host_state(snap: HostSnapshot, now: float, interval: float = INTERVAL) -> tuple[str, str]:
+    """(state, why) as the operator reads it: unreachable/error from the snapshot itself; stale
+    when no fresh snapshot came for several poll rounds (a hung connection, a poll stuck in a
+    timeout); slow when the last one took long (a 100k-rule nft host, a long SSH hop); else ok."""
+    if not snap.ok:
+        return snap.state, snap.reason or ""
+    age = now - snap.taken_at
+    if age > max(10.0, 3 * (interval + snap.duration)):
+        return "stale", f"no fresh data for {age_text(age)}"
+    if snap.duration > SLOW_SECONDS:
+        return "slow", f"the last snapshot took {snap.duration:.1f} s"
+    return "ok", ""
