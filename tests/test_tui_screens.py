@@ -24,6 +24,14 @@ async def _ready(app, pilot) -> None:
     raise AssertionError("the fixed snapshots never arrived")
 
 
+async def open_host(app, pilot, name: str, key: str) -> None:
+    """Put the hosts table's cursor on `name` and press `key` (enter: nat, i: host screen)."""
+    hosts = app.screen.query_one("#hosts", DataTable)
+    hosts.move_cursor(row=list(app.env.hosts).index(name))
+    await pilot.press(key)
+    await pilot.pause()
+
+
 def _rows(table: DataTable) -> list[list[str]]:
     return [[str(c) for c in table.get_row(k)] for k in table.rows]
 
@@ -58,10 +66,7 @@ def test_host_screen_shows_forwarding_at_boot_and_flags_networks_without_a_route
         app = fixed_app()
         async with app.run_test(size=(120, 40)) as pilot:
             await _ready(app, pilot)
-            hosts = app.screen.query_one("#hosts", DataTable)
-            hosts.move_cursor(row=list(app.env.hosts).index("a-master"))
-            await pilot.press("i")
-            await pilot.pause()
+            await open_host(app, pilot, "a-master", "i")
             detail = str(app.screen.query_one("#host-detail", Static).render())
             # forwarding is on now, but the file has no .conf suffix: nothing sets it at boot
             assert "forwarding now   ✓ on" in detail
@@ -225,10 +230,7 @@ def test_readonly_refuses_a_rule_delete_and_says_so():
         app = fixed_app(readonly=True)
         async with app.run_test(size=(120, 40)) as pilot:
             await _ready(app, pilot)
-            hosts = app.screen.query_one("#hosts", DataTable)
-            hosts.move_cursor(row=list(app.env.hosts).index("a-master"))
-            await pilot.press("enter")
-            await pilot.pause()
+            await open_host(app, pilot, "a-master", "enter")
             await pilot.press("x")
             await pilot.pause()
             assert type(app.screen).__name__ == "NatScreen"  # no confirm dialog opened
@@ -270,10 +272,7 @@ def test_a_refresh_keeps_the_cursor_on_the_same_rule_and_marks_rules_being_hit()
         app = fixed_app()
         async with app.run_test(size=(120, 40)) as pilot:
             await _ready(app, pilot)
-            hosts = app.screen.query_one("#hosts", DataTable)
-            hosts.move_cursor(row=list(app.env.hosts).index("a-master"))
-            await pilot.press("enter")
-            await pilot.pause()
+            await open_host(app, pilot, "a-master", "enter")
             nat = app.screen
             nat._go("KUBE-SERVICES")
             rules = nat.query_one(RuleList)
