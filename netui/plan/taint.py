@@ -4,7 +4,9 @@ A forwarder carries the office's traffic; workloads scheduled onto it compete wi
 disturbed by its maintenance, so the seed procedure keeps them off with a NoSchedule taint.
 netui adds its own key (`netui.io/forwarder`) and removes only that key on undo, so a taint an
 administrator set (the control-plane one, say) is never touched. The node's taint list is read,
-changed and written back whole (Node.spec.taints has no merge key).
+changed and written back whole (Node.spec.taints has no merge key), with the node's
+resourceVersion, so a taint someone else changed in between makes the API refuse (409) rather
+than be overwritten.
 
 The commit-confirmed timers run on the hosts, which hold no API credentials: a taint is not
 undone by them (it cannot lock anyone out); `netui undo` removes it.
@@ -45,7 +47,10 @@ def _write(env: Environment, taint: Taint, present: bool) -> str:
         wanted = others + (
             [{"key": taint.key, "value": taint.value, "effect": taint.effect}] if present else []
         )
-        core.patch_node(taint.node, {"spec": {"taints": wanted}}, _request_timeout=TIMEOUT)
+        body: dict[str, Any] = {"spec": {"taints": wanted}}
+        if node.metadata.resource_version:
+            body["metadata"] = {"resourceVersion": node.metadata.resource_version}
+        core.patch_node(taint.node, body, _request_timeout=TIMEOUT)
     except ApiException as e:
         raise ApiUnavailable(f"{where}: the API said {e.status} {e.reason}") from None
     except HTTPError as e:

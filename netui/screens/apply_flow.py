@@ -1,54 +1,50 @@
-"""Preview, ask, apply: the one way a screen changes hosts outside the plan screen (a rule
-deleted or moved in the NAT view, a finding fixed from the doctor's pane).
+"""Preview, ask, apply: how a screen changes hosts outside the plan screen (a rule deleted or
+moved in the NAT view, a finding fixed from the doctor's pane).
 
-The dialog shows the exact commands rendered from each host's latest snapshot, Cancel has the
-focus, the apply runs in a worker and is journaled like every plan (undo it from history)."""
+The dialog shows the exact commands `netui apply` would run, rendered from each host's state read
+just now (the same `executor.preview` as `netui plan`); Cancel has the focus; the apply runs in a
+worker and is journaled like every plan (undo it from history)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from textual.screen import Screen
 
-from netui.model.snapshot import HostSnapshot
-from netui.plan.model import PERSIST_FILE, Plan
+from netui.plan.model import Plan
 
 
-def preview_text(plan: Plan, snapshots: dict[str, HostSnapshot]) -> str:
-    """What will run, per host, from the given snapshots (the same renderer apply uses)."""
-    from netui.plan import render
-
+def commands_text(commands: dict[str, list[Any]], plan: Plan | None = None) -> str:
+    """The commands per host, then the Kubernetes API calls (taints), as the dialogs show them."""
     out = []
-    for host, hp in plan.hosts.items():
-        snap = snapshots.get(host)
-        if snap is None or snap.nat is None:
-            out.append(f"{host}: (not read yet: the exact commands are rendered when it is)")
-            continue
-        commands = render.apply_commands(
-            hp, plan.id, snap.nat, snap.filter, snap.files.get(PERSIST_FILE)
-        )
+    for host, cmds in commands.items():
         out.append(f"{host}:")
-        out += ["  " + c.preview().replace("\n", "\n  ") for c in commands]
-    out += [f"note: {n}" for n in plan.notes]
+        for c in cmds:
+            out.append(f"  # {c.summary}")
+            out += ["  " + line for line in c.preview().splitlines()]
+    for t in plan.taints if plan else ():
+        out.append(f"cluster {t.cluster} (Kubernetes API):")
+        out.append(f"  # taint node {t.node} {t.text}: new workloads stay off the forwarder")
+        out.append(f"  PATCH /api/v1/nodes/{t.node}  spec.taints += {t.text}")
     return "\n".join(out)
 
 
 def offer_plan(
     screen: Screen,  # type: ignore[type-arg]
     plan: Plan,
-    snapshots: dict[str, HostSnapshot],
     question: str,
     ok_label: str,
     done: Callable[[str], None] | None = None,
 ) -> None:
-    """Ask (Cancel is the default) with the exact commands; apply on yes; `done(status)` after."""
+    """Read the hosts, ask with the exact commands (Cancel is the default), apply on yes, then
+    `done(status)`."""
     from netui.screens.confirm import ConfirmScreen
 
     app = screen.app
     if app.readonly:  # type: ignore[attr-defined]
         screen.notify("read-only: netui changes nothing in this session", severity="warning")
         return
-    body = preview_text(plan, snapshots) + "\n\nJournaled; undo it from history (h)."
 
     def apply() -> None:
         from netui.backends import Hosts
@@ -67,4 +63,22 @@ def offer_plan(
         if ok:
             screen.run_worker(apply, thread=True, exclusive=True)
 
-    app.push_screen(ConfirmScreen(question, body, ok_label), decided)
+    def ask(commands: dict[str, list[Any]]) -> None:
+        body = commands_text(commands, plan)
+        body += "".join(f"\nnote: {n}" for n in plan.notes)
+        body += "\n\nJournaled; undo it from history (h)."
+        app.push_screen(ConfirmScreen(question, body, ok_label), decided)
+
+    def preview() -> None:
+        from netui.backends import HostError, Hosts
+        from netui.plan import executor
+
+        try:
+            with Hosts(app.env) as hosts:  # type: ignore[attr-defined]
+                commands = executor.preview(plan, hosts)
+        except HostError as e:
+            app.call_from_thread(screen.notify, f"cannot preview: {e}", severity="error")
+            return
+        app.call_from_thread(ask, commands)
+
+    screen.run_worker(preview, thread=True, exclusive=True)

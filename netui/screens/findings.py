@@ -112,7 +112,6 @@ class FindingsScreen(Screen[None]):
         offer_plan(
             self,
             plan,
-            self.inp.snapshots,
             f"Fix {f.code} on {', '.join(plan.hosts)}?",
             "Fix",
             lambda status: self.action_rerun(),

@@ -268,8 +268,7 @@ class NatScreen(Screen[None]):
     def _rule_change(self, move_to: int | None) -> None:
         """Delete (or move) the selected rule: previewed, journaled, undoable from history."""
         rule = self._rule_at_cursor()
-        snap = self._snapshot()
-        if rule is None or snap is None:
+        if rule is None:
             return
         from netui.model.owners import NETUI
         from netui.plan.model import ForeignRule, Plan, new_plan_id
@@ -293,7 +292,6 @@ class NatScreen(Screen[None]):
         offer_plan(
             self,
             plan,
-            {self.host: snap},
             f"{what} on {self.host}?  {rule.line}",
             "Move" if move_to else "Delete",
             lambda status: self.action_refresh(),

@@ -11,24 +11,11 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
+from netui.screens.apply_flow import commands_text
 from netui.screens.confirm import ConfirmScreen
 from netui.widgets.footer import KeyFooter
 
 CONFIRM_SECONDS = 60
-
-
-def _commands_text(commands: dict[str, list[Any]], plan: Any = None) -> str:
-    out = []
-    for host, cmds in commands.items():
-        out.append(f"{host}:")
-        for c in cmds:
-            out.append(f"  # {c.summary}")
-            out += ["  " + line for line in c.preview().splitlines()]
-    for t in getattr(plan, "taints", ()):
-        out.append(f"cluster {t.cluster} (Kubernetes API):")
-        out.append(f"  # taint node {t.node} {t.text}: new workloads stay off the forwarder")
-        out.append(f"  PATCH /api/v1/nodes/{t.node}  spec.taints += {t.text}")
-    return "\n".join(out)
 
 
 class PlanScreen(Screen[None]):
@@ -109,7 +96,7 @@ class PlanScreen(Screen[None]):
                 "✓ nothing to change: the office is connected to every cluster as far as netui can see"
             )
             return
-        text = f"plan {plan.id} — exactly these commands will run:\n\n" + _commands_text(
+        text = f"plan {plan.id} — exactly these commands will run:\n\n" + commands_text(
             commands, plan
         )
         if self.app.readonly:  # type: ignore[attr-defined]
@@ -136,7 +123,7 @@ class PlanScreen(Screen[None]):
         )
         self.app.push_screen(
             ConfirmScreen(
-                f"Apply plan {self.plan.id}?", _commands_text(self.commands, self.plan) + extra
+                f"Apply plan {self.plan.id}?", commands_text(self.commands, self.plan) + extra
             ),
             decided,
         )

@@ -128,9 +128,8 @@ def test_fixing_a_finding_from_the_pane_previews_deletes_the_rule_and_undo_resto
             rows = [(str(table.get_row(k)[1]), str(table.get_row(k)[2])) for k in table.rows]
             table.move_cursor(row=rows.index(("masquerade-reversed", "a-master")))
             await pilot.pause(0.1)
-            await pilot.press("x")
-            await pilot.pause(0.3)
-            assert isinstance(app.screen, ConfirmScreen)
+            await pilot.press("x")  # the hosts are read afresh, then the dialog opens
+            await _wait(pilot, lambda: isinstance(app.screen, ConfirmScreen), 10)
             # the exact command, before anything runs
             assert "-D POSTROUTING -s 10.200.0.0/16 -d 10.1.3.0/24 -j MASQUERADE" in app.screen.body
             await pilot.press("tab", "enter")  # from Cancel to Fix
