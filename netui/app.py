@@ -42,14 +42,16 @@ class NetuiApp(App[None]):
         readonly: bool = False,
         poller_factory: Callable[[Environment, Callable[[HostSnapshot], None]], Any] | None = None,
         discover: Callable[[Environment], dict[str, Any]] | None = None,
+        gather: Callable[[Environment], Any] | None = None,
     ) -> None:
         super().__init__()
         self.env = env
         self.readonly = readonly
-        # Where live data comes from: HostPoller and Kubernetes discovery unless given (tests and
-        # snapshot tests hand in fixed snapshots and inventories here).
+        # Where live data comes from: HostPoller, Kubernetes discovery and the doctor's gather
+        # (every host and API at once) unless given; screen tests hand in a fixed world here.
         self.poller_factory = poller_factory
         self.discover = discover
+        self.gather = gather
         self.theme_problems: list[str] = []
         self._theme_names: list[str] = []
         self._wanted_theme = theme or "dark"

@@ -45,12 +45,23 @@ async def _hot(pilot) -> None:
     await pilot.pause()
 
 
+async def _findings(pilot) -> None:
+    await _ready(pilot)
+    await pilot.press("d")
+    for _ in range(200):
+        if getattr(pilot.app.screen, "findings", None):
+            break
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
 SCREENS = {
     "overview": _ready,
     "nat": _on_host("a-master", "enter"),
     "host": _on_host("a-master", "i"),
     "nodes": _nodes_of_a,
     "hot": _hot,
+    "findings": _findings,
 }
 
 

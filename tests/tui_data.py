@@ -173,8 +173,15 @@ class FixedPoller:
         pass
 
 
+def gather(env: Environment) -> Any:
+    """The doctor's input from the fixed world (what `netui doctor` would gather)."""
+    from netui.doctor.context import build_input
+
+    return build_input(env, snapshots(), inventory(env))
+
+
 def fixed_app(**kwargs: Any) -> Any:
     from netui.app import NetuiApp
 
     env = environment()
-    return NetuiApp(env, poller_factory=FixedPoller, discover=inventory, **kwargs)
+    return NetuiApp(env, poller_factory=FixedPoller, discover=inventory, gather=gather, **kwargs)

@@ -46,8 +46,11 @@ class FindingsScreen(Screen[None]):
         self.run_worker(self._diagnose, thread=True, exclusive=True)
 
     def _diagnose(self) -> None:
-        from netui.commands.doctor import gather
         from netui.doctor import diagnose
+
+        gather = self.app.gather  # type: ignore[attr-defined]
+        if gather is None:
+            from netui.commands.doctor import gather
 
         self.inp = gather(self.app.env)  # type: ignore[attr-defined]
         findings = diagnose(self.inp)
