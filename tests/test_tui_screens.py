@@ -71,6 +71,8 @@ def test_host_screen_shows_forwarding_at_boot_and_flags_networks_without_a_route
             # forwarding is on now, but the file has no .conf suffix: nothing sets it at boot
             assert "forwarding now   ✓ on" in detail
             assert "forwarding boot  ✗ off" in detail
+            # no filter table at all (iptables-save prints none): nothing filters forwarding
+            assert "FORWARD policy   ACCEPT (no filter table loaded)" in detail
             assert (
                 "/etc/sysctl.d/ip-forward:1 sets net.ipv4.ip_forward=1, but nothing reads" in detail
             )

@@ -42,6 +42,15 @@ def forwarding_lines(snap: HostSnapshot) -> list[str]:
     return lines
 
 
+def forward_policy_text(snap: HostSnapshot) -> str:
+    if snap.forward_policy is None:
+        # iptables-save prints only tables that exist: no filter table filters nothing
+        return "ACCEPT (no filter table loaded)" if snap.variant else "? (no iptables)"
+    if snap.forward_policy == "DROP":
+        return "DROP  (forwarded traffic needs an ACCEPT rule)"
+    return snap.forward_policy
+
+
 def detail_lines(snap: HostSnapshot, address: str) -> list[str]:
     if not snap.ok:
         return [f"{snap.host} ({address})", f"✗ {snap.state}: {snap.reason or ''}"]
@@ -49,8 +58,7 @@ def detail_lines(snap: HostSnapshot, address: str) -> list[str]:
         f"{snap.host} ({address}) · hostname {snap.hostname or '?'} · "
         f"{snap.iptables_version or 'no iptables'}",
         *forwarding_lines(snap),
-        f"FORWARD policy   {snap.forward_policy or '?'}"
-        + ("  (forwarded traffic needs an ACCEPT rule)" if snap.forward_policy == "DROP" else ""),
+        "FORWARD policy   " + forward_policy_text(snap),
     ]
     for i in snap.routes.interfaces:
         if i.addresses:
