@@ -30,9 +30,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _forwarding(s: HostSnapshot) -> str:
-    now = {1: "on", 0: "off", None: "?"}.get(s.ip_forward, str(s.ip_forward))
-    boot = s.forwarding_at_boot
-    return f"{now} (boot: {'on' if boot and boot.value == '1' else 'off'})"
+    return f"{s.forwarding_now} (boot: {'on' if s.forwarding_on_at_boot else 'off'})"
 
 
 def hosts_command(env: Environment, as_json: bool) -> int:

@@ -74,15 +74,11 @@ def show_plan(plan: Plan, commands: dict[str, list], as_json: bool) -> None:
         return
     if plan.empty:
         print("nothing to change: the office is connected to every cluster as far as netui can see")
-    for host, cmds in commands.items():
-        print(f"{host}:")
-        for c in cmds:
-            print(f"  # {c.summary}")
-            print("  " + c.preview().replace("\n", "\n  "))
-    for t in plan.taints:
-        print(f"cluster {t.cluster} (Kubernetes API):")
-        print(f"  # taint node {t.node} {t.text}: new workloads stay off the forwarder")
-        print(f"  PATCH /api/v1/nodes/{t.node}  spec.taints += {t.text}")
+    from netui.plan.render import plan_text
+
+    text = plan_text(commands, plan)
+    if text:
+        print(text)
     for n in plan.notes:
         print(f"note: {n}")
 

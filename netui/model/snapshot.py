@@ -44,6 +44,16 @@ class HostSnapshot:
         return self.state == OK
 
     @property
+    def forwarding_now(self) -> str:
+        """net.ipv4.ip_forward at runtime as people read it: on, off, or ? when unread."""
+        return {1: "on", 0: "off", None: "?"}.get(self.ip_forward, str(self.ip_forward))
+
+    @property
+    def forwarding_on_at_boot(self) -> bool:
+        boot = self.forwarding_at_boot
+        return boot is not None and boot.value == "1"
+
+    @property
     def forwarding_at_boot(self) -> SysctlSetting | None:
         return boot_value(self.sysctl_files, "net.ipv4.ip_forward")
 

@@ -21,6 +21,7 @@ from netui.plan.model import (
     PERSIST_TEXT,
     DnsChange,
     HostPlan,
+    Plan,
     comment,
 )
 
@@ -404,3 +405,19 @@ def dns_undo_commands(change: DnsChange, live: str | None, previous: str | None)
         else Command(f"put back {change.path}", write=(change.path, previous))
     )
     return [step, Command(f"reload dnsmasq: {change.reload}", ("sh", "-c", change.reload))]
+
+
+def plan_text(commands: dict[str, list[Command]], plan: Plan | None = None) -> str:
+    """What a plan will run, for people: each host's commands, then the Kubernetes API calls
+    (taints). The CLI prints it and the TUI's plan screen and dialogs show it."""
+    out = []
+    for host, cmds in commands.items():
+        out.append(f"{host}:")
+        for c in cmds:
+            out.append(f"  # {c.summary}")
+            out.append("  " + c.preview().replace("\n", "\n  "))
+    for t in plan.taints if plan else ():
+        out.append(f"cluster {t.cluster} (Kubernetes API):")
+        out.append(f"  # taint node {t.node} {t.text}: new workloads stay off the forwarder")
+        out.append(f"  PATCH /api/v1/nodes/{t.node}  spec.taints += {t.text}")
+    return "\n".join(out)

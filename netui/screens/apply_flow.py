@@ -13,21 +13,7 @@ from typing import Any
 from textual.screen import Screen
 
 from netui.plan.model import Plan
-
-
-def commands_text(commands: dict[str, list[Any]], plan: Plan | None = None) -> str:
-    """The commands per host, then the Kubernetes API calls (taints), as the dialogs show them."""
-    out = []
-    for host, cmds in commands.items():
-        out.append(f"{host}:")
-        for c in cmds:
-            out.append(f"  # {c.summary}")
-            out += ["  " + line for line in c.preview().splitlines()]
-    for t in plan.taints if plan else ():
-        out.append(f"cluster {t.cluster} (Kubernetes API):")
-        out.append(f"  # taint node {t.node} {t.text}: new workloads stay off the forwarder")
-        out.append(f"  PATCH /api/v1/nodes/{t.node}  spec.taints += {t.text}")
-    return "\n".join(out)
+from netui.plan.render import plan_text
 
 
 def offer_plan(
@@ -64,7 +50,7 @@ def offer_plan(
             screen.run_worker(apply, thread=True, exclusive=True)
 
     def ask(commands: dict[str, list[Any]]) -> None:
-        body = commands_text(commands, plan)
+        body = plan_text(commands, plan)
         body += "".join(f"\nnote: {n}" for n in plan.notes)
         body += "\n\nJournaled; undo it from history (h)."
         app.push_screen(ConfirmScreen(question, body, ok_label), decided)

@@ -23,7 +23,7 @@ from netui.widgets.footer import KeyFooter
 
 def forwarding_lines(snap: HostSnapshot) -> list[str]:
     """Forwarding now vs at boot, with the file and line that decides the boot value."""
-    now = {1: "on", 0: "off"}.get(snap.ip_forward, "?")  # type: ignore[arg-type]
+    now = snap.forwarding_now
     boot = snap.forwarding_at_boot
     lines = [
         f"forwarding now   {'✓' if now == 'on' else '✗'} {now}",

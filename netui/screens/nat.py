@@ -142,6 +142,10 @@ class NatScreen(Screen[None]):
             self._keyed = (snap.taken_at, self.chain, rules)
         return self._keyed[2]
 
+    def _counts(self, snap: HostSnapshot) -> dict[str, int]:
+        """Packets per rule key of the chain on screen: the baseline rates are measured from."""
+        return {key: r.packets for key, r in self._keyed_rules(snap)}
+
     def _snapshot(self) -> HostSnapshot | None:
         return getattr(self.app, "snapshots", {}).get(self.host)
 
@@ -152,7 +156,7 @@ class NatScreen(Screen[None]):
         if snap.nat is not None and self.chain in snap.nat.chains:
             # rates for the chain on screen only: the other 100k rules need not be built
             dt = max(snap.taken_at - self._shown_at, 1e-3) if self._shown_at else 0
-            counts = {key: r.packets for key, r in self._keyed_rules(snap)}
+            counts = self._counts(snap)
             if dt:
                 self.rates = {
                     k: (p - self.previous[k]) / dt for k, p in counts.items() if k in self.previous
@@ -215,7 +219,7 @@ class NatScreen(Screen[None]):
         snap = self._snapshot()
         self.rates = {}
         self.previous = (
-            {key: r.packets for key, r in self._keyed_rules(snap)}
+            self._counts(snap)
             if snap is not None and snap.nat is not None and chain in snap.nat.chains
             else {}
         )

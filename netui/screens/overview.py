@@ -127,13 +127,11 @@ class OverviewScreen(Screen[None]):
         self.snapshots[snap.host] = snap
         table = self.query_one("#hosts", DataTable)
         if snap.ok:
-            fwd = {1: "on", 0: "off"}.get(snap.ip_forward or 0, "?")
-            boot = snap.forwarding_at_boot
             table.update_cell(snap.host, "IPTABLES", snap.variant or "-", update_width=True)
             table.update_cell(
                 snap.host,
                 "FORWARDING",
-                f"{fwd} (boot {'on' if boot and boot.value == '1' else 'off'})",
+                f"{snap.forwarding_now} (boot {'on' if snap.forwarding_on_at_boot else 'off'})",
                 update_width=True,
             )
             table.update_cell(

@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
-from netui.screens.apply_flow import commands_text
+from netui.plan.render import plan_text
 from netui.screens.confirm import ConfirmScreen
 from netui.widgets.footer import KeyFooter
 
@@ -96,9 +96,7 @@ class PlanScreen(Screen[None]):
                 "✓ nothing to change: the office is connected to every cluster as far as netui can see"
             )
             return
-        text = f"plan {plan.id} — exactly these commands will run:\n\n" + commands_text(
-            commands, plan
-        )
+        text = f"plan {plan.id} — exactly these commands will run:\n\n" + plan_text(commands, plan)
         if self.app.readonly:  # type: ignore[attr-defined]
             text += "\n\n(read-only: applying is disabled)"
         else:
@@ -123,7 +121,7 @@ class PlanScreen(Screen[None]):
         )
         self.app.push_screen(
             ConfirmScreen(
-                f"Apply plan {self.plan.id}?", commands_text(self.commands, self.plan) + extra
+                f"Apply plan {self.plan.id}?", plan_text(self.commands, self.plan) + extra
             ),
             decided,
         )
