@@ -12,24 +12,7 @@ from textual.widgets import DataTable, Static
 
 from netui.widgets.rule_list import RuleList
 
-from .tui_data import fixed_app
-
-
-async def _ready(app, pilot) -> None:
-    for _ in range(200):
-        if len(getattr(app, "snapshots", {})) == 4 and getattr(app, "inventory", None):
-            await pilot.pause()
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("the fixed snapshots never arrived")
-
-
-async def open_host(app, pilot, name: str, key: str) -> None:
-    """Put the hosts table's cursor on `name` and press `key` (enter: nat, i: host screen)."""
-    hosts = app.screen.query_one("#hosts", DataTable)
-    hosts.move_cursor(row=list(app.env.hosts).index(name))
-    await pilot.press(key)
-    await pilot.pause()
+from .tui_data import fixed_app, open_host, until_ready
 
 
 def _rows(table: DataTable) -> list[list[str]]:
@@ -48,7 +31,7 @@ def test_overview_marks_states_with_symbols_and_the_forwarder():
     async def scenario() -> None:
         app = fixed_app()
         async with app.run_test(size=(120, 40)) as pilot:
-            await _ready(app, pilot)
+            await until_ready(pilot)
             hosts = app.screen.query_one("#hosts", DataTable)
             assert hosts.get_cell("router", "STATE") == "● ok"
             assert hosts.get_cell("office-pc", "STATE") == "✗ unreachable"
@@ -65,8 +48,8 @@ def test_host_screen_shows_forwarding_at_boot_and_flags_networks_without_a_route
     async def scenario() -> None:
         app = fixed_app()
         async with app.run_test(size=(120, 40)) as pilot:
-            await _ready(app, pilot)
-            await open_host(app, pilot, "a-master", "i")
+            await until_ready(pilot)
+            await open_host(pilot, "a-master", "i")
             detail = str(app.screen.query_one("#host-detail", Static).render())
             # forwarding is on now, but the file has no .conf suffix: nothing sets it at boot
             assert "forwarding now   ✓ on" in detail
@@ -105,7 +88,7 @@ def test_router_with_every_route_says_so():
     async def scenario() -> None:
         app = fixed_app()
         async with app.run_test(size=(120, 40)) as pilot:
-            await _ready(app, pilot)
+            await until_ready(pilot)
             await pilot.press("i")  # the cursor starts on the first host: router
             await pilot.pause()
             routes = {r[0]: r[1] for r in _rows(app.screen.query_one("#routes", DataTable))}
@@ -121,7 +104,7 @@ def test_enter_on_a_cluster_lists_its_nodes_and_where_its_cidrs_came_from():
     async def scenario() -> None:
         app = fixed_app()
         async with app.run_test(size=(120, 40)) as pilot:
-            await _ready(app, pilot)
+            await until_ready(pilot)
             app.screen.query_one("#clusters", DataTable).focus()
             await pilot.press("enter")
             await pilot.pause()
@@ -143,7 +126,7 @@ def test_picking_another_forwarder_on_the_nodes_screen_holds_for_the_session():
     async def scenario() -> None:
         app = fixed_app()
         async with app.run_test(size=(120, 40)) as pilot:
-            await _ready(app, pilot)
+            await until_ready(pilot)
             app.screen.query_one("#clusters", DataTable).focus()
             await pilot.press("down", "enter")  # cluster b
             await pilot.pause()
@@ -174,7 +157,7 @@ def test_colon_command_mode_jumps_to_views_and_hosts(typed, screen_class, what):
     async def scenario() -> None:
         app = fixed_app()
         async with app.run_test(size=(120, 40)) as pilot:
-            await _ready(app, pilot)
+            await until_ready(pilot)
             await pilot.press("i")  # start somewhere else than the first screen
             await pilot.pause()
             await pilot.press("colon")
@@ -196,7 +179,7 @@ def test_colon_switches_themes_too():
     async def scenario() -> None:
         app = fixed_app()
         async with app.run_test(size=(120, 40)) as pilot:
-            await _ready(app, pilot)
+            await until_ready(pilot)
             await pilot.press("colon", *"theme netui-light")
             await pilot.pause(0.3)
             await pilot.press("enter")
@@ -212,7 +195,7 @@ def test_no_color_keeps_every_meaning_in_symbols(monkeypatch):
     async def scenario() -> None:
         app = fixed_app()
         async with app.run_test(size=(120, 40)) as pilot:
-            await _ready(app, pilot)
+            await until_ready(pilot)
             assert app.no_color
             svg = app.export_screenshot()
             # monochrome: only greys reach the terminal (the export's own default foreground,
@@ -231,8 +214,8 @@ def test_readonly_refuses_a_rule_delete_and_says_so():
     async def scenario() -> None:
         app = fixed_app(readonly=True)
         async with app.run_test(size=(120, 40)) as pilot:
-            await _ready(app, pilot)
-            await open_host(app, pilot, "a-master", "enter")
+            await until_ready(pilot)
+            await open_host(pilot, "a-master", "enter")
             await pilot.press("x")
             await pilot.pause()
             assert type(app.screen).__name__ == "NatScreen"  # no confirm dialog opened
@@ -252,7 +235,7 @@ def test_bad_theme_files_are_named_and_the_default_theme_stays(tmp_path, monkeyp
     async def scenario() -> None:
         app = fixed_app(theme="no-such-theme")
         async with app.run_test(size=(120, 40)) as pilot:
-            await _ready(app, pilot)
+            await until_ready(pilot)
             messages = [str(n.message) for n in app._notifications]
             assert any(f"{themes / 'broken.yaml'}: not readable YAML" in m for m in messages)
             assert any(f"{themes / 'typo.yaml'}: unknown keys backgrund" in m for m in messages), (
@@ -273,8 +256,8 @@ def test_a_refresh_keeps_the_cursor_on_the_same_rule_and_marks_rules_being_hit()
     async def scenario() -> None:
         app = fixed_app()
         async with app.run_test(size=(120, 40)) as pilot:
-            await _ready(app, pilot)
-            await open_host(app, pilot, "a-master", "enter")
+            await until_ready(pilot)
+            await open_host(pilot, "a-master", "enter")
             nat = app.screen
             nat._go("KUBE-SERVICES")
             rules = nat.query_one(RuleList)
@@ -315,7 +298,7 @@ def test_hosts_turn_slow_and_stale_between_polls_with_the_reason():
     async def scenario() -> None:
         app = fixed_app()
         async with app.run_test(size=(120, 40)) as pilot:
-            await _ready(app, pilot)
+            await until_ready(pilot)
             now = time.time()
             snaps = app.snapshots
             snaps["router"] = dataclasses.replace(snaps["router"], duration=3.2, taken_at=now)

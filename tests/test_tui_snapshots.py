@@ -7,46 +7,34 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable
 
-from .tui_data import fixed_app
+from .tui_data import fixed_app, open_host, until_ready
 
 SIZES = [(80, 24), (120, 40)]
 
 
-async def _ready(pilot) -> None:
-    app = pilot.app
-    for _ in range(200):
-        if len(getattr(app, "snapshots", {})) == 4 and getattr(app, "inventory", None):
-            break
-        await pilot.pause(0.02)
-    await pilot.pause()
-
-
 def _on_host(name: str, key: str):
     async def before(pilot) -> None:
-        await _ready(pilot)
-        hosts = pilot.app.screen.query_one("#hosts", DataTable)
-        hosts.move_cursor(row=list(pilot.app.env.hosts).index(name))
-        await pilot.press(key)
-        await pilot.pause()
+        await until_ready(pilot)
+        await open_host(pilot, name, key)
 
     return before
 
 
 async def _nodes_of_a(pilot) -> None:
-    await _ready(pilot)
+    await until_ready(pilot)
     pilot.app.screen.query_one("#clusters", DataTable).focus()
     await pilot.press("enter")
     await pilot.pause()
 
 
 async def _hot(pilot) -> None:
-    await _ready(pilot)
+    await until_ready(pilot)
     await pilot.press("k")
     await pilot.pause()
 
 
 async def _findings(pilot) -> None:
-    await _ready(pilot)
+    await until_ready(pilot)
     await pilot.press("d")
     for _ in range(200):
         if getattr(pilot.app.screen, "findings", None):
@@ -56,7 +44,7 @@ async def _findings(pilot) -> None:
 
 
 SCREENS = {
-    "overview": _ready,
+    "overview": until_ready,
     "nat": _on_host("a-master", "enter"),
     "host": _on_host("a-master", "i"),
     "nodes": _nodes_of_a,

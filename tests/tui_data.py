@@ -185,3 +185,24 @@ def fixed_app(**kwargs: Any) -> Any:
 
     env = environment()
     return NetuiApp(env, poller_factory=FixedPoller, discover=inventory, gather=gather, **kwargs)
+
+
+async def until_ready(pilot: Any) -> None:
+    """Wait until the fixed snapshots and inventory reached the app, then one more refresh."""
+    app = pilot.app
+    for _ in range(200):
+        if len(getattr(app, "snapshots", {})) == 4 and getattr(app, "inventory", None):
+            await pilot.pause()
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("the fixed snapshots never arrived")
+
+
+async def open_host(pilot: Any, name: str, key: str) -> None:
+    """Put the hosts table's cursor on `name` and press `key` (enter: nat, i: host screen)."""
+    from textual.widgets import DataTable
+
+    hosts = pilot.app.screen.query_one("#hosts", DataTable)
+    hosts.move_cursor(row=list(pilot.app.env.hosts).index(name))
+    await pilot.press(key)
+    await pilot.pause()
