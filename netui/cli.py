@@ -218,6 +218,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     up.add_argument("--broken", action="store_true", help="plant the mistakes of docs/lab.md")
     up.add_argument(
+        "--plan",
+        default="classic",
+        choices=["classic", "article"],
+        help="address plan: classic (disjoint ranges) or article (the method's own, nested, cluster to cluster)",
+    )
+    up.add_argument(
         "--services",
         type=int,
         default=0,

@@ -102,8 +102,14 @@ def walk_command(env: Environment, args: argparse.Namespace) -> int:
         except ValueError as e:
             raise UserError(str(e)) from None
     env.host(args.host)
-    with Hosts(env) as hosts:
+    from netui.discovery.kube import discover
+    from netui.discovery.model import needs_discovery, network_map
+
+    with ThreadPoolExecutor(max_workers=1) as pool, Hosts(env) as hosts:
+        # the networks (for the nesting note) come from discovery where the file is silent
+        inv = pool.submit(discover, env) if needs_discovery(env) else None
         snap = snapshot_hosts(hosts, [args.host])[args.host]
+        networks = network_map(env, inv.result() if inv else {})
     if not snap.ok or snap.nat is None:
         raise UserError(f"{args.host}: {snap.reason or 'no nat table'}")
     from dataclasses import replace
@@ -119,6 +125,7 @@ def walk_command(env: Environment, args: argparse.Namespace) -> int:
                 "forward": fwd.lines() if fwd else [],
                 "verdict": post.verdict,
                 "uncertain": post.uncertain,
+                "nesting": networks.nesting_note(args.dst),
             }
         )
     else:
@@ -126,4 +133,7 @@ def walk_command(env: Environment, args: argparse.Namespace) -> int:
             if w is not None:
                 print("\n".join(w.lines()))
         print(f"\n{'masqueraded' if post.nat_applied else 'NOT masqueraded'}: {post.verdict}")
+        note = networks.nesting_note(args.dst)
+        if note:
+            print(note)
     return 0

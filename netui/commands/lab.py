@@ -19,7 +19,7 @@ def run(args: argparse.Namespace) -> int:
         if args.services < 0 or args.services > 50000:
             raise UserError(f"--services {args.services}: give a number from 0 to 50000")
         start = time.monotonic()
-        files = build.up(broken=args.broken, services=args.services)
+        files = build.up(broken=args.broken, services=args.services, plan=args.plan)
         took = time.monotonic() - start
         if args.json:
             print_json(
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
                     else "down"
                 )
             )
-            print(f"lab: {state}{' (broken)' if st['broken'] else ''}")
+            print(f"lab: {state}, plan {st['plan']}{' (broken)' if st['broken'] else ''}")
             if st["up"]:
                 print(f"namespaces: {' '.join(st['namespaces'])}")  # type: ignore[arg-type]
                 for what, alive in st["processes"].items():  # type: ignore[attr-defined]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from netui.doctor import dns, filtering, forwarding, masquerade, networks, routing
+from netui.doctor import clusters, dns, filtering, forwarding, masquerade, networks, routing
 from netui.doctor.context import DoctorInput
 from netui.model.findings import ERROR, WARNING, Finding, sort_findings
 
@@ -13,6 +13,7 @@ CHECKS = (
     filtering.check,
     routing.check,
     dns.check,
+    clusters.check,
 )
 
 

@@ -22,6 +22,11 @@ class ClusterFacts:
     domain: str
     forwarder: str | None  # host name in the environment
     forwarder_ip: str | None  # the address the router should route to
+    node_cidrs: tuple[str, ...] = ()  # where its nodes live (file, else the nodes' subnets)
+    nodes: tuple[
+        str, ...
+    ] = ()  # hosts of this cluster netui may change (file's nodes: + forwarder)
+    reach_from: tuple[str, ...] = ()  # clusters whose nodes and Pods may call this one
 
     @property
     def cidrs(self) -> tuple[str, ...]:
@@ -74,6 +79,30 @@ def _forwarder_ip(
     return None
 
 
+def _node_cidrs(
+    env: Environment, inv: ClusterInventory | None, snaps: dict[str, HostSnapshot]
+) -> tuple[str, ...]:
+    """Where a cluster's nodes live when the file does not say: the subnet of the router (or of
+    a node host) that holds each node's InternalIP, else the address alone (/32)."""
+    if inv is None:
+        return ()
+    nets: list[IPNetwork] = []
+    for snap in snaps.values():
+        if snap.ok:
+            for iface in snap.routes.interfaces:
+                nets += [
+                    IPNetwork(a).cidr for a in iface.addresses if not IPNetwork(a).ip.is_loopback()
+                ]
+    out: dict[str, None] = {}
+    for n in inv.nodes:
+        if not n.internal_ip:
+            continue
+        holding = [net for net in nets if n.internal_ip in net and net.prefixlen >= 16]
+        best = max(holding, key=lambda net: net.prefixlen, default=None)
+        out[str(best) if best is not None else f"{n.internal_ip}/32"] = None
+    return tuple(out)
+
+
 def build_input(
     env: Environment, snapshots: dict[str, HostSnapshot], inventory: dict[str, ClusterInventory]
 ) -> DoctorInput:
@@ -85,6 +114,17 @@ def build_input(
         dns = spec.dns_ip or (inv.dns_ip.value if inv and inv.dns_ip else None)
         fip = _forwarder_ip(env, spec.forwarder, inv, snapshots) if spec.forwarder else None
         clusters[spec.name] = ClusterFacts(
-            spec.name, pods, svcs, dns, spec.domain, spec.forwarder, fip
+            spec.name,
+            pods,
+            svcs,
+            dns,
+            spec.domain,
+            spec.forwarder,
+            fip,
+            node_cidrs=spec.node_cidrs or _node_cidrs(env, inv, snapshots),
+            nodes=tuple(
+                dict.fromkeys((*(() if spec.forwarder is None else (spec.forwarder,)), *spec.nodes))
+            ),
+            reach_from=spec.reach_from,
         )
     return DoctorInput(env, clusters, network_map(env, inventory), snapshots, inventory)

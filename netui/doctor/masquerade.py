@@ -63,20 +63,30 @@ def _label(inp: DoctorInput, cidr: str) -> str:
     return f"{kn.label} {cidr}" if kn else cidr
 
 
-def check_pairs(inp: DoctorInput, c: ClusterFacts, snap: HostSnapshot, nat: Table) -> list[Finding]:
+def unmasqueraded(
+    snap: HostSnapshot, nat: Table, sources: tuple[str, ...], destinations: tuple[str, ...]
+) -> list[tuple[str, str, Walk]]:
+    """(source, destination, the walk that shows it) for every pair of networks whose traffic is
+    not masqueraded on this host, judged by walking a few sample packets."""
     out = []
-    host = c.forwarder
-    assert host is not None
-    for office in inp.office:
-        src = samples(office)[0]
-        for cidr in c.cidrs:
+    for source in sources:
+        src = samples(source)[0]
+        for cidr in destinations:
             for dst in samples(cidr):
                 _pre, post = masquerade_path(nat, office_packet(snap, src, dst))
-                if post.nat_applied:
-                    continue
-                out.append(_explain(inp, c, host, nat, office, cidr, post))
-                break
+                if not post.nat_applied:
+                    out.append((source, cidr, post))
+                    break
     return out
+
+
+def check_pairs(inp: DoctorInput, c: ClusterFacts, snap: HostSnapshot, nat: Table) -> list[Finding]:
+    host = c.forwarder
+    assert host is not None
+    return [
+        _explain(inp, c, host, nat, office, cidr, post)
+        for office, cidr, post in unmasqueraded(snap, nat, inp.office, c.cidrs)
+    ]
 
 
 def _explain(

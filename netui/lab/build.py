@@ -23,10 +23,8 @@ import yaml
 from netui.errors import UserError
 from netui.lab import kubeproxy
 from netui.lab.topology import (
-    BROKEN,
-    CLUSTERS,
-    HOSTS,
     LAN_BRIDGE_NS,
+    LAN_CIDR,
     OFFICE_CIDR,
     PASSWORD_SUDO_USER,
     PREFIX,
@@ -36,6 +34,8 @@ from netui.lab.topology import (
     SUDO_USER,
     LabFiles,
     LabHost,
+    LabPlan,
+    plan_named,
 )
 from netui.paths import lab_home
 
@@ -79,6 +79,7 @@ class LabState:
     created_paths: list[str] = field(default_factory=list)  # e.g. /etc/dnsmasq.d if it was missing
     broken: bool = False
     services: int = 0
+    plan: str = "classic"
     ready: bool = False
     started: float = 0.0
 
@@ -256,7 +257,13 @@ def _spawn(state: LabState, what: str, argv: list[str], pidfile: Path | None = N
 # --- up ----------------------------------------------------------------------------------------
 
 
-def up(broken: bool = False, services: int = 0, home: Path | None = None) -> LabFiles:
+def up(
+    broken: bool = False, services: int = 0, home: Path | None = None, plan: str = "classic"
+) -> LabFiles:
+    try:
+        lab_plan = plan_named(plan)
+    except ValueError as e:
+        raise UserError(f"lab: {e}") from None
     _require_root_and_tools()
     home = home or lab_home()
     files = LabFiles(str(home))
@@ -266,16 +273,19 @@ def up(broken: bool = False, services: int = 0, home: Path | None = None) -> Lab
         and status(home)["healthy"]
         and state.broken == broken
         and state.services == services
+        and state.plan == plan
     ):
         return files
     if state.namespaces or existing_namespaces() or state.pids:
         down(home)
     home.mkdir(parents=True, exist_ok=True)
     os.chmod(home, 0o755)  # sshd reads authorized_keys as the login user (ops)
-    state = LabState(home / "state.json", broken=broken, services=services, started=time.time())
+    state = LabState(
+        home / "state.json", broken=broken, services=services, plan=plan, started=time.time()
+    )
     state.save()
     try:
-        _build(state, home, files, broken, services)
+        _build(state, home, files, broken, services, lab_plan)
     except BaseException:
         down(home)
         raise
@@ -284,7 +294,9 @@ def up(broken: bool = False, services: int = 0, home: Path | None = None) -> Lab
     return files
 
 
-def _build(state: LabState, home: Path, files: LabFiles, broken: bool, services: int) -> None:
+def _build(
+    state: LabState, home: Path, files: LabFiles, broken: bool, services: int, plan: LabPlan
+) -> None:
     if not Path("/etc/dnsmasq.d").exists():
         state.created_paths.append("/etc/dnsmasq.d")
         state.save()
@@ -296,7 +308,7 @@ def _build(state: LabState, home: Path, files: LabFiles, broken: bool, services:
         _run(["ip", "-n", LAN_BRIDGE_NS, "link", "add", br, "type", "bridge"])
         _run(["ip", "-n", LAN_BRIDGE_NS, "link", "set", br, "up"])
 
-    for h in HOSTS:
+    for h in plan.hosts:
         _add_ns(state, h.netns)
         _etc(state, h)
         ns = h.netns
@@ -321,7 +333,7 @@ def _build(state: LabState, home: Path, files: LabFiles, broken: bool, services:
         if h.forwarding:
             _in(ns, "sysctl", "-qw", "net.ipv4.ip_forward=1")
 
-    for c in CLUSTERS:
+    for c in plan.clusters:
         worker = f"{PREFIX}{c.worker}"
         _run(["ip", "-n", worker, "link", "add", "cni0", "type", "bridge"])
         _run(["ip", "-n", worker, "addr", "add", f"{c.gateway}/24", "dev", "cni0"])
@@ -335,17 +347,17 @@ def _build(state: LabState, home: Path, files: LabFiles, broken: bool, services:
         for node in (c.master, c.worker):
             _in(f"{PREFIX}{node}", "iptables-restore", "--noflush", "-w", "5", input=rules)
 
-    _start_dns_pods(state, home)
+    _start_dns_pods(state, home, plan)
     _start_office_dns(state, home)
-    _start_sshd(state, home)
-    _start_daemon(state, home)
+    _start_sshd(state, home, plan)
+    _start_daemon(state, home, plan)
     if broken:
-        plant_mistakes()
-    _write_client_files(home, files, broken)
+        plant_mistakes(plan)
+    _write_client_files(home, files, broken, plan)
 
 
-def _start_dns_pods(state: LabState, home: Path) -> None:
-    for c in CLUSTERS:
+def _start_dns_pods(state: LabState, home: Path, plan: LabPlan) -> None:
+    for c in plan.clusters:
         for pod in c.pods:
             if pod.kind != "dns":
                 continue
@@ -402,7 +414,7 @@ def _start_office_dns(state: LabState, home: Path) -> None:
     )
 
 
-def _start_sshd(state: LabState, home: Path) -> None:
+def _start_sshd(state: LabState, home: Path, plan: LabPlan) -> None:
     keys = home / "ssh"
     keys.mkdir(exist_ok=True)
     client_key = home / "id_ed25519"
@@ -428,7 +440,7 @@ def _start_sshd(state: LabState, home: Path) -> None:
         state.save()
         Path("/run/sshd").mkdir(mode=0o755)
     known = []
-    for h in HOSTS:
+    for h in plan.hosts:
         if not h.sshd:
             continue
         hostkey = keys / f"{h.name}_ed25519"
@@ -452,10 +464,10 @@ def _start_sshd(state: LabState, home: Path) -> None:
     (home / "known_hosts").write_text("\n".join(known) + "\n")
 
 
-def _start_daemon(state: LabState, home: Path) -> None:
+def _start_daemon(state: LabState, home: Path, plan: LabPlan) -> None:
     status_file = home / "daemon.status"
     status_file.unlink(missing_ok=True)
-    _spawn(state, "daemon", [sys.executable, "-m", "netui.lab.daemon", str(home)])
+    _spawn(state, "daemon", [sys.executable, "-m", "netui.lab.daemon", str(home), plan.name])
     for _ in range(750):  # 15 s
         if status_file.exists():
             text = status_file.read_text()
@@ -469,9 +481,11 @@ def _start_daemon(state: LabState, home: Path) -> None:
     raise UserError("lab: the API/pod daemon did not start within 15 s")
 
 
-def plant_mistakes() -> None:
-    """The mistakes of topology.BROKEN, planted the way a hurried operator would make them."""
-    a, b = f"{PREFIX}a-master", f"{PREFIX}b-master"
+def plant_mistakes(plan: LabPlan) -> None:
+    """The mistakes of the plan's `broken` list, planted the way a hurried operator would."""
+    ca, cb = plan.clusters
+    a, b = f"{PREFIX}{ca.master}", f"{PREFIX}{cb.master}"
+    office = OFFICE_CIDR
     _in(a, "sysctl", "-qw", "net.ipv4.ip_forward=1")
     Path(f"/etc/netns/{a}/sysctl.d/ip_forward").write_text("net.ipv4.ip_forward = 1\n")
     _in(
@@ -482,15 +496,16 @@ def plant_mistakes() -> None:
         "5",
         input=(
             "*nat\n"
-            "-A POSTROUTING -s 10.200.0.0/16 -d 10.1.3.0/24 -j MASQUERADE\n"
-            "-A POSTROUTING -s 110.1.3.0/24 -d 10.200.0.0/16 -j MASQUERADE\n"
-            "-A POSTROUTING -s 10.1.3.0/24 -d 10.96.0.0/12 -j RETURN\n"
-            "-A POSTROUTING -s 10.1.3.0/24 -d 10.96.0.0/12 -j MASQUERADE\n"
+            f"-A POSTROUTING -s {ca.pod_cidr} -d {office} -j MASQUERADE\n"
+            f"-A POSTROUTING -s 1{office} -d {ca.pod_cidr} -j MASQUERADE\n"
+            f"-A POSTROUTING -s {office} -d {ca.service_cidr} -j RETURN\n"
+            f"-A POSTROUTING -s {office} -d {ca.service_cidr} -j MASQUERADE\n"
             "COMMIT\n"
         ),
     )
     Path(f"/etc/netns/{a}/dnsmasq.d/office.conf").write_text(
-        "# written by hand during the last migration\nlisten-address=192.168.1.109\nserver=192.168.1.109\nserver=/cluster.local/10.43.0.10\n"
+        "# written by hand during the last migration\n"
+        f"listen-address={ca.master_ip}\nserver={ca.master_ip}\nserver=/{ca.domain}/{cb.dns_ip}\n"
     )
     _in(
         b,
@@ -498,14 +513,14 @@ def plant_mistakes() -> None:
         "--noflush",
         "-w",
         "5",
-        input="*nat\n-A POSTROUTING -s 10.1.3.0/24 -j MASQUERADE\nCOMMIT\n",
+        input=f"*nat\n-A POSTROUTING -s {office} -j MASQUERADE\nCOMMIT\n",
     )
     _in(b, "iptables", "-w", "5", "-P", "FORWARD", "DROP")
-    _run(["ip", "-n", b, "route", "del", OFFICE_CIDR])
-    _run(["ip", "-n", f"{PREFIX}router", "route", "add", "10.200.0.0/16", "via", "192.168.1.243"])
+    _run(["ip", "-n", b, "route", "del", office])
+    _run(["ip", "-n", f"{PREFIX}router", "route", "add", ca.pod_cidr, "via", cb.master_ip])
 
 
-def _write_client_files(home: Path, files: LabFiles, broken: bool) -> None:
+def _write_client_files(home: Path, files: LabFiles, broken: bool, plan: LabPlan) -> None:
     """Two environment files and two kubeconfigs: one for the root namespace (netns://, API on
     127.0.0.1) and one for an operator inside the jump host (ssh://, API on the masters)."""
 
@@ -525,9 +540,11 @@ def _write_client_files(home: Path, files: LabFiles, broken: bool) -> None:
         }
 
     Path(files.kubeconfig).write_text(
-        yaml.safe_dump(kubeconfig({c.name: f"http://127.0.0.1:{c.api_port}" for c in CLUSTERS}))
+        yaml.safe_dump(
+            kubeconfig({c.name: f"http://127.0.0.1:{c.api_port}" for c in plan.clusters})
+        )
     )
-    masters = {c.name: next(h.ip for h in HOSTS if h.name == c.master) for c in CLUSTERS}
+    masters = {c.name: c.master_ip for c in plan.clusters}
     Path(files.kubeconfig_jump).write_text(
         yaml.safe_dump(kubeconfig({n: f"http://{ip}:6443" for n, ip in masters.items()}))
     )
@@ -539,12 +556,13 @@ def _write_client_files(home: Path, files: LabFiles, broken: bool) -> None:
             "clusters": {
                 c.name: {"context": c.context, "forwarder": c.master, "domain": c.domain}
                 | ({"registry": "http://10.200.1.2:8761/eureka/apps"} if c.name == "a" else {})
-                for c in CLUSTERS
+                | _cluster_to_cluster(plan, c.name)
+                for c in plan.clusters
             },
             "kubeconfig": kubecfg,
             "dns": {
                 "host": OFFICE_DNS_HOST,
-                "listen": next(h.ip for h in HOSTS if h.name == OFFICE_DNS_HOST),
+                "listen": plan.host(OFFICE_DNS_HOST).ip,
                 "conf_dir": "/etc/dnsmasq.d",
                 "reload": f"sh {office_dns_reload(home)}",
             },
@@ -553,16 +571,15 @@ def _write_client_files(home: Path, files: LabFiles, broken: bool) -> None:
             doc["ssh"] = ssh
         head = (
             "# netui lab environment, written by `netui lab up`"
+            + (f" --plan {plan.name}" if plan.name != "classic" else "")
             + (" --broken" if broken else "")
             + "\n"
         )
         return head + yaml.safe_dump(doc, sort_keys=False)
 
-    netns_hosts = {h.name: f"netns://{h.netns}" for h in HOSTS}
-    ssh_hosts = {h.name: f"ssh://root@{h.ip}" for h in HOSTS if h.sshd}
-    ssh_hosts[SUDO_HOST] = (
-        f"ssh://{SUDO_USER}@{next(h.ip for h in HOSTS if h.name == SUDO_HOST)}?sudo=1"
-    )
+    netns_hosts = {h.name: f"netns://{h.netns}" for h in plan.hosts}
+    ssh_hosts = {h.name: f"ssh://root@{h.ip}" for h in plan.hosts if h.sshd}
+    ssh_hosts[SUDO_HOST] = f"ssh://{SUDO_USER}@{plan.host(SUDO_HOST).ip}?sudo=1"
     if broken:
         netns_hosts["old-router"] = f"netns://{PREFIX}old-router"
         ssh_hosts["old-router"] = "ssh://root@192.168.1.2"
@@ -580,6 +597,15 @@ def _write_client_files(home: Path, files: LabFiles, broken: bool) -> None:
             },
         )
     )
+
+
+def _cluster_to_cluster(plan: LabPlan, cluster: str) -> dict[str, object]:
+    """The opt-in of cluster-to-cluster reach in the environment file (article plan)."""
+    sources = dict(plan.reach_from).get(cluster)
+    if not sources:
+        return {}
+    c = next(x for x in plan.clusters if x.name == cluster)
+    return {"nodes": [c.master, c.worker], "node_cidrs": [LAN_CIDR], "reach_from": list(sources)}
 
 
 # --- down / status -----------------------------------------------------------------------------
@@ -655,5 +681,6 @@ def status(home: Path | None = None) -> dict[str, object]:
         "processes": procs,
         "env": str(home / "env.yaml") if (home / "env.yaml").exists() else None,
         "env_ssh": str(home / "env-ssh.yaml") if (home / "env-ssh.yaml").exists() else None,
-        "planted": [p.__dict__ for p in BROKEN] if state.broken else [],
+        "plan": state.plan,
+        "planted": [p.__dict__ for p in plan_named(state.plan).broken] if state.broken else [],
     }

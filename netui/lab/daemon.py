@@ -1,7 +1,7 @@
 """The lab's one long-running helper process: the simulated Kubernetes APIs and the Pods' HTTP
 services, each listener created inside its own network namespace.
 
-Run as `python -m netui.lab.daemon LAB_DIR`; `netui lab up` starts it detached and `down` stops it
+Run as `python -m netui.lab.daemon LAB_DIR [PLAN]`; `netui lab up` starts it detached and `down` stops it
 by the pid it writes.
 """
 
@@ -18,7 +18,7 @@ from typing import Any
 from netui.lab import netns
 from netui.lab.httpserver import LabHTTPServer
 from netui.lab.kubeapi import ClusterState, serve
-from netui.lab.topology import CLUSTERS, HOST_BY_NAME, LabCluster, Pod
+from netui.lab.topology import LabCluster, Pod, plan_named
 
 
 def eureka_apps(cluster: LabCluster) -> dict[str, Any]:
@@ -91,11 +91,11 @@ def _listen(
     server.serve_forever()
 
 
-def main(lab_dir: str) -> int:
+def main(lab_dir: str, plan: str = "classic") -> int:
     listeners: list[tuple[str | None, Any, str]] = []
-    for cluster in CLUSTERS:
+    for cluster in plan_named(plan).clusters:
         state = ClusterState(cluster)
-        master_ip = HOST_BY_NAME[cluster.master].ip
+        master_ip = cluster.master_ip
         listeners.append(
             (
                 None,
@@ -137,4 +137,4 @@ def main(lab_dir: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(*sys.argv[1:3]))

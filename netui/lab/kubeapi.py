@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from netui.lab.httpserver import LabHTTPServer
-from netui.lab.topology import HOST_BY_NAME, LabCluster
+from netui.lab.topology import LabCluster
 
 CREATED = "2026-11-01T08:00:00Z"
 
@@ -50,7 +50,6 @@ class ClusterState:
 
     def node(self, name: str) -> dict[str, Any]:
         c = self.cluster
-        host = HOST_BY_NAME[name]
         is_master = name == c.master
         labels = {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux"}
         if is_master:
@@ -71,7 +70,7 @@ class ClusterState:
             "spec": spec,
             "status": {
                 "addresses": [
-                    {"type": "InternalIP", "address": host.ip},
+                    {"type": "InternalIP", "address": c.ip_of(name)},
                     {"type": "Hostname", "address": name},
                 ],
                 "conditions": [
@@ -148,7 +147,7 @@ class ClusterState:
         for (ns, name), ports in grouped.items():
             if namespace and ns != namespace:
                 continue
-            addr = pods[ports[0].pod].ip if ports[0].pod else HOST_BY_NAME[self.cluster.master].ip
+            addr = pods[ports[0].pod].ip if ports[0].pod else self.cluster.master_ip
             subset = {
                 "addresses": [{"ip": addr}],
                 "ports": [
@@ -176,9 +175,7 @@ class ClusterState:
             }
         cluster_config = (
             "apiServer: {}\napiVersion: kubeadm.k8s.io/v1beta4\nclusterName: kubernetes\n"
-            "controlPlaneEndpoint: "
-            + HOST_BY_NAME[c.master].ip
-            + ":6443\nkind: ClusterConfiguration\n"
+            "controlPlaneEndpoint: " + c.master_ip + ":6443\nkind: ClusterConfiguration\n"
             "kubernetesVersion: v1.31.2\nnetworking:\n"
             f"  dnsDomain: {c.domain}\n  podSubnet: {c.pod_cidr}\n  serviceSubnet: {c.service_cidr}\n"
         )

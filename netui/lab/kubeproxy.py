@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from netaddr import IPAddress, IPNetwork
 
-from netui.lab.topology import HOST_BY_NAME, LabCluster, Service, pods_of
+from netui.lab.topology import LabCluster, Service, pods_of
 
 NODEPORTS_COMMENT = "kubernetes service nodeports; NOTE: this must be the last rule in this chain"
 
@@ -24,7 +24,7 @@ def chain_hash(prefix: str, key: str) -> str:
 
 def _endpoint(cluster: LabCluster, svc: Service) -> str:
     if svc.name == "kubernetes":
-        return HOST_BY_NAME[cluster.master].ip
+        return cluster.master_ip
     return pods_of(cluster)[svc.pod].ip
 
 
@@ -70,4 +70,13 @@ def rules(cluster: LabCluster, extra_services: int = 0) -> str:
     body.append(
         f'-A KUBE-SERVICES -m comment --comment "{NODEPORTS_COMMENT}" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS'
     )
+    if cluster.cni_masquerade:
+        # flannel's outgoing NAT: a Pod calling anything outside the Pod range shows up with its
+        # node's address (what lets cluster-to-cluster traffic come back the way it went)
+        chains.append("FLANNEL-POSTRTG")
+        body += [
+            '-A POSTROUTING -m comment --comment "flanneld masq" -j FLANNEL-POSTRTG',
+            f'-A FLANNEL-POSTRTG -s {cluster.pod_cidr} -d {cluster.pod_cidr} -m comment --comment "flanneld masq" -j RETURN',
+            f'-A FLANNEL-POSTRTG -s {cluster.pod_cidr} ! -d 224.0.0.0/4 -m comment --comment "flanneld masq" -j MASQUERADE --random-fully',
+        ]
     return "*nat\n" + "".join(f":{c} - [0:0]\n" for c in chains) + "\n".join(body) + "\nCOMMIT\n"

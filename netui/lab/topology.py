@@ -79,6 +79,13 @@ class LabCluster:
     api_port: int  # on 127.0.0.1 in the root namespace
     domain: str = "cluster.local"
     variant: str = "nft"
+    master_ip: str = ""
+    worker_ip: str = ""
+    # flannel's default: Pods' traffic leaving the Pod range is masqueraded to the node's address
+    cni_masquerade: bool = False
+
+    def ip_of(self, node: str) -> str:
+        return self.master_ip if node == self.master else self.worker_ip
 
     @property
     def context(self) -> str:
@@ -118,6 +125,8 @@ CLUSTER_A = LabCluster(
     ),
     api_port=16443,
     variant="nft",
+    master_ip="192.168.1.109",
+    worker_ip="192.168.1.110",
 )
 
 CLUSTER_B = LabCluster(
@@ -144,6 +153,8 @@ CLUSTER_B = LabCluster(
     ),
     api_port=26443,
     variant="legacy",
+    master_ip="192.168.1.243",
+    worker_ip="192.168.1.244",
 )
 
 CLUSTERS = (CLUSTER_A, CLUSTER_B)
@@ -194,50 +205,67 @@ class Planted:
     what: str
 
 
-BROKEN: tuple[Planted, ...] = (
-    Planted(
-        "forwarding-not-persisted",
-        "a-master",
-        "ip_forward=1 at runtime; persisted in /etc/sysctl.d/ip_forward, a name without .conf that nothing reads",
-    ),
-    Planted(
-        "masquerade-reversed",
-        "a-master",
-        "-s 10.200.0.0/16 -d 10.1.3.0/24 -j MASQUERADE (source and destination swapped)",
-    ),
-    Planted(
-        "cidr-unknown",
-        "a-master",
-        "-s 110.1.3.0/24 -d 10.200.0.0/16 -j MASQUERADE (an extra digit: 110.1.3.0/24 for 10.1.3.0/24)",
-    ),
-    Planted(
-        "rule-shadowed",
-        "a-master",
-        "-s 10.1.3.0/24 -d 10.96.0.0/12 -j MASQUERADE placed after -s 10.1.3.0/24 -d 10.96.0.0/12 -j RETURN",
-    ),
-    Planted("masquerade-missing", "a-master", "no working MASQUERADE for office -> cluster A pods"),
-    Planted("forwarding-off", "b-master", "net.ipv4.ip_forward=0"),
-    Planted("masquerade-too-broad", "b-master", "-s 10.1.3.0/24 -j MASQUERADE (any destination)"),
-    Planted("forward-blocked", "b-master", "filter FORWARD policy DROP, as Docker leaves it"),
-    Planted("no-return-route", "b-master", "the route 10.1.3.0/24 via 192.168.1.1 removed"),
-    Planted(
-        "route-wrong-gateway", "router", "10.200.0.0/16 via 192.168.1.243 (cluster B's forwarder)"
-    ),
-    Planted("route-missing", "router", "no route for 10.96.0.0/12, 10.42.0.0/16, 10.43.0.0/16"),
-    Planted(
-        "dns-loop", "a-master", "dnsmasq drop-in with server=192.168.1.109, its own listen address"
-    ),
-    Planted(
-        "dns-domain-conflict",
-        "a-master",
-        "server=/cluster.local/10.43.0.10: cluster A's domain sent to cluster B's DNS",
-    ),
-    Planted(
-        "host-unreachable",
-        "old-router",
-        "an environment entry for a host whose namespace does not exist",
-    ),
-)
+def planted(a: LabCluster, b: LabCluster, office: str) -> tuple[Planted, ...]:
+    """The mistakes of `--broken` for a plan with clusters `a` and `b`."""
+    return (
+        Planted(
+            "forwarding-not-persisted",
+            a.master,
+            "ip_forward=1 at runtime; persisted in /etc/sysctl.d/ip_forward, a name without .conf that nothing reads",
+        ),
+        Planted(
+            "masquerade-reversed",
+            a.master,
+            f"-s {a.pod_cidr} -d {office} -j MASQUERADE (source and destination swapped)",
+        ),
+        Planted(
+            "cidr-unknown",
+            a.master,
+            f"-s 1{office} -d {a.pod_cidr} -j MASQUERADE (an extra digit: 1{office} for {office})",
+        ),
+        Planted(
+            "rule-shadowed",
+            a.master,
+            f"-s {office} -d {a.service_cidr} -j MASQUERADE placed after -s {office} -d {a.service_cidr} -j RETURN",
+        ),
+        Planted(
+            "masquerade-missing",
+            a.master,
+            f"no working MASQUERADE for office -> cluster {a.name} pods",
+        ),
+        Planted("forwarding-off", b.master, "net.ipv4.ip_forward=0"),
+        Planted("masquerade-too-broad", b.master, f"-s {office} -j MASQUERADE (any destination)"),
+        Planted("forward-blocked", b.master, "filter FORWARD policy DROP, as Docker leaves it"),
+        Planted("no-return-route", b.master, f"the route {office} via the router removed"),
+        Planted(
+            "route-wrong-gateway",
+            "router",
+            f"{a.pod_cidr} via {b.master_ip} (cluster {b.name}'s forwarder)",
+        ),
+        Planted(
+            "route-missing",
+            "router",
+            f"no route for {a.service_cidr}, {b.pod_cidr}, {b.service_cidr}",
+        ),
+        Planted(
+            "dns-loop",
+            a.master,
+            f"dnsmasq drop-in with server={a.master_ip}, its own listen address",
+        ),
+        Planted(
+            "dns-domain-conflict",
+            a.master,
+            f"server=/{a.domain}/{b.dns_ip}: cluster {a.name}'s domain sent to cluster {b.name}'s DNS",
+        ),
+        Planted(
+            "host-unreachable",
+            "old-router",
+            "an environment entry for a host whose namespace does not exist",
+        ),
+    )
+
+
+BROKEN: tuple[Planted, ...] = planted(CLUSTER_A, CLUSTER_B, OFFICE_CIDR)
 # Not plantable in live state: `cidr-host-bits` (the kernel masks host bits of every rule and
 # route it stores, so it only shows in files netui reads) and `cidr-overlap` (a property of the
 # environment's CIDRs; the lab's clusters are distinct by design). Unit tests cover both.
@@ -269,3 +297,124 @@ def cluster_of_host(host: str) -> LabCluster | None:
         if host in (c.master, c.worker):
             return c
     return None
+
+
+# --- the article's own address plan ------------------------------------------------------------
+# Exactly the plan of the method netui automates: cluster B's Pods (10.100.0.0/16) sit inside
+# cluster A's Services (10.96.0.0/12), routed longest-prefix-first. A's nodes default to the
+# office router; B's nodes to the datacenter gateway (so B needs routes of its own to reach A).
+
+ARTICLE_A = LabCluster(
+    name="a",
+    shape="kubeadm",
+    pod_cidr="10.200.0.0/16",
+    service_cidr="10.96.0.0/12",
+    dns_ip="10.96.0.10",
+    master="a-master",
+    worker="a-worker",
+    master_pod_cidr="10.200.0.0/24",
+    worker_pod_cidr="10.200.1.0/24",
+    pods=CLUSTER_A.pods,
+    services=CLUSTER_A.services,
+    api_port=16443,
+    variant="nft",
+    master_ip="192.168.1.109",
+    worker_ip="192.168.1.110",
+    cni_masquerade=True,
+)
+
+ARTICLE_B = LabCluster(
+    name="b",
+    shape="kubeadm",
+    pod_cidr="10.100.0.0/16",
+    service_cidr="10.254.0.0/16",
+    dns_ip="10.254.0.10",
+    master="b-master",
+    worker="b-worker",
+    master_pod_cidr="10.100.0.0/24",
+    worker_pod_cidr="10.100.1.0/24",
+    pods=(
+        Pod("app-v2-6c8f", "default", "10.100.1.2", 8080, "app"),
+        Pod("coredns-6799fb", "kube-system", "10.100.1.3", 53, "dns"),
+    ),
+    services=(
+        Service("kubernetes", "default", "10.254.0.1", 443, "tcp", "", 6443, "https"),
+        Service("kube-dns", "kube-system", "10.254.0.10", 53, "udp", "coredns-6799fb", 53, "dns"),
+        Service(
+            "kube-dns", "kube-system", "10.254.0.10", 53, "tcp", "coredns-6799fb", 53, "dns-tcp"
+        ),
+        Service("app", "default", "10.254.0.30", 80, "tcp", "app-v2-6c8f", 8080, "http"),
+    ),
+    api_port=26443,
+    variant="legacy",
+    master_ip="192.168.1.243",
+    worker_ip="192.168.1.244",
+    cni_masquerade=True,
+)
+
+ARTICLE_HOSTS: tuple[LabHost, ...] = (
+    *HOSTS[:4],
+    LabHost(
+        "a-master",
+        "192.168.1.109",
+        "lan",
+        gateway=ROUTER_LAN_IP,
+        extra_routes=(("10.200.1.0/24", "192.168.1.110"),),
+    ),
+    LabHost("a-worker", "192.168.1.110", "lan", gateway=ROUTER_LAN_IP, forwarding=True),
+    LabHost(
+        "b-master",
+        "192.168.1.243",
+        "lan",
+        gateway=DCGW_IP,
+        extra_routes=((OFFICE_CIDR, ROUTER_LAN_IP), ("10.100.1.0/24", "192.168.1.244")),
+        variant="legacy",
+    ),
+    LabHost("b-worker", "192.168.1.244", "lan", gateway=DCGW_IP, forwarding=True, variant="legacy"),
+)
+
+
+@dataclass(frozen=True)
+class LabPlan:
+    """One address plan the lab can be built with (`netui lab up --plan NAME`)."""
+
+    name: str
+    summary: str
+    hosts: tuple[LabHost, ...]
+    clusters: tuple[LabCluster, ...]
+    broken: tuple[Planted, ...]
+    # cluster -> the clusters whose nodes and Pods may call it (written as reach_from:)
+    reach_from: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def host(self, name: str) -> LabHost:
+        return next(h for h in self.hosts if h.name == name)
+
+    @property
+    def host_names(self) -> tuple[str, ...]:
+        return tuple(h.name for h in self.hosts)
+
+
+CLASSIC = LabPlan(
+    "classic",
+    "disjoint ranges: a kubeadm cluster (nft) and a k3s cluster (legacy iptables)",
+    HOSTS,
+    CLUSTERS,
+    BROKEN,
+)
+ARTICLE = LabPlan(
+    "article",
+    "the method's own plan: B's Pods 10.100.0.0/16 nested in A's Services 10.96.0.0/12, "
+    "cluster to cluster both ways",
+    ARTICLE_HOSTS,
+    (ARTICLE_A, ARTICLE_B),
+    planted(ARTICLE_A, ARTICLE_B, OFFICE_CIDR),
+    reach_from=(("a", ("b",)), ("b", ("a",))),
+)
+PLANS = {p.name: p for p in (CLASSIC, ARTICLE)}
+
+
+def plan_named(name: str) -> LabPlan:
+    try:
+        return PLANS[name]
+    except KeyError:
+        raise ValueError(f"no lab plan {name!r}; plans: {', '.join(PLANS)}") from None

@@ -72,6 +72,11 @@ class ClusterSpec:
     domain: str = "cluster.local"
     forwarder: str | None = None
     registry: str | None = None
+    # Cluster to cluster (a migration): where this cluster's nodes live, which of them netui may
+    # change (routes to other clusters), and which clusters' nodes and Pods may call this one.
+    node_cidrs: tuple[str, ...] = ()
+    nodes: tuple[str, ...] = ()
+    reach_from: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -205,6 +210,9 @@ CLUSTER_KEYS = {
     "domain",
     "forwarder",
     "registry",
+    "node_cidrs",
+    "nodes",
+    "reach_from",
 }
 DNS_KEYS = {"host", "listen", "conf_dir", "reload"}
 
@@ -303,6 +311,20 @@ class _Checker:
             self.bad(v, key, f"{s!r} is not an IPv4 address", "an address such as 10.96.0.10")
             return None
         return s.strip()
+
+    def name_list(self, v: _Value | None, key: str) -> list[tuple[str, _Value]]:
+        """A list of names (hosts or clusters), each with its value for messages."""
+        if v is None or v.value is None:
+            return []
+        if not isinstance(v.value, list):
+            self.bad(v, key, f"is {_kind(v.value)}", "a list of names such as [a-master, a-worker]")
+            return []
+        out = []
+        for i, item in enumerate(v.value):
+            s = self.string(item, f"{key}[{i}]")
+            if s is not None:
+                out.append((s, item))
+        return out
 
     def host_ref(self, v: _Value | None, key: str, hosts: dict[str, Any] | None) -> str | None:
         s = self.string(v, key)
@@ -587,7 +609,39 @@ def loads(text: str, file: str = "<env>") -> Environment:
                     f"{registry!r} is not an http(s) URL",
                     "http://10.200.1.2:8761/eureka/apps",
                 )
+            node_cidrs = c.cidr_list(m.get("node_cidrs"), f"{key}.node_cidrs")
+            nodes = tuple(
+                h
+                for i, (_n, item) in enumerate(c.name_list(m.get("nodes"), f"{key}.nodes"))
+                if (h := c.host_ref(item, f"{key}.nodes[{i}]", names_for_refs)) is not None
+            )
+            reach_from = []
+            for i, (other, item) in enumerate(
+                c.name_list(m.get("reach_from"), f"{key}.reach_from")
+            ):
+                if other == name:
+                    c.bad(
+                        item,
+                        f"{key}.reach_from[{i}]",
+                        "names the cluster itself",
+                        "other clusters' names",
+                    )
+                elif other not in cv.value:
+                    near = difflib.get_close_matches(other, sorted(cv.value), n=1)
+                    c.bad(
+                        item,
+                        f"{key}.reach_from[{i}]",
+                        f"names cluster {other!r}, which is not under clusters:",
+                        f"did you mean {near[0]!r}?"
+                        if near
+                        else f"one of: {', '.join(sorted(cv.value))}",
+                    )
+                else:
+                    reach_from.append(other)
             clusters[name] = ClusterSpec(
+                node_cidrs=node_cidrs,
+                nodes=nodes,
+                reach_from=tuple(reach_from),
                 name=name,
                 context=c.string(m.get("context"), f"{key}.context"),
                 pod_cidrs=pods,

@@ -25,9 +25,12 @@ CODES = (
     "no-return-route",
     "forward-blocked",
     "cidr-overlap",
+    "cidr-nested",
     "dns-loop",
     "dns-domain-conflict",
     "host-unreachable",
+    "cluster-masquerade-missing",
+    "cluster-route-missing",
 )
 
 

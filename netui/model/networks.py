@@ -53,6 +53,14 @@ def overlaps(a: str, b: str) -> bool:
     return na.first <= nb.last and nb.first <= na.last
 
 
+def nesting(a: KnownNetwork, b: KnownNetwork) -> tuple[KnownNetwork, KnownNetwork] | None:
+    """(wide, narrow) when one strictly contains the other; None when equal or disjoint."""
+    na, nb = a.network, b.network
+    if na == nb or not overlaps(a.cidr, b.cidr):
+        return None
+    return (a, b) if na.prefixlen < nb.prefixlen else (b, a)
+
+
 class NetworkMap:
     """Lookups over the known networks; the most specific one wins."""
 
@@ -75,6 +83,28 @@ class NetworkMap:
             ):
                 best = (kn, net)
         return best[0] if best else None
+
+    def containing(self, address: str) -> list[KnownNetwork]:
+        """Every known network that holds this address, widest first (nested plans hold an
+        address in two clusters' ranges; the last one is where longest-prefix routing sends it)."""
+        try:
+            ip = IPAddress(address)
+        except (AddrFormatError, ValueError):
+            return []
+        found = [(net.prefixlen, kn) for kn, net in self._nets if ip in net]
+        return [kn for _, kn in sorted(found, key=lambda t: t[0])]
+
+    def nesting_note(self, address: str) -> str | None:
+        """'10.100.5.7 is in both cluster a services 10.96.0.0/12 and cluster b pods
+        10.100.0.0/16; longest prefix sends it to b' — or None when only one network holds it."""
+        held = [kn for kn in self.containing(address) if kn.cluster is not None]
+        if len(held) < 2 or len({kn.cluster for kn in held}) < 2:
+            return None
+        names = " and ".join(f"{kn.label} {kn.cidr}" for kn in held)
+        return (
+            f"{address} is in both {names}; the router's longest match sends it to cluster "
+            f"{held[-1].cluster}"
+        )
 
     def is_known(self, cidr: str) -> bool:
         """True when `cidr` is inside some known network (a subnet of a known network is fine)."""

@@ -33,6 +33,8 @@ CONNECTING = {
     "route-wrong-gateway",
     "no-return-route",
     "forward-blocked",
+    "cluster-masquerade-missing",
+    "cluster-route-missing",
 }
 
 

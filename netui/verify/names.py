@@ -66,6 +66,7 @@ def address_book(inp: DoctorInput, inventory: dict[str, ClusterInventory]) -> Ad
 def explain(hops: list[Hop], target: str, book: AddressBook, findings: list[Finding]) -> list[str]:
     """Why the path ends where it ends, in the operator's words, backed by the doctor."""
     out: list[str] = []
+    nested = book.inp.networks.nesting_note(target) if book.inp is not None else None
     answered = [h for h in hops if h.answered]
     seen: dict[str, int] = {}
     for h in answered:
@@ -81,8 +82,12 @@ def explain(hops: list[Hop], target: str, book: AddressBook, findings: list[Find
             0,
             f"reached {target} ({book.name(target) or 'target'}) in {max(h.ttl for h in hops)} hops",
         )
+        if nested:
+            out.append(nested)
         return out
     last = answered[-1] if answered else None
+    if nested:
+        out.append(nested)
     cluster = None
     if book.inp is not None:
         kn = book.inp.networks.owner(target)
@@ -136,6 +141,6 @@ def explain(hops: list[Hop], target: str, book: AddressBook, findings: list[Find
             if code in codes:
                 out.append(f"because: {codes[code].title}")
                 break
-    if len(out) == 1 and related:
+    if len(out) == 1 + bool(nested) and related:
         out.append(f"see `netui doctor`: {related[0].code}: {related[0].title}")
     return out
