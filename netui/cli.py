@@ -12,38 +12,119 @@ from collections.abc import Sequence
 
 from netui import __version__
 
+# Options every level of the command line takes. argparse lets a sub-command's defaults overwrite
+# what an outer level parsed (`netui rule --env X delete ...` silently lost X), so each level
+# stores into its own name with no default, and `_merge_common` joins them after parsing:
+# a flag anywhere counts, and two different --env files are refused.
+COMMON_FLAGS = ("json", "debug", "readonly")
+COMMON_VALUES = ("env", "theme")
 
-def _common() -> argparse.ArgumentParser:
+# The commands that change hosts, files or the lab: --readonly (and `readonly: true` in the
+# environment file) refuses them, and they name the environment file they act on.
+WRITERS = {
+    ("apply",),
+    ("undo",),
+    ("confirm",),
+    ("rule",),
+    ("dns", "switch"),
+    ("trust",),
+    ("lab", "up"),
+    ("lab", "down"),
+}
+
+
+def _common(level: int) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument(
         "--env",
         metavar="FILE",
-        help="environment file (default: ./netui.yaml, $XDG_CONFIG_HOME/netui/env.yaml, or the running lab's)",
+        dest=f"env_{level}",
+        default=argparse.SUPPRESS,
+        help="environment file (default: $NETUI_ENV, ./netui.yaml, $XDG_CONFIG_HOME/netui/env.yaml, or the running lab's)",
     )
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        dest=f"json_{level}",
+        default=argparse.SUPPRESS,
+        help="machine-readable output",
+    )
+    p.add_argument(
+        "--debug",
+        action="store_true",
+        dest=f"debug_{level}",
+        default=argparse.SUPPRESS,
+        help="show tracebacks",
+    )
+    p.add_argument(
+        "--readonly",
+        action="store_true",
+        dest=f"readonly_{level}",
+        default=argparse.SUPPRESS,
+        help="refuse every command that changes something (the TUI offers no write action)",
+    )
     return p
 
 
+def _theme(p: argparse.ArgumentParser, level: int) -> None:
+    p.add_argument(
+        "--theme",
+        dest=f"theme_{level}",
+        default=argparse.SUPPRESS,
+        help="TUI theme name (dark, light, high-contrast, or a user theme)",
+    )
+
+
+def _merge_common(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    found: dict[str, list[object]] = {k: [] for k in (*COMMON_FLAGS, *COMMON_VALUES)}
+    for key in list(vars(args)):
+        name, _, level = key.rpartition("_")
+        if name in found and level.isdigit():
+            found[name].append(getattr(args, key))
+            delattr(args, key)
+    for name in COMMON_FLAGS:
+        setattr(args, name, any(found[name]))
+    for name in COMMON_VALUES:
+        values = list(dict.fromkeys(found[name]))
+        if len(values) > 1:
+            parser.error(
+                f"--{name} is given {len(values)} times with different values ({', '.join(map(str, values))}): give it once"
+            )
+        setattr(args, name, values[0] if values else None)
+
+
+def command_path(args: argparse.Namespace) -> tuple[str, ...]:
+    cmd = args.command or "tui"
+    sub = (
+        getattr(args, "what", None)
+        or getattr(args, "rule_action", None)
+        or getattr(args, "dns_command", None)
+        or getattr(args, "lab_command", None)
+    )
+    return (cmd, sub) if sub else (cmd,)
+
+
+def writes(args: argparse.Namespace) -> bool:
+    path = command_path(args)
+    return path in WRITERS or path[:1] in WRITERS
+
+
 def build_parser() -> argparse.ArgumentParser:
-    common = _common()
     parser = argparse.ArgumentParser(
         prog="netui",
         description="Connect an office LAN to Kubernetes clusters: forwarders, MASQUERADE, routes, DNS — visible and undoable.",
-        parents=[common],
+        parents=[_common(0)],
     )
     parser.add_argument("--version", action="version", version=f"netui {__version__}")
-    parser.add_argument(
-        "--theme", help="TUI theme name (dark, light, high-contrast, or a user theme)"
-    )
-    parser.add_argument("--readonly", action="store_true", help="TUI without any write action")
+    _theme(parser, 0)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    common = _common(1)
+    inner = _common(2)
 
     tui = sub.add_parser(
         "tui", parents=[common], help="the terminal UI (also what plain `netui` runs)"
     )
-    tui.add_argument("--theme")
-    tui.add_argument("--readonly", action="store_true")
+    _theme(tui, 1)
 
     sub.add_parser(
         "hosts", parents=[common], help="each host's state, iptables variant and forwarding"
@@ -51,12 +132,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     show = sub.add_parser("show", parents=[common], help="one host's live state")
     show_sub = show.add_subparsers(dest="what", metavar="WHAT", required=True)
-    nat = show_sub.add_parser("nat", parents=[common], help="the nat table with counters")
+    nat = show_sub.add_parser("nat", parents=[inner], help="the nat table with counters")
     nat.add_argument("host")
     nat.add_argument("--chain", help="only this chain")
     nat.add_argument("--raw", action="store_true", help="print iptables-save text as read")
     routes = show_sub.add_parser(
-        "routes", parents=[common], help="routes annotated with the networks they serve"
+        "routes", parents=[inner], help="routes annotated with the networks they serve"
     )
     routes.add_argument("host")
 
@@ -104,10 +185,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep a plan applied with --confirm-timeout (disarm its rollbacks)",
     )
     confirm.add_argument("plan_id", nargs="?")
+    confirm.add_argument("--yes", action="store_true", help="do not ask")
     undo = sub.add_parser(
         "undo", parents=[common], help="revert a plan (default: the last), also after a crash"
     )
     undo.add_argument("plan_id", nargs="?")
+    undo.add_argument("--yes", action="store_true", help="do not ask")
     sub.add_parser(
         "history", parents=[common], help="every plan with who, when, from where and its outcome"
     )
@@ -116,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rule_sub = rule.add_subparsers(dest="rule_action", metavar="ACTION", required=True)
     for name in ("delete", "move"):
-        p = rule_sub.add_parser(name, parents=[common], help=f"{name} a rule of a host's nat table")
+        p = rule_sub.add_parser(name, parents=[inner], help=f"{name} a rule of a host's nat table")
         p.add_argument("host")
         p.add_argument("chain")
         p.add_argument("position", type=int, help="the rule's position (see `netui show nat HOST`)")
@@ -147,6 +230,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     probe.add_argument("--cluster")
     probe.add_argument("--timeout", type=float, default=2.0)
+    probe.add_argument(
+        "--from-cluster",
+        metavar="NAME",
+        help="probe from a node of this cluster the clusters that list it in reach_from:",
+    )
+    probe.add_argument(
+        "--target",
+        action="append",
+        metavar="IP[:PORT]",
+        help="also probe this address (TCP, port 80 by default); repeatable",
+    )
     registry = sub.add_parser(
         "registry",
         parents=[common],
@@ -160,17 +254,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="cluster domains on the office DNS: status, the migration switch, client set-up",
     )
     dns_sub = dns.add_subparsers(dest="dns_command", metavar="ACTION", required=True)
-    dns_sub.add_parser("status", parents=[common], help="domain -> cluster -> DNS IP -> state")
+    dns_sub.add_parser("status", parents=[inner], help="domain -> cluster -> DNS IP -> state")
     sw = dns_sub.add_parser(
         "switch",
-        parents=[common],
+        parents=[inner],
         help="resolve a domain two clusters share in this cluster (previewed, undoable)",
     )
     sw.add_argument("domain")
     sw.add_argument("cluster")
     sw.add_argument("--yes", action="store_true")
     res = dns_sub.add_parser(
-        "resolve", parents=[common], help="resolve a name as the office does, through the DNS host"
+        "resolve", parents=[inner], help="resolve a name as the office does, through the DNS host"
     )
     res.add_argument("name")
     res.add_argument(
@@ -180,7 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to ask from (default: office.probe_from)",
     )
     cl = dns_sub.add_parser(
-        "client", parents=[common], help="what a developer runs on their machine"
+        "client", parents=[inner], help="what a developer runs on their machine"
     )
     cl.add_argument(
         "--os", required=True, choices=["macos", "linux-resolved", "linux-resolvconf", "windows"]
@@ -214,7 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
     lab = sub.add_parser("lab", parents=[common], help="the network-namespace lab (needs root)")
     lab_sub = lab.add_subparsers(dest="lab_command", metavar="ACTION", required=True)
     up = lab_sub.add_parser(
-        "up", parents=[common], help="build the lab (idempotent); prints its environment file"
+        "up", parents=[inner], help="build the lab (idempotent); prints its environment file"
     )
     up.add_argument("--broken", action="store_true", help="plant the mistakes of docs/lab.md")
     up.add_argument(
@@ -231,18 +325,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="add N kube-proxy-style services per cluster",
     )
     lab_sub.add_parser(
-        "down", parents=[common], help="remove every namespace, process and file of the lab"
+        "down", parents=[inner], help="remove every namespace, process and file of the lab"
     )
-    lab_sub.add_parser("status", parents=[common], help="what of the lab is up")
+    lab_sub.add_parser("status", parents=[inner], help="what of the lab is up")
     sh = lab_sub.add_parser(
-        "shell", parents=[common], help="a shell on a lab host (default: the jump host)"
+        "shell", parents=[inner], help="a shell on a lab host (default: the jump host)"
     )
     sh.add_argument("host", nargs="?", default="jump")
     ltui = lab_sub.add_parser(
-        "tui", parents=[common], help="the TUI inside the jump host, reaching hosts over SSH"
+        "tui", parents=[inner], help="the TUI inside the jump host, reaching hosts over SSH"
     )
-    ltui.add_argument("--theme")
-    ltui.add_argument("--readonly", action="store_true")
+    _theme(ltui, 2)
     return parser
 
 
@@ -286,8 +379,16 @@ def _dispatch(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _merge_common(parser, args)
+    args.writes = writes(args)
     debug = args.debug or bool(os.environ.get("NETUI_DEBUG"))
     try:
+        if args.readonly and args.writes:
+            from netui.errors import UserError
+
+            raise UserError(
+                f"read-only (--readonly): `netui {' '.join(command_path(args))}` changes things; nothing was done"
+            )
         return _dispatch(args)
     except KeyboardInterrupt:
         print("netui: interrupted", file=sys.stderr)

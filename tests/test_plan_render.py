@@ -147,8 +147,32 @@ def test_the_rollback_script_quotes_every_value():
     )
     script = rollback_script(plan, "p1", 0, None, {})
     assert "ip route del 10.200.0.0/16 via 192.168.1.109" in script
-    # the foreign rule travels inside a quoted heredoc: the shell never expands it
-    assert "<<'NETUI_EOF'" in script and '"$(reboot)"' in script
+    # the foreign rule travels encoded: the shell never sees it as text
+    assert "$(reboot)" not in script and "| iptables-restore --noflush -w 5" in script
+
+
+def test_no_previous_file_content_can_break_out_of_the_rollback_script(tmp_path):
+    """A previous dnsmasq drop-in or sysctl file holding a line `NETUI_EOF` (or any other
+    delimiter) used to end a heredoc early; the rest of the file then ran as root."""
+    import subprocess
+
+    from netui.plan.model import DnsChange
+
+    marker = tmp_path / "pwned"
+    hostile = (
+        "server=/cluster.local/10.96.0.10\nNETUI_EOF\nEOF\n"
+        f"touch {marker}\n'$(touch {marker})'\nno newline at the end"
+    )
+    conf = tmp_path / "netui.conf"
+    plan = hp(dns=DnsChange(str(conf), "new\n", "true"))
+    script = rollback_script(plan, "p1", None, None, {}, hostile)
+    # only the file steps: the script's iptables/sysctl lines are not what is tested here
+    body = "\n".join(
+        line for line in script.splitlines() if str(conf) in line or line.startswith("sh -c")
+    )
+    subprocess.run(["sh", "-c", body], check=True, timeout=10)
+    assert conf.read_text() == hostile
+    assert not marker.exists()
 
 
 def test_plans_survive_the_journal_round_trip():

@@ -12,6 +12,8 @@ def run(args: argparse.Namespace) -> int:
     from netui.app import NetuiApp
 
     NetuiApp(
-        env, theme=getattr(args, "theme", None), readonly=getattr(args, "readonly", False)
+        env,
+        theme=getattr(args, "theme", None),
+        readonly=bool(getattr(args, "readonly", False) or env.readonly),
     ).run()
     return 0

@@ -135,21 +135,65 @@ def _office_backend_name(env: Environment) -> str:
     return env.office.probe_from
 
 
+def _probe_target(text: str) -> tuple[str, int]:
+    """`--target IP[:PORT]` (port 80 when left out)."""
+    ip, _, port = text.partition(":")
+    try:
+        net = parse_cidr(ip)
+        if net.prefixlen != 32 or "/" in ip:
+            raise ValueError
+        p = int(port) if port else 80
+        if not 1 <= p <= 65535:
+            raise ValueError
+    except ValueError:
+        raise UserError(
+            f"--target {text!r}: give an IPv4 address and optionally a port, such as 10.200.1.3:8080"
+        ) from None
+    return ip, p
+
+
 def probe_command(env: Environment, args: argparse.Namespace) -> int:
     from netui.backends import Hosts
     from netui.discovery.kube import discover
-    from netui.verify.probe import run_probes, targets
+    from netui.verify.probe import Target, run_probes, targets
 
-    source = _office_backend_name(env)
-    if args.cluster and args.cluster not in env.clusters:
-        raise UserError(
-            f"no cluster {args.cluster!r} in {env.path}; clusters: {', '.join(env.clusters)}"
-        )
-    inventory = discover(env, args.cluster)
+    for name in (args.cluster, args.from_cluster):
+        if name and name not in env.clusters:
+            raise UserError(
+                f"no cluster {name!r} in {env.path}; clusters: {', '.join(env.clusters)}"
+            )
+    extra = [_probe_target(t) for t in args.target or []]
+    wanted: set[str] | None = {args.cluster} if args.cluster else None
+    if args.from_cluster:
+        # cluster to cluster: from a node of the source, to every cluster it may reach
+        spec = env.clusters[args.from_cluster]
+        reachable = {c.name for c in env.clusters.values() if args.from_cluster in c.reach_from}
+        if not reachable:
+            raise UserError(
+                f"no cluster lists {args.from_cluster!r} in reach_from: (clusters.NAME.reach_from: [{args.from_cluster}] opts a pair in)"
+            )
+        wanted = reachable & wanted if wanted else reachable
+        source = next((n for n in spec.nodes if n != spec.forwarder), spec.forwarder)
+        if source is None:
+            raise UserError(
+                f"cluster {args.from_cluster} has no node netui can run on: set clusters.{args.from_cluster}.nodes or its forwarder"
+            )
+    else:
+        source = _office_backend_name(env)
+    inventory = {
+        n: inv for n, inv in discover(env, args.cluster).items() if wanted is None or n in wanted
+    }
     for inv in inventory.values():
         if inv.error:
-            print(f"warning: {inv.error}", file=sys.stderr)
-    items = targets(env, inventory, args.cluster)
+            kinds = "Pods and Services unknown; probing its DNS Service from the environment file"
+            print(f"warning: {inv.error} — {kinds}", file=sys.stderr)
+    items = targets(env, inventory, args.cluster, cluster_dns=bool(args.from_cluster))
+    items += [Target("-", "target", f"{ip}:{port}", ip, port) for ip, port in extra]
+    if not items:
+        raise UserError(
+            "nothing to probe: no cluster's API answered and the environment file gives no DNS IP; "
+            "give targets with --target IP[:PORT] or set clusters.NAME.dns_ip"
+        )
     with Hosts(env) as hosts:
         results = run_probes(hosts[source], items, args.timeout)
     if args.json:

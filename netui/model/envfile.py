@@ -96,6 +96,7 @@ class Environment:
     ssh: SshSettings = field(default_factory=SshSettings)
     dns: DnsSpec | None = None
     kubeconfig: str | None = None
+    readonly: bool = False  # a shared jump host: every write refused, in both faces
     lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     def known_networks(self) -> NetworkMap:
@@ -199,7 +200,7 @@ def _scalar(node: yaml.ScalarNode) -> Any:
 
 # --- validation --------------------------------------------------------------------------------
 
-TOP_KEYS = {"office", "ssh", "hosts", "clusters", "dns", "kubeconfig"}
+TOP_KEYS = {"office", "ssh", "hosts", "clusters", "dns", "kubeconfig", "readonly"}
 OFFICE_KEYS = {"cidrs", "router", "probe_from"}
 SSH_KEYS = {"config", "known_hosts", "identity", "connect_timeout"}
 CLUSTER_KEYS = {
@@ -680,6 +681,13 @@ def loads(text: str, file: str = "<env>") -> Environment:
                 dns = DnsSpec(host=host, listen=listen, conf_dir=conf_dir, reload=reload)
 
     kubeconfig = _resolve_path(base, c.string(top.get("kubeconfig"), "kubeconfig"))
+    rv = top.get("readonly")
+    readonly = False
+    if rv is not None and rv.value is not None:
+        if not isinstance(rv.value, bool):
+            c.bad(rv, "readonly", f"{rv.value!r} is not true or false", "readonly: true")
+        else:
+            readonly = rv.value
 
     if c.problems:
         raise EnvironmentProblem(sorted(c.problems, key=lambda p: p.line or 0))
@@ -692,6 +700,7 @@ def loads(text: str, file: str = "<env>") -> Environment:
         ssh=ssh,
         dns=dns,
         kubeconfig=kubeconfig,
+        readonly=readonly,
         lines=lines,
     )
 

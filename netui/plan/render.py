@@ -9,6 +9,7 @@ table) and puts back what it removed, at its old position; it never restores a w
 
 from __future__ import annotations
 
+import base64
 import shlex
 from dataclasses import dataclass
 
@@ -306,9 +307,8 @@ def rollback_script(
             f"iptables -w 5 -t {t} -D {b} -m comment --comment {shlex.quote(JUMP_COMMENT)} -j {c} 2>/dev/null; iptables -w 5 -t {t} -X {c} 2>/dev/null; fi"
         )
     for fr in hp.delete_rules:
-        lines.append(
-            f"iptables-restore --noflush -w 5 <<'NETUI_EOF' 2>/dev/null\n*{fr.table}\n-I {fr.chain} {fr.position} {fr.rule}\nCOMMIT\nNETUI_EOF"
-        )
+        restore = f"*{fr.table}\n-I {fr.chain} {fr.position} {fr.rule}\nCOMMIT\n"
+        lines.append(f"{_carried(restore)} | iptables-restore --noflush -w 5 2>/dev/null")
     for r in hp.routes:
         previous = pre_routes.get(r.cidr)
         if previous:
@@ -321,16 +321,22 @@ def rollback_script(
         if pre_dns is None:
             run("rm", "-f", hp.dns.path)
         else:
-            body = pre_dns if pre_dns.endswith("\n") else pre_dns + "\n"
-            lines.append(f"cat > {shlex.quote(hp.dns.path)} <<'NETUI_EOF'\n{body}NETUI_EOF")
+            lines.append(f"{_carried(pre_dns)} > {shlex.quote(hp.dns.path)}")
         lines.append(f"sh -c {shlex.quote(hp.dns.reload)} 2>/dev/null")
     if hp.persist_forwarding:
         if pre_persisted is None:
             run("rm", "-f", PERSIST_FILE)
         else:
-            body = pre_persisted if pre_persisted.endswith("\n") else pre_persisted + "\n"
-            lines.append(f"cat > {shlex.quote(PERSIST_FILE)} <<'NETUI_EOF'\n{body}NETUI_EOF")
+            lines.append(f"{_carried(pre_persisted)} > {shlex.quote(PERSIST_FILE)}")
     return "\n".join(lines) + "\n"
+
+
+def _carried(text: str) -> str:
+    """A shell pipeline that prints `text` byte for byte. Carried base64-encoded: no content
+    can end it early (a heredoc ends at any line equal to its delimiter, and the rest of the
+    file would then run as root), and the alphabet needs no quoting inside single quotes."""
+    encoded = base64.b64encode(text.encode()).decode()
+    return f"printf '%s' '{encoded}' | base64 -d"
 
 
 # --- DNS on the DNS host -------------------------------------------------------------------

@@ -76,9 +76,12 @@ def targets(
     inventory: dict[str, ClusterInventory],
     only: str | None = None,
     per_kind: int = 5,
+    cluster_dns: bool = False,
 ) -> list[Target]:
     """What to probe per cluster: Pod endpoints (TCP), Service IPs (TCP) and Service names
-    (through the environment's DNS host, else straight at the cluster DNS)."""
+    (through the environment's DNS host, else — or with `cluster_dns`, as a node of another
+    cluster would — straight at the cluster DNS). A cluster whose API could not be asked is
+    probed on what the environment file knows: its DNS Service on port 53."""
     out: list[Target] = []
     for name, inv in inventory.items():
         if only and name != only:
@@ -86,11 +89,16 @@ def targets(
         pods: list[Target] = []
         services: list[Target] = []
         names: list[Target] = []
+        cluster_dns_ip = inv.dns_ip.value if inv.dns_ip else env.clusters[name].dns_ip
         server = (
-            env.dns.listen
-            if env.dns and env.dns.listen
-            else (inv.dns_ip.value if inv.dns_ip else None)
+            env.dns.listen if env.dns and env.dns.listen and not cluster_dns else cluster_dns_ip
         )
+        if not inv.services and cluster_dns_ip:
+            services.append(
+                Target(
+                    name, "service", "cluster DNS (from the environment file)", cluster_dns_ip, 53
+                )
+            )
         for s in inv.services:
             tcp_ports = [p for p in s.ports if p.protocol.upper() == "TCP"]
             for ip, port, proto in s.endpoints:
