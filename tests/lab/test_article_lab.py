@@ -1,0 +1,121 @@
+"""The method's whole story on its own address plan (`netui lab up --plan article`): B's Pods
+10.100.0.0/16 nested in A's Services 10.96.0.0/12, B's nodes behind a gateway that is not the
+router, cluster to cluster both ways. doctor -> plan -> apply -> the office reaches both
+clusters; A's node and Pod reach B's and back -> undo puts every host back byte for byte."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from netui.lab import build
+from netui.lab.topology import LabFiles
+
+from .conftest import in_ns, netui
+
+HOSTS = ("a-master", "a-worker", "b-master", "b-worker", "router")
+
+
+@pytest.fixture
+def article_lab(lab_home: Path, _lab_module: None) -> Iterator[LabFiles]:
+    yield build.up(home=lab_home, plan="article")
+
+
+def state() -> dict[str, str]:
+    """nat and filter without counters, routes, forwarding, sysctl.d and dnsmasq.d of a host."""
+    out = {}
+    for h in HOSTS:
+        ns = f"nu-{h}"
+        saved = "\n".join(
+            line for line in in_ns(ns, "iptables-save").stdout.splitlines() if line[:1] != "#"
+        )
+        out[h] = "\n".join(
+            (
+                re.sub(r"\[\d+:\d+\]", "[0:0]", saved),
+                in_ns(ns, "ip", "route").stdout,
+                in_ns(ns, "sysctl", "-n", "net.ipv4.ip_forward").stdout,
+                in_ns(
+                    ns,
+                    "sh",
+                    "-c",
+                    "ls /etc/sysctl.d /etc/dnsmasq.d; cat /etc/sysctl.d/* /etc/dnsmasq.d/* 2>/dev/null",
+                ).stdout,
+            )
+        )
+    return out
+
+
+def curl(ns: str, url: str) -> str:
+    return in_ns(ns, "curl", "-s", "-m", "3", url).stdout
+
+
+def test_the_articles_plan_is_planned_applied_reached_both_ways_and_undone_byte_exact(article_lab):
+    env = article_lab.env
+    assert "reach_from" in Path(env).read_text()
+    before = state()
+
+    doctor = netui("doctor", "--json", env_file=env)
+    assert doctor.returncode == 1, doctor.stderr
+    found = json.loads(doctor.stdout)
+    codes = {f["code"] for f in found}
+    assert "cidr-overlap" not in codes
+    [nested] = [f for f in found if f["code"] == "cidr-nested"]
+    assert nested["severity"] == "warning"
+    assert "10.96.0.0/12 contains cluster b pods 10.100.0.0/16" in nested["title"]
+    assert any("Services has a ClusterIP there today" in e for e in nested["evidence"])
+    assert {"cluster-masquerade-missing", "cluster-route-missing"} <= codes
+
+    plan = netui("plan", env_file=env)
+    assert plan.returncode == 0, plan.stderr
+    assert "route replace 10.100.0.0/16 via 192.168.1.243" in plan.stdout
+    assert "route replace 10.96.0.0/12 via 192.168.1.109" in plan.stdout
+    assert "0.0.0.0/0" not in plan.stdout
+
+    applied = netui("apply", "--yes", env_file=env)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    plan_id = re.search(r"applying plan (\S+)", applied.stdout).group(1)
+
+    after = netui("doctor", "--json", env_file=env)
+    assert after.returncode == 0, after.stdout
+    assert not [f for f in json.loads(after.stdout) if f["severity"] == "error"]
+
+    probe = netui("probe", "--json", env_file=env)
+    results = json.loads(probe.stdout)
+    for cluster in ("a", "b"):
+        for kind in ("pod", "service"):
+            mine = [r for r in results if r["cluster"] == cluster and r["kind"] == kind]
+            assert mine and all(r["ok"] for r in mine), (cluster, kind, mine)
+    assert all(r["ok"] for r in results if r["cluster"] == "a" and r["kind"] == "dns")
+
+    # cluster to cluster: A's node and Pod reach B's Pod and Service, and back
+    assert "cluster b" in curl("nu-a-worker", "http://10.254.0.30/")
+    assert "cluster b" in curl("nu-pod-10-200-1-3", "http://10.100.1.2:8080/")
+    assert "cluster b" in curl("nu-pod-10-200-1-3", "http://10.254.0.30/")
+    assert "cluster a" in curl("nu-b-worker", "http://10.96.0.30/")
+    assert "cluster a" in curl("nu-pod-10-100-1-2", "http://10.200.1.3:8080/")
+    from_a = netui("probe", "--from-cluster", "a", "--json", env_file=env)
+    rows = json.loads(from_a.stdout)
+    assert rows and {r["cluster"] for r in rows} == {"b"}
+    assert all(r["ok"] for r in rows), rows
+    assert {r["kind"] for r in rows} == {"pod", "service", "dns"}
+
+    # B's names: the shared domain switched to B, then resolved from the office
+    switched = netui("dns", "switch", "cluster.local", "b", "--yes", env_file=env)
+    assert switched.returncode == 0, switched.stdout + switched.stderr
+    resolved = netui("dns", "resolve", "app.default.svc.cluster.local", env_file=env)
+    assert "10.254.0.30" in resolved.stdout, resolved.stdout + resolved.stderr
+
+    walk = netui("walk", "b-master", "10.1.3.10", "10.100.1.2", env_file=env)
+    assert "longest match sends it to cluster b" in walk.stdout
+
+    for _ in range(2):  # the switch, then the plan
+        undone = netui("undo", "--yes", env_file=env)
+        assert undone.returncode == 0, undone.stdout + undone.stderr
+    assert plan_id in undone.stdout
+    after_undo = state()
+    for h in HOSTS:
+        assert after_undo[h] == before[h], h
