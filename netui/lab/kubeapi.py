@@ -165,6 +165,75 @@ class ClusterState:
             )
         return out
 
+    def pods(self, namespace: str | None = None) -> list[dict[str, Any]]:
+        c = self.cluster
+        out = []
+        for p in c.pods:
+            if namespace and p.namespace != namespace:
+                continue
+            out.append(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Pod",
+                    "metadata": _meta(p.name, p.namespace, labels={"app": p.name.split("-")[0]}),
+                    "spec": {
+                        "nodeName": c.worker,
+                        "containers": [
+                            {
+                                "name": p.kind,
+                                "image": f"lab/{p.kind}:1",
+                                "ports": [{"containerPort": p.port, "protocol": "TCP"}],
+                            }
+                        ],
+                    },
+                    "status": {
+                        "phase": "Running",
+                        "podIP": p.ip,
+                        "podIPs": [{"ip": p.ip}],
+                        "hostIP": c.worker_ip,
+                        "startTime": CREATED,
+                        "conditions": [{"type": "Ready", "status": "True"}],
+                        "containerStatuses": [
+                            {
+                                "name": p.kind,
+                                "ready": True,
+                                "restartCount": 0,
+                                "image": f"lab/{p.kind}:1",
+                                "imageID": "",
+                                "started": True,
+                                "state": {"running": {"startedAt": CREATED}},
+                            }
+                        ],
+                    },
+                }
+            )
+        return out
+
+    def endpoint_slices(self, namespace: str | None = None) -> list[dict[str, Any]]:
+        """discovery.k8s.io/v1 EndpointSlices, one per Service, from the same endpoints."""
+        out = []
+        for ep in self.endpoints(namespace):
+            meta = ep["metadata"]
+            subset = ep["subsets"][0]
+            out.append(
+                {
+                    "apiVersion": "discovery.k8s.io/v1",
+                    "kind": "EndpointSlice",
+                    "metadata": _meta(
+                        f"{meta['name']}-lab",
+                        meta["namespace"],
+                        labels={"kubernetes.io/service-name": meta["name"]},
+                    ),
+                    "addressType": "IPv4",
+                    "endpoints": [
+                        {"addresses": [a["ip"]], "conditions": {"ready": True}}
+                        for a in subset["addresses"]
+                    ],
+                    "ports": subset["ports"],
+                }
+            )
+        return out
+
     def config_maps(self) -> dict[tuple[str, str], dict[str, str]]:
         c = self.cluster
         if c.shape != "kubeadm":
@@ -243,6 +312,86 @@ def _list(kind: str, items: list[dict[str, Any]], api_version: str = "v1") -> di
     }
 
 
+def _age(_item: dict[str, Any]) -> str:
+    return "27d"
+
+
+# kubectl asks for a server-side Table (`Accept: ...;as=Table;...`) and prints its columns:
+# the columns a real API server gives for the kinds the lab serves.
+_TABLE_COLUMNS: dict[str, list[tuple[str, int, Any]]] = {
+    "NodeList": [
+        ("Name", 0, lambda o: o["metadata"]["name"]),
+        ("Status", 0, lambda o: "Ready"),
+        (
+            "Roles",
+            0,
+            lambda o: (
+                ",".join(
+                    k.split("/")[1]
+                    for k in o["metadata"].get("labels", {})
+                    if k.startswith("node-role.kubernetes.io/")
+                )
+                or "<none>"
+            ),
+        ),
+        ("Age", 0, _age),
+        ("Version", 0, lambda o: o["status"]["nodeInfo"]["kubeletVersion"]),
+        ("Internal-IP", 1, lambda o: o["status"]["addresses"][0]["address"]),
+    ],
+    "ServiceList": [
+        ("Name", 0, lambda o: o["metadata"]["name"]),
+        ("Type", 0, lambda o: o["spec"]["type"]),
+        ("Cluster-IP", 0, lambda o: o["spec"]["clusterIP"]),
+        ("External-IP", 0, lambda o: "<none>"),
+        (
+            "Port(s)",
+            0,
+            lambda o: ",".join(f"{p['port']}/{p['protocol']}" for p in o["spec"]["ports"]),
+        ),
+        ("Age", 0, _age),
+    ],
+    "PodList": [
+        ("Name", 0, lambda o: o["metadata"]["name"]),
+        ("Ready", 0, lambda o: "1/1"),
+        ("Status", 0, lambda o: o["status"]["phase"]),
+        ("Restarts", 0, lambda o: 0),
+        ("Age", 0, _age),
+        ("IP", 1, lambda o: o["status"]["podIP"]),
+        ("Node", 1, lambda o: o["spec"]["nodeName"]),
+    ],
+}
+
+
+def _table(kind: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+    columns = _TABLE_COLUMNS[kind]
+    return {
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": {"resourceVersion": "1"},
+        "columnDefinitions": [
+            {
+                "name": name,
+                "type": "string",
+                "format": "name" if name == "Name" else "",
+                "description": "",
+                "priority": prio,
+            }
+            for name, prio, _ in columns
+        ],
+        "rows": [
+            {
+                "cells": [get(o) for _, _, get in columns],
+                "object": {
+                    "kind": "PartialObjectMetadata",
+                    "apiVersion": "meta.k8s.io/v1",
+                    "metadata": o["metadata"],
+                },
+            }
+            for o in items
+        ],
+    }
+
+
 def _status(
     code: int, reason: str, message: str, details: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -260,6 +409,57 @@ def _status(
     return s
 
 
+# What discovery (`kubectl`'s first calls) reads: the groups, versions and resources served,
+# in the shapes of a real API server. Verbs are what the lab implements.
+_CORE_RESOURCES = [
+    ("nodes", "Node", False, ["get", "list", "patch"], ["no"]),
+    ("services", "Service", True, ["get", "list"], ["svc"]),
+    ("pods", "Pod", True, ["get", "list"], ["po"]),
+    ("endpoints", "Endpoints", True, ["get", "list"], ["ep"]),
+    ("configmaps", "ConfigMap", True, ["get", "list"], ["cm"]),
+    ("namespaces", "Namespace", False, ["get", "list"], ["ns"]),
+]
+_GROUPS: dict[str, list[tuple[str, str, bool, list[str], list[str]]]] = {
+    "discovery.k8s.io": [("endpointslices", "EndpointSlice", True, ["get", "list"], [])],
+    "networking.k8s.io": [("servicecidrs", "ServiceCIDR", False, ["get", "list"], [])],
+}
+
+
+def _resource_list(group_version: str, resources: list[Any]) -> dict[str, Any]:
+    return {
+        "kind": "APIResourceList",
+        "apiVersion": "v1",
+        "groupVersion": group_version,
+        "resources": [
+            {
+                "name": name,
+                "singularName": kind.lower(),
+                "namespaced": namespaced,
+                "kind": kind,
+                "verbs": verbs,
+                **({"shortNames": short} if short else {}),
+            }
+            for name, kind, namespaced, verbs, short in resources
+        ],
+    }
+
+
+def _groups(state: ClusterState) -> dict[str, Any]:
+    served = [g for g in _GROUPS if g != "networking.k8s.io" or state.service_cidrs() is not None]
+    return {
+        "kind": "APIGroupList",
+        "apiVersion": "v1",
+        "groups": [
+            {
+                "name": g,
+                "versions": [{"groupVersion": f"{g}/v1", "version": "v1"}],
+                "preferredVersion": {"groupVersion": f"{g}/v1", "version": "v1"},
+            }
+            for g in served
+        ],
+    }
+
+
 def make_handler(state: ClusterState) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -269,6 +469,11 @@ def make_handler(state: ClusterState) -> type[BaseHTTPRequestHandler]:
             pass
 
         def _send(self, code: int, body: dict[str, Any]) -> None:
+            if (
+                "as=Table" in (self.headers.get("Accept") or "")
+                and body.get("kind") in _TABLE_COLUMNS
+            ):
+                body = _table(body["kind"], body["items"])
             data = json.dumps(body).encode()
             self.send_response(code)
             self.send_header("Content-Type", "application/json")
@@ -295,6 +500,72 @@ def make_handler(state: ClusterState) -> type[BaseHTTPRequestHandler]:
                     200, {"major": "1", "minor": "31", "gitVersion": v, "platform": "linux/amd64"}
                 )
                 return
+            if path == "/api":
+                self._send(
+                    200,
+                    {
+                        "kind": "APIVersions",
+                        "versions": ["v1"],
+                        "serverAddressByClientCIDRs": [
+                            {
+                                "clientCIDR": "0.0.0.0/0",
+                                "serverAddress": f"{state.cluster.master_ip}:6443",
+                            }
+                        ],
+                    },
+                )
+                return
+            if path == "/api/v1":
+                self._send(200, _resource_list("v1", _CORE_RESOURCES))
+                return
+            if path == "/apis":
+                self._send(200, _groups(state))
+                return
+            m = re.fullmatch(r"/apis/([^/]+)/v1", path)
+            if m and m.group(1) in {g["name"] for g in _groups(state)["groups"]}:
+                self._send(200, _resource_list(f"{m.group(1)}/v1", _GROUPS[m.group(1)]))
+                return
+            if path == "/api/v1/namespaces":
+                names = sorted(
+                    {p.namespace for p in state.cluster.pods} | {"default", "kube-system"}
+                )
+                items = [
+                    {
+                        "apiVersion": "v1",
+                        "kind": "Namespace",
+                        "metadata": _meta(n),
+                        "status": {"phase": "Active"},
+                    }
+                    for n in names
+                ]
+                self._send(200, _list("NamespaceList", items))
+                return
+            m = re.fullmatch(r"/api/v1(?:/namespaces/([^/]+))?/pods", path)
+            if m:
+                self._send(200, _list("PodList", state.pods(m.group(1))))
+                return
+            m = re.fullmatch(r"/api/v1/namespaces/([^/]+)/configmaps", path)
+            if m:
+                items = [
+                    {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(n, ns), "data": d}
+                    for (ns, n), d in state.config_maps().items()
+                    if ns == m.group(1)
+                ]
+                self._send(200, _list("ConfigMapList", items))
+                return
+            m = re.fullmatch(
+                r"/apis/discovery.k8s.io/v1(?:/namespaces/([^/]+))?/endpointslices", path
+            )
+            if m:
+                self._send(
+                    200,
+                    _list(
+                        "EndpointSliceList",
+                        state.endpoint_slices(m.group(1)),
+                        "discovery.k8s.io/v1",
+                    ),
+                )
+                return
             if path == "/api/v1/nodes":
                 self._send(200, _list("NodeList", state.nodes()))
                 return
@@ -305,8 +576,9 @@ def make_handler(state: ClusterState) -> type[BaseHTTPRequestHandler]:
                 else:
                     self._not_found(f'nodes "{m.group(1)}"')
                 return
-            if path == "/api/v1/endpoints":
-                self._send(200, _list("EndpointsList", state.endpoints()))
+            m = re.fullmatch(r"/api/v1(?:/namespaces/([^/]+))?/endpoints", path)
+            if m:
+                self._send(200, _list("EndpointsList", state.endpoints(m.group(1))))
                 return
             if path == "/api/v1/services":
                 self._send(200, _list("ServiceList", state.services()))

@@ -119,3 +119,40 @@ def test_the_articles_plan_is_planned_applied_reached_both_ways_and_undone_byte_
     after_undo = state()
     for h in HOSTS:
         assert after_undo[h] == before[h], h
+
+
+def test_kubectl_works_against_the_simulated_api(article_lab):
+    """A client nobody here wrote: discovery (/api, /apis), server-side tables, taint."""
+    import shutil
+    import subprocess
+
+    kubectl = shutil.which("kubectl")
+    assert kubectl, "scripts/setup installs kubernetes-client"
+
+    def k(*argv: str) -> str:
+        proc = subprocess.run(
+            [kubectl, "--kubeconfig", article_lab.kubeconfig, *argv],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    nodes = k("get", "nodes", "-o", "wide")
+    assert re.search(
+        r"a-master\s+Ready\s+control-plane\s+\S+\s+v1\.31\.2\s+192\.168\.1\.109", nodes
+    )
+    assert re.search(r"kube-system\s+kube-dns\s+ClusterIP\s+10\.96\.0\.10", k("get", "svc", "-A"))
+    assert "10.100.1.2" in k("--context", "lab-b", "get", "pods", "-A", "-o", "wide")
+    assert "podSubnet: 10.100.0.0/16" in k(
+        "--context", "lab-b", "get", "cm", "kubeadm-config", "-n", "kube-system", "-o", "yaml"
+    )
+    assert "kube-dns" in k("get", "endpointslices", "-A")
+    k("--context", "lab-b", "taint", "nodes", "b-worker", "netui.io/test=true:NoSchedule")
+    taints = k("--context", "lab-b", "get", "node", "b-worker", "-o", "jsonpath={.spec.taints}")
+    assert '"key":"netui.io/test"' in taints
+    k("--context", "lab-b", "taint", "nodes", "b-worker", "netui.io/test-")
+    assert "netui.io/test" not in k(
+        "--context", "lab-b", "get", "node", "b-worker", "-o", "jsonpath={.spec.taints}"
+    )
