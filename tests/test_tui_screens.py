@@ -44,6 +44,33 @@ def test_overview_marks_states_with_symbols_and_the_forwarder():
     run(scenario)
 
 
+def test_a_cluster_whose_api_is_down_still_shows_the_ranges_the_file_gives():
+    from netui.app import NetuiApp
+
+    from .tui_data import FixedPoller, environment, gather, inventory
+
+    def api_down_for_b(env):
+        inv = inventory(env)
+        inv["b"] = dataclasses.replace(
+            inv["b"], nodes=[], error="cluster b (context lab-b): connection refused"
+        )
+        return inv
+
+    async def scenario() -> None:
+        app = NetuiApp(
+            environment(), poller_factory=FixedPoller, discover=api_down_for_b, gather=gather
+        )
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until_ready(pilot)
+            clusters = app.screen.query_one("#clusters", DataTable)
+            assert clusters.get_cell("b", "API") == "✗"
+            assert clusters.get_cell("b", "PODS") == "10.42.0.0/16 (environment file)"
+            assert clusters.get_cell("b", "NODES") == "? (API unreachable)"
+            assert clusters.get_cell("a", "API") == "✓"
+
+    run(scenario)
+
+
 def test_host_screen_shows_forwarding_at_boot_and_flags_networks_without_a_route():
     async def scenario() -> None:
         app = fixed_app()

@@ -62,10 +62,10 @@ class OverviewScreen(Screen[None]):
         self.snapshots: dict[str, HostSnapshot] = {}
         self.app.snapshots = self.snapshots  # type: ignore[attr-defined]
         clusters = self.query_one("#clusters", DataTable)
-        for col in ("CLUSTER", "PODS", "SERVICES", "DNS", "FORWARDER", "NODES"):
+        for col in ("CLUSTER", "API", "PODS", "SERVICES", "DNS", "FORWARDER", "NODES"):
             clusters.add_column(col, key=col)
         for c in env.clusters.values():
-            clusters.add_row(c.name, "…", "…", "…", c.forwarder or "-", "…", key=c.name)
+            clusters.add_row(c.name, "…", "…", "…", "…", c.forwarder or "-", "…", key=c.name)
         hosts = self.query_one("#hosts", DataTable)
         # What the operator scans first comes first: on 80 columns the address and the
         # reason a host is down are further right (the host screen, `i`, shows both too).
@@ -100,10 +100,11 @@ class OverviewScreen(Screen[None]):
     def _show_inventory(self, inventory: dict[str, Any]) -> None:
         table = self.query_one("#clusters", DataTable)
         for name, inv in inventory.items():
+            # The ranges stand with their source whether or not the API answered (the file's
+            # values are ranges too); the API's state has its own column.
+            table.update_cell(name, "API", "✗" if inv.error else "✓", update_width=True)
             if inv.error:
-                table.update_cell(name, "PODS", "✗ API unreachable", update_width=True)
                 self.notify(inv.error, severity="warning", timeout=8)
-                continue
             pods = ", ".join(f"{s.value} ({s.source})" for s in inv.pod_cidrs) or "?"
             table.update_cell(name, "PODS", pods, update_width=True)
             table.update_cell(
@@ -118,7 +119,8 @@ class OverviewScreen(Screen[None]):
             table.update_cell(
                 name,
                 "NODES",
-                " ".join(n.name + ("★" if n.forwarder else "") for n in inv.nodes),
+                " ".join(n.name + ("★" if n.forwarder else "") for n in inv.nodes)
+                or ("? (API unreachable)" if inv.error else "-"),
                 update_width=True,
             )
         self.app.inventory = inventory  # type: ignore[attr-defined]
