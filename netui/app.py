@@ -100,6 +100,6 @@ class NetuiApp(App[None]):
             if not b.description or b.description in seen:
                 continue
             seen.add(b.description)
-            lines.append(f"{active.key:>8}  {b.description}" + (f"  [{b.id}]" if b.id else ""))
+            lines.append(f"{b.key:>8}  {b.description}" + (f"  [{b.id}]" if b.id else ""))
         lines.append("remap: $XDG_CONFIG_HOME/netui/keymap.yaml  (id: key)")
         self.notify("\n".join(lines), title="keys", timeout=12)

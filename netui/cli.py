@@ -109,6 +109,16 @@ def writes(args: argparse.Namespace) -> bool:
     return path in WRITERS or path[:1] in WRITERS
 
 
+def _position(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a position (1, 2, ...)") from None
+    if not 1 <= value <= 1_000_000:
+        raise argparse.ArgumentTypeError(f"{value} is not a position (they count from 1)")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="netui",
@@ -202,9 +212,24 @@ def build_parser() -> argparse.ArgumentParser:
         p = rule_sub.add_parser(name, parents=[inner], help=f"{name} a rule of a host's nat table")
         p.add_argument("host")
         p.add_argument("chain")
-        p.add_argument("position", type=int, help="the rule's position (see `netui show nat HOST`)")
+        p.add_argument(
+            "rule",
+            help="the rule's text as `netui show nat HOST --raw` prints it after -A CHAIN "
+            "(e.g. '-s 10.200.0.0/16 -d 10.1.3.0/24 -j MASQUERADE'), or its number",
+        )
         if name == "move":
-            p.add_argument("to", type=int, help="the new position")
+            p.add_argument("to", type=_position, help="the new position")
+        p.add_argument(
+            "--at",
+            type=_position,
+            metavar="N",
+            help="cross-check: the rule must stand at this position, or nothing changes",
+        )
+        p.add_argument(
+            "--force-foreign",
+            action="store_true",
+            help="also change a rule kube-proxy, a CNI or Docker owns (it will re-create it)",
+        )
         p.add_argument("--yes", action="store_true")
 
     trace = sub.add_parser(

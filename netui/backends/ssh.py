@@ -220,7 +220,8 @@ class SshBackend(Backend):
                 target.hostname,
                 port=target.port,
                 username=target.user,
-                key_filename=keys or None,
+                # paramiko takes a list of key files; its type stubs say one
+                key_filename=keys or None,  # type: ignore[arg-type]
                 look_for_keys=not keys,
                 allow_agent=True,
                 timeout=timeout,

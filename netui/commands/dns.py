@@ -177,6 +177,16 @@ def switch_plan(env: Environment, domain: str, cluster: str) -> Plan:
 
 
 def switch(env: Environment, args: argparse.Namespace) -> int:
+    from netui.plan.journal import JournalError, writer_lock
+
+    try:
+        with writer_lock("dns switch"):
+            return _switch(env, args)
+    except JournalError as e:
+        raise UserError(str(e)) from None
+
+
+def _switch(env: Environment, args: argparse.Namespace) -> int:
     """The migration switch on the command line: previewed, asked, applied, undoable."""
     from netui.backends import Hosts
     from netui.commands.plan import _progress, show_plan

@@ -10,6 +10,7 @@ from netui.commands import environment, operator_agrees
 from netui.errors import UserError
 from netui.model.envfile import Environment
 from netui.output import print_json, table
+from netui.plan.journal import JournalError
 from netui.plan.model import ForeignRule, Plan, PlanRefused, new_plan_id
 
 
@@ -31,6 +32,8 @@ def run(args: argparse.Namespace) -> int:
         for r in e.reasons:
             print(f"netui: refusing to plan: {r}", file=sys.stderr)
         return 2
+    except JournalError as e:
+        raise UserError(str(e)) from None
     raise AssertionError(cmd)
 
 
@@ -84,6 +87,16 @@ def show_plan(plan: Plan, commands: dict[str, list], as_json: bool) -> None:
 
 
 def plan_or_apply(env: Environment, args: argparse.Namespace) -> int:
+    import contextlib
+
+    from netui.plan.journal import writer_lock
+
+    # apply: one writer at a time, from before the state the plan is made from is read
+    with writer_lock("apply") if args.command == "apply" else contextlib.nullcontext():
+        return _plan_or_apply(env, args)
+
+
+def _plan_or_apply(env: Environment, args: argparse.Namespace) -> int:
     from netui.backends import Hosts
     from netui.plan import executor
     from netui.plan.planner import ROUTER_SYNTAX, router_snippets
@@ -115,7 +128,12 @@ def plan_or_apply(env: Environment, args: argparse.Namespace) -> int:
             )
         journal = executor.apply(plan, hosts, args.confirm_timeout, _progress)
     print(f"plan {plan.id}: {journal.status}")
-    if args.confirm_timeout and journal.status == "awaiting confirmation":
+    failed = [n for n, h in journal.data["hosts"].items() if h.get("status") not in ("applied",)]
+    for name in failed:
+        print(
+            f"  {name}: {journal.data['hosts'][name].get('status')}: {journal.data['hosts'][name].get('error', '')}"
+        )
+    if args.confirm_timeout and "awaiting confirmation" in journal.status:
         print(
             f"run `netui confirm {plan.id}` within {args.confirm_timeout:g} s, or every host rolls back by itself"
         )
@@ -124,33 +142,22 @@ def plan_or_apply(env: Environment, args: argparse.Namespace) -> int:
     return 0 if journal.status in ("applied", "awaiting confirmation") else 1
 
 
-def _pick(status_ok: tuple[str, ...], plan_id: str | None, what: str):
-    from netui.plan.journal import Journal, list_journals
-
-    if plan_id:
-        try:
-            return Journal.load(plan_id)
-        except FileNotFoundError:
-            raise UserError(f"no plan {plan_id!r} in the journal; see `netui history`") from None
-    journals = list_journals()
-    for data in reversed(journals):
-        if data["status"] in status_ok:
-            return Journal.load(data["plan"]["id"])
-    if journals:
-        return None  # every plan is already through
-    raise UserError(f"no plan to {what} yet; see `netui history`")
-
-
 def confirm_command(env: Environment, args: argparse.Namespace) -> int:
     from netui.backends import Hosts
-    from netui.plan import executor
+    from netui.plan import executor, undoing
+    from netui.plan.journal import writer_lock
 
-    journal = _pick(("awaiting confirmation",), args.plan_id, "confirm")
-    if journal is None:
-        print("nothing awaits confirmation")
-        return 0
-    with Hosts(env) as hosts:
-        result = executor.confirm(journal, hosts)
+    with writer_lock("confirm"):
+        try:
+            found = undoing.candidates(undoing.AWAITING, args.plan_id)
+        except undoing.UndoRefused as e:
+            raise UserError(str(e)) from None
+        if not found:
+            print("nothing awaits confirmation")
+            return 0
+        journal = found[0]
+        with Hosts(env) as hosts:
+            result = executor.confirm(journal, hosts)
     for host, what in result.items():
         print(f"  {host}: {what}")
     print(f"plan {journal.plan.id}: {journal.status}")
@@ -159,30 +166,32 @@ def confirm_command(env: Environment, args: argparse.Namespace) -> int:
 
 def undo_command(env: Environment, args: argparse.Namespace) -> int:
     from netui.backends import Hosts
-    from netui.plan import executor
+    from netui.plan import executor, undoing
+    from netui.plan.journal import list_journals, writer_lock
 
-    journal = _pick(
-        (
-            "applied",
-            "partly applied",
-            "awaiting confirmation",
-            "applying",
-            "failed",
-            "undo-failed",
-            "undoing",
-            "rolled back by the confirm timer",
-        ),
-        args.plan_id,
-        "undo",
-    )
-    if journal is None:
-        print("nothing to undo: every plan in the journal is already undone")
-        return 0
-    if journal.status == "undone":
-        print(f"plan {journal.plan.id} is already undone: nothing to do")
-        return 0
-    print(f"undoing plan {journal.plan.id} ({journal.status})")
-    with Hosts(env) as hosts:
+    if args.plan_id is None and not list_journals():
+        raise UserError("no plan to undo yet; see `netui history`")
+    with writer_lock("undo"), Hosts(env) as hosts:
+        try:
+            journal, notes = undoing.choose(hosts, args.plan_id)
+            for n in notes:
+                print(n)
+            if journal is None:
+                if not notes:
+                    print("nothing to undo: every plan in the journal is already undone")
+                return 0
+            undoing.check(journal)
+        except undoing.UndoRefused as e:
+            if "already undone" in str(e):
+                print(e)
+                return 0
+            raise UserError(str(e)) from None
+        print(f"undoing plan {journal.plan.id} ({journal.status}):")
+        for line in undoing.preview(journal):
+            print(f"  {line}")
+        if not operator_agrees("Undo this plan?", args.yes, "undoing"):
+            print("nothing changed")
+            return 1
         ok = executor.undo(journal, hosts, _progress)
     print(f"plan {journal.plan.id}: {journal.status}")
     return 0 if ok else 1
@@ -223,23 +232,44 @@ def history(args: argparse.Namespace) -> int:
 
 def rule_command(env: Environment, args: argparse.Namespace) -> int:
     """Delete or move one foreign rule: explicit, previewed, journaled, undoable."""
+    from netui.plan.journal import writer_lock
+
+    with writer_lock(f"rule {args.rule_action}"):
+        return _rule_command(env, args)
+
+
+def _rule_command(env: Environment, args: argparse.Namespace) -> int:
     from netui.backends import Hosts
     from netui.backends.snapshot import snapshot_hosts
     from netui.plan import executor
+    from netui.plan.foreign import RuleRefused, describe, pick_rule, refusal
 
     env.host(args.host)
+    by_number = args.rule.strip().isdigit()
+    spec = None if by_number else args.rule
+    position = int(args.rule) if by_number else args.at
+    if by_number and args.at is not None and args.at != position:
+        raise UserError(f"{args.rule} and --at {args.at} name two different positions")
+    if by_number and args.yes:
+        # a script cannot see which rule sits at that number by the time it runs
+        raise UserError(
+            f"a rule named by its number alone is not changed with --yes (the number may "
+            f"name another rule by now): give its text, e.g. `netui rule {args.rule_action} "
+            f"{args.host} {args.chain} '<rule>' --at {args.rule}` (see `netui show nat {args.host} --raw`)"
+        )
     with Hosts(env) as hosts:
         snap = snapshot_hosts(hosts, [args.host])[args.host]
         if not snap.ok or snap.nat is None:
             raise UserError(f"{args.host}: {snap.reason or 'no nat table'}")
-        chain = snap.nat.chain(args.chain)
-        if chain is None:
-            raise UserError(f"{args.host}: the nat table has no chain {args.chain!r}")
-        if not 1 <= args.position <= len(chain):
-            raise UserError(
-                f"{args.host}: {args.chain} has rules 1 to {len(chain)}, not {args.position}"
-            )
-        rule = chain.rules[args.position - 1]
+        try:
+            rule = pick_rule(snap.nat, args.host, args.chain, spec, position)
+        except RuleRefused as e:
+            raise UserError(str(e)) from None
+        why_not = refusal(rule, args.force_foreign)
+        if why_not:
+            raise UserError(f"{args.host}: {why_not}")
+        print(f"{args.host}: {args.rule_action} {describe(rule)}")
+        chain = snap.nat.chains[args.chain]
         plan = Plan(new_plan_id(), env=env.path)
         hp = plan.host(args.host)
         if args.rule_action == "delete":

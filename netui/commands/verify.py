@@ -263,7 +263,7 @@ def registry_command(env: Environment, args: argparse.Namespace) -> int:
                 continue
             items = [Target(c.name, "registry", app, ip, port) for app, ip, port in instances]
             for r in run_probes(backend, items):
-                ok &= r.ok
+                ok = ok and r.ok is True
                 rows.append(
                     [
                         c.name,

@@ -151,10 +151,10 @@ def evaluate(spec: RuleSpec, p: Packet) -> tuple[bool | None, str]:
             return False, ""
     for op, iface in ((spec.in_interface, p.in_iface), (spec.out_interface, p.out_iface)):
         if op is not None:
-            hit = _iface(op.value, iface)
-            if hit is None:
+            known = _iface(op.value, iface)
+            if known is None:
                 return None, f"interface {op} unknown for this packet"
-            if hit == op.negated:
+            if known == op.negated:
                 return False, ""
     unknown = ""
     for m in spec.matches:

@@ -549,7 +549,7 @@ def _write_client_files(home: Path, files: LabFiles, broken: bool, plan: LabPlan
         yaml.safe_dump(kubeconfig({n: f"http://{ip}:6443" for n, ip in masters.items()}))
     )
 
-    def env(hosts: dict[str, str], kubecfg: str, ssh: dict[str, str] | None) -> str:
+    def env(hosts: dict[str, str], kubecfg: str, ssh: dict[str, object] | None) -> str:
         doc: dict[str, object] = {
             "office": {"cidrs": [OFFICE_CIDR], "router": "router", "probe_from": "office-pc"},
             "hosts": hosts,
@@ -637,10 +637,9 @@ def down(home: Path | None = None) -> list[str]:
         if not ns.startswith(PREFIX):
             continue
         # Any process still inside (a trace, a shell) would keep the namespace alive.
-        pids = _run(["ip", "netns", "pids", ns], check=False).stdout.split()
-        for pid in pids:
+        for inside in _run(["ip", "netns", "pids", ns], check=False).stdout.split():
             try:
-                os.kill(int(pid), signal.SIGKILL)
+                os.kill(int(inside), signal.SIGKILL)
             except (ProcessLookupError, ValueError):
                 pass
         if _run(["ip", "netns", "del", ns], check=False).returncode == 0:

@@ -529,7 +529,7 @@ def make_handler(state: ClusterState) -> type[BaseHTTPRequestHandler]:
                 names = sorted(
                     {p.namespace for p in state.cluster.pods} | {"default", "kube-system"}
                 )
-                items = [
+                namespaces = [
                     {
                         "apiVersion": "v1",
                         "kind": "Namespace",
@@ -538,7 +538,7 @@ def make_handler(state: ClusterState) -> type[BaseHTTPRequestHandler]:
                     }
                     for n in names
                 ]
-                self._send(200, _list("NamespaceList", items))
+                self._send(200, _list("NamespaceList", namespaces))
                 return
             m = re.fullmatch(r"/api/v1(?:/namespaces/([^/]+))?/pods", path)
             if m:
@@ -546,12 +546,12 @@ def make_handler(state: ClusterState) -> type[BaseHTTPRequestHandler]:
                 return
             m = re.fullmatch(r"/api/v1/namespaces/([^/]+)/configmaps", path)
             if m:
-                items = [
+                maps: list[dict[str, Any]] = [
                     {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(n, ns), "data": d}
                     for (ns, n), d in state.config_maps().items()
                     if ns == m.group(1)
                 ]
-                self._send(200, _list("ConfigMapList", items))
+                self._send(200, _list("ConfigMapList", maps))
                 return
             m = re.fullmatch(
                 r"/apis/discovery.k8s.io/v1(?:/namespaces/([^/]+))?/endpointslices", path
@@ -612,8 +612,8 @@ def make_handler(state: ClusterState) -> type[BaseHTTPRequestHandler]:
                     )
                 return
             if path == "/apis/networking.k8s.io/v1/servicecidrs":
-                items = state.service_cidrs()
-                if items is None:
+                cidrs = state.service_cidrs()
+                if cidrs is None:
                     self._send(
                         404,
                         _status(
@@ -621,7 +621,7 @@ def make_handler(state: ClusterState) -> type[BaseHTTPRequestHandler]:
                         ),
                     )
                 else:
-                    self._send(200, _list("ServiceCIDRList", items, "networking.k8s.io/v1"))
+                    self._send(200, _list("ServiceCIDRList", cidrs, "networking.k8s.io/v1"))
                 return
             self._send(
                 404, _status(404, "NotFound", "the server could not find the requested resource")

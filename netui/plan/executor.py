@@ -18,7 +18,7 @@ from netui.backends import Backend, HostError, Hosts
 from netui.backends.snapshot import take_snapshot
 from netui.model.snapshot import HostSnapshot
 from netui.plan import render
-from netui.plan.journal import DONE, FAILED, PENDING, Journal, audit
+from netui.plan.journal import DONE, FAILED, PENDING, TIMER_FIRED, Journal, audit
 from netui.plan.model import PERSIST_FILE, HostPlan, Plan, Taint
 
 Progress = Callable[[str, str], None]  # (host, message)
@@ -251,6 +251,7 @@ def _undo_host(journal: Journal, backend: Backend, hp: HostPlan, progress: Progr
     ):
         return True  # nothing ever ran here
     pre = record["pre"]
+    reload_pending = False
     for attempt in (1, 2):
         # Rendered from the live state: kube-proxy may have rewritten rules since we applied.
         snap = _snapshot(backend, hp)
@@ -265,6 +266,7 @@ def _undo_host(journal: Journal, backend: Backend, hp: HostPlan, progress: Progr
             pre.get("persisted"),
             snap.files.get(hp.dns.path) if hp.dns else None,
             pre.get("dns_conf"),
+            reload_pending,
         )
         try:
             for cmd in commands:
@@ -273,6 +275,9 @@ def _undo_host(journal: Journal, backend: Backend, hp: HostPlan, progress: Progr
                     _run(backend, cmd)
                 except HostError as e:
                     journal.finish_step(name, i, FAILED, e.message)
+                    # the file may be back already: the retry must still reload, or dnsmasq
+                    # keeps answering with what this plan wrote
+                    reload_pending = reload_pending or cmd.summary.startswith("reload dnsmasq")
                     raise
                 journal.finish_step(name, i, DONE)
                 progress(name, f"↶ {cmd.summary}")
@@ -373,7 +378,12 @@ def apply(
         else ("partly applied" if any(results.values()) else "failed")
     )
     if confirm_timeout and any(results.values()):
-        status = "awaiting confirmation"
+        # hosts that failed were rolled back (or never changed); say so beside the wait
+        status = (
+            "awaiting confirmation"
+            if all(results.values())
+            else "partly applied, awaiting confirmation"
+        )
     journal.set_status(status)
     audit("apply", plan, list(plan.hosts), status)
     return journal
@@ -385,6 +395,9 @@ def undo(journal: Journal, hosts: Hosts, progress: Progress | None = None) -> bo
     journal.set_status("undoing")
 
     def one(name: str) -> bool:
+        if journal.host(name).get("status") == TIMER_FIRED:
+            progress(name, "nothing to undo: its confirm timer already rolled it back")
+            return True
         try:
             backend = hosts[name]
             if journal.host(name).get("rollback"):
@@ -405,6 +418,41 @@ def undo(journal: Journal, hosts: Hosts, progress: Progress | None = None) -> bo
     return ok
 
 
+def settle_timers(journal: Journal, hosts: Hosts) -> dict[str, str]:
+    """Ask each armed host whether its rollback already fired, and journal it: such a host
+    has nothing of this plan left, and a plan whose every armed host fired is marked so (its
+    undo would only undo what came after it). Returns host -> when it fired."""
+    fired: dict[str, str] = {}
+    for name in journal.plan.hosts:
+        info = journal.host(name).get("rollback")
+        if not info:
+            continue
+        path = info["path"]
+        try:
+            result = hosts[name].run(
+                [
+                    "sh",
+                    "-c",
+                    'stat -c %Y "$0.fired" 2>/dev/null && rm -f "$0.fired" "$0.alive"',
+                    path,
+                ]
+            )
+        except HostError:
+            continue  # cannot tell: the plan stays as it is
+        if result.ok and result.text.strip().isdigit():
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(int(result.text.strip())))
+            fired[name] = when
+            with journal.lock:
+                journal.host(name).pop("rollback", None)
+            journal.set_host_status(name, TIMER_FIRED, fired_at=when)
+    armed = [
+        n for n in journal.plan.hosts if journal.host(n).get("status") in (TIMER_FIRED, "applied")
+    ]
+    if fired and all(journal.host(n).get("status") == TIMER_FIRED for n in armed):
+        journal.set_status(TIMER_FIRED)
+    return fired
+
+
 def confirm(journal: Journal, hosts: Hosts) -> dict[str, str]:
     out = {
         name: disarm(journal, hosts[name], name)
@@ -412,7 +460,8 @@ def confirm(journal: Journal, hosts: Hosts) -> dict[str, str]:
         if journal.host(name).get("rollback")
     }
     fired = any(v.startswith("already fired") for v in out.values())
-    journal.set_status("rolled back by the confirm timer" if fired else "applied")
+    partly = journal.status.startswith("partly")
+    journal.set_status(TIMER_FIRED if fired else ("partly applied" if partly else "applied"))
     audit(
         "confirm",
         journal.plan,

@@ -7,10 +7,14 @@ that is fsync'd and renamed over the old one, then the directory is fsync'd.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
+import re
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +22,83 @@ from netui.paths import state_home
 from netui.plan.model import Plan
 
 PENDING, DONE, FAILED, UNDONE, SKIPPED = "pending", "done", "failed", "undone", "skipped"
+PLAN_ID_RE = re.compile(r"p\d{8}-\d{6}-[0-9a-f]{4}\Z")
+TIMER_FIRED = "rolled back by the confirm timer"
+# Plans whose changes may still stand on their hosts (what a later undo must not run under).
+STANDING = (
+    "applied",
+    "partly applied",
+    "awaiting confirmation",
+    "partly applied, awaiting confirmation",
+    "applying",
+    "undoing",
+    "undo-failed",
+)
+
+
+class JournalError(Exception):
+    """A plan id or journal file netui cannot use; the message says what to do."""
+
+
+def _private_dir(path: Path) -> Path:
+    """Create `path` (and its parents) 0700, and tighten it if it is ours and too open: other
+    users must not swap journal files or the audit log for links."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    st = path.stat()
+    if st.st_uid == os.geteuid() and st.st_mode & 0o077:
+        os.chmod(path, 0o700)
+    return path
 
 
 def plans_dir() -> Path:
-    d = state_home() / "plans"
-    d.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return d
+    _private_dir(state_home())
+    return _private_dir(state_home() / "plans")
+
+
+def check_plan_id(plan_id: str) -> str:
+    """A plan id as netui makes them, checked before any path is built from it."""
+    if not PLAN_ID_RE.match(plan_id):
+        raise JournalError(
+            f"{plan_id!r} is not a plan id (they look like p20261125-125818-2fd4; see `netui history`)"
+        )
+    return plan_id
+
+
+def _valid(data: Any) -> bool:
+    return (
+        isinstance(data, dict)
+        and isinstance(data.get("plan"), dict)
+        and isinstance(data["plan"].get("id"), str)
+        and isinstance(data["plan"].get("created"), int | float)
+        and isinstance(data.get("status"), str)
+        and isinstance(data.get("hosts"), dict)
+    )
+
+
+@contextlib.contextmanager
+def writer_lock(action: str) -> Iterator[None]:
+    """One netui changing hosts at a time (per journal): taken before the state a plan is made
+    from is read, held until the last step is journaled. A second one is refused with who
+    holds it; the kernel drops the lock when its holder dies, so a crash leaves none behind."""
+    path = state_home() / "writer.lock"
+    _private_dir(path.parent)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 400, 0).decode(errors="replace").strip() or "another netui"
+            raise JournalError(
+                f"another netui is changing hosts right now ({holder}); nothing was done — "
+                "wait for it to finish, then look again (`netui history`)"
+            ) from None
+        os.ftruncate(fd, 0)
+        user = os.environ.get("SUDO_USER") or os.environ.get("USER") or str(os.getuid())
+        since = time.strftime("%H:%M:%S")
+        os.pwrite(fd, f"{action} by {user}, pid {os.getpid()}, since {since}".encode(), 0)
+        yield
+    finally:
+        os.close(fd)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -36,7 +111,7 @@ def _fsync_dir(path: Path) -> None:
 
 def write_json(path: Path, data: Any) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
     try:
         with os.fdopen(fd, "w") as f:
             json.dump(data, f, indent=1)
@@ -63,9 +138,19 @@ class Journal:
 
     @classmethod
     def load(cls, plan_id: str) -> Journal:
-        path = plans_dir() / f"{plan_id}.json"
-        data = json.loads(path.read_text())
-        return cls(Plan.from_dict(data["plan"]), data)
+        path = plans_dir() / f"{check_plan_id(plan_id)}.json"
+        try:
+            data = json.loads(path.read_text())
+            if not _valid(data):
+                raise ValueError("not a netui journal")
+            return cls(Plan.from_dict(data["plan"]), data)
+        except FileNotFoundError:
+            raise
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise JournalError(
+                f"{path}: the journal of plan {plan_id} cannot be read ({e}); its pre-change "
+                f"tables are in {path.parent}/{plan_id}.*.pre.json"
+            ) from None
 
     def save(self) -> None:
         with self.lock:
@@ -143,16 +228,33 @@ def list_journals() -> list[dict[str, Any]]:
         if path.name.endswith(".pre.json"):
             continue  # a host's pre-change tables, not a journal
         try:
-            out.append(json.loads(path.read_text()))
+            data = json.loads(path.read_text())
         except (OSError, ValueError):
             continue
+        if _valid(data):  # a corrupt or foreign file must not break history or undo
+            out.append(data)
     return sorted(out, key=lambda d: d["plan"]["created"])
+
+
+def later_standing(journal: Journal) -> list[tuple[str, list[str]]]:
+    """(plan id, shared hosts) of every newer plan whose changes may still stand on a host this
+    plan touched: undoing this one first would put back state that plan built on."""
+    mine = set(journal.plan.hosts)
+    out = []
+    for d in list_journals():
+        if d["plan"]["created"] <= journal.plan.created or d["plan"]["id"] == journal.plan.id:
+            continue
+        if d["status"] not in STANDING:
+            continue
+        shared = sorted(mine & set(d["plan"].get("hosts", {})))
+        if shared:
+            out.append((d["plan"]["id"], shared))
+    return out
 
 
 def audit(action: str, plan: Plan, hosts: list[str], outcome: str) -> None:
     """One line per action: time, local user, where the operator came from, plan, hosts, outcome."""
-    path = state_home() / "audit.log"
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = _private_dir(state_home()) / "audit.log"
     line = json.dumps(
         {
             "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -164,7 +266,7 @@ def audit(action: str, plan: Plan, hosts: list[str], outcome: str) -> None:
             "outcome": outcome,
         }
     )
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
     try:
         os.write(fd, (line + "\n").encode())
         os.fsync(fd)

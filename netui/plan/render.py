@@ -84,7 +84,8 @@ def _owned_block(
     if not _has_jump(table, builtin, chain):
         size = len(table.chain(builtin) or []) if table and table.chain(builtin) else 0
         lines.append(f"-I {builtin} {max(1, min(position, size + 1))} {jump_rule(chain)}")
-    existing = {r.text for r in table.chain(chain).rules} if table and table.chain(chain) else set()
+    own = table.chain(chain) if table else None
+    existing = {r.text for r in own.rules} if own is not None else set()
     lines += [f"-A {chain} {r}" for r in rules if r not in existing]
     return lines
 
@@ -179,6 +180,7 @@ def undo_commands(
     pre_persisted: str | None,
     dns_live: str | None = None,
     dns_previous: str | None = None,
+    dns_reload_pending: bool = False,
 ) -> list[Command]:
     """The inverse of `hp`, from the live state: routes, file, sysctl, filter, nat (reverse order
     of apply). Steps whose effect is gone already render nothing."""
@@ -194,7 +196,7 @@ def undo_commands(
             Command(f"put back {batch.count(chr(10))} route(s)", ("ip", "-batch", "-"), batch)
         )
     if hp.dns:
-        out += dns_undo_commands(hp.dns, dns_live, dns_previous)
+        out += dns_undo_commands(hp.dns, dns_live, dns_previous, dns_reload_pending)
     if hp.persist_forwarding:
         if pre_persisted is None:
             out.append(Command(f"remove {PERSIST_FILE}", remove=PERSIST_FILE))
@@ -398,9 +400,15 @@ def dns_apply_commands(change: DnsChange) -> list[Command]:
     return out
 
 
-def dns_undo_commands(change: DnsChange, live: str | None, previous: str | None) -> list[Command]:
+def dns_undo_commands(
+    change: DnsChange, live: str | None, previous: str | None, reload_pending: bool = False
+) -> list[Command]:
     """Put the previous drop-in back (or remove ours) and reload — unless someone rewrote the
-    file since, which makes it theirs."""
+    file since, which makes it theirs. `reload_pending`: the file is back already but the
+    reload that makes dnsmasq read it failed, so it is still owed."""
+    reload = Command(f"reload dnsmasq: {change.reload}", ("sh", "-c", change.reload))
+    if reload_pending and live == previous:
+        return [reload]
     if live is not None and live != change.content:
         return []
     if live is None and previous is None:
@@ -410,7 +418,7 @@ def dns_undo_commands(change: DnsChange, live: str | None, previous: str | None)
         if previous is None
         else Command(f"put back {change.path}", write=(change.path, previous))
     )
-    return [step, Command(f"reload dnsmasq: {change.reload}", ("sh", "-c", change.reload))]
+    return [step, reload]
 
 
 def plan_text(commands: dict[str, list[Command]], plan: Plan | None = None) -> str:

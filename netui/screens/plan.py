@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -16,6 +16,9 @@ from netui.screens.confirm import ConfirmScreen
 from netui.widgets.footer import KeyFooter
 
 CONFIRM_SECONDS = 60
+
+if TYPE_CHECKING:
+    from netui.plan.journal import Journal
 
 
 class PlanScreen(Screen[None]):
@@ -38,7 +41,7 @@ class PlanScreen(Screen[None]):
         self.plan = None
         self.commands: dict[str, list[Any]] = {}
         self.deadline: float | None = None
-        self.journal = None
+        self.journal: Journal | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -234,13 +237,20 @@ class HistoryScreen(Screen[None]):
 
     def _undo(self, plan_id: str) -> None:
         from netui.backends import Hosts
-        from netui.plan import executor
-        from netui.plan.journal import Journal
+        from netui.plan import executor, undoing
 
-        journal = Journal.load(plan_id)
         lines: list[str] = []
-        with Hosts(self.app.env) as hosts:  # type: ignore[attr-defined]
-            executor.undo(journal, hosts, lambda h, m: lines.append(f"{h}: {m}"))
-        lines.append(f"plan {plan_id}: {journal.status}")
+        try:
+            with Hosts(self.app.env) as hosts:  # type: ignore[attr-defined]
+                journal, notes = undoing.choose(hosts, plan_id)
+                lines += notes
+                if journal is not None:
+                    undoing.check(journal)
+                    executor.undo(journal, hosts, lambda h, m: lines.append(f"{h}: {m}"))
+                    lines.append(f"plan {plan_id}: {journal.status}")
+        except undoing.UndoRefused as e:
+            lines.append(f"✗ {e}")
+        except Exception as e:  # shown on this screen; the app carries on
+            lines.append(f"✗ undo failed: {type(e).__name__}: {e}")
         self.app.call_from_thread(self.query_one("#detail", Static).update, "\n".join(lines))
         self.app.call_from_thread(self._load)

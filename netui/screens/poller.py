@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from netui.model.envfile import Environment
 
 if TYPE_CHECKING:  # backends and the parser load after the first paint, in the polling threads
+    from netui.backends import Hosts
     from netui.backends.base import Stream
     from netui.model.snapshot import HostSnapshot
 
@@ -46,7 +47,7 @@ class HostPoller:
         self.monitor = monitor
         self._wake: dict[str, threading.Event] = {}
         self._stop = threading.Event()
-        self._hosts = None
+        self._hosts: Hosts | None = None
         self._monitors: dict[str, Stream] = {}
         self._lock = threading.Lock()
         self.rule_events: dict[str, int] = {}  # host -> rule changes seen by its monitor

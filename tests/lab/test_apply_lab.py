@@ -92,10 +92,10 @@ def test_broken_lab_end_to_end_doctor_apply_every_path_undo_back_to_broken(broke
         assert "hello from app" in http(app.cluster_ip, app.port), app
     assert "you came from 192.168.1.109" in http("10.200.1.3", 8080)  # masqueraded by a-master
     assert netui("plan", env_file=broken_lab.env).stdout.startswith("nothing to change")
-    undo = netui("undo", env_file=broken_lab.env)
+    undo = netui("undo", "--yes", env_file=broken_lab.env)
     assert undo.returncode == 0, undo.stdout + undo.stderr
     assert state() == before
-    again = netui("undo", env_file=broken_lab.env)
+    again = netui("undo", "--yes", env_file=broken_lab.env)
     assert again.returncode == 0 and "nothing to undo" in again.stdout
 
 
@@ -105,7 +105,7 @@ def test_the_same_plan_twice_is_empty_the_second_time(lab):
     assert second.returncode == 0 and second.stdout.startswith("nothing to change")
     history = json.loads(netui("history", "--json", env_file=lab.env).stdout)
     assert [h["status"] for h in history][-1] == "applied"
-    assert netui("undo", env_file=lab.env).returncode == 0
+    assert netui("undo", "--yes", env_file=lab.env).returncode == 0
 
 
 def test_sigkill_in_the_middle_of_a_multi_host_apply_then_undo_restores_everything(lab):
@@ -118,7 +118,7 @@ def test_sigkill_in_the_middle_of_a_multi_host_apply_then_undo_restores_everythi
     assert state() != before  # it really was half-way
     history = json.loads(netui("history", "--json", env_file=lab.env).stdout)
     assert history[-1]["status"] == "applying"  # the journal knows it was cut off
-    undo = netui("undo", env_file=lab.env)
+    undo = netui("undo", "--yes", env_file=lab.env)
     assert undo.returncode == 0, undo.stdout + undo.stderr
     assert state() == before
 
@@ -146,7 +146,7 @@ def test_a_confirmed_apply_stays(lab):
     assert (
         plan_id not in in_ns("nu-a-master", "sh", "-c", "ls /run/netui/ 2>/dev/null").stdout
     )  # timers gone
-    assert netui("undo", env_file=lab.env).returncode == 0
+    assert netui("undo", "--yes", env_file=lab.env).returncode == 0
     assert state() == before
 
 
@@ -161,7 +161,7 @@ def test_the_confirm_time_starts_when_the_whole_apply_is_done(lab, monkeypatch):
     confirm = netui("confirm", env_file=lab.env)
     assert confirm.returncode == 0, confirm.stdout + confirm.stderr
     assert "already fired" not in confirm.stdout and "confirmed" in confirm.stdout
-    assert netui("undo", env_file=lab.env).returncode == 0
+    assert netui("undo", "--yes", env_file=lab.env).returncode == 0
 
 
 def test_a_dropped_ssh_session_mid_apply_leaves_nothing_half_applied(lab):
@@ -201,7 +201,7 @@ def test_a_concurrent_writer_loses_no_rule_and_gets_none_of_ours(lab):
     )
     applied = netui("apply", "--yes", env_file=lab.env)
     assert applied.returncode == 0, applied.stdout + applied.stderr
-    undone = netui("undo", env_file=lab.env)
+    undone = netui("undo", "--yes", env_file=lab.env)
     assert undone.returncode == 0, undone.stdout + undone.stderr
     expected = int(writer.communicate(timeout=120)[0].strip())
     assert expected == 400 - len(range(0, 400, 3))  # the writer's own count of its rules
@@ -234,30 +234,62 @@ def test_deleting_and_moving_a_foreign_rule_is_undone_at_its_position(lab, host)
     )
     in_ns(ns, "iptables", "-t", "nat", "-A", "POSTROUTING", "-s", "10.8.0.0/16", "-j", "RETURN")
     before = state()
-    position = (
-        len(
-            [
-                line
-                for line in in_ns(
-                    ns, "iptables", "-t", "nat", "-S", "POSTROUTING"
-                ).stdout.splitlines()
-                if line.startswith("-A")
-            ]
-        )
-        - 1
+    rules = [
+        line
+        for line in in_ns(ns, "iptables", "-t", "nat", "-S", "POSTROUTING").stdout.splitlines()
+        if line.startswith("-A")
+    ]
+    position = len(rules) - 1
+    evil_spec = rules[-2].split(" ", 2)[2]
+    # by number alone, in a script: refused (the number may name another rule by then)
+    blind = netui("rule", "delete", host, "POSTROUTING", str(position), "--yes", env_file=lab.env)
+    assert blind.returncode == 2 and "give its text" in blind.stderr
+    # text and number disagree: refused, nothing changed
+    wrong = netui(
+        "rule", "delete", host, "POSTROUTING", evil_spec, "--at", "1", "--yes", env_file=lab.env
     )
-    deleted = netui("rule", "delete", host, "POSTROUTING", str(position), "--yes", env_file=lab.env)
+    assert wrong.returncode == 2 and "something moved the rules" in wrong.stderr
+    # kube-proxy's rule: named as such, and refused without --force-foreign
+    kube = netui(
+        "rule",
+        "delete",
+        host,
+        "POSTROUTING",
+        '-m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING',
+        "--yes",
+        env_file=lab.env,
+    )
+    assert kube.returncode == 2 and "belongs to kube-proxy" in kube.stderr
+    assert state() == before
+    deleted = netui(
+        "rule",
+        "delete",
+        host,
+        "POSTROUTING",
+        evil_spec,
+        "--at",
+        str(position),
+        "--yes",
+        env_file=lab.env,
+    )
     assert deleted.returncode == 0, deleted.stdout + deleted.stderr
     assert "10.9.0.0/16" not in in_ns(ns, "iptables-save", "-t", "nat").stdout
-    assert netui("undo", env_file=lab.env).returncode == 0
+    assert netui("undo", "--yes", env_file=lab.env).returncode == 0
     assert state() == before
     moved = netui(
-        "rule", "move", host, "POSTROUTING", str(position + 1), "1", "--yes", env_file=lab.env
+        "rule",
+        "move",
+        host,
+        "POSTROUTING",
+        "-s 10.8.0.0/16 -j RETURN",
+        "1",
+        "--yes",
+        env_file=lab.env,
     )
     assert moved.returncode == 0, moved.stdout + moved.stderr
     first = in_ns(ns, "iptables", "-t", "nat", "-S", "POSTROUTING").stdout.splitlines()[1]
     assert "10.8.0.0/16" in first
-    assert netui("undo", env_file=lab.env).returncode == 0
+    assert netui("undo", "--yes", env_file=lab.env).returncode == 0
     assert state() == before
     assert not os.path.exists("/tmp/netui-pwned")
     in_ns(
@@ -310,6 +342,6 @@ def test_tainting_the_forwarder_goes_through_the_api_and_undo_removes_only_netui
     # idempotent: the taint is there, nothing more to plan
     again = netui("plan", "--taint-forwarder", env_file=lab.env)
     assert again.stdout.startswith("nothing to change"), again.stdout
-    undo = netui("undo", env_file=lab.env)
+    undo = netui("undo", "--yes", env_file=lab.env)
     assert undo.returncode == 0, undo.stdout + undo.stderr
     assert _taints(lab) == before

@@ -30,7 +30,7 @@ def test_after_apply_the_office_resolves_a_service_name_and_reaches_it(lab):
         ).stdout
         assert http.startswith('{"applications"')
     finally:
-        assert netui("undo", env_file=lab.env).returncode == 0
+        assert netui("undo", "--yes", env_file=lab.env).returncode == 0
     assert in_ns("nu-a-master", "test", "-e", CONF).returncode != 0  # undone: the drop-in is gone
 
 
@@ -42,11 +42,11 @@ def test_the_migration_switch_moves_a_shared_domain_and_undo_moves_it_back(lab):
         switched = netui("dns", "switch", "cluster.local", "b", "--yes", env_file=lab.env)
         assert switched.returncode == 0, switched.stdout + switched.stderr
         assert resolve(lab.env, "app.default.svc.cluster.local") == "10.43.0.30"
-        assert netui("undo", env_file=lab.env).returncode == 0  # the switch
+        assert netui("undo", "--yes", env_file=lab.env).returncode == 0  # the switch
         assert in_ns("nu-a-master", "cat", CONF).stdout == before  # byte-identical
         assert resolve(lab.env, "app.default.svc.cluster.local") == "10.96.0.30"
     finally:
-        netui("undo", env_file=lab.env)
+        netui("undo", "--yes", env_file=lab.env)
 
 
 def test_a_config_dnsmasq_rejects_never_reaches_the_running_dnsmasq(lab):
@@ -61,7 +61,7 @@ def test_a_config_dnsmasq_rejects_never_reaches_the_running_dnsmasq(lab):
         )  # the host rolled back whole
     finally:
         in_ns("nu-a-master", "rm", "-f", "/etc/dnsmasq.d/zz-broken.conf")
-        netui("undo", env_file=lab.env)
+        netui("undo", "--yes", env_file=lab.env)
 
 
 def test_a_failed_check_after_reload_rolls_back_and_the_old_answers_still_resolve(lab):
@@ -74,8 +74,8 @@ def test_a_failed_check_after_reload_rolls_back_and_the_old_answers_still_resolv
         assert "dnsmasq does not answer" in switched.stdout
         assert resolve(lab.env, "app.default.svc.cluster.local") == "10.96.0.30"
     finally:
-        netui("undo", env_file=lab.env)  # the failed switch (nothing left) ...
-        netui("undo", env_file=lab.env)  # ... and the apply
+        netui("undo", "--yes", env_file=lab.env)  # the failed switch (nothing left) ...
+        netui("undo", "--yes", env_file=lab.env)  # ... and the apply
 
 
 def test_bad_names_and_unknown_domains_are_refused_with_one_message(lab):

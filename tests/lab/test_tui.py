@@ -143,7 +143,7 @@ def test_fixing_a_finding_from_the_pane_previews_deletes_the_rule_and_undo_resto
             )
 
     asyncio.run(scenario())
-    undo = netui("undo", env_file=broken_lab.env)
+    undo = netui("undo", "--yes", env_file=broken_lab.env)
     assert undo.returncode == 0, undo.stdout + undo.stderr
     assert reversed_rule in in_ns("nu-a-master", "iptables-save", "-t", "nat").stdout
 
@@ -290,8 +290,8 @@ def test_dns_screen_lists_domains_resolves_and_switches(lab):
     try:
         asyncio.run(scenario())
     finally:
-        netui_cli("undo", None, lab.env)
-        netui_cli("undo", None, lab.env)
+        netui_cli("undo", "--yes", lab.env)
+        netui_cli("undo", "--yes", lab.env)
 
 
 def netui_cli(command: str, flag: str | None, env: str) -> int:
@@ -330,7 +330,7 @@ def test_hot_rules_show_netuis_masquerade_being_hit(lab):
     try:
         asyncio.run(scenario())
     finally:
-        netui_cli("undo", None, lab.env)
+        netui_cli("undo", "--yes", lab.env)
 
 
 def test_the_plan_screen_toggles_the_forwarders_taint_into_the_plan(lab):

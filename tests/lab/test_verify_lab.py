@@ -32,7 +32,7 @@ def test_probe_matrix_is_red_on_a_fresh_lab_and_green_after_apply(lab):
         registry = netui("registry", env_file=lab.env)
         assert registry.returncode == 0 and "10.200.1.3:8080  ✓" in registry.stdout
     finally:
-        netui("undo", env_file=lab.env)
+        netui("undo", "--yes", env_file=lab.env)
 
 
 def test_a_trace_stops_where_it_should_and_says_why_then_reaches_the_pod_after_apply(broken_lab):
@@ -63,7 +63,7 @@ def test_a_trace_stops_where_it_should_and_says_why_then_reaches_the_pod_after_a
             == "reached 10.200.1.3 (Pod behind default/app of cluster a) in 4 hops"
         )
     finally:
-        netui("undo", env_file=broken_lab.env)
+        netui("undo", "--yes", env_file=broken_lab.env)
 
 
 def test_a_black_hole_does_not_stall_and_cancel_leaves_no_process(lab):

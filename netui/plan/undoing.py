@@ -1,0 +1,106 @@
+"""Which plan an undo may revert, and what it will do — the same refusals for both faces.
+
+An undo must never put back state that a later plan (or a confirm timer) built on: a plan whose
+rollback already fired has nothing left to undo, and a plan with a newer plan still standing on
+one of its hosts is refused with the order to undo in.
+"""
+
+from __future__ import annotations
+
+from netui.backends import Hosts
+from netui.plan import executor
+from netui.plan.journal import (
+    DONE,
+    FAILED,
+    PENDING,
+    TIMER_FIRED,
+    Journal,
+    JournalError,
+    later_standing,
+    list_journals,
+)
+
+AWAITING = ("awaiting confirmation", "partly applied, awaiting confirmation")
+UNDOABLE = (
+    "applied",
+    "partly applied",
+    *AWAITING,
+    "applying",
+    "failed",
+    "undo-failed",
+    "undoing",
+)
+
+
+class UndoRefused(Exception):
+    """Nothing is undone; the message says why and what to do instead."""
+
+
+def load(plan_id: str) -> Journal:
+    try:
+        return Journal.load(plan_id)
+    except FileNotFoundError:
+        raise UndoRefused(f"no plan {plan_id!r} in the journal; see `netui history`") from None
+    except JournalError as e:
+        raise UndoRefused(str(e)) from None
+
+
+def candidates(status_ok: tuple[str, ...], plan_id: str | None) -> list[Journal]:
+    """The plan named, or every plan in one of these states, newest first."""
+    if plan_id:
+        return [load(plan_id)]
+    return [load(d["plan"]["id"]) for d in reversed(list_journals()) if d["status"] in status_ok]
+
+
+def choose(hosts: Hosts, plan_id: str | None) -> tuple[Journal | None, list[str]]:
+    """The plan to undo (the one named, else the newest with something left to undo), after
+    asking the hosts whether confirm timers fired; and notes on the plans passed over."""
+    notes = []
+    for journal in candidates(UNDOABLE, plan_id):
+        if "awaiting confirmation" in journal.status:
+            executor.settle_timers(journal, hosts)
+        if journal.status == TIMER_FIRED:
+            when = sorted(h["fired_at"] for h in journal.data["hosts"].values() if "fired_at" in h)
+            notes.append(
+                f"plan {journal.plan.id} was rolled back by its confirm timer"
+                + (f" ({when[-1]})" if when else "")
+                + ": nothing of it is left to undo"
+            )
+            if plan_id:
+                return None, notes
+            continue
+        return journal, notes
+    return None, notes
+
+
+def check(journal: Journal) -> None:
+    """Refuse an undo that would run under a newer plan's changes."""
+    if journal.status == "undone":
+        raise UndoRefused(f"plan {journal.plan.id} is already undone: nothing to do")
+    later = later_standing(journal)
+    if later:
+        order = ", ".join(f"{pid} (also changed {', '.join(h)})" for pid, h in later)
+        raise UndoRefused(
+            f"plan {journal.plan.id}: newer plans changed the same hosts since: {order}; undo "
+            f"those first (newest first: `netui undo {later[-1][0]}`), or their changes would be "
+            "undone under them"
+        )
+
+
+def preview(journal: Journal) -> list[str]:
+    """What the undo will revert, per host, from the journal."""
+    lines = []
+    for name in journal.plan.hosts:
+        record = journal.host(name)
+        if record.get("status") == TIMER_FIRED:
+            lines.append(f"{name}: nothing (its confirm timer already rolled it back)")
+            continue
+        ran = [
+            s["summary"]
+            for s in record["steps"]
+            if s["phase"] == "apply" and s["status"] in (DONE, PENDING, FAILED)
+        ]
+        lines.append(f"{name}: undo " + ("; ".join(ran) if ran else "nothing (nothing ran here)"))
+    for t in journal.plan.taints:
+        lines.append(f"cluster {t.cluster}: remove taint {t.text} from {t.node}")
+    return lines
