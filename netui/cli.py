@@ -6,11 +6,33 @@ Imports are lazy: `netui --help` must not pay for Textual, paramiko or kubernete
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from netui import __version__
+
+
+class _Parser(argparse.ArgumentParser):
+    """Bad input is one line naming the option and what would be right, exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"netui: {message} (see `{self.prog} --help`)\n")
+
+
+def _number(kind: type, low: float, high: float, unit: str = "") -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not math.isfinite(value) or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} is outside {low:g} to {high:g}{unit}")
+        return value
+
+    return parse
+
 
 # Options every level of the command line takes. argparse lets a sub-command's defaults overwrite
 # what an outer level parsed (`netui rule --env X delete ...` silently lost X), so each level
@@ -33,8 +55,8 @@ WRITERS = {
 }
 
 
-def _common(level: int) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(add_help=False)
+def _common(level: int) -> _Parser:
+    p = _Parser(add_help=False)
     p.add_argument(
         "--env",
         metavar="FILE",
@@ -70,6 +92,7 @@ def _theme(p: argparse.ArgumentParser, level: int) -> None:
     p.add_argument(
         "--theme",
         dest=f"theme_{level}",
+        metavar="NAME",
         default=argparse.SUPPRESS,
         help="TUI theme name (dark, light, high-contrast, or a user theme)",
     )
@@ -120,7 +143,7 @@ def _position(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="netui",
         description="Connect an office LAN to Kubernetes clusters: forwarders, MASQUERADE, routes, DNS — visible and undoable.",
         parents=[_common(0)],
@@ -167,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--cluster", help="only this cluster")
         p.add_argument(
             "--position",
-            type=int,
+            type=_position,
             default=1,
             help="where POSTROUTING/FORWARD jump to netui's chains (1 = first, ahead of kube-proxy and CNI rules)",
         )
@@ -185,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--yes", action="store_true", help="do not ask")
             p.add_argument(
                 "--confirm-timeout",
-                type=float,
+                type=_number(float, 5, 3600, " seconds"),
                 metavar="S",
                 help="arm a rollback on each target that fires unless `netui confirm` runs within S seconds",
             )
@@ -241,9 +264,12 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument(
         "target", metavar="TARGET", help="an IPv4 address (a Pod, a Service, a node)"
     )
-    trace.add_argument("--max-hops", type=int, default=15)
+    trace.add_argument("--max-hops", type=_number(int, 1, 64), default=15)
     trace.add_argument(
-        "--wait", type=float, default=1.0, help="seconds to wait for each hop's answer"
+        "--wait",
+        type=_number(float, 0.1, 10, " seconds"),
+        default=1.0,
+        help="seconds to wait for each hop's answer",
     )
     trace.add_argument(
         "--mtu", action="store_true", help="also measure the path MTU with tracepath"
@@ -254,7 +280,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the reachability matrix: office -> Pods, Services, DNS names of each cluster",
     )
     probe.add_argument("--cluster")
-    probe.add_argument("--timeout", type=float, default=2.0)
+    probe.add_argument("--timeout", type=_number(float, 0.2, 30, " seconds"), default=2.0)
     probe.add_argument(
         "--from-cluster",
         metavar="NAME",
@@ -320,7 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
     walk.add_argument("src", help="source address, e.g. 10.1.3.10")
     walk.add_argument("dst", help="destination address, e.g. 10.200.1.3")
     walk.add_argument("--proto", default="tcp", choices=["tcp", "udp", "icmp"])
-    walk.add_argument("--dport", type=int, default=80)
+    walk.add_argument("--dport", type=_number(int, 1, 65535), default=80)
 
     sub.add_parser(
         "clusters",
@@ -344,7 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     up.add_argument(
         "--services",
-        type=int,
+        type=_number(int, 0, 50000),
         default=0,
         metavar="N",
         help="add N kube-proxy-style services per cluster",

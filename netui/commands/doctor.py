@@ -94,11 +94,11 @@ def walk_command(env: Environment, args: argparse.Namespace) -> int:
     from netui.backends.snapshot import snapshot_hosts
     from netui.doctor.masquerade import office_packet
     from netui.doctor.walk import masquerade_path, walk
-    from netui.model.networks import parse_cidr
+    from netui.model.networks import parse_address
 
     for value in (args.src, args.dst):
         try:
-            parse_cidr(value)
+            parse_address(value)
         except ValueError as e:
             raise UserError(str(e)) from None
     env.host(args.host)

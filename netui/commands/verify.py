@@ -10,7 +10,7 @@ from typing import Any
 from netui.commands import environment
 from netui.errors import UserError
 from netui.model.envfile import Environment
-from netui.model.networks import parse_cidr
+from netui.model.networks import parse_address
 from netui.output import print_json, table
 
 
@@ -59,7 +59,7 @@ def trace_command(env: Environment, args: argparse.Namespace) -> int:
     from netui.verify.trace import Trace, detect_tools, path_mtu
 
     try:
-        parse_cidr(args.target)
+        parse_address(args.target)
     except ValueError as e:
         raise UserError(f"trace target: {e}") from None
     env.host(args.source)
@@ -139,9 +139,7 @@ def _probe_target(text: str) -> tuple[str, int]:
     """`--target IP[:PORT]` (port 80 when left out)."""
     ip, _, port = text.partition(":")
     try:
-        net = parse_cidr(ip)
-        if net.prefixlen != 32 or "/" in ip:
-            raise ValueError
+        parse_address(ip)
         p = int(port) if port else 80
         if not 1 <= p <= 65535:
             raise ValueError

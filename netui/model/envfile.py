@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -254,7 +255,18 @@ class _Checker:
         if isinstance(v.value, bool) or not isinstance(v.value, str | int | float):
             self.bad(v, key, f"is {_kind(v.value)}", "a string")
             return None
-        return str(v.value)
+        text = str(v.value)
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+            # a newline or tab would pass a pattern's `$`, end a config line early, or be
+            # dropped silently by urlsplit (turning one namespace name into another)
+            self.bad(
+                v,
+                key,
+                f"{text!r} contains a control character (newline, tab, ...)",
+                "the value on one line, without control characters",
+            )
+            return None
+        return text
 
     def cidr_list(self, v: _Value | None, key: str, *, required: bool = False) -> tuple[str, ...]:
         if v is None or v.value is None:
@@ -369,7 +381,7 @@ def parse_host_uri(name: str, uri: str) -> HostAddress:
     parts = urlsplit(uri)
     if parts.scheme == "netns":
         ns = parts.netloc
-        if not ns or parts.path not in ("", "/") or not NETNS_RE.match(ns):
+        if not ns or parts.path not in ("", "/") or not NETNS_RE.fullmatch(ns):
             raise ValueError(
                 f"{uri!r} does not name a network namespace",
                 "netns://NAME with letters, digits, '.', '_' or '-'",
@@ -387,13 +399,13 @@ def parse_host_uri(name: str, uri: str) -> HostAddress:
                 f"{uri!r} has a port that is not a number from 1 to 65535", "ssh://host:22"
             ) from None
         host = parts.hostname
-        if not host or not HOSTNAME_RE.match(host):
+        if not host or not HOSTNAME_RE.fullmatch(host):
             raise ValueError(
                 f"{uri!r} has no valid host",
                 "ssh://[user@]host[:port], host a name or IPv4 address",
             )
         user = parts.username
-        if user is not None and not re.match(r"^[a-z_][a-z0-9_.-]{0,31}$", user):
+        if user is not None and not re.fullmatch(r"[a-z_][a-z0-9_.-]{0,31}", user):
             raise ValueError(
                 f"{uri!r} has an invalid user name {user!r}", "a Unix user name such as root or ops"
             )
@@ -425,10 +437,71 @@ def _resolve_path(base: Path, value: str | None) -> str | None:
     return str(p if p.is_absolute() else (base / p))
 
 
+MAX_BYTES = 1024 * 1024  # real environment files are a few KB
+MAX_DEPTH = 16
+_PLAIN_TAGS = {
+    "tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "map", "seq")
+} | {"!"}
+
+
+def _shape_problem(text: str, file: str) -> Problem | None:
+    """Refuse, before anything is built, what YAML allows and an environment never needs:
+    anchors and aliases (a few lines of them expand to gigabytes), deep nesting, and tags
+    that name objects."""
+    depth = 0
+    for ev in yaml.parse(text, Loader=yaml.SafeLoader):
+        line = ev.start_mark.line + 1 if ev.start_mark else None
+        if isinstance(ev, yaml.AliasEvent) or getattr(ev, "anchor", None):
+            return Problem(
+                file,
+                line,
+                "",
+                "uses a YAML anchor or alias (&name / *name)",
+                "write each value out: netui refuses aliases (a few lines of them can expand to gigabytes)",
+            )
+        tag = getattr(ev, "tag", None)
+        if tag and tag not in _PLAIN_TAGS:
+            return Problem(
+                file,
+                line,
+                "",
+                f"uses the YAML tag {tag!r}",
+                "plain strings, numbers, lists and mappings",
+            )
+        if isinstance(ev, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return Problem(
+                    file,
+                    line,
+                    "",
+                    f"nests deeper than {MAX_DEPTH} levels",
+                    "an environment file is three or four levels deep (see docs/environment.md)",
+                )
+        elif isinstance(ev, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+            depth -= 1
+    return None
+
+
 def loads(text: str, file: str = "<env>") -> Environment:
     """Validate environment-file text; raise EnvironmentProblem listing every problem."""
     problems: list[Problem] = []
+    if len(text) > MAX_BYTES:
+        raise EnvironmentProblem(
+            [
+                Problem(
+                    file,
+                    None,
+                    "",
+                    f"is {len(text):,} characters long",
+                    f"an environment file under {MAX_BYTES // 1024} KB (they are a few KB)",
+                )
+            ]
+        )
     try:
+        shape = _shape_problem(text, file)
+        if shape is not None:
+            raise EnvironmentProblem([shape])
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
@@ -457,7 +530,21 @@ def loads(text: str, file: str = "<env>") -> Environment:
                 )
             ]
         )
-    root = _from_node(node, problems, file, "")
+    try:
+        root = _from_node(node, problems, file, "")
+    except yaml.YAMLError as e:  # a scalar the safe constructor cannot read
+        mark = getattr(e, "problem_mark", None)
+        raise EnvironmentProblem(
+            [
+                Problem(
+                    file,
+                    mark.line + 1 if mark is not None else None,
+                    "",
+                    f"has a value YAML cannot read ({getattr(e, 'problem', None) or e})",
+                    "plain strings, numbers, lists and mappings",
+                )
+            ]
+        ) from None
     c = _Checker(file)
     c.problems.extend(problems)
     if not isinstance(root.value, dict):
@@ -487,7 +574,7 @@ def loads(text: str, file: str = "<env>") -> Environment:
         for name, v in hv.value.items():
             key = f"hosts.{name}"
             c.lines[key] = v.line
-            if not NAME_RE.match(name):
+            if not NAME_RE.fullmatch(name):
                 c.bad(
                     v,
                     key,
@@ -571,7 +658,7 @@ def loads(text: str, file: str = "<env>") -> Environment:
         for name, v in cv.value.items():
             key = f"clusters.{name}"
             c.lines[key] = v.line
-            if not NAME_RE.match(name):
+            if not NAME_RE.fullmatch(name):
                 c.bad(
                     v,
                     key,
@@ -595,7 +682,7 @@ def loads(text: str, file: str = "<env>") -> Environment:
                     "the kube-dns Service IP, usually the 10th address of the service CIDR",
                 )
             domain = c.string(m.get("domain"), f"{key}.domain") or "cluster.local"
-            if not DOMAIN_RE.match(domain):
+            if not DOMAIN_RE.fullmatch(domain):
                 c.bad(
                     m.get("domain"),
                     f"{key}.domain",
@@ -603,7 +690,7 @@ def loads(text: str, file: str = "<env>") -> Environment:
                     "a domain such as cluster.local",
                 )
             registry = c.string(m.get("registry"), f"{key}.registry")
-            if registry is not None and not re.match(r"^https?://[^\s/]+(/\S*)?$", registry):
+            if registry is not None and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", registry):
                 c.bad(
                     m.get("registry"),
                     f"{key}.registry",
@@ -676,7 +763,15 @@ def loads(text: str, file: str = "<env>") -> Environment:
                     f"{conf_dir!r} is not an absolute path",
                     "/etc/dnsmasq.d",
                 )
-            reload = c.string(dm.get("reload"), "dns.reload") or "systemctl restart dnsmasq"
+            reload = c.string(dm.get("reload"), "dns.reload")
+            if reload is not None and not reload.strip():
+                c.bad(
+                    dm.get("reload"),
+                    "dns.reload",
+                    "is empty",
+                    "the command that restarts dnsmasq, e.g. systemctl restart dnsmasq (or leave the key out)",
+                )
+            reload = reload or "systemctl restart dnsmasq"
             if host:
                 dns = DnsSpec(host=host, listen=listen, conf_dir=conf_dir, reload=reload)
 
@@ -707,38 +802,45 @@ def loads(text: str, file: str = "<env>") -> Environment:
 
 def load(path: str | os.PathLike[str]) -> Environment:
     p = Path(path)
+
+    def refuse(what: str, right: str) -> EnvironmentProblem:
+        return EnvironmentProblem([Problem(str(p), None, "", what, right)])
+
     try:
-        text = p.read_text(encoding="utf-8")
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then says what it is
+        fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
-        raise EnvironmentProblem(
-            [
-                Problem(
-                    str(p),
-                    None,
-                    "",
-                    "does not exist",
-                    "give an environment file with --env FILE (see docs/environment.md), or run `netui lab up`",
-                )
-            ]
+        raise refuse(
+            "does not exist",
+            "give an environment file with --env FILE (see docs/environment.md), or run `netui lab up`",
         ) from None
     except IsADirectoryError:
-        raise EnvironmentProblem(
-            [Problem(str(p), None, "", "is a directory", "the path of a YAML environment file")]
-        ) from None
+        raise refuse("is a directory", "the path of a YAML environment file") from None
     except PermissionError:
-        raise EnvironmentProblem(
-            [
-                Problem(
-                    str(p),
-                    None,
-                    "",
-                    "cannot be read (permission denied)",
-                    "a file readable by this user",
-                )
-            ]
+        raise refuse("cannot be read (permission denied)", "a file readable by this user") from None
+    except OSError as e:
+        raise refuse(
+            f"cannot be opened ({e.strerror})", "the path of a YAML environment file"
         ) from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise refuse(
+                "is not a regular file (a FIFO, device or socket)",
+                "the path of a YAML environment file",
+            )
+        if st.st_size > MAX_BYTES:
+            raise refuse(
+                f"is {st.st_size:,} bytes",
+                f"an environment file under {MAX_BYTES // 1024} KB (they are a few KB)",
+            )
+        raw = os.read(fd, MAX_BYTES + 1)
+    except OSError as e:
+        raise refuse(f"cannot be read ({e.strerror})", "a readable YAML file") from None
+    finally:
+        os.close(fd)
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise EnvironmentProblem(
-            [Problem(str(p), None, "", "is not UTF-8 text", "a YAML text file")]
-        ) from None
+        raise refuse("is not UTF-8 text", "a YAML text file") from None
     return loads(text, str(p))

@@ -38,6 +38,19 @@ def parse_cidr(text: str) -> IPNetwork:
     return net
 
 
+def parse_address(text: str) -> str:
+    """One IPv4 address (not a network); raises ValueError with a readable reason."""
+    if "/" in text:
+        raise ValueError(f"{text!r} is a network; give one address such as 10.200.1.3")
+    try:
+        ip = IPAddress(text.strip(), flags=0)
+    except (AddrFormatError, ValueError, TypeError):
+        raise ValueError(f"{text!r} is not an IPv4 address such as 10.200.1.3") from None
+    if ip.version != 4 or str(ip) != text.strip():
+        raise ValueError(f"{text!r} is not an IPv4 address such as 10.200.1.3")
+    return str(ip)
+
+
 def has_host_bits(cidr: str) -> bool:
     net = IPNetwork(cidr)
     return net.ip != net.network
