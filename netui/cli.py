@@ -208,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--yes", action="store_true", help="do not ask")
             p.add_argument(
                 "--confirm-timeout",
-                type=_number(float, 5, 3600, " seconds"),
+                type=_number(float, 1, 86400, " seconds"),
                 metavar="S",
                 help="arm a rollback on each target that fires unless `netui confirm` runs within S seconds",
             )

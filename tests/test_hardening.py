@@ -26,6 +26,12 @@ from netui.plan.model import Plan, RouteChange
 GOOD = "office: {cidrs: [10.1.3.0/24]}\nhosts: {me: local}\nclusters: {a: {pod_cidrs: [10.200.0.0/16]}}\n"
 
 
+@pytest.fixture(autouse=True)
+def _own_journal(tmp_path, monkeypatch):
+    """A journal of this test's own: the lab tests' plans live in the session's state dir."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+
 def env_file(tmp_path, text=GOOD, name="env.yaml"):
     p = tmp_path / name
     p.write_text(text)

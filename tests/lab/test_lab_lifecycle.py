@@ -46,7 +46,7 @@ def test_down_cleans_up_after_a_half_finished_up(lab_home, monkeypatch):
     def explode() -> None:
         raise RuntimeError("power cut")
 
-    monkeypatch.setattr(build, "_start_daemon", lambda state, home: explode())
+    monkeypatch.setattr(build, "_start_daemon", lambda state, home, plan: explode())
     try:
         build.up(home=lab_home)
     except RuntimeError:

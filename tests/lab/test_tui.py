@@ -31,7 +31,7 @@ def test_overview_shows_live_hosts_and_opens_a_hosts_nat_view(lab):
             assert all(s.startswith("● ok") for s in states.values()), states
             await _wait(pilot, lambda: getattr(app, "inventory", None) is not None)
             clusters = app.screen.query_one("#clusters", DataTable)
-            assert "10.200.0.0/16 (kubeadm-config)" in str(clusters.get_row("a")[1])
+            assert str(clusters.get_cell("a", "PODS")) == "10.200.0.0/16 (kubeadm-config)"
 
             hosts.move_cursor(row=[str(hosts.get_row(k)[0]) for k in hosts.rows].index("a-master"))
             await pilot.press("enter")
