@@ -109,6 +109,28 @@ def test_the_articles_plan_is_planned_applied_reached_both_ways_and_undone_byte_
     resolved = netui("dns", "resolve", "app.default.svc.cluster.local", env_file=env)
     assert "10.254.0.30" in resolved.stdout, resolved.stdout + resolved.stderr
 
+    # as an operator would, from the jump host over SSH (b-master as `ops` with sudo, legacy)
+    over_ssh = netui("doctor", "--json", netns="nu-jump", env_file=article_lab.env_ssh)
+    assert over_ssh.returncode == 0, over_ssh.stdout + over_ssh.stderr
+    assert {f["code"] for f in json.loads(over_ssh.stdout)} <= {"cidr-nested", "dns-domain-conflict"}
+
+    # the API down: probe what the file knows (each cluster's DNS) and say what is missing
+    no_api = Path(article_lab.home) / "no-api.yaml"
+    no_api.write_text(
+        Path(env)
+        .read_text()
+        .replace(article_lab.kubeconfig, "/nonexistent/kubeconfig")
+        .replace("forwarder: a-master", "forwarder: a-master\n    dns_ip: 10.96.0.10")
+        .replace("forwarder: b-master", "forwarder: b-master\n    dns_ip: 10.254.0.10")
+    )
+    blind = netui("probe", "--json", env_file=str(no_api))
+    assert "Pods and Services unknown" in blind.stderr
+    rows = json.loads(blind.stdout)
+    assert {(r["address"], r["port"], r["ok"]) for r in rows} == {
+        ("10.96.0.10", 53, True),
+        ("10.254.0.10", 53, True),
+    }
+
     walk = netui("walk", "b-master", "10.1.3.10", "10.100.1.2", env_file=env)
     assert "longest match sends it to cluster b" in walk.stdout
 
