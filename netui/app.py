@@ -6,7 +6,12 @@ thread workers started after the screen is up.
 
 from __future__ import annotations
 
+import asyncio
+import os
+import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import Executor, Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +26,10 @@ from netui.themes import load_theme_files
 
 if TYPE_CHECKING:  # the parser behind it loads after the first paint
     from netui.model.snapshot import HostSnapshot
+
+
+# Every unexpected error any app of this process survived (the test suite fails on one).
+SURVIVED: list[str] = []
 
 
 class NetuiApp(App[None]):
@@ -50,8 +59,13 @@ class NetuiApp(App[None]):
         # Where live data comes from: HostPoller, Kubernetes discovery and the doctor's gather
         # (every host and API at once) unless given; screen tests hand in a fixed world here.
         self.poller_factory = poller_factory
-        self.discover = discover
-        self.gather = gather
+        from netui.core.session import Session
+
+        # the UI-free core every screen calls (the CLI calls the same)
+        self.session = Session(env, discover=discover, gather=gather)
+        self.session.readonly = self.session.readonly or readonly
+        self.crashes: list[str] = []  # unexpected errors survived (tests assert there are none)
+        self.crash_times: list[float] = []
         self.theme_problems: list[str] = []
         self._theme_names: list[str] = []
         self._wanted_theme = theme or "dark"
@@ -92,14 +106,95 @@ class NetuiApp(App[None]):
         self.notify(f"theme: {self.theme}", timeout=2)
 
     def action_help(self) -> None:
-        """Help generated from the bindings in force: key, what it does, and its id for keymap.yaml."""
-        seen = set()
-        lines = []
-        for active in self.screen.active_bindings.values():
-            b = active.binding
-            if not b.description or b.description in seen:
-                continue
-            seen.add(b.description)
-            lines.append(f"{b.key:>8}  {b.description}" + (f"  [{b.id}]" if b.id else ""))
-        lines.append("remap: $XDG_CONFIG_HOME/netui/keymap.yaml  (id: key)")
-        self.notify("\n".join(lines), title="keys", timeout=12)
+        """The keys in force on this screen, grouped, with their ids (k9s' `?`)."""
+        from netui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss()
+            return
+        self.push_screen(HelpScreen(self.screen))
+
+    # --- never die in front of people ------------------------------------------------------
+
+    def _handle_exception(self, error: Exception) -> None:
+        """An error nobody caught (a worker's, a handler's): said on screen, and netui goes on.
+        Expected kinds (a host down, a refusal) are one line; anything else also saves a report.
+        Only a burst of them (the screen itself broken) ends the app, with a non-zero status."""
+        from netui.backends import HostError
+        from netui.errors import UserError
+        from netui.plan.model import PlanRefused
+
+        now = time.monotonic()
+        self.crash_times = [t for t in self.crash_times if now - t < 10] + [now]
+        if isinstance(error, HostError | UserError | PlanRefused):
+            self.notify(f"✗ {error}", severity="error", timeout=10)
+            return
+        report = save_crash_report(error)
+        self.crashes.append(f"{type(error).__name__}: {error}")
+        SURVIVED.append(self.crashes[-1])
+        if len(self.crash_times) > 5:
+            super()._handle_exception(error)  # the screen keeps failing: end, status 1
+            return
+        self.notify(
+            f"internal error: {type(error).__name__}: {error} — report saved to {report}; netui carries on",
+            severity="error",
+            timeout=15,
+        )
+
+    async def action_quit(self) -> None:
+        """Quit at once, whatever the hosts do: connections close in the background."""
+        poller = getattr(self, "poller", None)
+        if poller is not None:
+            poller.stop()
+        self.session.close(wait=False)
+        self.exit()
+
+    def run_fast_exit(self) -> int:
+        """Run the app; on exit do not wait for worker threads still blocked on a host (the
+        default executor of asyncio.run would join them: a pending SSH connect kept `q`
+        waiting ~20 s). Returns the app's exit status."""
+        loop = asyncio.new_event_loop()
+        loop.set_default_executor(DaemonThreads())
+        try:
+            self.run(loop=loop)
+        finally:
+            loop.close()
+        return self.return_code or 0
+
+
+class DaemonThreads(Executor):
+    """An executor whose every job runs in its own daemon thread: nothing joins it at exit."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+
+        def run() -> None:
+            if not future.set_running_or_notify_cancel():
+                return
+            try:
+                future.set_result(fn(*args, **kwargs))
+            except BaseException as e:
+                future.set_exception(e)
+
+        threading.Thread(target=run, daemon=True, name="netui-worker").start()
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        return None
+
+
+def save_crash_report(error: BaseException) -> str:
+    """The traceback in a file of its own under the state directory; its path."""
+    import traceback
+
+    from netui.paths import state_home
+
+    folder = state_home() / "crashes"
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path = folder / f"crash-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.txt"
+        path.write_text("".join(traceback.format_exception(error)))
+        os.chmod(path, 0o600)
+        return str(path)
+    except OSError as e:
+        return f"(not saved: {e})"

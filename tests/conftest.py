@@ -27,3 +27,20 @@ def _private_state(
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(home / "state"))
     monkeypatch.delenv("NETUI_ENV", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _no_survived_crash() -> object:
+    """The TUI carries on after an unexpected error (on screen, with a report); a test must
+    still fail on one."""
+    import sys
+
+    app = sys.modules.get("netui.app")
+    if app is not None:
+        app.SURVIVED.clear()
+    yield
+    app = sys.modules.get("netui.app")
+    if app is not None and app.SURVIVED:
+        survived = list(app.SURVIVED)
+        app.SURVIVED.clear()
+        pytest.fail(f"the TUI survived unexpected errors: {survived}")

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from netui.model.envfile import Environment
+
+if TYPE_CHECKING:
+    from netui.core.session import Session
 
 
 def environment(args: argparse.Namespace) -> Environment:
@@ -60,3 +64,17 @@ def operator_agrees(question: str, yes: bool, doing: str) -> bool:
 
         raise UserError(f"not {doing} without a terminal to ask on: read the above and pass --yes")
     return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+
+
+def session(args: argparse.Namespace) -> Session:
+    """A core session on the command's environment (see netui/core)."""
+    from netui.core.session import Session
+
+    s = Session(environment(args))
+    s.readonly = s.readonly or bool(getattr(args, "readonly", False))
+    return s
+
+
+def warn(lines: list[str]) -> None:
+    for line in lines:
+        print(f"warning: {line}", file=sys.stderr)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from netui.commands import environment
-from netui.doctor.context import DoctorInput
+from netui.commands import environment, session, warn
 from netui.errors import UserError
 from netui.model.envfile import Environment
 from netui.model.findings import ERROR, Finding
@@ -17,42 +15,17 @@ from netui.output import print_json
 MARK = {"error": "✗", "warning": "!", "info": "·"}
 
 
-def gather(env: Environment) -> DoctorInput:
-    """Snapshot every host and ask every cluster's API, at the same time."""
-    from netui.backends import Hosts
-    from netui.backends.snapshot import snapshot_hosts
-    from netui.discovery.kube import discover
-    from netui.doctor.context import build_input
-    from netui.doctor.dns import DNSMASQ_CONF, dns_hosts
-
-    draft = build_input(env, {}, {})
-    extra = {h: [d, DNSMASQ_CONF] for h, d in dns_hosts(draft).items()}
-    with ThreadPoolExecutor(max_workers=2) as pool, Hosts(env) as hosts:
-        inv_future = pool.submit(discover, env)
-        snaps = snapshot_hosts(hosts, env.hosts, extra)
-        inventory = inv_future.result()
-    for inv in inventory.values():
-        if inv.error:
-            print(f"warning: {inv.error}", file=sys.stderr)
-    return build_input(env, snaps, inventory)
-
-
 def run(args: argparse.Namespace) -> int:
-    env = environment(args)
     if args.command == "walk":
-        return walk_command(env, args)
-    if args.cluster and args.cluster not in env.clusters:
-        raise UserError(
-            f"no cluster {args.cluster!r} in {env.path}; clusters: {', '.join(env.clusters)}"
-        )
-    from netui.doctor import diagnose
-
-    findings = diagnose(gather(env), args.cluster)
+        return walk_command(environment(args), args)
+    with session(args) as s:
+        d = s.diagnose(args.cluster)
+    warn(d.warnings)
     if args.json:
-        print_json([_finding_json(f) for f in findings])
+        print_json([_finding_json(f) for f in d.findings])
     else:
-        print_findings(findings)
-    return 1 if any(f.severity == ERROR for f in findings) else 0
+        print_findings(d.findings)
+    return 1 if any(f.severity == ERROR for f in d.findings) else 0
 
 
 def _finding_json(f: Finding) -> dict[str, Any]:

@@ -11,9 +11,10 @@ def run(args: argparse.Namespace) -> int:
     env = environment(args)  # a bad environment file fails here, before the screen takes over
     from netui.app import NetuiApp
 
-    NetuiApp(
+    app = NetuiApp(
         env,
         theme=getattr(args, "theme", None),
         readonly=bool(getattr(args, "readonly", False) or env.readonly),
-    ).run()
-    return 0
+    )
+    # 0 only when the operator quit; a crash that ended the app is non-zero
+    return app.run_fast_exit()

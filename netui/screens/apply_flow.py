@@ -32,12 +32,16 @@ def offer_plan(
         screen.notify("read-only: netui changes nothing in this session", severity="warning")
         return
 
-    def apply() -> None:
-        from netui.backends import Hosts
-        from netui.plan import executor
+    session = app.session  # type: ignore[attr-defined]
 
-        with Hosts(app.env) as hosts:  # type: ignore[attr-defined]
-            journal = executor.apply(plan, hosts)
+    def apply() -> None:
+        from netui.errors import UserError
+
+        try:
+            journal = session.apply(plan)
+        except UserError as e:  # another netui writing, read-only: said on this screen
+            app.call_from_thread(screen.notify, f"✗ {e}", severity="error", timeout=10)
+            return
         app.call_from_thread(screen.notify, f"plan {plan.id}: {journal.status}", timeout=5)
         poller = getattr(app, "poller", None)
         if poller:
@@ -56,12 +60,10 @@ def offer_plan(
         app.push_screen(ConfirmScreen(question, body, ok_label), decided)
 
     def preview() -> None:
-        from netui.backends import HostError, Hosts
-        from netui.plan import executor
+        from netui.backends import HostError
 
         try:
-            with Hosts(app.env) as hosts:  # type: ignore[attr-defined]
-                commands = executor.preview(plan, hosts)
+            commands = session.preview(plan)
         except HostError as e:
             app.call_from_thread(screen.notify, f"cannot preview: {e}", severity="error")
             return

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Static
 
-from netui.screens.confirm import ConfirmScreen
 from netui.widgets.footer import KeyFooter
+
+if TYPE_CHECKING:
+    from netui.core.dns import DomainState
+    from netui.plan.model import Plan
 
 
 class DnsScreen(Screen[None]):
@@ -50,26 +53,19 @@ class DnsScreen(Screen[None]):
         self.run_worker(self._status, thread=True, exclusive=True)
 
     def _status(self) -> None:
-        from netui.commands.dns import domain_states
+        from netui.core.dns import domain_states
 
-        states, _written = domain_states(self.app.env)  # type: ignore[attr-defined]
+        states, _written = domain_states(self.app.session)  # type: ignore[attr-defined]
         self.app.call_from_thread(self._show, states)
 
-    def _show(self, rows: list[dict[str, Any]]) -> None:
+    def _show(self, rows: list[DomainState]) -> None:
         table = self.query_one("#domains", DataTable)
         table.clear()
         for r in rows:
             mark = {"forwarded": "● forwarded", "not forwarded": "✗ not forwarded"}.get(
-                r["state"], "○ " + r["state"]
+                r.state, "○ " + r.state
             )
-            table.add_row(
-                r["domain"],
-                r["cluster"],
-                r["dns_ip"] or "?",
-                mark,
-                r["reachable_from_dns_host"],
-                key=r["cluster"],
-            )
+            table.add_row(r.domain, r.cluster, r.dns_ip or "?", mark, r.reachable, key=r.cluster)
         env = self.app.env  # type: ignore[attr-defined]
         self.query_one("#dns-detail", Static).update(
             f"dnsmasq on {env.dns.host} ({env.dns.listen or 'all addresses'}); s: forward the highlighted cluster's domain to it; /: resolve a name"
@@ -82,11 +78,11 @@ class DnsScreen(Screen[None]):
         name = event.value.strip()
 
         def work() -> None:
-            from netui.commands.dns import resolve_name
+            from netui.core.dns import resolve_name
             from netui.errors import UserError
 
             try:
-                source, via, answer = resolve_name(self.app.env, name)  # type: ignore[attr-defined]
+                source, via, answer = resolve_name(self.app.session, name)  # type: ignore[attr-defined]
                 text = f"{name} from {source} via {via}: {answer}"
             except UserError as e:
                 text = f"✗ {e}"
@@ -95,41 +91,47 @@ class DnsScreen(Screen[None]):
         self.run_worker(work, thread=True)
 
     def action_switch(self) -> None:
+        """Forward the highlighted cluster's domain to it: planned by the core, then the same
+        preview-ask-apply as every write (the exact commands first, Cancel the default)."""
         if self.app.readonly:  # type: ignore[attr-defined]
             self.notify("read-only: netui changes nothing in this session", severity="warning")
             return
         table = self.query_one("#domains", DataTable)
         if table.row_count == 0:
+            self.query_one("#dns-detail", Static).update("no cluster domains to switch yet")
             return
         row = table.get_row_at(table.cursor_row)
         domain, cluster = str(row[0]), str(row[1])
+        self.query_one("#dns-detail", Static).update(f"planning: {domain} -> cluster {cluster}…")
+        self.run_worker(lambda: self._plan_switch(domain, cluster), thread=True, exclusive=True)
 
-        def decided(ok: bool | None) -> None:
-            if ok:
-                self.run_worker(lambda: self._switch(domain, cluster), thread=True, exclusive=True)
-
-        body = f"netui rewrites its dnsmasq drop-in so that {domain} is forwarded to cluster {cluster} ({row[2]}), checks it with dnsmasq --test, reloads and verifies; any failure puts the previous file back. Undo from history (h)."
-        self.app.push_screen(
-            ConfirmScreen(f"Resolve {domain} in cluster {cluster}?", body, "Switch"), decided
-        )
-
-    def _switch(self, domain: str, cluster: str) -> None:
-        from netui.backends import Hosts
-        from netui.commands.dns import switch_plan
+    def _plan_switch(self, domain: str, cluster: str) -> None:
+        from netui.core.dns import switch_plan
         from netui.errors import UserError
-        from netui.plan import executor
 
-        env = self.app.env  # type: ignore[attr-defined]
         try:
-            plan = switch_plan(env, domain, cluster)
+            plan = switch_plan(self.app.session, domain, cluster)  # type: ignore[attr-defined]
         except UserError as e:
             self.app.call_from_thread(self.query_one("#dns-detail", Static).update, f"✗ {e}")
             return
+        self.app.call_from_thread(self._offer_switch, plan, domain, cluster)
+
+    def _offer_switch(self, plan: Plan, domain: str, cluster: str) -> None:
+        from netui.screens.apply_flow import offer_plan
+
         if plan.empty:
-            text = "; ".join(plan.notes) or f"{domain} already resolves in cluster {cluster}"
-        else:
-            with Hosts(env) as hosts:
-                journal = executor.apply(plan, hosts)
-            text = f"plan {plan.id}: {journal.status}; undo it from history (h)"
-        self.app.call_from_thread(self.query_one("#dns-detail", Static).update, text)
-        self.app.call_from_thread(self.action_refresh)
+            self.query_one("#dns-detail", Static).update(
+                "nothing to switch: " + "; ".join(plan.notes)
+            )
+            return
+        self.query_one("#dns-detail", Static).update(
+            f"plan {plan.id}: the exact commands are in the dialog"
+        )
+
+        def done(status: str) -> None:
+            self.action_refresh()
+            self.query_one("#dns-detail", Static).update(
+                f"plan {plan.id}: {status}; undo it from history (h)"
+            )
+
+        offer_plan(self, plan, f"Resolve {domain} in cluster {cluster}?", "Switch", done=done)

@@ -46,15 +46,11 @@ class FindingsScreen(Screen[None]):
         self.run_worker(self._diagnose, thread=True, exclusive=True)
 
     def _diagnose(self) -> None:
-        from netui.doctor import diagnose
-
-        gather = self.app.gather  # type: ignore[attr-defined]
-        if gather is None:
-            from netui.commands.doctor import gather
-
-        self.inp = gather(self.app.env)  # type: ignore[attr-defined]
-        findings = diagnose(self.inp)
-        self.app.call_from_thread(self._show, findings)
+        d = self.app.session.gather()  # type: ignore[attr-defined]
+        self.inp = d.inp
+        for w in d.warnings:
+            self.app.call_from_thread(self.notify, w, severity="warning", timeout=8)
+        self.app.call_from_thread(self._show, d.findings)
 
     def _show(self, findings: list[Finding]) -> None:
         self.findings = findings

@@ -138,7 +138,9 @@ class NatScreen(Screen[None]):
         rows and every filter keystroke reuse them (20,000 KUBE-SERVICES rules take ~0.1 s)."""
         assert snap.nat is not None
         if self._keyed is None or self._keyed[:2] != (snap.taken_at, self.chain):
-            rules = keyed(snap.nat.chains[self.chain].rules, self.chain)
+            # an empty nat table (office PC, router) has no chains at all: nothing to show
+            chain = snap.nat.chains.get(self.chain)
+            rules = keyed(chain.rules, self.chain) if chain is not None else []
             self._keyed = (snap.taken_at, self.chain, rules)
         return self._keyed[2]
 

@@ -74,8 +74,13 @@ class OverviewScreen(Screen[None]):
         for name, h in env.hosts.items():
             hosts.add_row(name, "… connecting", "", "", "", "", h.uri, "", key=name)
         hosts.focus()
-        make_poller = self.app.poller_factory or HostPoller  # type: ignore[attr-defined]
-        self.poller = make_poller(env, lambda s: self.app.call_from_thread(self._show_snapshot, s))
+        deliver = lambda s: self.app.call_from_thread(self._show_snapshot, s)  # noqa: E731
+        factory = self.app.poller_factory  # type: ignore[attr-defined]
+        self.poller = (
+            factory(env, deliver)
+            if factory
+            else HostPoller(env, deliver, hosts=lambda: self.app.session.hosts)  # type: ignore[attr-defined]
+        )
         # After the first paint: the kubernetes client alone takes ~0.5 s to import, and a thread
         # importing it competes with the paint for the interpreter.
         self.call_after_refresh(self._start_workers)
@@ -90,11 +95,7 @@ class OverviewScreen(Screen[None]):
         self.poller.start()
 
     def _discover(self) -> None:
-        discover = self.app.discover  # type: ignore[attr-defined]
-        if discover is None:
-            from netui.discovery.kube import discover
-
-        inventory = discover(self.app.env)  # type: ignore[attr-defined]
+        inventory = self.app.session.discover()  # type: ignore[attr-defined]
         self.app.call_from_thread(self._show_inventory, inventory)
 
     def _show_inventory(self, inventory: dict[str, Any]) -> None:

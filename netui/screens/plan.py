@@ -56,25 +56,23 @@ class PlanScreen(Screen[None]):
         self.set_interval(1.0, self._tick)
 
     def _make(self) -> None:
-        from netui.backends import Hosts
-        from netui.commands.doctor import gather
-        from netui.doctor import diagnose
-        from netui.plan import executor
+        from netui.backends import HostError
+        from netui.errors import UserError
         from netui.plan.model import PlanRefused
-        from netui.plan.planner import make_plan
 
-        env = self.app.env  # type: ignore[attr-defined]
         try:
-            inp = gather(env)
-            plan = make_plan(inp, diagnose(inp), taint_forwarders=self.taint_forwarders)
-            with Hosts(env) as hosts:
-                commands = executor.preview(plan, hosts)
+            planned = self.app.session.plan(taint_forwarders=self.taint_forwarders)  # type: ignore[attr-defined]
         except PlanRefused as e:
             self.app.call_from_thread(
                 self._show_text, "refusing to plan:\n" + "\n".join(f"  ✗ {r}" for r in e.reasons)
             )
             return
-        self.app.call_from_thread(self._show_plan, plan, commands)
+        except (HostError, UserError) as e:
+            self.app.call_from_thread(self._show_text, f"✗ cannot plan: {e}")
+            return
+        for w in planned.diagnosis.warnings:
+            self.app.call_from_thread(self.notify, w, severity="warning", timeout=8)
+        self.app.call_from_thread(self._show_plan, planned.plan, planned.commands)
 
     def action_toggle_taint(self) -> None:
         """Plan (or stop planning) netui's NoSchedule taint on each forwarder, and plan again."""
@@ -130,8 +128,7 @@ class PlanScreen(Screen[None]):
         )
 
     def _apply(self, confirm_seconds: int) -> None:
-        from netui.backends import Hosts
-        from netui.plan import executor
+        from netui.errors import UserError
 
         lines: list[str] = []
 
@@ -139,8 +136,12 @@ class PlanScreen(Screen[None]):
             lines.append(f"{host}: {message}")
             self.app.call_from_thread(self.query_one("#progress", Static).update, "\n".join(lines))
 
-        with Hosts(self.app.env) as hosts:  # type: ignore[attr-defined]
-            journal = executor.apply(self.plan, hosts, confirm_seconds or None, progress)  # type: ignore[arg-type]
+        try:
+            journal = self.app.session.apply(self.plan, confirm_seconds or None, progress)  # type: ignore[attr-defined]
+        except UserError as e:  # another netui is writing; read-only
+            lines.append(f"✗ {e}")
+            self.app.call_from_thread(self.query_one("#progress", Static).update, "\n".join(lines))
+            return
         self.journal = journal
         if confirm_seconds and journal.status == "awaiting confirmation":
             self.deadline = time.time() + confirm_seconds
@@ -167,12 +168,10 @@ class PlanScreen(Screen[None]):
             return
         self.deadline = None
 
-        def work() -> None:
-            from netui.backends import Hosts
-            from netui.plan import executor
+        journal = self.journal
 
-            with Hosts(self.app.env) as hosts:  # type: ignore[attr-defined]
-                result = executor.confirm(self.journal, hosts)  # type: ignore[arg-type]
+        def work() -> None:
+            _, result = self.app.session.confirm(journal.plan.id)  # type: ignore[attr-defined]
             text = "; ".join(f"{h}: {v}" for h, v in result.items())
             self.app.call_from_thread(self.notify, f"confirmed — {text}", timeout=6)
             self.app.call_from_thread(setattr, self, "sub_title", "confirmed")
@@ -201,17 +200,10 @@ class HistoryScreen(Screen[None]):
         table.focus()
 
     def _load(self) -> None:
-        from netui.plan.journal import list_journals
-
         table = self.query_one("#history", DataTable)
         table.clear()
-        for d in reversed(list_journals()):
-            p = d["plan"]
-            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(p["created"]))
-            hosts = " ".join(f"{n}:{h.get('status')}" for n, h in d["hosts"].items())
-            table.add_row(
-                p["id"], when, f"{p['user']}@{p['came_from']}", d["status"], hosts, key=p["id"]
-            )
+        for r in self.app.session.history():  # type: ignore[attr-defined]
+            table.add_row(r.plan, r.when, r.who, r.status, r.hosts, key=r.plan)
 
     def action_undo(self) -> None:
         if self.app.readonly:  # type: ignore[attr-defined]
@@ -236,21 +228,18 @@ class HistoryScreen(Screen[None]):
         )
 
     def _undo(self, plan_id: str) -> None:
-        from netui.backends import Hosts
-        from netui.plan import executor, undoing
+        from netui.backends import HostError
+        from netui.errors import UserError
 
+        session = self.app.session  # type: ignore[attr-defined]
         lines: list[str] = []
         try:
-            with Hosts(self.app.env) as hosts:  # type: ignore[attr-defined]
-                journal, notes = undoing.choose(hosts, plan_id)
-                lines += notes
-                if journal is not None:
-                    undoing.check(journal)
-                    executor.undo(journal, hosts, lambda h, m: lines.append(f"{h}: {m}"))
-                    lines.append(f"plan {plan_id}: {journal.status}")
-        except undoing.UndoRefused as e:
+            journal, notes = session.undo_target(plan_id)
+            lines += notes
+            if journal is not None:
+                session.undo(journal, lambda h, m: lines.append(f"{h}: {m}"))
+                lines.append(f"plan {plan_id}: {journal.status}")
+        except (UserError, HostError) as e:
             lines.append(f"✗ {e}")
-        except Exception as e:  # shown on this screen; the app carries on
-            lines.append(f"✗ undo failed: {type(e).__name__}: {e}")
         self.app.call_from_thread(self.query_one("#detail", Static).update, "\n".join(lines))
         self.app.call_from_thread(self._load)

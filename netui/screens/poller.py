@@ -40,9 +40,12 @@ class HostPoller:
         on_snapshot: Callable[[HostSnapshot], None],
         interval: float = INTERVAL,
         monitor: bool = True,
+        hosts: Callable[[], Hosts] | None = None,
     ) -> None:
         self.env = env
         self.on_snapshot = on_snapshot
+        # the session's connections when given (every action reuses them), else its own
+        self._hosts_source = hosts
         self.interval = interval
         self.monitor = monitor
         self._wake: dict[str, threading.Event] = {}
@@ -55,7 +58,8 @@ class HostPoller:
     def start(self) -> None:
         from netui.backends import Hosts  # paramiko loads here, after the first paint
 
-        self._hosts = Hosts(self.env)
+        self._owns_hosts = self._hosts_source is None
+        self._hosts = self._hosts_source() if self._hosts_source else Hosts(self.env)
         for name in self.env.hosts:
             self._wake[name] = threading.Event()
             threading.Thread(
@@ -120,14 +124,22 @@ class HostPoller:
                 ev.set()
 
     def stop(self) -> None:
+        """Stop at once: the polling threads are daemons and see the flag; cancelling monitors
+        and closing connections (an SSH connect may still be in progress) happen in the
+        background, so quitting never waits on a host."""
         self._stop.set()
         self.refresh()
         with self._lock:
             monitors = list(self._monitors.values())
-        for stream in monitors:
-            stream.cancel()
-        if self._hosts is not None:
-            self._hosts.close()
+        hosts = self._hosts if getattr(self, "_owns_hosts", False) else None
+
+        def cleanup() -> None:
+            for stream in monitors:
+                stream.cancel()
+            if hosts is not None:
+                hosts.close()
+
+        threading.Thread(target=cleanup, daemon=True, name="poller-stop").start()
 
 
 def age_text(seconds: float) -> str:

@@ -112,32 +112,29 @@ class TraceScreen(Screen[None]):
         self.run_worker(lambda: self._trace(pane, source, target), thread=True)
 
     def _trace(self, pane: TracePane, source: str, target: str) -> None:
-        from netui.backends import Hosts
-        from netui.commands.verify import Context
-        from netui.model.networks import parse_cidr
-        from netui.verify.names import explain
+        from netui.backends import HostError
+        from netui.core.verify import TraceContext, trace_target
+        from netui.errors import UserError
         from netui.verify.trace import Trace
 
         def show(line: str) -> None:
             self.app.call_from_thread(pane.add, line)
 
+        session = self.app.session  # type: ignore[attr-defined]
         try:
-            parse_cidr(target)
-        except ValueError as e:
-            show(f"✗ {e}")
-            return
-        env = self.app.env  # type: ignore[attr-defined]
-        context = Context(env)
-        hops = []
-        with Hosts(env) as hosts:
-            trace = Trace(hosts[source], target)
+            trace_target(target)
+            context = TraceContext(session)
+            hops = []
+            trace = Trace(session.hosts[source], target)
             self.running.append(trace)
             for hop in trace.hops():
                 hops.append(hop)
                 shown = f"{hop.ip:15} {hop.rtt_ms:6.2f} ms" if hop.ip else f"{'*':15} {'':9}"
                 show(f"{hop.ttl:2} {shown} {hop.flag or ''} {context.name(hop.ip)}")
-        context.ready.wait(15)
-        for line in explain(hops, target, context.book, context.findings) if context.book else []:
+        except (UserError, HostError) as e:
+            show(f"✗ {e}")
+            return
+        for line in context.explain(hops, target):
             show(f"=> {line}")
 
 
@@ -170,20 +167,19 @@ class ProbeScreen(Screen[None]):
         self.run_worker(self._probe, thread=True, exclusive=True)
 
     def _probe(self) -> None:
-        from netui.backends import Hosts
-        from netui.discovery.kube import discover
-        from netui.verify.probe import run_probes, targets
+        from netui.backends import HostError
+        from netui.core.verify import probe_plan, run_probes
+        from netui.errors import UserError
 
-        env = self.app.env  # type: ignore[attr-defined]
-        if not env.office.probe_from:
-            self.app.call_from_thread(
-                self.query_one("#probe-detail", Static).update,
-                "set office.probe_from in the environment file",
-            )
+        session = self.app.session  # type: ignore[attr-defined]
+        try:
+            plan = probe_plan(session, inventory=getattr(self.app, "inventory", None))
+            results = run_probes(session, plan)
+        except (UserError, HostError) as e:
+            self.app.call_from_thread(self.query_one("#probe-detail", Static).update, f"✗ {e}")
             return
-        inventory = getattr(self.app, "inventory", None) or discover(env)
-        with Hosts(env) as hosts:
-            results = run_probes(hosts[env.office.probe_from], targets(env, inventory))
+        for w in plan.warnings:
+            self.app.call_from_thread(self.notify, w, severity="warning", timeout=8)
         self.app.call_from_thread(self._show, results)
 
     def _show(self, results: list[Any]) -> None:

@@ -175,7 +175,13 @@ def run_probes(backend: Backend, items: list[Target], timeout: float = 2.0) -> l
 
 FETCH_SCRIPT = r"""
 if command -v python3 >/dev/null 2>&1; then
-  exec python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=float(sys.argv[2])).read().decode())' "$1" "$2"
+  exec python3 -c '
+import sys, urllib.request
+try:
+    sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=float(sys.argv[2])).read().decode())
+except Exception as e:
+    sys.exit(f"{type(e).__name__}: {getattr(e, \"reason\", None) or e}")
+' "$1" "$2"
 elif command -v curl >/dev/null 2>&1; then
   exec curl -fsS --max-time "$2" "$1"
 else
@@ -193,8 +199,10 @@ def registry_instances(
         ["sh", "-s", "--", url, f"{timeout:g}"], stdin=FETCH_SCRIPT.encode(), timeout=timeout + 5
     )
     if not result.ok:
+        # one line, whatever the fetcher printed (a traceback's last line says what failed)
+        lines = [line.strip() for line in result.error_text.splitlines() if line.strip()]
         raise HostError(
-            backend.host, f"cannot fetch {url}: {result.error_text.strip()[:200] or 'no answer'}"
+            backend.host, f"cannot fetch {url}: {lines[-1][:200] if lines else 'no answer'}"
         )
     try:
         data = json.loads(result.text)

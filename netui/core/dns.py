@@ -1,0 +1,129 @@
+"""The office DNS: each cluster domain's state, resolving a name as the office does, and the
+migration switch's plan. Called by `netui dns` and the DNS screen alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from netui.backends import Backend
+from netui.core.session import Session
+from netui.errors import UserError
+from netui.model.envfile import DOMAIN_RE
+from netui.plan.model import Plan, new_plan_id
+
+
+@dataclass(frozen=True)
+class DomainState:
+    domain: str
+    cluster: str
+    dns_ip: str | None
+    state: str  # forwarded / another cluster has it / not forwarded
+    reachable: str  # from the DNS host: answers / no: ... / ?
+
+
+def require_dns(session: Session) -> None:
+    env = session.env
+    if env.dns is None:
+        raise UserError(
+            f"{env.path} has no dns: section (dns: {{host: ..., listen: ..., conf_dir: /etc/dnsmasq.d, reload: ...}})"
+        )
+
+
+def server(session: Session) -> str:
+    env = session.env
+    if env.dns is None or not env.dns.listen:
+        raise UserError(
+            f"{env.path}: dns.listen is not set — the address office machines send their queries to"
+        )
+    return env.dns.listen
+
+
+def dig(backend: Backend, name: str, at: str) -> tuple[str, str]:
+    """(answer, server that answered); an answer in parentheses is a failure, e.g. (NXDOMAIN)."""
+    result = backend.run(["dig", "+time=2", "+tries=1", f"@{at}", name, "A"], timeout=10)
+    lines = result.text.splitlines()
+    answers = [
+        line.split()[-1]
+        for line in lines
+        if line and not line.startswith(";") and "\tA\t" in line.replace(" ", "\t")
+    ]
+    via = next((line.split("SERVER:", 1)[1].strip() for line in lines if "SERVER:" in line), at)
+    if answers:
+        return ", ".join(answers), via
+    status = next(
+        (line.split("status:", 1)[1].split(",")[0].strip() for line in lines if "status:" in line),
+        "no answer",
+    )
+    return f"({status})", via
+
+
+def domain_states(session: Session) -> tuple[list[DomainState], bool]:
+    """Per cluster: its domain, DNS IP, whether netui's drop-in forwards the domain to it, and
+    whether the DNS host reaches that DNS IP. Also whether the drop-in exists yet."""
+    from netui.plan.dns import conf_path, current_choices
+
+    require_dns(session)
+    env = session.env
+    assert env.dns is not None
+    inp = session.gather().inp
+    snap = inp.snapshot(env.dns.host)
+    live = snap.files.get(conf_path(env.dns.conf_dir)) if snap else None
+    chosen = current_choices(live)
+    out = []
+    for c in inp.clusters.values():
+        state = (
+            "forwarded"
+            if chosen.get(c.domain) == c.dns_ip
+            else ("another cluster has it" if c.domain in chosen else "not forwarded")
+        )
+        reach = "?"
+        if c.dns_ip and snap:
+            answer, _ = dig(
+                session.hosts[env.dns.host], f"kube-dns.kube-system.svc.{c.domain}", c.dns_ip
+            )
+            reach = "answers" if answer == c.dns_ip else f"no: {answer}"
+        out.append(DomainState(c.domain, c.name, c.dns_ip, state, reach))
+    return out, live is not None
+
+
+def resolve_name(session: Session, name: str, source: str | None = None) -> tuple[str, str, str]:
+    """Resolve `name` as the office does (through the DNS host): (from host, server, answer).
+    An answer in parentheses is a failure, e.g. "(NXDOMAIN)"."""
+    env = session.env
+    require_dns(session)
+    name = name.strip()
+    if not DOMAIN_RE.fullmatch(name):
+        raise UserError(
+            f"{name!r} is not a DNS name (letters, digits, '-' and dots, e.g. eureka.default.svc.cluster.local)"
+        )
+    source = source or env.office.probe_from
+    if not source:
+        raise UserError(f"{env.path}: office.probe_from is not set; pass --from HOST")
+    env.host(source)
+    answer, via = dig(session.hosts[source], name, server(session))
+    return source, via, answer
+
+
+def switch_plan(session: Session, domain: str, cluster: str) -> Plan:
+    """The plan that makes the office resolve `domain` in `cluster` (the migration switch).
+    Its notes say why when there is nothing to switch."""
+    from netui.plan.planner import plan_dns
+
+    env = session.env
+    require_dns(session)
+    users = [c.name for c in env.clusters.values() if c.domain == domain]
+    if not users:
+        raise UserError(
+            f"no cluster uses the domain {domain!r}; domains: {', '.join(sorted({c.domain for c in env.clusters.values()}))}"
+        )
+    if cluster not in users:
+        raise UserError(
+            f"cluster {cluster!r} does not use {domain}; clusters that do: {', '.join(users)}"
+        )
+    d = session.gather()
+    plan = Plan(new_plan_id(), env=env.path)
+    plan_dns(d.inp, plan, set(env.clusters), {domain: cluster}, d.findings)
+    plan.prune()
+    if plan.empty and not plan.notes:
+        plan.notes.append(f"{domain} already resolves in cluster {cluster}: nothing to switch")
+    return plan

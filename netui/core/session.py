@@ -1,0 +1,301 @@
+"""One operator's session: the environment, its hosts (one connection each, shared by the TUI's
+poller and every action), discovery, and the operations both faces call."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from netui.errors import UserError
+from netui.model.envfile import Environment
+from netui.model.findings import Finding
+
+if TYPE_CHECKING:
+    from netui.backends import Hosts
+    from netui.discovery.model import ClusterInventory
+    from netui.doctor.context import DoctorInput
+    from netui.plan.journal import Journal
+    from netui.plan.model import Plan
+    from netui.plan.render import Command
+
+Progress = Callable[[str, str], None]
+
+
+@dataclass
+class Diagnosis:
+    """What the doctor saw: its input, the findings, and warnings for the operator (an API that
+    could not be asked, DNS left out of a plan) — data, shown by both faces."""
+
+    inp: DoctorInput
+    findings: list[Finding]
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PlannedChange:
+    plan: Plan
+    commands: dict[str, list[Command]]
+    diagnosis: Diagnosis
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    plan: str
+    when: str
+    who: str
+    status: str
+    hosts: str
+    created: float
+
+
+class Session:
+    def __init__(
+        self,
+        env: Environment,
+        *,
+        discover: Callable[[Environment], dict[str, ClusterInventory]] | None = None,
+        gather: Callable[[Environment], DoctorInput] | None = None,
+    ) -> None:
+        self.env = env
+        self.readonly = env.readonly
+        # screen tests and benchmarks hand in a fixed world here
+        self._discover = discover
+        self._gather = gather
+        self._hosts: Hosts | None = None
+        self._lock = threading.Lock()
+        self._writing = False
+
+    # --- hosts ---------------------------------------------------------------------------
+
+    @property
+    def hosts(self) -> Hosts:
+        """One connection per host for the whole session (the poller's too)."""
+        with self._lock:
+            if self._hosts is None:
+                from netui.backends import Hosts
+
+                self._hosts = Hosts(self.env)
+            return self._hosts
+
+    def close(self, wait: bool = True) -> None:
+        """Close every connection; without `wait`, in the background (quitting never waits on
+        a connect in progress)."""
+        with self._lock:
+            hosts, self._hosts = self._hosts, None
+        if hosts is None:
+            return
+        if wait:
+            hosts.close()
+        else:
+            threading.Thread(target=hosts.close, daemon=True, name="close-hosts").start()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def refuse_writes(self, what: str) -> None:
+        if self.readonly:
+            raise UserError(f"read-only: {what} changes things; nothing was done")
+
+    # --- seeing --------------------------------------------------------------------------
+
+    def discover(self, only: str | None = None) -> dict[str, ClusterInventory]:
+        if self._discover is not None:
+            found = self._discover(self.env)
+            return {n: i for n, i in found.items() if only in (None, n)}
+        from netui.discovery.kube import discover
+
+        return discover(self.env, only)
+
+    def gather(self) -> Diagnosis:
+        """Snapshot every host and ask every cluster's API, at the same time."""
+        if self._gather is not None:
+            inp = self._gather(self.env)
+            from netui.doctor import diagnose
+
+            return Diagnosis(inp, diagnose(inp), _api_warnings(inp.inventory))
+        from netui.backends.snapshot import snapshot_hosts
+        from netui.doctor import diagnose
+        from netui.doctor.context import build_input
+        from netui.doctor.dns import DNSMASQ_CONF, dns_hosts
+
+        draft = build_input(self.env, {}, {})
+        extra = {h: [d, DNSMASQ_CONF] for h, d in dns_hosts(draft).items()}
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            inv_future = pool.submit(self.discover)
+            snaps = snapshot_hosts(self.hosts, self.env.hosts, extra)
+            inventory = inv_future.result()
+        inp = build_input(self.env, snaps, inventory)
+        return Diagnosis(inp, diagnose(inp), _api_warnings(inventory))
+
+    def diagnose(self, cluster: str | None = None) -> Diagnosis:
+        self.check_cluster(cluster)
+        d = self.gather()
+        if cluster is not None:
+            from netui.doctor import diagnose
+
+            d.findings = diagnose(d.inp, cluster)
+        return d
+
+    def check_cluster(self, cluster: str | None) -> None:
+        if cluster is not None and cluster not in self.env.clusters:
+            raise UserError(
+                f"no cluster {cluster!r} in {self.env.path}; clusters: {', '.join(self.env.clusters)}"
+            )
+
+    # --- changing ------------------------------------------------------------------------
+
+    def plan(
+        self,
+        cluster: str | None = None,
+        position: int = 1,
+        taint_forwarders: bool = False,
+    ) -> PlannedChange:
+        """The plan and the exact commands it would run now (from each host's live state).
+        Raises PlanRefused with every reason."""
+        from netui.plan.planner import make_plan
+
+        self.check_cluster(cluster)
+        if position < 1:
+            raise UserError(
+                f"position {position}: positions count from 1 (1 = first in POSTROUTING/FORWARD)"
+            )
+        d = self.gather()
+        plan = make_plan(d.inp, d.findings, cluster, position, taint_forwarders)
+        return PlannedChange(plan, self.preview(plan), d)
+
+    def preview(self, plan: Plan) -> dict[str, list[Command]]:
+        from netui.plan import executor
+
+        return executor.preview(plan, self.hosts)
+
+    @contextlib.contextmanager
+    def writing(self, action: str) -> Iterator[None]:
+        """One writer at a time (the journal's lock), and never in read-only mode."""
+        from netui.plan.journal import JournalError, writer_lock
+
+        self.refuse_writes(action)
+        if self._writing:  # already ours (an apply holds it from before its plan was made)
+            yield
+            return
+        try:
+            with writer_lock(action):
+                self._writing = True
+                try:
+                    yield
+                finally:
+                    self._writing = False
+        except JournalError as e:
+            raise UserError(str(e)) from None
+
+    def apply(
+        self, plan: Plan, confirm_timeout: float | None = None, progress: Progress | None = None
+    ) -> Journal:
+        from netui.plan import executor
+
+        with self.writing("apply"):
+            return executor.apply(plan, self.hosts, confirm_timeout, progress)
+
+    def confirm(self, plan_id: str | None = None) -> tuple[Journal | None, dict[str, str]]:
+        from netui.plan import executor, undoing
+
+        with self.writing("confirm"):
+            try:
+                found = undoing.candidates(undoing.AWAITING, plan_id)
+            except undoing.UndoRefused as e:
+                raise UserError(str(e)) from None
+            if not found:
+                return None, {}
+            return found[0], executor.confirm(found[0], self.hosts)
+
+    def undo_target(self, plan_id: str | None = None) -> tuple[Journal | None, list[str]]:
+        """The plan an undo would revert (checked: nothing newer stands on its hosts, its timer
+        did not fire already) and notes on the plans passed over. Raises UserError."""
+        from netui.plan import undoing
+
+        try:
+            journal, notes = undoing.choose(self.hosts, plan_id)
+            if journal is not None:
+                undoing.check(journal)
+        except undoing.UndoRefused as e:
+            raise UserError(str(e)) from None
+        return journal, notes
+
+    def undo(self, journal: Journal, progress: Progress | None = None) -> bool:
+        from netui.plan import executor, undoing
+
+        with self.writing("undo"):
+            try:
+                undoing.check(journal)  # again, under the lock: another netui may have applied
+            except undoing.UndoRefused as e:
+                raise UserError(str(e)) from None
+            return executor.undo(journal, self.hosts, progress)
+
+    def rule_plan(
+        self,
+        host: str,
+        chain: str,
+        spec: str | None,
+        position: int | None,
+        action: str,
+        to: int | None = None,
+        force_foreign: bool = False,
+    ) -> tuple[Plan, str]:
+        """The plan that deletes (or moves to `to`) one foreign nat rule, named by its text
+        (`position` a cross-check) or — after the operator saw it — by number; and the rule's
+        description with its owner. Raises UserError for what netui refuses."""
+        from netui.backends.snapshot import snapshot_hosts
+        from netui.plan.foreign import RuleRefused, describe, pick_rule, refusal
+        from netui.plan.model import ForeignRule, Plan, new_plan_id
+
+        self.env.host(host)
+        snap = snapshot_hosts(self.hosts, [host])[host]
+        if not snap.ok or snap.nat is None:
+            raise UserError(f"{host}: {snap.reason or 'no nat table'}")
+        try:
+            rule = pick_rule(snap.nat, host, chain, spec, position)
+        except RuleRefused as e:
+            raise UserError(str(e)) from None
+        why_not = refusal(rule, force_foreign)
+        if why_not:
+            raise UserError(f"{host}: {why_not}")
+        plan = Plan(new_plan_id(), env=self.env.path)
+        hp = plan.host(host)
+        if action == "delete":
+            hp.delete_rules.append(ForeignRule("nat", chain, rule.text, rule.position))
+        else:
+            size = len(snap.nat.chains[chain])
+            if to is None or not 1 <= to <= size:
+                raise UserError(f"{host}: {chain} positions are 1 to {size}, not {to}")
+            hp.move_rules.append(ForeignRule("nat", chain, rule.text, rule.position, to))
+        return plan, describe(rule)
+
+    def history(self) -> list[HistoryRow]:
+        """Every plan, newest first (both faces show this order)."""
+        from netui.plan.journal import list_journals
+
+        rows = []
+        for d in reversed(list_journals()):
+            p = d["plan"]
+            rows.append(
+                HistoryRow(
+                    p["id"],
+                    time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(p["created"])),
+                    f"{p['user']}@{p['came_from']}",
+                    d["status"],
+                    " ".join(f"{n}:{h.get('status')}" for n, h in d["hosts"].items()),
+                    p["created"],
+                )
+            )
+        return rows
+
+
+def _api_warnings(inventory: dict[str, Any]) -> list[str]:
+    return [inv.error for inv in inventory.values() if getattr(inv, "error", None)]

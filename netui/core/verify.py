@@ -1,0 +1,134 @@
+"""Is the office really connected? The trace's naming context and the probe matrix's targets,
+for `netui trace/probe` and the trace panes / probe grid alike."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from netui.core.session import Session
+from netui.errors import UserError
+from netui.model.networks import parse_address
+
+
+class TraceContext:
+    """Snapshots, inventory and findings gathered in the background while a trace runs, so
+    each hop is named by what the environment knows it is."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.ready = threading.Event()
+        self.book: Any = None
+        self.findings: list[Any] = []
+        self.error: str | None = None
+        threading.Thread(target=self._gather, daemon=True, name="trace-context").start()
+
+    def _gather(self) -> None:
+        try:
+            from netui.verify.names import address_book
+
+            d = self.session.gather()
+            self.findings = d.findings
+            self.book = address_book(d.inp, d.inp.inventory)
+        except Exception as e:  # names are a help, never a reason to fail the trace
+            self.error = str(e)
+        finally:
+            self.ready.set()
+
+    def name(self, ip: str | None) -> str:
+        self.ready.wait(15)
+        return self.book.name(ip) if self.book else ""
+
+    def explain(self, hops: list[Any], target: str) -> list[str]:
+        from netui.verify.names import explain
+
+        self.ready.wait(15)
+        return explain(hops, target, self.book, self.findings) if self.book else []
+
+
+def trace_target(text: str) -> str:
+    try:
+        return parse_address(text)
+    except ValueError as e:
+        raise UserError(f"trace target: {e}") from None
+
+
+def probe_target(text: str) -> tuple[str, int]:
+    """`IP[:PORT]` (port 80 when left out)."""
+    ip, _, port = text.partition(":")
+    try:
+        parse_address(ip)
+        p = int(port) if port else 80
+        if not 1 <= p <= 65535:
+            raise ValueError
+    except ValueError:
+        raise UserError(
+            f"--target {text!r}: give an IPv4 address and optionally a port, such as 10.200.1.3:8080"
+        ) from None
+    return ip, p
+
+
+@dataclass
+class ProbePlan:
+    source: str  # the host the probes run on
+    targets: list[Any]
+    warnings: list[str] = field(default_factory=list)
+
+
+def probe_plan(
+    session: Session,
+    cluster: str | None = None,
+    from_cluster: str | None = None,
+    extra: list[tuple[str, int]] | None = None,
+    inventory: dict[str, Any] | None = None,
+) -> ProbePlan:
+    """What to probe and from where: the office host (office.probe_from) to every cluster, or a
+    node of `from_cluster` to the clusters that list it in reach_from. A cluster whose API
+    cannot be asked is probed on what the environment file knows."""
+    from netui.verify.probe import Target, targets
+
+    env = session.env
+    for name in (cluster, from_cluster):
+        session.check_cluster(name)
+    wanted: set[str] | None = {cluster} if cluster else None
+    if from_cluster:
+        spec = env.clusters[from_cluster]
+        reachable = {c.name for c in env.clusters.values() if from_cluster in c.reach_from}
+        if not reachable:
+            raise UserError(
+                f"no cluster lists {from_cluster!r} in reach_from: (clusters.NAME.reach_from: [{from_cluster}] opts a pair in)"
+            )
+        wanted = reachable & wanted if wanted else reachable
+        source = next((n for n in spec.nodes if n != spec.forwarder), spec.forwarder)
+        if source is None:
+            raise UserError(
+                f"cluster {from_cluster} has no node netui can run on: set clusters.{from_cluster}.nodes or its forwarder"
+            )
+    else:
+        if not env.office.probe_from:
+            raise UserError(
+                f"{env.path}: office.probe_from is not set — name a host on the office LAN to probe from"
+            )
+        source = env.office.probe_from
+    found = inventory if inventory is not None else session.discover(cluster)
+    found = {n: inv for n, inv in found.items() if wanted is None or n in wanted}
+    warnings = [
+        f"{inv.error} — Pods and Services unknown; probing its DNS Service from the environment file"
+        for inv in found.values()
+        if inv.error
+    ]
+    items = targets(env, found, cluster, cluster_dns=bool(from_cluster))
+    items += [Target("-", "target", f"{ip}:{port}", ip, port) for ip, port in extra or []]
+    if not items:
+        raise UserError(
+            "nothing to probe: no cluster's API answered and the environment file gives no DNS IP; "
+            "give targets with --target IP[:PORT] or set clusters.NAME.dns_ip"
+        )
+    return ProbePlan(source, items, warnings)
+
+
+def run_probes(session: Session, plan: ProbePlan, timeout: float = 2.0) -> list[Any]:
+    from netui.verify.probe import run_probes as run
+
+    return run(session.hosts[plan.source], plan.targets, timeout)
