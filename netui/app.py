@@ -120,10 +120,14 @@ class NetuiApp(App[None]):
         """An error nobody caught (a worker's, a handler's): said on screen, and netui goes on.
         Expected kinds (a host down, a refusal) are one line; anything else also saves a report.
         Only a burst of them (the screen itself broken) ends the app, with a non-zero status."""
+        from textual.worker import WorkerFailed
+
         from netui.backends import HostError
         from netui.errors import UserError
         from netui.plan.model import PlanRefused
 
+        if isinstance(error, WorkerFailed) and isinstance(error.error, Exception):
+            error = error.error  # a worker's own exception, not Textual's wrapper
         now = time.monotonic()
         self.crash_times = [t for t in self.crash_times if now - t < 10] + [now]
         if isinstance(error, HostError | UserError | PlanRefused):

@@ -12,6 +12,15 @@ from .tui_data import fixed_app, open_host, until_ready
 SIZES = [(80, 24), (120, 40)]
 
 
+@pytest.fixture(autouse=True)
+def _fixed_plan_ids(monkeypatch):
+    """Plan ids carry the time: the same id every run, so the plan screen's snapshot holds."""
+    from netui.plan import model, planner
+
+    monkeypatch.setattr(planner, "new_plan_id", lambda: "p20261125-120000-abcd")
+    monkeypatch.setattr(model, "new_plan_id", lambda: "p20261125-120000-abcd")
+
+
 def _on_host(name: str, key: str):
     async def before(pilot) -> None:
         await until_ready(pilot)
@@ -43,6 +52,32 @@ async def _findings(pilot) -> None:
     await pilot.pause()
 
 
+def _wait_for(text: str, widget: str):
+    async def before(pilot) -> None:
+        from textual.widgets import Static
+
+        for _ in range(300):
+            shown = str(pilot.app.screen.query_one(widget, Static).render())
+            if text not in shown:
+                break
+            await pilot.pause(0.02)
+        await pilot.pause()
+
+    return before
+
+
+async def _plan(pilot) -> None:
+    await until_ready(pilot)
+    await pilot.press("p")
+    await _wait_for("planning", "#plan")(pilot)
+
+
+async def _help(pilot) -> None:
+    await until_ready(pilot)
+    await pilot.press("question_mark")
+    await pilot.pause()
+
+
 SCREENS = {
     "overview": until_ready,
     "nat": _on_host("a-master", "enter"),
@@ -50,6 +85,8 @@ SCREENS = {
     "nodes": _nodes_of_a,
     "hot": _hot,
     "findings": _findings,
+    "plan": _plan,
+    "help": _help,
 }
 
 

@@ -174,6 +174,8 @@ class Session:
     def preview(self, plan: Plan) -> dict[str, list[Command]]:
         from netui.plan import executor
 
+        if self._gather is not None:  # a fixed world: its hosts' states stand for the live ones
+            return executor.preview_from(plan, self._gather(self.env).snapshots)
         return executor.preview(plan, self.hosts)
 
     @contextlib.contextmanager

@@ -53,9 +53,14 @@ def _step_delay() -> None:
 
 def preview(plan: Plan, hosts: Hosts) -> dict[str, list[render.Command]]:
     """The exact commands apply would run now, per host (from each host's live state)."""
+    return preview_from(plan, {name: _snapshot(hosts[name], hp) for name, hp in plan.hosts.items()})
+
+
+def preview_from(plan: Plan, snapshots: dict[str, HostSnapshot]) -> dict[str, list[render.Command]]:
+    """The commands apply would run on hosts in these states."""
     out = {}
     for name, hp in plan.hosts.items():
-        snap = _snapshot(hosts[name], hp)
+        snap = snapshots[name]
         out[name] = render.apply_commands(
             hp, plan.id, snap.nat, snap.filter, snap.files.get(PERSIST_FILE)
         )

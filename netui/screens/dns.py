@@ -49,6 +49,11 @@ class DnsScreen(Screen[None]):
         self.action_refresh()
 
     def action_refresh(self) -> None:
+        if self.app.env.dns is None:  # type: ignore[attr-defined]
+            self.query_one("#dns-detail", Static).update(
+                "no dns: section in the environment file: netui manages no DNS here"
+            )
+            return
         self.query_one("#dns-detail", Static).update("reading the DNS host…")
         self.run_worker(self._status, thread=True, exclusive=True)
 

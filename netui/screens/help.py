@@ -11,7 +11,6 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-from netui.keymap import keymap_path
 
 
 def key_groups(screen: Screen[Any]) -> list[tuple[str, list[tuple[str, str, str]]]]:
@@ -22,7 +21,7 @@ def key_groups(screen: Screen[Any]) -> list[tuple[str, list[tuple[str, str, str]
     everywhere: dict[str, tuple[list[str], str, str]] = {}
     for key, active in screen.active_bindings.items():
         b = active.binding
-        if not b.description and not b.id:
+        if not b.id:  # a widget's own keys (cursor movement, copy): not netui's to explain
             continue
         group = everywhere if active.node is app or b.id in app_ids else own
         ident = b.id or b.action
@@ -35,6 +34,14 @@ def key_groups(screen: Screen[Any]) -> list[tuple[str, list[tuple[str, str, str]
         (title, [(" ".join(dict.fromkeys(k)), d, i) for k, d, i in own.values()]),
         ("everywhere", [(" ".join(dict.fromkeys(k)), d, i) for k, d, i in everywhere.values()]),
     ]
+
+
+def keymap_shown() -> str:
+    """Where keymap.yaml lives, as the operator would type it."""
+    import os
+
+    base = "$XDG_CONFIG_HOME" if os.environ.get("XDG_CONFIG_HOME") else "~/.config"
+    return f"{base}/netui/keymap.yaml"
 
 
 class HelpScreen(ModalScreen[None]):
@@ -58,7 +65,7 @@ class HelpScreen(ModalScreen[None]):
             for k, what, ident in keys:
                 lines.append(f"  {k:>{width}}  {what}" + (f"  [dim]{ident}[/dim]" if ident else ""))
             lines.append("")
-        lines.append(f"[dim]remap by id in {keymap_path()} (id: key) · Esc closes[/dim]")
+        lines.append(f"[dim]remap by id in {keymap_shown()} (id: key) · Esc closes[/dim]")
         with VerticalScroll(id="help-box"):
             yield Static("\n".join(lines), id="help-text", markup=True)
 

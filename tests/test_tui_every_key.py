@@ -1,0 +1,131 @@
+"""Every screen, every key: on the fixed world where one host is unreachable, the API of one
+cluster is down and every action's backend fails (the fixed hosts are namespaces that do not
+exist), the app must never end — errors are said on screen. Bindings are read from the screens
+themselves, so a new key is covered the day it is added."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+import pytest
+from textual.binding import Binding
+from textual.screen import Screen
+
+from netui.app import NetuiApp
+
+from .tui_data import FixedPoller, environment, gather, inventory, until_ready
+
+# Keys that leave the screen under test on purpose: quitting is tested on its own.
+NOT_HERE = {"quit"}
+
+
+def api_down_for_b(env):
+    inv = inventory(env)
+    inv["b"] = dataclasses.replace(inv["b"], nodes=[], error="cluster b: connection refused")
+    return inv
+
+
+def keys_of(screen: Screen) -> list[str]:
+    out = []
+    for b in [*screen.BINDINGS, *screen.app.BINDINGS]:
+        if not isinstance(b, Binding) or b.id in NOT_HERE:
+            continue
+        out.append(b.key.split(",")[0].strip())
+    return list(dict.fromkeys(out))
+
+
+# (how to get there from the overview, what the screen is called in messages)
+ROUTES = [
+    ((), "overview"),
+    (("enter",), "nat view of the first host (an empty nat table)"),
+    (("down", "down", "enter"), "nat view of a forwarder"),
+    (("down", "down", "down", "down", "down", "enter"), "nat view of an unreachable host"),
+    (("i",), "host screen"),
+    (("d",), "findings"),
+    (("p",), "plan"),
+    (("h",), "history"),
+    (("n",), "dns"),
+    (("k",), "hot rules"),
+    (("t",), "traces"),
+    (("o",), "probes"),
+    (("f",), "forwarder picker"),
+    (("question_mark",), "help"),
+]
+
+
+@pytest.mark.parametrize("route, name", ROUTES, ids=[r[1] for r in ROUTES])
+def test_every_key_of_every_screen_keeps_the_app_running(route, name):
+    async def scenario() -> None:
+        app = NetuiApp(
+            environment(), poller_factory=FixedPoller, discover=api_down_for_b, gather=gather
+        )
+        async with app.run_test(size=(100, 30)) as pilot:
+            await until_ready(pilot)
+            for key in route:
+                await pilot.press(key)
+                await pilot.pause(0.05)
+            target = app.screen
+            depth = len(app.screen_stack)
+            for key in keys_of(target):
+                await pilot.press(key)
+                await pilot.pause(0.05)
+                for _ in range(5):  # back to the screen under test (dialogs, pushed screens)
+                    if len(app.screen_stack) <= depth:
+                        break
+                    await pilot.press("escape")
+                    await pilot.pause(0.05)
+                assert app.is_running, f"{name}: {key} ended the app"
+                if len(app.screen_stack) < depth:  # the key went back (escape): go there again
+                    for k in route:
+                        await pilot.press(k)
+                        await pilot.pause(0.05)
+                    depth = len(app.screen_stack)
+            await pilot.pause(0.3)  # workers started by the keys finish (and fail) here
+            assert app.is_running, f"{name}: the app ended"
+            assert app.crashes == [], app.crashes
+
+    asyncio.run(scenario())
+
+
+def test_q_quits_at_once_even_while_a_host_is_still_connecting():
+    import time
+
+    class SlowPoller(FixedPoller):
+        def start(self) -> None:
+            import threading
+
+            # a connect that takes far longer than anyone waits to quit
+            threading.Thread(target=time.sleep, args=(30,), daemon=True).start()
+
+    async def scenario() -> float:
+        app = NetuiApp(environment(), poller_factory=SlowPoller, discover=inventory, gather=gather)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause(0.2)
+            start = time.monotonic()
+            await pilot.press("q")
+            await pilot.pause(0.05)
+            took = time.monotonic() - start
+            assert not app.is_running
+            return took
+
+    assert asyncio.run(scenario()) < 1.0
+
+
+def test_help_lists_this_screens_keys_with_their_ids_and_closes_again():
+    from textual.widgets import Static
+
+    async def scenario() -> None:
+        app = NetuiApp(environment(), poller_factory=FixedPoller, discover=inventory, gather=gather)
+        async with app.run_test(size=(100, 40)) as pilot:
+            await until_ready(pilot)
+            await pilot.press("question_mark")
+            await pilot.pause()
+            text = str(app.screen.query_one("#help-text", Static).render())
+            assert "Doctor" in text and "doctor" in text  # the key's action and its id
+            assert "everywhere" in text and "Quit" in text and "keymap.yaml" in text
+            await pilot.press("escape")
+            await pilot.pause()
+            assert app.screen.__class__.__name__ == "OverviewScreen"
+
+    asyncio.run(scenario())
