@@ -288,6 +288,8 @@ class _Checker:
         if not isinstance(v.value, str):
             self.bad(v, key, f"{v.value!r} is {_kind(v.value)}", "a CIDR such as 10.1.3.0/24")
             return None
+        if self.string(v, key) is None:  # control characters
+            return None
         text = v.value.strip()
         if "/" not in text:
             self.bad(v, key, f"{text!r} has no prefix length", f"a CIDR such as {text}/24")

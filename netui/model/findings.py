@@ -7,8 +7,25 @@ only says what it would be. Codes are stable: scripts read them from `netui doct
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal, get_args
 
-ERROR, WARNING, INFO = "error", "warning", "info"
+Severity = Literal["error", "warning", "info"]
+ERROR: Severity = "error"
+WARNING: Severity = "warning"
+INFO: Severity = "info"
+# What a fix changes. The planner handles every kind or refuses: an unknown kind is an error.
+ChangeKind = Literal[
+    "forwarding-on",
+    "forwarding-persist",
+    "masquerade-add",
+    "rule-delete",
+    "rule-move",
+    "route-replace",
+    "return-route-add",
+    "forward-accept",
+    "dns-line-remove",
+]
+CHANGE_KINDS: tuple[str, ...] = get_args(ChangeKind)
 SEVERITY_RANK = {ERROR: 0, WARNING: 1, INFO: 2}
 
 CODES = (
@@ -38,8 +55,7 @@ CODES = (
 class Change:
     """One change a fix needs: what kind, on which host, with which values."""
 
-    kind: str  # forwarding-on, forwarding-persist, masquerade-add, rule-delete, rule-move,
-    #            route-replace, return-route-add, forward-accept, dns-line-remove
+    kind: ChangeKind
     host: str
     summary: str  # one line for people
     params: dict[str, str] = field(default_factory=dict)
@@ -48,7 +64,7 @@ class Change:
 @dataclass(frozen=True)
 class Finding:
     code: str
-    severity: str
+    severity: Severity
     host: str | None
     title: str
     evidence: tuple[str, ...] = ()
@@ -61,6 +77,11 @@ class Finding:
     def __post_init__(self) -> None:
         if self.code not in CODES:
             raise ValueError(f"unknown finding code {self.code!r}")
+        if self.severity not in SEVERITY_RANK:
+            raise ValueError(f"unknown severity {self.severity!r}")
+        for c in self.fixes:
+            if c.kind not in CHANGE_KINDS:
+                raise ValueError(f"unknown fix kind {c.kind!r}")
 
     @property
     def fix_line(self) -> str:

@@ -18,7 +18,7 @@ from netui.backends import Backend, HostError, Hosts
 from netui.backends.snapshot import take_snapshot
 from netui.model.snapshot import HostSnapshot
 from netui.plan import render
-from netui.plan.journal import DONE, FAILED, PENDING, TIMER_FIRED, Journal, audit
+from netui.plan.journal import DONE, FAILED, PENDING, TIMER_FIRED, Journal, PlanStatus, audit
 from netui.plan.model import PERSIST_FILE, HostPlan, Plan, Taint
 
 Progress = Callable[[str, str], None]  # (host, message)
@@ -377,7 +377,7 @@ def apply(
         if confirm_timeout:
             armed = [n for n, ok in results.items() if ok and n in plan.hosts]
             list(pool.map(restart_timer, armed))
-    status = (
+    status: PlanStatus = (
         "applied"
         if all(results.values())
         else ("partly applied" if any(results.values()) else "failed")

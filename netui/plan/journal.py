@@ -16,14 +16,41 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from netui.paths import state_home
 from netui.plan.model import Plan
 
-PENDING, DONE, FAILED, UNDONE, SKIPPED = "pending", "done", "failed", "undone", "skipped"
+PENDING, DONE, UNDONE, SKIPPED = "pending", "done", "undone", "skipped"
+FAILED: Literal["failed"] = "failed"
+# A plan's state in the journal (history shows it; undo and confirm choose by it).
+PlanStatus = Literal[
+    "planned",
+    "applying",
+    "applied",
+    "partly applied",
+    "failed",
+    "awaiting confirmation",
+    "partly applied, awaiting confirmation",
+    "rolled back by the confirm timer",
+    "undoing",
+    "undone",
+    "undo-failed",
+]
+# One host's (or one cluster API's) state within a plan.
+HostStatus = Literal[
+    "planned",
+    "armed",
+    "applying",
+    "applied",
+    "failed",
+    "rolled-back",
+    "rolled back by the confirm timer",
+    "undone",
+    "undo-failed",
+]
 PLAN_ID_RE = re.compile(r"p\d{8}-\d{6}-[0-9a-f]{4}\Z")
-TIMER_FIRED = "rolled back by the confirm timer"
+TIMER_FIRED: Literal["rolled back by the confirm timer"] = "rolled back by the confirm timer"
 # Plans whose changes may still stand on their hosts (what a later undo must not run under).
 STANDING = (
     "applied",
@@ -160,7 +187,7 @@ class Journal:
     def status(self) -> str:
         return str(self.data["status"])
 
-    def set_status(self, status: str) -> None:
+    def set_status(self, status: PlanStatus) -> None:
         with self.lock:
             self.data["status"] = status
             self.data["events"].append({"time": time.time(), "status": status})
@@ -215,7 +242,7 @@ class Journal:
                 s["error"] = error
             self.save()
 
-    def set_host_status(self, name: str, status: str, **extra: Any) -> None:
+    def set_host_status(self, name: str, status: HostStatus, **extra: Any) -> None:
         with self.lock:
             self.host(name)["status"] = status
             self.host(name).update(extra)

@@ -3,6 +3,8 @@ change, so planning on a connected environment gives an empty plan (idempotence)
 
 from __future__ import annotations
 
+from typing import assert_never
+
 from netaddr import IPNetwork
 
 from netui.discovery.model import ClusterInventory
@@ -113,25 +115,32 @@ def _add_connecting_change(inp: DoctorInput, plan: Plan, ch: Change, jump_positi
     hp = plan.host(ch.host)
     hp.jump_position = jump_position
     p = ch.params
-    if ch.kind == "forwarding-on":
-        hp.forwarding_on = True
-    elif ch.kind == "forwarding-persist":
-        hp.persist_forwarding = True
-    elif ch.kind in ("masquerade-add", "rule-move") and "source" in p:
-        pair = Pair(p["source"], p["destination"])
-        if pair not in hp.masquerade:
-            hp.masquerade.append(pair)
-    elif ch.kind in ("route-replace", "return-route-add"):
-        snap = inp.snapshot(ch.host)
-        now = snap.routes.covering(p["cidr"]) if snap else None
-        previous = now.line if now is not None and now.dst == p["cidr"] else None
-        rc = RouteChange(p["cidr"], p["via"], previous)
-        if all(r.cidr != rc.cidr for r in hp.routes):
-            hp.routes.append(rc)
-    elif ch.kind == "forward-accept":
-        pair = Pair(p["source"], p["destination"])
-        if pair not in hp.forward_accept:
-            hp.forward_accept.append(pair)
+    match ch.kind:
+        case "forwarding-on":
+            hp.forwarding_on = True
+        case "forwarding-persist":
+            hp.persist_forwarding = True
+        case "masquerade-add" | "rule-move":
+            # a shadowed rule is answered by netui's own rule ahead of the winner
+            if "source" in p:
+                pair = Pair(p["source"], p["destination"])
+                if pair not in hp.masquerade:
+                    hp.masquerade.append(pair)
+        case "route-replace" | "return-route-add":
+            snap = inp.snapshot(ch.host)
+            now = snap.routes.covering(p["cidr"]) if snap else None
+            previous = now.line if now is not None and now.dst == p["cidr"] else None
+            rc = RouteChange(p["cidr"], p["via"], previous)
+            if all(r.cidr != rc.cidr for r in hp.routes):
+                hp.routes.append(rc)
+        case "forward-accept":
+            pair = Pair(p["source"], p["destination"])
+            if pair not in hp.forward_accept:
+                hp.forward_accept.append(pair)
+        case "rule-delete" | "dns-line-remove":
+            pass  # someone else's rule or file: changed only on an explicit fix (x)
+        case _:
+            assert_never(ch.kind)
 
 
 def plan_for_finding(inp: DoctorInput, finding: Finding, jump_position: int = 1) -> Plan:
