@@ -11,7 +11,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,7 +54,6 @@ class NetuiApp(App[None]):
         gather: Callable[[Environment], Any] | None = None,
     ) -> None:
         super().__init__()
-        self.env = env
         self.readonly = readonly
         # Where live data comes from: HostPoller, Kubernetes discovery and the doctor's gather
         # (every host and API at once) unless given; screen tests hand in a fixed world here.
@@ -69,6 +68,15 @@ class NetuiApp(App[None]):
         self.theme_problems: list[str] = []
         self._theme_names: list[str] = []
         self._wanted_theme = theme or "dark"
+
+    @property
+    def env(self) -> Environment:
+        """The session's environment (a forwarder picked in the TUI changes it for this session)."""
+        return self.session.env
+
+    @env.setter
+    def env(self, env: Environment) -> None:
+        self.session.env = env
 
     def get_default_screen(self) -> Screen[Any]:
         # The overview is the first screen itself, not pushed over an empty default one.
@@ -166,8 +174,9 @@ class NetuiApp(App[None]):
         return self.return_code or 0
 
 
-class DaemonThreads(Executor):
-    """An executor whose every job runs in its own daemon thread: nothing joins it at exit."""
+class DaemonThreads(ThreadPoolExecutor):
+    """An executor whose every job runs in its own daemon thread: nothing joins it at exit.
+    (asyncio takes only a ThreadPoolExecutor as the default executor; no pool is used.)"""
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         future: Future[Any] = Future()

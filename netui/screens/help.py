@@ -12,7 +12,6 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 
-
 def key_groups(screen: Screen[Any]) -> list[tuple[str, list[tuple[str, str, str]]]]:
     """[(group title, [(keys, what it does, id)])] for the bindings in force on `screen`."""
     app = screen.app

@@ -180,7 +180,7 @@ import sys, urllib.request
 try:
     sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=float(sys.argv[2])).read().decode())
 except Exception as e:
-    sys.exit(f"{type(e).__name__}: {getattr(e, \"reason\", None) or e}")
+    sys.exit(type(e).__name__ + ": " + str(getattr(e, "reason", None) or e))
 ' "$1" "$2"
 elif command -v curl >/dev/null 2>&1; then
   exec curl -fsS --max-time "$2" "$1"

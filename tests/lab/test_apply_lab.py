@@ -104,7 +104,7 @@ def test_the_same_plan_twice_is_empty_the_second_time(lab):
     second = netui("apply", "--yes", env_file=lab.env)
     assert second.returncode == 0 and second.stdout.startswith("nothing to change")
     history = json.loads(netui("history", "--json", env_file=lab.env).stdout)
-    assert [h["status"] for h in history][-1] == "applied"
+    assert history[0]["status"] == "applied"  # newest first, as the TUI shows it
     assert netui("undo", "--yes", env_file=lab.env).returncode == 0
 
 
@@ -117,7 +117,7 @@ def test_sigkill_in_the_middle_of_a_multi_host_apply_then_undo_restores_everythi
     assert "✓" in seen
     assert state() != before  # it really was half-way
     history = json.loads(netui("history", "--json", env_file=lab.env).stdout)
-    assert history[-1]["status"] == "applying"  # the journal knows it was cut off
+    assert history[0]["status"] == "applying"  # the journal knows it was cut off (newest first)
     undo = netui("undo", "--yes", env_file=lab.env)
     assert undo.returncode == 0, undo.stdout + undo.stderr
     assert state() == before
@@ -142,7 +142,7 @@ def test_a_confirmed_apply_stays(lab):
     assert confirm.returncode == 0 and "confirmed" in confirm.stdout, confirm.stdout
     time.sleep(4)
     assert state() != before
-    plan_id = json.loads(netui("history", "--json", env_file=lab.env).stdout)[-1]["plan"]
+    plan_id = json.loads(netui("history", "--json", env_file=lab.env).stdout)[0]["plan"]
     assert (
         plan_id not in in_ns("nu-a-master", "sh", "-c", "ls /run/netui/ 2>/dev/null").stdout
     )  # timers gone

@@ -112,7 +112,10 @@ def test_the_articles_plan_is_planned_applied_reached_both_ways_and_undone_byte_
     # as an operator would, from the jump host over SSH (b-master as `ops` with sudo, legacy)
     over_ssh = netui("doctor", "--json", netns="nu-jump", env_file=article_lab.env_ssh)
     assert over_ssh.returncode == 0, over_ssh.stdout + over_ssh.stderr
-    assert {f["code"] for f in json.loads(over_ssh.stdout)} <= {"cidr-nested", "dns-domain-conflict"}
+    assert {f["code"] for f in json.loads(over_ssh.stdout)} <= {
+        "cidr-nested",
+        "dns-domain-conflict",
+    }
 
     # the API down: probe what the file knows (each cluster's DNS) and say what is missing
     no_api = Path(article_lab.home) / "no-api.yaml"

@@ -84,3 +84,60 @@ def test_netui_in_tmux_at_80x24_shows_hosts_and_a_nat_table(lab):
             time.sleep(0.2)
     finally:
         subprocess.run(["tmux", "-L", "netui-test", "kill-server"], capture_output=True)
+
+
+def _keys(session: str, *keys: str) -> None:
+    subprocess.run(["tmux", "-L", "netui-test", "send-keys", "-t", session, *keys], check=True)
+
+
+def test_the_first_keys_a_new_user_presses_never_end_the_app_and_q_quits_at_once(lab, tmp_path):
+    """Start, Enter on the first host (an empty nat table), ?, d, p, t, then q: the app only
+    ends on q, within a second, with status 0."""
+    session = "netui-keys"
+    status = tmp_path / "status"
+    env = dict(os.environ, TERM="xterm-256color", NETUI_ENV=lab.env)
+    cmd = f"{sys.executable} -m netui.cli; echo $? > {status}"
+    subprocess.run(
+        [
+            "tmux",
+            "-L",
+            "netui-test",
+            "new-session",
+            "-d",
+            "-s",
+            session,
+            "-x",
+            "100",
+            "-y",
+            "30",
+            "sh",
+            "-c",
+            cmd,
+        ],
+        env=env,
+        check=True,
+    )
+    try:
+        _wait_for(session, "● ok")
+        hosts = [line for line in _screen(session).splitlines() if "netns://" in line]
+        assert hosts and "office-pc" in hosts[0]
+        _keys(session, "Enter")  # office-pc: no nat chains at all (once: KeyError, app gone)
+        _wait_for(session, "office-pc nat")
+        for key, seen in (("?", "everywhere"), ("d", "doctor"), ("p", "plan"), ("t", "trace")):
+            _keys(session, "Escape")
+            _wait_for(session, "Clusters")
+            _keys(session, key)
+            _wait_for(session, seen)
+            assert not status.exists(), f"{key} ended the app"
+        _keys(session, "Escape")
+        _wait_for(session, "Clusters")
+        start = time.time()
+        _keys(session, "q")
+        while not status.exists() and time.time() - start < 5:
+            time.sleep(0.02)
+        took = time.time() - start
+        assert status.exists(), _screen(session)
+        assert status.read_text().strip() == "0"
+        assert took < 1.0, took
+    finally:
+        subprocess.run(["tmux", "-L", "netui-test", "kill-server"], capture_output=True)
