@@ -181,3 +181,21 @@ def test_an_older_plan_is_not_undone_under_a_newer_one_on_the_same_hosts():
     newer.save()
     assert later_standing(old) == []
     assert json.loads(old.path.read_text())["status"] == "applied"
+
+
+def test_known_hosts_with_revoked_and_ca_lines_loads_and_names_the_revoked_key(tmp_path):
+    import paramiko
+
+    from netui.backends.ssh import load_known_hosts
+
+    k1 = "AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
+    k2 = "AAAAC3NzaC1lZDI1NTE5AAAAIGNVvc+/cl2tqoS2ayVEVhAbi8OXfMmBtXUWjzaDVJd6"
+    kh = tmp_path / "known_hosts"
+    kh.write_text(
+        f"# comment\n@revoked * ssh-ed25519 {k2}\n@cert-authority *.lab ssh-ed25519 {k2}\n"
+        f"192.168.1.109 ssh-ed25519 {k1}\nnot a key line\n"
+    )
+    keys = paramiko.HostKeys()
+    revoked = load_known_hosts(keys, str(kh))
+    assert revoked == {k2}
+    assert keys.lookup("192.168.1.109")["ssh-ed25519"].get_base64() == k1

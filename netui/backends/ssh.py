@@ -205,9 +205,10 @@ class SshBackend(Backend):
 
     def _connect_one(self, target: Target, sock: Any = None) -> paramiko.SSHClient:
         client = paramiko.SSHClient()
+        revoked: set[str] = set()
         if os.path.exists(target.known_hosts):
             try:
-                client.load_host_keys(target.known_hosts)
+                revoked = load_known_hosts(client.get_host_keys(), target.known_hosts)
             except (OSError, paramiko.SSHException, ValueError) as e:
                 raise Unreachable(
                     self.host, f"cannot read known_hosts {target.known_hosts}: {e}"
@@ -257,6 +258,15 @@ class SshBackend(Backend):
                 self.host,
                 f"cannot connect to {target.hostname}:{target.port}: {e or type(e).__name__}",
             ) from None
+        transport = client.get_transport()
+        key = transport.get_remote_server_key() if transport else None
+        if key is not None and key.get_base64() in revoked:
+            client.close()
+            raise ChangedHostKey(
+                self.host,
+                f"the host key of {target.hostname} ({fingerprint(key)}) is marked @revoked in "
+                f"{target.known_hosts}: refusing to talk to it",
+            )
         return client
 
     def _connect(self) -> paramiko.SSHClient:
@@ -401,9 +411,36 @@ def accept_host_key(address: HostAddress, settings: SshSettings) -> tuple[str, p
     raise HostError(address.name, "its host key is already known")
 
 
+def load_known_hosts(keys: paramiko.HostKeys, path: str) -> set[str]:
+    """known_hosts into `keys`, as OpenSSH reads it: `@revoked` lines name keys to refuse (their
+    base64 is returned), `@cert-authority` lines are skipped (netui does not do certificates);
+    paramiko's own loader fails on both."""
+    revoked: set[str] = set()
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for raw in f:
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            if line.startswith("@"):
+                marker, _, rest = line.partition(" ")
+                fields = rest.split()
+                if marker == "@revoked" and len(fields) >= 3:
+                    revoked.add(fields[2])
+                continue
+            try:
+                entry = paramiko.hostkeys.HostKeyEntry.from_line(line)
+            except (paramiko.SSHException, ValueError, paramiko.hostkeys.InvalidHostKey):
+                continue  # a line OpenSSH would also ignore
+            if entry is not None:
+                for name in entry.hostnames:
+                    keys.add(name, entry.key.get_name(), entry.key)
+    return revoked
+
+
 def save_host_key(name: str, key: paramiko.PKey, known_hosts: str) -> None:
     path = Path(known_hosts)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # ~/.ssh as OpenSSH wants it: 0700 when netui makes it
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     with path.open("a") as f:
         f.write(f"{name} {key.get_name()} {key.get_base64()}\n")
     os.chmod(path, 0o600)

@@ -104,6 +104,12 @@ def _plan_or_apply(s: Session, args: argparse.Namespace) -> int:
         )
     journal = s.apply(plan, args.confirm_timeout, _progress)
     print(f"plan {plan.id}: {journal.status}")
+    if journal.write_error:
+        print(
+            f"  the journal could not be written ({journal.write_error}): every host this plan "
+            "had changed was rolled back; free some space before the next apply"
+        )
+        return 1
     for name, h in journal.data["hosts"].items():
         if h.get("status") != "applied":
             print(f"  {name}: {h.get('status')}: {h.get('error', '')}".rstrip(": "))

@@ -18,7 +18,17 @@ from netui.backends import Backend, HostError, Hosts
 from netui.backends.snapshot import take_snapshot
 from netui.model.snapshot import HostSnapshot
 from netui.plan import render
-from netui.plan.journal import DONE, FAILED, PENDING, TIMER_FIRED, Journal, PlanStatus, audit
+from netui.plan.journal import (
+    DONE,
+    FAILED,
+    PENDING,
+    TIMER_FIRED,
+    Journal,
+    JournalWriteError,
+    PlanStatus,
+    audit,
+    check_space,
+)
 from netui.plan.model import PERSIST_FILE, HostPlan, Plan, Taint
 
 Progress = Callable[[str, str], None]  # (host, message)
@@ -344,6 +354,7 @@ def apply(
     plan: Plan, hosts: Hosts, confirm_timeout: float | None = None, progress: Progress | None = None
 ) -> Journal:
     progress = progress or (lambda h, m: None)
+    check_space()
     journal = Journal(plan)
     journal.set_status("applying")
     audit("apply-start", plan, list(plan.hosts), "started")
@@ -358,6 +369,16 @@ def apply(
         except HostError as e:
             journal.set_host_status(name, FAILED, error=e.message)
             progress(name, f"✗ {e.message}")
+            return False
+        except JournalWriteError as e:
+            # What ran here is undone from memory (the journal takes no more writes), so no
+            # host is left half-applied without a record.
+            progress(name, f"✗ {e}: rolling this host back")
+            try:
+                _undo_host(journal, hosts[name], plan.hosts[name], progress)
+            except HostError as err:
+                progress(name, f"✗ the rollback failed too: {err.message}")
+            journal.set_host_status(name, "rolled-back", error=str(e))
             return False
 
     def restart_timer(name: str) -> None:

@@ -67,6 +67,26 @@ class JournalError(Exception):
     """A plan id or journal file netui cannot use; the message says what to do."""
 
 
+class JournalWriteError(JournalError):
+    """The journal could not be written (a full disk): what already ran must be rolled back."""
+
+
+MIN_FREE = 16 * 1024 * 1024  # a 100k-rule host's pre-change tables are ~10 MB
+
+
+def check_space() -> None:
+    """Refuse to start changing hosts when the journal could not record it."""
+    import shutil
+
+    free = shutil.disk_usage(plans_dir()).free
+    if free < MIN_FREE:
+        raise JournalError(
+            f"the journal's filesystem ({plans_dir()}) has {free // 1024} KB free; netui needs "
+            f"{MIN_FREE // (1024 * 1024)} MB to record what it changes before it changes anything: "
+            "free some space (or set XDG_STATE_HOME elsewhere)"
+        )
+
+
 def _private_dir(path: Path) -> Path:
     """Create `path` (and its parents) 0700, and tighten it if it is ours and too open: other
     users must not swap journal files or the audit log for links."""
@@ -162,6 +182,9 @@ class Journal:
         self.data = data or {"plan": plan.to_dict(), "status": "planned", "hosts": {}, "events": []}
         self.path = plans_dir() / f"{plan.id}.json"
         self.lock = threading.RLock()
+        # Set when a write failed: the record goes on in memory only (the rollback of what ran
+        # must not fail on the same full disk), and the operator is told.
+        self.write_error: str | None = None
 
     @classmethod
     def load(cls, plan_id: str) -> Journal:
@@ -181,7 +204,15 @@ class Journal:
 
     def save(self) -> None:
         with self.lock:
-            write_json(self.path, self.data)
+            if self.write_error is not None:
+                return
+            try:
+                write_json(self.path, self.data)
+            except OSError as e:
+                self.write_error = f"{self.path}: {e.strerror or e}"
+                raise JournalWriteError(
+                    f"the journal cannot be written ({self.write_error})"
+                ) from None
 
     @property
     def status(self) -> str:
@@ -206,7 +237,13 @@ class Journal:
         with self.lock:
             big = {k: pre[k] for k in ("nat", "filter") if k in pre}
             path = self.path.with_name(f"{self.plan.id}.{name}.pre.json")
-            write_json(path, big)
+            try:
+                write_json(path, big)
+            except OSError as e:
+                self.write_error = f"{path}: {e.strerror or e}"
+                raise JournalWriteError(
+                    f"the journal cannot be written ({self.write_error})"
+                ) from None
             small = {k: v for k, v in pre.items() if k not in big}
             small["saved_tables"] = path.name
             self.host(name)["pre"] = small
@@ -221,6 +258,9 @@ class Journal:
 
     def step(self, name: str, summary: str, preview: str, phase: str = "apply") -> int:
         with self.lock:
+            if self.write_error is not None and phase == "apply":
+                # nothing more is changed once it cannot be recorded first
+                raise JournalWriteError(f"the journal cannot be written ({self.write_error})")
             steps = self.host(name)["steps"]
             steps.append(
                 {

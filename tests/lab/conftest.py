@@ -81,3 +81,19 @@ def in_ns(
 
 def load_env(path: str) -> envfile.Environment:
     return envfile.load(path)
+
+
+# The fault matrix (tests/lab/test_faults.py and friends): fault -> what the operator saw.
+FAULTS: list[tuple[str, str]] = []
+
+
+def record_fault(fault: str, outcome: str) -> None:
+    FAULTS.append((fault, outcome))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]
+    if not FAULTS:
+        return
+    terminalreporter.write_sep("-", "fault matrix (each row a passing lab test)")
+    for fault, outcome in FAULTS:
+        terminalreporter.write_line(f"| {fault} | {outcome} |")

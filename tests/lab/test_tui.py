@@ -276,8 +276,10 @@ def test_dns_screen_lists_domains_resolves_and_switches(lab):
             table.focus()
             table.move_cursor(row=1)  # cluster b
             await pilot.press("s")
-            await pilot.pause(0.2)
-            assert isinstance(app.screen, ConfirmScreen)
+            # planned by the core from a fresh read of the hosts, then the exact commands
+            await _wait(pilot, lambda: isinstance(app.screen, ConfirmScreen), 20)
+            body = app.screen.body  # type: ignore[attr-defined]
+            assert "server=/cluster.local/10.43.0.10" in body and "dnsmasq" in body
             await pilot.press("tab", "enter")
             await _wait(
                 pilot,
