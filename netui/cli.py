@@ -195,6 +195,11 @@ def build_parser() -> argparse.ArgumentParser:
             help="where POSTROUTING/FORWARD jump to netui's chains (1 = first, ahead of kube-proxy and CNI rules)",
         )
         p.add_argument(
+            "--fix-all",
+            action="store_true",
+            help="also every fix the doctor proposes: wrong foreign rules, looping dnsmasq lines (one plan, one undo)",
+        )
+        p.add_argument(
             "--taint-forwarder",
             action="store_true",
             help="also taint each forwarder node netui.io/forwarder=true:NoSchedule through the cluster's API",

@@ -280,11 +280,13 @@ def test_fixing_one_finding_plans_exactly_its_change():
     reversed_rule = "-s 10.200.0.0/16 -d 10.1.3.0/24 -j MASQUERADE"
     inp = doctor_input(nat_text(GOOD_NAT + f"-A POSTROUTING {reversed_rule}\n"), ip_forward=0)
     findings = {f.code: f for f in diagnose(inp)}
-    # a foreign rule the doctor says is wrong is deleted, explicitly, with its position for undo
+    # a foreign rule the doctor says is wrong is deleted, explicitly, with its position for undo,
+    # and what it meant goes into netui's chain: exactly what the finding promises
     plan = plan_for_finding(inp, findings["masquerade-reversed"])
     assert list(plan.hosts) == ["f"]
     assert plan.hosts["f"].delete_rules == [ForeignRule("nat", "POSTROUTING", reversed_rule, 2)]
-    assert not plan.hosts["f"].masquerade and not plan.hosts["f"].forwarding_on
+    assert plan.hosts["f"].masquerade == [Pair("10.1.3.0/24", "10.200.0.0/16")]
+    assert not plan.hosts["f"].forwarding_on
     # a connecting fix goes into netui's own state, nothing else
     plan = plan_for_finding(inp, findings["forwarding-off"])
     assert plan.hosts["f"].forwarding_on and not plan.hosts["f"].delete_rules
@@ -299,3 +301,31 @@ def test_fixing_one_finding_plans_exactly_its_change():
     overlap = Finding("cidr-overlap", "error", None, "office and cluster a overlap")
     with pytest.raises(PlanRefused, match="cidr-overlap: netui has no change for this finding"):
         plan_for_finding(inp, overlap)
+
+
+def test_fix_all_plans_the_explicit_fixes_too_and_each_finding_shows_what_it_promises():
+    from netui.plan.planner import make_plan
+
+    reversed_rule = "-s 10.200.0.0/16 -d 10.1.3.0/24 -j MASQUERADE"
+    conf = "# by hand\nlisten-address=192.168.1.109\nserver=192.168.1.109\n"
+    env = ENV + "dns: {host: f, listen: 192.168.1.109, conf_dir: /etc/dnsmasq.d}\n"
+    inp = doctor_input(
+        nat_text(GOOD_NAT + f"-A POSTROUTING {reversed_rule}\n"),
+        env=env,
+        files={"/etc/dnsmasq.d/office.conf": conf},
+    )
+    findings = diagnose(inp)
+    assert {"masquerade-reversed", "dns-loop"} <= {f.code for f in findings}
+    # the connecting plan leaves foreign rules and files alone
+    plain = make_plan(inp, findings)
+    assert not plain.hosts.get("f") or not plain.hosts["f"].delete_rules
+    # fix-all: the wrong rule deleted, the looping line removed (before/after kept for undo)
+    full = make_plan(inp, findings, fix_all=True)
+    hp = full.hosts["f"]
+    assert [r.rule for r in hp.delete_rules] == [reversed_rule]
+    [edit] = hp.file_edits
+    assert edit.path == "/etc/dnsmasq.d/office.conf" and edit.before == conf
+    assert edit.after == "# by hand\nlisten-address=192.168.1.109\n"
+    assert "dns-loop" in edit.why
+    # with the loop gone, netui's own drop-in is planned in the same plan
+    assert hp.dns is not None and "server=/cluster.local/10.96.0.10" in hp.dns.content

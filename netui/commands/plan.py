@@ -81,7 +81,7 @@ def plan_or_apply(s: Session, args: argparse.Namespace) -> int:
 def _plan_or_apply(s: Session, args: argparse.Namespace) -> int:
     from netui.plan.planner import router_snippets
 
-    planned = s.plan(args.cluster, args.position, args.taint_forwarder)
+    planned = s.plan(args.cluster, args.position, args.taint_forwarder, args.fix_all)
     warn(planned.diagnosis.warnings)
     plan, commands = planned.plan, planned.commands
     if args.command == "plan":

@@ -157,6 +157,7 @@ class Session:
         cluster: str | None = None,
         position: int = 1,
         taint_forwarders: bool = False,
+        fix_all: bool = False,
     ) -> PlannedChange:
         """The plan and the exact commands it would run now (from each host's live state).
         Raises PlanRefused with every reason."""
@@ -168,7 +169,7 @@ class Session:
                 f"position {position}: positions count from 1 (1 = first in POSTROUTING/FORWARD)"
             )
         d = self.gather()
-        plan = make_plan(d.inp, d.findings, cluster, position, taint_forwarders)
+        plan = make_plan(d.inp, d.findings, cluster, position, taint_forwarders, fix_all)
         return PlannedChange(plan, self.preview(plan), d)
 
     def preview(self, plan: Plan) -> dict[str, list[Command]]:

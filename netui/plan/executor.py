@@ -48,6 +48,7 @@ def _run(backend: Backend, cmd: render.Command) -> None:
 
 def _snapshot(backend: Backend, hp: HostPlan | None = None) -> HostSnapshot:
     extra = [PERSIST_FILE] + ([hp.dns.path] if hp is not None and hp.dns else [])
+    extra += [e.path for e in hp.file_edits] if hp is not None else []
     snap = take_snapshot(backend, extra)
     if not snap.ok:
         raise HostError(backend.host, snap.reason or "cannot be read")
@@ -282,6 +283,7 @@ def _undo_host(journal: Journal, backend: Backend, hp: HostPlan, progress: Progr
             snap.files.get(hp.dns.path) if hp.dns else None,
             pre.get("dns_conf"),
             reload_pending,
+            {e.path: snap.files.get(e.path) for e in hp.file_edits},
         )
         try:
             for cmd in commands:

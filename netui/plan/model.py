@@ -73,6 +73,19 @@ class DnsChange:
     checks: tuple[DnsCheck, ...] = ()
 
 
+@dataclass(frozen=True)
+class FileEdit:
+    """Someone else's file netui edits on an explicit fix (fix-all): lines removed from a
+    dnsmasq file that loops or sends a domain elsewhere. Undo puts `before` back only while the
+    file still reads `after` (a later edit makes it theirs again)."""
+
+    path: str
+    before: str
+    after: str
+    reload: str | None = None  # run after the edit (dnsmasq re-reads its files on restart)
+    why: str = ""
+
+
 TAINT_KEY = "netui.io/forwarder"
 
 
@@ -104,10 +117,13 @@ class HostPlan:
     delete_rules: list[ForeignRule] = field(default_factory=list)
     move_rules: list[ForeignRule] = field(default_factory=list)
     dns: DnsChange | None = None
+    file_edits: list[FileEdit] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
         return not (
+            self.file_edits
+            or
             self.forwarding_on
             or self.persist_forwarding
             or self.masquerade
@@ -163,6 +179,7 @@ class Plan:
                 delete_rules=[ForeignRule(**r) for r in h["delete_rules"]],
                 move_rules=[ForeignRule(**r) for r in h["move_rules"]],
                 dns=_dns_from_dict(h.get("dns")),
+                file_edits=[FileEdit(**f) for f in h.get("file_edits", [])],
             )
         return cls(
             id=d["id"],

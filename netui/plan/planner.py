@@ -15,6 +15,7 @@ from netui.plan.model import (
     TAINT_KEY,
     DnsChange,
     DnsCheck,
+    FileEdit,
     ForeignRule,
     Pair,
     Plan,
@@ -86,18 +87,26 @@ def make_plan(
     cluster: str | None = None,
     jump_position: int = 1,
     taint_forwarders: bool = False,
+    fix_all: bool = False,
 ) -> Plan:
-    """The changes that connect the office to every cluster (or one). Raises PlanRefused."""
+    """The changes that connect the office to every cluster (or one). With `fix_all`, also
+    every explicit fix the doctor proposes: wrong foreign rules deleted (and what they meant
+    added in netui's chain), dnsmasq lines that loop or misroute a domain removed — one plan,
+    one preview, one undo. Raises PlanRefused."""
     clusters = {cluster} if cluster else set(inp.clusters)
     reasons = refusals(inp, findings, clusters)
     if reasons:
         raise PlanRefused(reasons)
     plan = Plan(new_plan_id(), env=inp.env.path)
-    for f in findings:
-        if f.code not in CONNECTING or (f.cluster is not None and f.cluster not in clusters):
-            continue
-        for ch in f.fixes:
-            _add_connecting_change(inp, plan, ch, jump_position)
+    mine = [f for f in findings if f.cluster is None or f.cluster in clusters]
+    for f in mine:
+        if f.code in CONNECTING or fix_all:
+            for ch in f.fixes:
+                _add_connecting_change(inp, plan, ch, jump_position)
+    if fix_all:
+        _add_explicit_fixes(inp, plan, mine)
+        # the lines that blocked netui's drop-in are going: plan it too
+        findings = [f for f in findings if not any(c.kind == "dns-line-remove" for c in f.fixes)]
     plan_dns(inp, plan, clusters, findings=findings)
     if taint_forwarders:
         plan.taints, notes = planned_taints(inp.inventory, clusters)
@@ -122,7 +131,7 @@ def _add_connecting_change(inp: DoctorInput, plan: Plan, ch: Change, jump_positi
             hp.persist_forwarding = True
         case "masquerade-add" | "rule-move":
             # a shadowed rule is answered by netui's own rule ahead of the winner
-            if "source" in p:
+            if p.get("source") and p.get("destination"):
                 pair = Pair(p["source"], p["destination"])
                 if pair not in hp.masquerade:
                     hp.masquerade.append(pair)
@@ -143,6 +152,34 @@ def _add_connecting_change(inp: DoctorInput, plan: Plan, ch: Change, jump_positi
             assert_never(ch.kind)
 
 
+def _add_explicit_fixes(inp: DoctorInput, plan: Plan, findings: list[Finding]) -> None:
+    """Foreign rules the doctor says are wrong, and foreign dnsmasq lines: explicit changes,
+    journaled with what undo needs (the rule and its position, the file before and after)."""
+    removals: dict[tuple[str, str], dict[int, str]] = {}
+    for f in findings:
+        for ch in f.fixes:
+            p = ch.params
+            if ch.kind == "rule-delete":
+                rule = ForeignRule(p["table"], p["chain"], p["rule"], int(p["position"]))
+                hp = plan.host(ch.host)
+                if rule not in hp.delete_rules:
+                    hp.delete_rules.append(rule)
+            elif ch.kind == "dns-line-remove":
+                removals.setdefault((ch.host, p["file"]), {})[int(p["line"])] = f.code
+    for (host, path), lines in removals.items():
+        snap = inp.snapshot(host)
+        before = snap.files.get(path) if snap else None
+        if before is None:
+            plan.notes.append(f"{host}: {path} could not be read; its lines are left as they are")
+            continue
+        kept = [line for no, line in enumerate(before.splitlines(keepends=True), 1) if no not in lines]
+        reload = inp.env.dns.reload if inp.env.dns and inp.env.dns.host == host else None
+        why = "remove line(s) " + ", ".join(
+            f"{no} ({code})" for no, code in sorted(lines.items())
+        )
+        plan.host(host).file_edits.append(FileEdit(path, before, "".join(kept), reload, why))
+
+
 def plan_for_finding(inp: DoctorInput, finding: Finding, jump_position: int = 1) -> Plan:
     """The plan that fixes one finding, for the TUI's "fix this" on a finding. A connecting fix
     goes into netui's own chains as `netui plan` would (with the same refusals); a foreign rule
@@ -154,14 +191,10 @@ def plan_for_finding(inp: DoctorInput, finding: Finding, jump_position: int = 1)
         reasons = refusals(inp, [finding], clusters)
         if reasons:
             raise PlanRefused(reasons)
-        for ch in finding.fixes:
-            _add_connecting_change(inp, plan, ch, jump_position)
+    # everything the finding promises: what it meant (in netui's chain) and what it removes
     for ch in finding.fixes:
-        if ch.kind == "rule-delete":
-            p = ch.params
-            plan.host(ch.host).delete_rules.append(
-                ForeignRule(p["table"], p["chain"], p["rule"], int(p["position"]))
-            )
+        _add_connecting_change(inp, plan, ch, jump_position)
+    _add_explicit_fixes(inp, plan, [finding])
     plan.prune()
     if plan.empty:
         raise PlanRefused(

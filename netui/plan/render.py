@@ -146,6 +146,11 @@ def apply_commands(
                 f"IP forwarding on at boot ({PERSIST_FILE})", write=(PERSIST_FILE, PERSIST_TEXT)
             )
         )
+    for edit in hp.file_edits:
+        out.append(Command(f"edit {edit.path}: {edit.why}", write=(edit.path, edit.after)))
+    reloads = {e.reload for e in hp.file_edits if e.reload}
+    if reloads and not hp.dns:  # the drop-in's own step reloads otherwise
+        out += [Command(f"reload dnsmasq: {r}", ("sh", "-c", r)) for r in sorted(reloads)]
     if hp.dns:
         out += dns_apply_commands(hp.dns)
     if hp.routes:
@@ -181,6 +186,7 @@ def undo_commands(
     dns_live: str | None = None,
     dns_previous: str | None = None,
     dns_reload_pending: bool = False,
+    edits_live: dict[str, str | None] | None = None,
 ) -> list[Command]:
     """The inverse of `hp`, from the live state: routes, file, sysctl, filter, nat (reverse order
     of apply). Steps whose effect is gone already render nothing."""
@@ -197,6 +203,11 @@ def undo_commands(
         )
     if hp.dns:
         out += dns_undo_commands(hp.dns, dns_live, dns_previous, dns_reload_pending)
+    edits_live = edits_live or {}
+    restored = [e for e in hp.file_edits if edits_live.get(e.path) == e.after]
+    out += [Command(f"put back {e.path}", write=(e.path, e.before)) for e in restored]
+    reloads = {e.reload for e in restored if e.reload} - ({hp.dns.reload} if hp.dns else set())
+    out += [Command(f"reload dnsmasq: {r}", ("sh", "-c", r)) for r in sorted(reloads)]
     if hp.persist_forwarding:
         if pre_persisted is None:
             out.append(Command(f"remove {PERSIST_FILE}", remove=PERSIST_FILE))
@@ -308,7 +319,7 @@ def rollback_script(
             f'if iptables -w 5 -t {t} -S {c} >/dev/null 2>&1 && [ -z "$(iptables -w 5 -t {t} -S {c} | tail -n +2)" ]; then '
             f"iptables -w 5 -t {t} -D {b} -m comment --comment {shlex.quote(JUMP_COMMENT)} -j {c} 2>/dev/null; iptables -w 5 -t {t} -X {c} 2>/dev/null; fi"
         )
-    for fr in hp.delete_rules:
+    for fr in sorted(hp.delete_rules, key=lambda f: f.position):  # lowest first: positions hold
         restore = f"*{fr.table}\n-I {fr.chain} {fr.position} {fr.rule}\nCOMMIT\n"
         lines.append(f"{_carried(restore)} | iptables-restore --noflush -w 5 2>/dev/null")
     for r in hp.routes:
@@ -319,6 +330,14 @@ def rollback_script(
             run("ip", "route", "del", r.cidr, "via", r.via)
     if hp.forwarding_on and pre_forward is not None and pre_forward != 1:
         run("sysctl", "-qw", f"net.ipv4.ip_forward={pre_forward}")
+    for e in hp.file_edits:
+        # only while the file still reads what netui wrote
+        after = base64.b64encode(e.after.encode()).decode()
+        lines.append(
+            f"[ \"$(base64 -w0 < {shlex.quote(e.path)} 2>/dev/null)\" = '{after}' ] && "
+            f"{_carried(e.before)} > {shlex.quote(e.path)}"
+            + (f" && sh -c {shlex.quote(e.reload)} 2>/dev/null" if e.reload else "")
+        )
     if hp.dns:
         if pre_dns is None:
             run("rm", "-f", hp.dns.path)

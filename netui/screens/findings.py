@@ -20,6 +20,7 @@ class FindingsScreen(Screen[None]):
         Binding("escape", "app.pop_screen", "Back", id="back"),
         Binding("r", "rerun", "Run again", id="rerun_doctor"),
         Binding("x", "fix", "Fix this", id="fix_finding"),
+        Binding("F", "fix_all", "Fix all", id="fix_all"),
     ]
 
     def __init__(self) -> None:
@@ -93,6 +94,31 @@ class FindingsScreen(Screen[None]):
 
         chain, text = f.rule
         self.app.push_screen(NatScreen(f.host, chain=chain, highlight=text))
+
+    def action_fix_all(self) -> None:
+        """Connect every cluster and apply every fix the doctor proposes, as one plan: one
+        preview (the exact commands), one journal entry, one undo."""
+        if self.inp is None:
+            return
+        from netui.plan.model import PlanRefused
+        from netui.plan.planner import make_plan
+        from netui.screens.apply_flow import offer_plan
+
+        try:
+            plan = make_plan(self.inp, self.findings, fix_all=True)
+        except PlanRefused as e:
+            self.notify("; ".join(e.reasons), severity="warning", timeout=8)
+            return
+        if plan.empty:
+            self.notify("nothing to fix: the doctor proposes no change", timeout=4)
+            return
+        offer_plan(
+            self,
+            plan,
+            f"Fix everything on {', '.join(plan.hosts)}?",
+            "Fix all",
+            lambda status: self.action_rerun(),
+        )
 
     def action_fix(self) -> None:
         """Fix the highlighted finding: the exact commands first, Cancel as the default."""

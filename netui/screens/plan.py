@@ -213,18 +213,36 @@ class HistoryScreen(Screen[None]):
         if table.row_count == 0:
             return
         plan_id = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        self.query_one("#detail", Static).update(f"reading plan {plan_id} and its hosts…")
+        self.run_worker(lambda: self._prepare_undo(plan_id), thread=True, exclusive=True)
+
+    def _prepare_undo(self, plan_id: str) -> None:
+        """What the undo will revert, from the journal — shown before anything runs (the same
+        checks as `netui undo`: a fired timer, a newer plan on the same hosts)."""
+        from netui.backends import HostError
+        from netui.errors import UserError
+        from netui.plan import undoing
+
+        try:
+            journal, notes = self.app.session.undo_target(plan_id)  # type: ignore[attr-defined]
+        except (UserError, HostError) as e:
+            self.app.call_from_thread(self.query_one("#detail", Static).update, f"✗ {e}")
+            return
+        if journal is None:
+            self.app.call_from_thread(
+                self.query_one("#detail", Static).update, "\n".join(notes) or "nothing to undo"
+            )
+            return
+        body = "\n".join(undoing.preview(journal)) + (
+            "\n\nRemoves what the plan added and puts back what it removed; what changed since is left alone."
+        )
 
         def decided(ok: bool | None) -> None:
             if ok:
                 self.run_worker(lambda: self._undo(plan_id), thread=True, exclusive=True)
 
-        self.app.push_screen(
-            ConfirmScreen(
-                f"Undo plan {plan_id}?",
-                "Removes what the plan added and puts back what it removed, on every host it touched.",
-                "Undo",
-            ),
-            decided,
+        self.app.call_from_thread(
+            self.app.push_screen, ConfirmScreen(f"Undo plan {plan_id}?", body, "Undo"), decided
         )
 
     def _undo(self, plan_id: str) -> None:
