@@ -145,3 +145,14 @@ def test_hot_rules_rank_by_current_rate_and_draw_a_sparkline():
         "KUBE-SEP" not in rates.where[k][1] for k in rates.where
     )  # per-service chains skipped
     assert sparkline([0.0, 5.0, 20.0]) == " ▂█"
+
+
+def test_the_probe_tally_counts_answers_from_another_cluster_apart():
+    from netui.verify.probe import Result, Target, tally
+
+    t = Target("a", "dns", "x", "x")
+    results = [Result(t, True, 1), Result(t, None, 1), Result(t, None, 2), Result(t, False, None)]
+    assert tally(results) == (
+        "1 of 4 reachable, 2 answered by another cluster (a shared domain), 1 failed"
+    )
+    assert tally(results[:1]) == "1 of 1 reachable"

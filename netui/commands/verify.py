@@ -131,10 +131,12 @@ def probe_command(s: Session, args: argparse.Namespace) -> int:
             )
         print(f"from {source}:")
         print(table(rows, ["CLUSTER", "KIND", "TARGET", "ADDRESS", "RESULT", "DETAIL"]))
+        from netui.verify.probe import tally
+
         failed = sum(r.ok is False for r in results)
         print(
-            f"\n{len(results) - failed} of {len(results)} reachable"
-            + ("; `netui trace` and `netui doctor` say why the others are not" if failed else "")
+            f"\n{tally(results)}"
+            + ("; `netui trace` and `netui doctor` say why" if failed else "")
         )
     return 0 if results and all(r.ok is not False for r in results) else 1
 

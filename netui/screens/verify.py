@@ -191,12 +191,14 @@ class ProbeScreen(Screen[None]):
             where = f"{t.address}:{t.port}" if t.port else f"@{t.server}"
             mark = f"{r.mark} " + (f"{r.ms} ms" if r.ms is not None else "")
             table.add_row(t.cluster, t.kind, t.label, where, mark, r.detail, key=str(i))
-        ok = sum(r.ok is True for r in results)
+        from netui.verify.probe import tally
+
+        failed = any(r.ok is False for r in results)
         self.query_one("#probe-detail", Static).update(
-            f"{ok} of {len(results)} reachable"
+            tally(results)
             + (
                 "; enter on a ✗ row traces it and shows the doctor's findings"
-                if ok < len(results)
+                if failed
                 else ""
             )
         )

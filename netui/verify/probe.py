@@ -71,6 +71,19 @@ class Result:
         return {True: "✓", False: "✗", None: "–"}[self.ok]
 
 
+def tally(results: list[Result]) -> str:
+    """The count both faces print: reachable, answered by another cluster, failed."""
+    ok = sum(r.ok is True for r in results)
+    elsewhere = sum(r.ok is None for r in results)
+    failed = sum(r.ok is False for r in results)
+    text = f"{ok} of {len(results)} reachable"
+    if elsewhere:
+        text += f", {elsewhere} answered by another cluster (a shared domain)"
+    if failed:
+        text += f", {failed} failed"
+    return text
+
+
 def targets(
     env: Environment,
     inventory: dict[str, ClusterInventory],
