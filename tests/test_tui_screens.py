@@ -339,3 +339,26 @@ def test_hosts_turn_slow_and_stale_between_polls_with_the_reason():
             assert hosts.get_cell("a-master", "STATE") == "● ok"
 
     run(scenario)
+
+
+def test_the_nat_filter_matches_addresses_inside_rule_cidrs_as_you_type_and_escape_clears():
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until_ready(pilot)
+            await open_host(pilot, "a-master", "enter")
+            app.screen._go("KUBE-SERVICES")
+            await pilot.pause()
+            rules = app.screen.query_one(RuleList)
+            everything = len(rules.rows)
+            await pilot.press("slash", *"10.96.0.20")  # a bare address, no enter: as typed
+            await pilot.pause(0.2)
+            shown = [r.text for r in rules.rows]
+            assert shown and len(shown) < everything
+            assert all("-d 10.96.0.20/32" in t for t in shown), shown
+            await pilot.press("escape")
+            await pilot.pause()
+            assert len(rules.rows) == everything and app.screen.needle == ""
+            assert app.screen.__class__.__name__ == "NatScreen"  # cleared, still here
+
+    run(scenario)

@@ -135,8 +135,7 @@ def probe_command(s: Session, args: argparse.Namespace) -> int:
 
         failed = sum(r.ok is False for r in results)
         print(
-            f"\n{tally(results)}"
-            + ("; `netui trace` and `netui doctor` say why" if failed else "")
+            f"\n{tally(results)}" + ("; `netui trace` and `netui doctor` say why" if failed else "")
         )
     return 0 if results and all(r.ok is not False for r in results) else 1
 

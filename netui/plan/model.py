@@ -123,8 +123,7 @@ class HostPlan:
     def empty(self) -> bool:
         return not (
             self.file_edits
-            or
-            self.forwarding_on
+            or self.forwarding_on
             or self.persist_forwarding
             or self.masquerade
             or self.forward_accept

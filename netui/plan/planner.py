@@ -172,11 +172,11 @@ def _add_explicit_fixes(inp: DoctorInput, plan: Plan, findings: list[Finding]) -
         if before is None:
             plan.notes.append(f"{host}: {path} could not be read; its lines are left as they are")
             continue
-        kept = [line for no, line in enumerate(before.splitlines(keepends=True), 1) if no not in lines]
+        kept = [
+            line for no, line in enumerate(before.splitlines(keepends=True), 1) if no not in lines
+        ]
         reload = inp.env.dns.reload if inp.env.dns and inp.env.dns.host == host else None
-        why = "remove line(s) " + ", ".join(
-            f"{no} ({code})" for no, code in sorted(lines.items())
-        )
+        why = "remove line(s) " + ", ".join(f"{no} ({code})" for no, code in sorted(lines.items()))
         plan.host(host).file_edits.append(FileEdit(path, before, "".join(kept), reload, why))
 
 

@@ -21,9 +21,21 @@ from netui.widgets.footer import KeyFooter
 from netui.widgets.rule_list import RuleList, RuleRow
 
 
+def _is_address(needle: str) -> bool:
+    """An IPv4 address or CIDR (a bare address filters like its /32)."""
+    head, _, prefix = needle.partition("/")
+    parts = head.split(".")
+    return (
+        len(parts) == 4
+        and all(p.isdigit() and int(p) < 256 for p in parts)
+        and (not prefix or (prefix.isdigit() and int(prefix) <= 32))
+    )
+
+
 def rule_matches(rule: Rule, needle: str) -> bool:
-    """Text filter, or CIDR filter: a rule whose -s/-d overlaps the CIDR matches."""
-    if "/" in needle and needle.replace(".", "").replace("/", "").isdigit():
+    """Text filter, or address filter: a rule whose -s/-d overlaps the address or CIDR matches
+    (`10.200.1.3` finds `-d 10.200.0.0/16`)."""
+    if _is_address(needle):
         src, src_neg, dst, dst_neg = rule.addresses
         for value, negated in ((src, src_neg), (dst, dst_neg)):
             if value is not None and not negated:
@@ -103,7 +115,7 @@ class NatScreen(Screen[None]):
             yield OptionList(id="chains")
             yield RuleList(id="rules")
         yield Input(
-            placeholder="filter: text or CIDR (e.g. 10.1.3.0/24); enter to apply, escape to clear",
+            placeholder="filter as you type: text, an address or a CIDR (10.200.1.3, 10.1.3.0/24); escape clears",
             id="filter",
         )
         yield Static("", id="raw")
@@ -227,12 +239,14 @@ class NatScreen(Screen[None]):
         )
         self._redraw()
 
-    def _redraw(self) -> None:
-        """Show the current chain/filter from the latest snapshot and give the rules the focus."""
+    def _redraw(self, focus: bool = True) -> None:
+        """Show the current chain/filter from the latest snapshot and give the rules the focus
+        (not while the operator types a filter)."""
         snap = self._snapshot()
         if snap:
             self._show_rules(snap)
-        self.query_one(RuleList).focus()
+        if focus:
+            self.query_one(RuleList).focus()
 
     def action_follow(self) -> None:
         rule = self._rule_at_cursor()
@@ -242,8 +256,12 @@ class NatScreen(Screen[None]):
 
     def action_back(self) -> None:
         flt = self.query_one("#filter", Input)
-        if flt.display:
+        if flt.display or self.needle:
+            # escape clears the filter (as its prompt says), then goes back
+            flt.value = ""
             flt.display = False
+            self.needle = ""
+            self._redraw()
             self.query_one(RuleList).focus()
             return
         if self.history:
@@ -256,10 +274,16 @@ class NatScreen(Screen[None]):
         flt.display = True
         flt.focus()
 
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """Filter as the operator types (the rows are keyed once per snapshot: cheap)."""
+        self.needle = event.value.strip()
+        self._redraw(focus=False)
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.needle = event.value.strip()
         event.input.display = False
         self._redraw()
+        self.query_one(RuleList).focus()
 
     def action_walk(self) -> None:
         snap = self._snapshot()

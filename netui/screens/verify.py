@@ -196,11 +196,7 @@ class ProbeScreen(Screen[None]):
         failed = any(r.ok is False for r in results)
         self.query_one("#probe-detail", Static).update(
             tally(results)
-            + (
-                "; enter on a ✗ row traces it and shows the doctor's findings"
-                if failed
-                else ""
-            )
+            + ("; enter on a ✗ row traces it and shows the doctor's findings" if failed else "")
         )
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
