@@ -179,8 +179,6 @@ def test_plan_dialog_defaults_to_cancel_then_applies_and_history_undoes(lab):
             table = app.screen.query_one("#history", DataTable)
             assert str(table.get_row_at(0)[3]) == "applied"
             await pilot.press("u")
-            from netui.screens.confirm import ConfirmScreen
-
             # the undo's own preview first: what it reverts, per host, from the journal
             await _wait(pilot, lambda: isinstance(app.screen, ConfirmScreen), 20)
             assert "a-master: undo nat table" in app.screen.body  # type: ignore[attr-defined]
