@@ -42,6 +42,7 @@ class NetuiApp(App[None]):
         Binding("colon", "command_palette", "Command", id="command"),
         Binding("T", "next_theme", "Theme", id="theme"),
         Binding("question_mark", "help", "Help", id="help"),
+        Binding("y", "confirm_armed", "Confirm", id="confirm_armed", show=False),
     ]
 
     def __init__(
@@ -63,6 +64,8 @@ class NetuiApp(App[None]):
         # the UI-free core every screen calls (the CLI calls the same)
         self.session = Session(env, discover=discover, gather=gather)
         self.session.readonly = self.session.readonly or readonly
+        self.armed: dict[str, float] = {}  # plan id -> when its rollback fires (time.time())
+        self._titles: dict[int, str] = {}  # screen -> its own title, while the countdown shows
         self.crashes: list[str] = []  # unexpected errors survived (tests assert there are none)
         self.crash_times: list[float] = []
         self.theme_problems: list[str] = []
@@ -105,6 +108,73 @@ class NetuiApp(App[None]):
             self.set_keymap(keymap)
         for p in self.theme_problems + key_problems:
             self.notify(p, severity="warning", timeout=8)
+        self.set_interval(0.5, self._tick_armed)
+
+    # --- commit-confirmed, visible on every screen ------------------------------------------
+
+    def arm(self, plan_id: str, seconds: float) -> None:
+        """A plan applied with a rollback armed: the countdown shows in every screen's header
+        and `y` confirms it from anywhere."""
+        self.armed[plan_id] = time.time() + seconds
+        self._tick_armed()
+
+    def _tick_armed(self) -> None:
+        screen = self.screen
+        if not self.armed:
+            for s in self.screen_stack:
+                if id(s) in self._titles:
+                    s.title = self._titles.pop(id(s))
+            return
+        now = time.time()
+        for plan_id, deadline in list(self.armed.items()):
+            if deadline <= now:
+                del self.armed[plan_id]
+                self.run_worker(lambda p=plan_id: self._settle(p), thread=True)
+        own = self._titles.setdefault(id(screen), screen.title or "netui")
+        if self.armed:
+            left = min(self.armed.values()) - now
+            screen.title = f"⏱ {left:.0f} s to confirm (y) — {own}"
+        else:
+            screen.title = own
+
+    def _settle(self, plan_id: str) -> None:
+        from netui.backends import HostError
+        from netui.errors import UserError
+
+        try:
+            status, fired = self.session.settle(plan_id)
+        except (HostError, UserError) as e:
+            self.call_from_thread(self.notify, f"plan {plan_id}: {e}", severity="error")
+            return
+        hosts = ", ".join(f"{h} at {t[-8:]}" for h, t in fired.items()) or "no host answered yet"
+        self.call_from_thread(
+            self.notify,
+            f"plan {plan_id} was not confirmed: its rollback fired ({hosts}); status: {status}",
+            severity="warning",
+            timeout=20,
+        )
+
+    def action_confirm_armed(self) -> None:
+        if not self.armed:
+            self.notify("nothing awaits confirmation", timeout=3)
+            return
+        plan_id = min(self.armed, key=self.armed.__getitem__)
+        del self.armed[plan_id]
+
+        def work() -> None:
+            from netui.backends import HostError
+            from netui.errors import UserError
+
+            try:
+                journal, result = self.session.confirm(plan_id)
+            except (HostError, UserError) as e:
+                self.call_from_thread(self.notify, f"✗ {e}", severity="error", timeout=10)
+                return
+            text = "; ".join(f"{h}: {v}" for h, v in result.items()) or "nothing was armed"
+            status = journal.status if journal else "?"
+            self.call_from_thread(self.notify, f"plan {plan_id}: {status} — {text}", timeout=8)
+
+        self.run_worker(work, thread=True)
 
     def action_next_theme(self) -> None:
         if not self._theme_names:

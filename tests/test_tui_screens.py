@@ -362,3 +362,59 @@ def test_the_nat_filter_matches_addresses_inside_rule_cidrs_as_you_type_and_esca
             assert app.screen.__class__.__name__ == "NatScreen"  # cleared, still here
 
     run(scenario)
+
+
+def test_an_armed_plan_counts_down_in_every_header_and_y_confirms_from_anywhere(monkeypatch):
+    from netui.core.session import Session
+
+    confirmed = []
+
+    def fake_confirm(self, plan_id=None):
+        confirmed.append(plan_id)
+        return None, {"a-master": "confirmed"}
+
+    monkeypatch.setattr(Session, "confirm", fake_confirm)
+
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until_ready(pilot)
+            app.arm("p20261125-120000-abcd", 30)
+            await pilot.pause()
+            assert app.screen.title.startswith("⏱ 30 s to confirm (y)")
+            await pilot.press("d")  # another screen: the countdown follows
+            await pilot.pause(0.7)
+            assert "s to confirm (y)" in app.screen.title
+            await pilot.press("y")
+            for _ in range(50):
+                if confirmed:
+                    break
+                await pilot.pause(0.05)
+            assert confirmed == ["p20261125-120000-abcd"]
+            await pilot.pause(1.1)  # the next tick gives the screen its own title back
+            assert "to confirm" not in app.screen.title
+
+    run(scenario)
+
+
+def test_the_apply_with_rollback_dialog_says_what_the_timer_does_and_takes_the_seconds():
+    from netui.screens.confirm import ConfirmTimedScreen
+
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until_ready(pilot)
+            got = []
+            app.push_screen(ConfirmTimedScreen("Apply?", "commands", 60), got.append)
+            await pilot.pause()
+            text = str(app.screen.query_one("#timer-text", Static).render())
+            assert "rollback is armed on every host" in text and "60 s" in text
+            assert "SSH session dies" in text
+            await pilot.press("plus", "plus")
+            await pilot.pause()
+            assert "120 s" in str(app.screen.query_one("#timer-text", Static).render())
+            app.screen.query_one("#ok").press()
+            await pilot.pause()
+            assert got == [120]
+
+    run(scenario)

@@ -218,6 +218,18 @@ class Session:
                 return None, {}
             return found[0], executor.confirm(found[0], self.hosts)
 
+    def settle(self, plan_id: str) -> tuple[str, dict[str, str]]:
+        """Ask an armed plan's hosts whether their rollback fired: (the plan's status now,
+        host -> when it fired)."""
+        from netui.plan import executor, undoing
+
+        try:
+            [journal] = undoing.candidates((), plan_id)
+        except undoing.UndoRefused as e:
+            raise UserError(str(e)) from None
+        fired = executor.settle_timers(journal, self.hosts)
+        return journal.status, fired
+
     def undo_target(self, plan_id: str | None = None) -> tuple[Journal | None, list[str]]:
         """The plan an undo would revert (checked: nothing newer stands on its hosts, its timer
         did not fire already) and notes on the plans passed over. Raises UserError."""

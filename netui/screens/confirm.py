@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button, Input, Static
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -35,3 +35,60 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def action_cancel(self) -> None:
         self.dismiss(False)
+
+
+class ConfirmTimedScreen(ConfirmScreen):
+    """Apply with a rollback armed on every host: the dialog says what the timer does and lets
+    the operator pick the seconds (+/- by 30 s, or type them). Dismisses with the seconds, or
+    None for Cancel."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="dialog-cancel-timed"),
+        Binding("plus", "more", "+30 s", id="confirm-more"),
+        Binding("minus", "less", "-30 s", id="confirm-less"),
+    ]
+
+    def __init__(self, title: str, body: str, seconds: int = 60) -> None:
+        super().__init__(title, body, "Apply with rollback")
+        self.seconds = seconds
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(self.title_text, classes="title")
+            with VerticalScroll(id="dialog-body"):
+                yield Static(self.body)
+            yield Static(self._timer_text(), id="timer-text")
+            with Horizontal(id="dialog-buttons"):
+                yield Input(str(self.seconds), id="seconds", type="integer", max_length=5)
+                yield Button("Cancel", id="cancel", variant="primary")
+                yield Button(self.ok_label, id="ok", variant="error")
+
+    def _timer_text(self) -> str:
+        return (
+            f"A rollback is armed on every host before it changes: unless you press y (anywhere "
+            f"in netui) within {self.seconds} s of the apply finishing, each host undoes this plan "
+            "by itself — also if netui or your SSH session dies. Seconds (+/-):"
+        )
+
+    def _set(self, seconds: int) -> None:
+        self.seconds = max(10, min(3600, seconds))
+        self.query_one("#seconds", Input).value = str(self.seconds)
+        self.query_one("#timer-text", Static).update(self._timer_text())
+
+    def action_more(self) -> None:
+        self._set(self.seconds + 30)
+
+    def action_less(self) -> None:
+        self._set(self.seconds - 30)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.value.isdigit():
+            self.seconds = max(10, min(3600, int(event.value)))
+            self.query_one("#timer-text", Static).update(self._timer_text())
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.prevent_default()  # not also ConfirmScreen's handler (Textual runs the whole MRO)
+        self.dismiss(self.seconds if event.button.id == "ok" else None)  # type: ignore[arg-type]
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)  # type: ignore[arg-type]

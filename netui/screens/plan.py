@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
@@ -21,17 +20,27 @@ if TYPE_CHECKING:
     from netui.plan.journal import Journal
 
 
+def next_steps(journal: Journal, confirm_seconds: int) -> list[str]:
+    """What to do now, after an apply: in the words of the keys that do it."""
+    out = ["next:"]
+    if confirm_seconds and "awaiting confirmation" in journal.status:
+        out.append(
+            f"  y       confirm (anywhere in netui) within {confirm_seconds} s, or every host rolls back"
+        )
+    out += [
+        "  t / o   trace a path / probe every cluster from the office",
+        "  h       history: undo this plan (u) — surgical, also after a crash",
+    ]
+    if journal.status not in ("applied", "awaiting confirmation"):
+        out.append("  d       the doctor: why a host failed")
+    return out
+
+
 class PlanScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="back"),
         Binding("a", "apply(0)", "Apply", id="apply"),
-        Binding(
-            "c",
-            f"apply({CONFIRM_SECONDS})",
-            f"Apply, confirm within {CONFIRM_SECONDS} s",
-            id="apply_confirmed",
-        ),
-        Binding("y", "confirm", "Confirm", id="confirm"),
+        Binding("c", "apply_confirmed", "Apply with rollback", id="apply_confirmed"),
         Binding("t", "toggle_taint", "Taint forwarders", id="toggle_taint"),
     ]
 
@@ -40,7 +49,6 @@ class PlanScreen(Screen[None]):
         self.taint_forwarders = False
         self.plan = None
         self.commands: dict[str, list[Any]] = {}
-        self.deadline: float | None = None
         self.journal: Journal | None = None
 
     def compose(self) -> ComposeResult:
@@ -53,7 +61,6 @@ class PlanScreen(Screen[None]):
     def on_mount(self) -> None:
         self.title = "netui — plan"
         self.run_worker(self._make, thread=True, exclusive=True)
-        self.set_interval(1.0, self._tick)
 
     def _make(self) -> None:
         from netui.backends import HostError
@@ -104,27 +111,45 @@ class PlanScreen(Screen[None]):
             text += "\n\na: apply   c: apply with a rollback armed on every host unless confirmed (y) within 60 s"
         self._show_text(text)
 
-    def action_apply(self, confirm_seconds: int) -> None:
+    def _can_apply(self) -> bool:
         if self.app.readonly:  # type: ignore[attr-defined]
             self.notify("read-only: netui changes nothing in this session", severity="warning")
+            return False
+        return self.plan is not None and not self.plan.empty and self.journal is None
+
+    def action_apply(self, confirm_seconds: int = 0) -> None:
+        if not self._can_apply():
             return
-        if self.plan is None or self.plan.empty or self.journal is not None:
-            return
+        assert self.plan is not None
 
         def decided(ok: bool | None) -> None:
             if ok:
-                self.run_worker(lambda: self._apply(confirm_seconds), thread=True, exclusive=True)
+                self.run_worker(lambda: self._apply(0), thread=True, exclusive=True)
 
-        extra = (
-            f"\n\nA rollback is armed on each host: it undoes everything in {confirm_seconds} s unless you confirm (y)."
-            if confirm_seconds
-            else ""
-        )
         self.app.push_screen(
-            ConfirmScreen(
-                f"Apply plan {self.plan.id}?", plan_text(self.commands, self.plan) + extra
-            ),
+            ConfirmScreen(f"Apply plan {self.plan.id}?", plan_text(self.commands, self.plan)),
             decided,
+        )
+
+    def action_apply_confirmed(self) -> None:
+        """Apply with a rollback armed on every host; the dialog says what it does and takes
+        the seconds."""
+        if not self._can_apply():
+            return
+        assert self.plan is not None
+        from netui.screens.confirm import ConfirmTimedScreen
+
+        def decided(seconds: int | None) -> None:
+            if seconds:
+                self.run_worker(lambda: self._apply(seconds), thread=True, exclusive=True)
+
+        self.app.push_screen(
+            ConfirmTimedScreen(
+                f"Apply plan {self.plan.id} with a rollback armed?",
+                plan_text(self.commands, self.plan),
+                CONFIRM_SECONDS,
+            ),
+            decided,  # type: ignore[arg-type]
         )
 
     def _apply(self, confirm_seconds: int) -> None:
@@ -143,40 +168,16 @@ class PlanScreen(Screen[None]):
             self.app.call_from_thread(self.query_one("#progress", Static).update, "\n".join(lines))
             return
         self.journal = journal
-        if confirm_seconds and journal.status == "awaiting confirmation":
-            self.deadline = time.time() + confirm_seconds
+        if confirm_seconds and "awaiting confirmation" in journal.status:
+            self.app.call_from_thread(self.app.arm, journal.plan.id, confirm_seconds)  # type: ignore[attr-defined]
         lines.append(f"plan {journal.plan.id}: {journal.status}")
+        lines.append("")
+        lines += next_steps(journal, confirm_seconds)
+        self.app.call_from_thread(self._show_text, f"plan {journal.plan.id}: what each host did")
         self.app.call_from_thread(self.query_one("#progress", Static).update, "\n".join(lines))
         poller = getattr(self.app, "poller", None)
         if poller:
             poller.refresh()
-
-    def _tick(self) -> None:
-        if self.deadline is None:
-            return
-        left = self.deadline - time.time()
-        self.sub_title = (
-            f"⏱ confirm within {left:.0f} s (y), or every host rolls back"
-            if left > 0
-            else "the rollback timers have fired"
-        )
-        if left <= 0:
-            self.deadline = None
-
-    def action_confirm(self) -> None:
-        if self.journal is None or self.deadline is None:
-            return
-        self.deadline = None
-
-        journal = self.journal
-
-        def work() -> None:
-            _, result = self.app.session.confirm(journal.plan.id)  # type: ignore[attr-defined]
-            text = "; ".join(f"{h}: {v}" for h, v in result.items())
-            self.app.call_from_thread(self.notify, f"confirmed — {text}", timeout=6)
-            self.app.call_from_thread(setattr, self, "sub_title", "confirmed")
-
-        self.run_worker(work, thread=True)
 
 
 class HistoryScreen(Screen[None]):
