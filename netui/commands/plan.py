@@ -186,7 +186,8 @@ def history(args: argparse.Namespace) -> int:
                     "created": r.created,
                     "user": by_id[r.plan]["plan"]["user"],
                     "from": by_id[r.plan]["plan"]["came_from"],
-                    "status": r.status,
+                    "status": by_id[r.plan]["status"],
+                    "shown": r.status,
                     "hosts": {n: h.get("status") for n, h in by_id[r.plan]["hosts"].items()},
                 }
                 for r in rows

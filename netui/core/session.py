@@ -299,12 +299,16 @@ class Session:
         rows = []
         for d in reversed(list_journals()):
             p = d["plan"]
+            status = d["status"]
+            fired = sorted(h["fired_at"] for h in d["hosts"].values() if "fired_at" in h)
+            if fired:
+                status += f" at {fired[-1]}"
             rows.append(
                 HistoryRow(
                     p["id"],
                     time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(p["created"])),
                     f"{p['user']}@{p['came_from']}",
-                    d["status"],
+                    status,
                     " ".join(f"{n}:{h.get('status')}" for n, h in d["hosts"].items()),
                     p["created"],
                 )
