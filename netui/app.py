@@ -119,8 +119,10 @@ class NetuiApp(App[None]):
         self._tick_armed()
 
     def _tick_armed(self) -> None:
+        """Every screen's header says what the operator must not miss: a countdown while a
+        plan is armed, and read-only mode."""
         screen = self.screen
-        if not self.armed:
+        if not self.armed and not self.readonly:
             for s in self.screen_stack:
                 if id(s) in self._titles:
                     s.title = self._titles.pop(id(s))
@@ -131,11 +133,11 @@ class NetuiApp(App[None]):
                 del self.armed[plan_id]
                 self.run_worker(lambda p=plan_id: self._settle(p), thread=True)
         own = self._titles.setdefault(id(screen), screen.title or "netui")
+        marks = ["READ-ONLY"] if self.readonly else []
         if self.armed:
             left = min(self.armed.values()) - now
-            screen.title = f"⏱ {left:.0f} s to confirm (y) — {own}"
-        else:
-            screen.title = own
+            marks.append(f"⏱ {left:.0f} s to confirm (y)")
+        screen.title = " · ".join([*marks, own])
 
     def _settle(self, plan_id: str) -> None:
         from netui.backends import HostError

@@ -247,6 +247,10 @@ def test_readonly_refuses_a_rule_delete_and_says_so():
             await pilot.pause()
             assert type(app.screen).__name__ == "NatScreen"  # no confirm dialog opened
             assert any("read-only" in str(n.message) for n in app._notifications)
+            await pilot.pause(0.6)
+            assert app.screen.title.startswith("READ-ONLY")  # said in every header
+            footer = " ".join(str(k.description) for k in app.screen.query("FooterKey"))
+            assert "Delete rule" not in footer and "Help" in footer
 
     run(scenario)
 

@@ -8,8 +8,25 @@ are folded into it; the footer shows the same keys, just once.
 
 from __future__ import annotations
 
+from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
+
+# Keys a person must always find, whatever the width: they come first.
+ALWAYS = ("help", "command")
+# Keys that change hosts: not offered in read-only mode (the actions refuse them anyway).
+WRITES = {
+    "apply",
+    "apply_confirmed",
+    "undo",
+    "fix_finding",
+    "fix_all",
+    "delete_rule",
+    "move_rule",
+    "dns_switch",
+    "toggle_taint",
+}
 
 
 class KeyFooter(Footer):
@@ -26,3 +43,29 @@ class KeyFooter(Footer):
     async def _rebuild(self) -> None:
         self._rebuild_pending = False
         await self.recompose()
+
+    def compose(self) -> ComposeResult:
+        """Footer's keys, with `?` and `:` first (on 80 columns the tail is cut off) and no write
+        keys in read-only mode."""
+        if not self._bindings_ready:
+            return
+        readonly = bool(getattr(self.app, "readonly", False))
+        seen: set[str] = set()
+        keys = []
+        for active in self.screen.active_bindings.values():
+            b = active.binding
+            if not b.show or b.action in seen or (readonly and b.id in WRITES):
+                continue
+            seen.add(b.action)
+            keys.append((b, active.enabled, active.tooltip))
+        keys.sort(key=lambda k: ALWAYS.index(k[0].id) if k[0].id in ALWAYS else len(ALWAYS))
+        self.styles.grid_size_columns = len(keys)
+        for b, enabled, tooltip in keys:
+            yield FooterKey(
+                b.key,
+                self.app.get_key_display(b),
+                b.description,
+                b.action,
+                disabled=not enabled,
+                tooltip=tooltip,
+            ).data_bind(compact=Footer.compact)
