@@ -422,3 +422,15 @@ def test_the_apply_with_rollback_dialog_says_what_the_timer_does_and_takes_the_s
             assert got == [120]
 
     run(scenario)
+
+
+@pytest.mark.parametrize("typed", ["10.96.0.20/", "10.96.0.20/3", "10.96.0.20/33", "10.96.", "x/y"])
+def test_every_prefix_of_a_typed_filter_is_a_valid_filter(typed):
+    from netui.screens.nat import rule_matches
+
+    from .tui_data import snapshots
+
+    rules = snapshots()["a-master"].nat.chains["KUBE-SERVICES"].rules
+    hits = [r.text for r in rules if rule_matches(r, typed)]  # never raises while typing
+    # until it is a whole address or CIDR it filters as text
+    assert hits == [r.text for r in rules if typed.lower() in r.text.lower()]

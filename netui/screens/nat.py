@@ -23,12 +23,13 @@ from netui.widgets.rule_list import RuleList, RuleRow
 
 def _is_address(needle: str) -> bool:
     """An IPv4 address or CIDR (a bare address filters like its /32)."""
-    head, _, prefix = needle.partition("/")
+    head, slash, prefix = needle.partition("/")
     parts = head.split(".")
     return (
         len(parts) == 4
         and all(p.isdigit() and int(p) < 256 for p in parts)
-        and (not prefix or (prefix.isdigit() and int(prefix) <= 32))
+        # "10.96.0.20/" is still being typed: a text filter until the prefix is there
+        and (not slash or (prefix.isdigit() and int(prefix) <= 32))
     )
 
 
