@@ -424,7 +424,7 @@ def test_the_apply_with_rollback_dialog_says_what_the_timer_does_and_takes_the_s
     run(scenario)
 
 
-@pytest.mark.parametrize("typed", ["10.96.0.20/", "10.96.0.20/3", "10.96.0.20/33", "10.96.", "x/y"])
+@pytest.mark.parametrize("typed", ["10.96.0.20/", "10.96.0.20/33", "10.96.", "x/y"])
 def test_every_prefix_of_a_typed_filter_is_a_valid_filter(typed):
     from netui.screens.nat import rule_matches
 
