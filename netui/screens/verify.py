@@ -142,11 +142,36 @@ class ProbeScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="back"),
         Binding("r", "rerun", "Probe again", id="rerun_probe"),
+        Binding("s", "next_source", "Probe from…", id="probe_source"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.results: list[Any] = []
+        self.source: str | None = None  # None: the office; else a cluster whose node probes
+
+    def _sources(self) -> list[str | None]:
+        """The office, then every cluster another cluster lets in (reach_from)."""
+        env = self.app.env  # type: ignore[attr-defined]
+        froms = {s for c in env.clusters.values() for s in c.reach_from if s in env.clusters}
+        return [None, *sorted(froms)]
+
+    def action_next_source(self) -> None:
+        """Probe from the office, or — cluster to cluster — from a node of a cluster."""
+        sources = self._sources()
+        if len(sources) == 1:
+            self.notify("no cluster lists another in reach_from: only the office probes", timeout=5)
+            return
+        self.source = sources[(sources.index(self.source) + 1) % len(sources)]
+        self._title()
+        self.action_rerun()
+
+    def _title(self) -> None:
+        self.title = (
+            "netui — probes from the office"
+            if self.source is None
+            else f"netui — probes from a node of cluster {self.source}"
+        )
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -155,7 +180,7 @@ class ProbeScreen(Screen[None]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        self.title = "netui — probes from the office"
+        self._title()
         table = self.query_one("#probes", DataTable)
         for col in ("CLUSTER", "KIND", "TARGET", "ADDRESS", "RESULT", "DETAIL"):
             table.add_column(col, key=col)
@@ -173,7 +198,11 @@ class ProbeScreen(Screen[None]):
 
         session = self.app.session  # type: ignore[attr-defined]
         try:
-            plan = probe_plan(session, inventory=getattr(self.app, "inventory", None))
+            plan = probe_plan(
+                session,
+                from_cluster=self.source,
+                inventory=getattr(self.app, "inventory", None),
+            )
             results = run_probes(session, plan)
         except (UserError, HostError) as e:
             self.app.call_from_thread(self.query_one("#probe-detail", Static).update, f"✗ {e}")

@@ -181,3 +181,36 @@ def test_kubectl_works_against_the_simulated_api(article_lab):
     assert "netui.io/test" not in k(
         "--context", "lab-b", "get", "node", "b-worker", "-o", "jsonpath={.spec.taints}"
     )
+
+
+def test_the_probe_grid_probes_from_a_node_of_a_cluster_too(article_lab):
+    import asyncio
+
+    from textual.widgets import DataTable
+
+    from netui.app import NetuiApp
+    from netui.model import envfile
+
+    assert netui("apply", "--yes", env_file=article_lab.env).returncode == 0
+
+    async def scenario() -> None:
+        app = NetuiApp(envfile.load(article_lab.env))
+        async with app.run_test(size=(140, 40)) as pilot:
+            await pilot.press("o")
+            await pilot.pause(0.2)
+            await pilot.press("s")  # from the office to: a node of cluster a
+            await pilot.pause(0.2)
+            assert app.screen.title == "netui — probes from a node of cluster a"
+            table = app.screen.query_one("#probes", DataTable)
+            for _ in range(300):
+                rows = [[str(c) for c in table.get_row(k)] for k in table.rows]
+                if rows and {r[0] for r in rows} == {"b"}:
+                    break
+                await pilot.pause(0.05)
+            assert rows and {r[0] for r in rows} == {"b"}, rows
+            assert all(r[4].startswith("✓") for r in rows), rows
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        assert netui("undo", "--yes", env_file=article_lab.env).returncode == 0
