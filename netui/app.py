@@ -53,6 +53,7 @@ class NetuiApp(App[None]):
         poller_factory: Callable[[Environment, Callable[[HostSnapshot], None]], Any] | None = None,
         discover: Callable[[Environment], dict[str, Any]] | None = None,
         gather: Callable[[Environment], Any] | None = None,
+        hosts: Any = None,
     ) -> None:
         super().__init__()
         self.readonly = readonly
@@ -62,7 +63,7 @@ class NetuiApp(App[None]):
         from netui.core.session import Session
 
         # the UI-free core every screen calls (the CLI calls the same)
-        self.session = Session(env, discover=discover, gather=gather)
+        self.session = Session(env, discover=discover, gather=gather, hosts=hosts)
         self.session.readonly = self.session.readonly or readonly
         self.armed: dict[str, float] = {}  # plan id -> when its rollback fires (time.time())
         self._titles: dict[int, str] = {}  # screen -> its own title, while the countdown shows

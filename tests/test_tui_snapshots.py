@@ -19,6 +19,17 @@ def _fixed_plan_ids(monkeypatch):
 
     monkeypatch.setattr(planner, "new_plan_id", lambda: "p20261125-120000-abcd")
     monkeypatch.setattr(model, "new_plan_id", lambda: "p20261125-120000-abcd")
+    # a trace pane says when it ran: 12:00:00 in every run
+    import time as real_time
+    import types
+
+    from netui.screens import verify
+
+    fixed = types.SimpleNamespace(**vars(real_time))
+    fixed.strftime = lambda fmt, *a: real_time.strftime(fmt, real_time.gmtime(0)).replace(
+        "00:00:00", "12:00:00"
+    )
+    monkeypatch.setattr(verify, "time", fixed)
 
 
 def _on_host(name: str, key: str):
@@ -72,6 +83,29 @@ async def _plan(pilot) -> None:
     await _wait_for("planning", "#plan")(pilot)
 
 
+async def _settled(pilot, seconds: float = 0.6) -> None:
+    for _ in range(int(seconds / 0.05)):
+        await pilot.pause(0.05)
+
+
+async def _traces(pilot) -> None:
+    await until_ready(pilot)
+    await pilot.press("t")
+    await _settled(pilot)
+
+
+async def _probes(pilot) -> None:
+    await until_ready(pilot)
+    await pilot.press("o")
+    await _wait_for("probing", "#probe-detail")(pilot)
+
+
+async def _dns(pilot) -> None:
+    await until_ready(pilot)
+    await pilot.press("n")
+    await _wait_for("reading the DNS host", "#dns-detail")(pilot)
+
+
 async def _help(pilot) -> None:
     await until_ready(pilot)
     await pilot.press("question_mark")
@@ -87,10 +121,15 @@ SCREENS = {
     "findings": _findings,
     "plan": _plan,
     "help": _help,
+    "traces": _traces,
+    "probes": _probes,
+    "dns": _dns,
 }
+DNS_WORLD = {"dns"}  # these screens need the environment's dns: section
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("screen", list(SCREENS))
 def test_screen_looks_as_accepted(snap_compare, screen, size):
-    assert snap_compare(fixed_app(), terminal_size=size, run_before=SCREENS[screen])
+    app = fixed_app(dns=screen in DNS_WORLD)
+    assert snap_compare(app, terminal_size=size, run_before=SCREENS[screen])

@@ -10,7 +10,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from netui.discovery.model import ClusterInventory, NodeInfo, Sourced
+from netui.backends.base import Backend, CommandResult, Stream
+from netui.discovery.model import ClusterInventory, NodeInfo, ServiceInfo, ServicePort, Sourced
 from netui.model.envfile import Environment, loads
 from netui.model.iptables import parse
 from netui.model.routes import RoutingTable, parse_addresses, parse_routes
@@ -44,8 +45,17 @@ clusters:
 """
 
 
-def environment() -> Environment:
-    return loads(ENV_TEXT, "fixed.yaml")
+DNS_TEXT = """\
+dns:
+  host: a-master
+  listen: 192.168.1.109
+  conf_dir: /etc/dnsmasq.d
+  reload: systemctl restart dnsmasq
+"""
+
+
+def environment(dns: bool = False) -> Environment:
+    return loads(ENV_TEXT + (DNS_TEXT if dns else ""), "fixed.yaml")
 
 
 def _routes(*routes: dict[str, Any], addrs: list[dict[str, Any]]) -> RoutingTable:
@@ -138,6 +148,22 @@ def inventory(env: Environment) -> dict[str, ClusterInventory]:
             NodeInfo("a-worker", ("worker",), "192.168.1.110", ("10.200.1.0/24",), (), True),
         ],
         disagreements=["pods: node podCIDRs say 10.200.0.0/23, using 10.200.0.0/16"],
+        services=[
+            ServiceInfo(
+                "app",
+                "default",
+                "10.96.0.30",
+                (ServicePort(80, "TCP", "http"),),
+                (("10.200.1.3", 8080, "TCP"),),
+            ),
+            ServiceInfo(
+                "kube-dns",
+                "kube-system",
+                "10.96.0.10",
+                (ServicePort(53, "UDP", "dns"), ServicePort(53, "TCP", "dns-tcp")),
+                (("10.200.1.4", 53, "TCP"),),
+            ),
+        ],
     )
     b = ClusterInventory(
         "b",
@@ -180,11 +206,18 @@ def gather(env: Environment) -> Any:
     return build_input(env, snapshots(), inventory(env))
 
 
-def fixed_app(**kwargs: Any) -> Any:
+def fixed_app(dns: bool = False, **kwargs: Any) -> Any:
     from netui.app import NetuiApp
 
-    env = environment()
-    return NetuiApp(env, poller_factory=FixedPoller, discover=inventory, gather=gather, **kwargs)
+    env = environment(dns)
+    return NetuiApp(
+        env,
+        poller_factory=FixedPoller,
+        discover=inventory,
+        gather=gather,
+        hosts=FixedHosts(env),
+        **kwargs,
+    )
 
 
 async def until_ready(pilot: Any) -> None:
@@ -206,3 +239,88 @@ async def open_host(pilot: Any, name: str, key: str) -> None:
     hosts.move_cursor(row=list(pilot.app.env.hosts).index(name))
     await pilot.press(key)
     await pilot.pause()
+
+
+# --- the fixed world's hosts: what they answer to the commands the verify screens run -------
+
+NAMES = {
+    "app.default.svc.cluster.local": "10.96.0.30",
+    "kube-dns.kube-system.svc.cluster.local": "10.96.0.10",
+}
+# Every address the office reaches in the fixed world; the rest does not answer.
+REACHABLE = {"10.200.1.3", "10.200.1.4", "10.96.0.30", "10.96.0.10"}
+HOPS = ["10.1.3.1", "192.168.1.109", "192.168.1.110"]
+
+
+class _Lines(Stream):
+    def __init__(self, lines: list[str]) -> None:
+        self._lines = lines
+
+    def lines(self) -> Any:
+        yield from self._lines
+
+    def cancel(self) -> None:
+        pass
+
+
+class FixedBackend(Backend):
+    """Canned answers to dig, the probe script and traceroute: the same screen every run."""
+
+    def __init__(self, host: str) -> None:
+        self.host = host
+        self.address = f"fixed://{host}"
+
+    def run(self, argv: Any, *, stdin: bytes | None = None, timeout: float = 30.0) -> CommandResult:
+        a = list(argv)
+        out = ""
+        if a[:2] == ["bash", "-s"]:  # the probe matrix: id kind target port/server expect
+            rows = []
+            args = a[4:]
+            for j in range(0, len(args), 5):
+                i, kind, target = args[j : j + 3]
+                if kind == "tcp":
+                    rows.append(f"R {i} {0 if target in REACHABLE else 1} 3 ")
+                else:
+                    answer = NAMES.get(target, "")
+                    rows.append(f"R {i} {0 if answer else 3} 7 {answer}")
+            out = "\n".join(rows) + "\n"
+        elif a[:1] == ["dig"]:
+            name, server = a[-2], a[3].lstrip("@")
+            answer = NAMES.get(name)
+            if name.startswith("kube-dns.kube-system.svc.") and server in (
+                "10.96.0.10",
+                "10.43.0.10",
+            ):
+                answer = server
+            out = f";; SERVER: {server}#53({server})\n" + (
+                f"{name}.\t30\tIN\tA\t{answer}\n"
+                if answer
+                else ";; ->>HEADER<<- status: NXDOMAIN,\n"
+            )
+        elif a[:2] == ["sh", "-c"] and "traceroute" in a[2]:
+            out = "traceroute\ntracepath\n"
+        else:
+            return CommandResult(tuple(a), 1, b"", b"the fixed world does not run this")
+        return CommandResult(tuple(a), 0, out.encode(), b"")
+
+    def stream(self, argv: Any) -> Stream:
+        target = list(argv)[-1]
+        hops = [*HOPS, target] if target in REACHABLE else [*HOPS[:2], None, None, None]
+        return _Lines(
+            [
+                f"{n:2d}  {ip}  {0.05 * n:.3f} ms" if ip else f"{n:2d}  *"
+                for n, ip in enumerate(hops, 1)
+            ]
+        )
+
+
+class FixedHosts:
+    def __init__(self, env: Environment) -> None:
+        self.env = env
+
+    def __getitem__(self, name: str) -> Backend:
+        self.env.host(name)
+        return FixedBackend(name)
+
+    def close(self) -> None:
+        pass

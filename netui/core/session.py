@@ -60,13 +60,14 @@ class Session:
         *,
         discover: Callable[[Environment], dict[str, ClusterInventory]] | None = None,
         gather: Callable[[Environment], DoctorInput] | None = None,
+        hosts: Hosts | None = None,
     ) -> None:
         self.env = env
         self.readonly = env.readonly
         # screen tests and benchmarks hand in a fixed world here
         self._discover = discover
         self._gather = gather
-        self._hosts: Hosts | None = None
+        self._hosts: Hosts | None = hosts
         self._lock = threading.Lock()
         self._writing = False
 

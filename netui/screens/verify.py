@@ -55,11 +55,30 @@ class TraceScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.title = "netui — traces"
-        if self.initial:
+        first = [self.initial] if self.initial else self._one_per_cluster()
+        if first:
             self._show_field(False)
-            self._start(self.initial)
+            for target in first:
+                self._start(target)
         else:
             self.query_one(Input).focus()
+
+    def _one_per_cluster(self) -> list[str]:
+        """A Pod of each cluster the inventory knows: the screen opens with its paths, side by
+        side, instead of an empty prompt."""
+        from netui.model.networks import ip_in
+
+        out = []
+        for inv in (getattr(self.app, "inventory", None) or {}).values():
+            pods = [
+                ip
+                for s in inv.services
+                for ip, _port, _proto in s.endpoints
+                if any(ip_in(ip, c) for c in inv.pod_cidr_values)
+            ]
+            if pods:
+                out.append(pods[0])
+        return out[:4]
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         target = event.value.strip()
