@@ -8,6 +8,24 @@ import pytest
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+# tests/lab/test_faults.py writes the fault matrix here, one row per passing test; the table is
+# printed at the end of the run (also when the lab tests ran in an xdist worker).
+FAULTS_FILE = Path("/run/netui-lab/fault-matrix.txt")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput") and isolated():
+        FAULTS_FILE.unlink(missing_ok=True)  # the controller starts a fresh table
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]
+    if hasattr(config, "workerinput") or not FAULTS_FILE.exists():
+        return
+    terminalreporter.write_sep("-", "fault matrix (each row a passing lab test)")
+    for line in FAULTS_FILE.read_text().splitlines():
+        terminalreporter.write_line(line)
+
+
 def isolated() -> bool:
     """True inside scripts/test: root, in a private network and mount namespace."""
     return os.environ.get("NETUI_ISOLATED") == "1" and os.geteuid() == 0

@@ -15,16 +15,21 @@ from netui.lab import build
 from netui.lab.topology import LabFiles
 from netui.model import envfile
 
-from ..conftest import isolated
+from ..conftest import FAULTS_FILE, isolated
 
 pytestmark = pytest.mark.lab
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     skip = pytest.mark.skip(reason="needs root inside scripts/test's private namespaces")
     for item in items:
-        if "tests/lab/" in str(item.fspath) and not isolated():
-            item.add_marker(skip)
+        if "tests/lab/" in str(item.fspath):
+            # one lab: every lab test runs in the same xdist worker, one after the other,
+            # while the other worker runs the tests that need no lab
+            item.add_marker(pytest.mark.xdist_group("lab"))
+            if not isolated():
+                item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")
@@ -83,17 +88,10 @@ def load_env(path: str) -> envfile.Environment:
     return envfile.load(path)
 
 
-# The fault matrix (tests/lab/test_faults.py and friends): fault -> what the operator saw.
-FAULTS: list[tuple[str, str]] = []
+# The fault matrix (tests/lab/test_faults.py): fault -> what the operator saw. Rows go to a
+# file, so the table prints at the end also when the tests ran in an xdist worker.
 
 
 def record_fault(fault: str, outcome: str) -> None:
-    FAULTS.append((fault, outcome))
-
-
-def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]
-    if not FAULTS:
-        return
-    terminalreporter.write_sep("-", "fault matrix (each row a passing lab test)")
-    for fault, outcome in FAULTS:
-        terminalreporter.write_line(f"| {fault} | {outcome} |")
+    with FAULTS_FILE.open("a") as f:
+        f.write(f"| {fault} | {outcome} |\n")
