@@ -307,7 +307,13 @@ class SshBackend(Backend):
                 if t is not None and t.is_active():
                     return self._client
                 self._drop()
-            self._client = self._connect()
+            try:
+                self._client = self._connect()
+            except BaseException:
+                # a hop that failed leaves the jump connections before it open: close them,
+                # or every poll retry leaks one connection per jump host
+                self._drop()
+                raise
             return self._client
 
     def _drop(self) -> None:

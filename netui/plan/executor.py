@@ -97,6 +97,27 @@ done
 """
 
 
+# The rollback scripts' directory on a target must be the executing user's own: a directory
+# another user owns could swap or delete the script that has to fire (then nothing rolls back).
+_OWN_DIR = """
+d="$1"
+[ -L "$d" ] && { echo "$d is a symbolic link"; exit 3; }
+mkdir -p -m 0700 "$d" || exit 3
+owner=$(stat -c %u "$d")
+[ "$owner" = "$(id -u)" ] || { echo "$d is owned by uid $owner, not $(id -u)"; exit 3; }
+chmod 0700 "$d"
+"""
+
+
+def _own_rollback_dir(backend: Backend) -> None:
+    result = backend.run(["sh", "-c", _OWN_DIR, "netui-own-dir", ROLLBACK_DIR])
+    if not result.ok:
+        raise HostError(
+            backend.host,
+            f"refusing to arm a rollback: {result.text.strip() or result.error_text.strip()}",
+        )
+
+
 def _arm(
     journal: Journal, backend: Backend, hp: HostPlan, snap: HostSnapshot, timeout: float
 ) -> None:
@@ -108,6 +129,7 @@ def _arm(
         {r.cidr: r.previous for r in hp.routes if r.previous},
         snap.files.get(hp.dns.path) if hp.dns else None,
     )
+    _own_rollback_dir(backend)
     # The script waits for netui's silence, then undoes, unless `netui confirm` killed it first.
     body = "#!/bin/sh\n" + _WAIT_FOR_SILENCE + script.split("\n", 1)[1] + 'mv -f "$0" "$0.fired"\n'
     path = rollback_path(journal.plan.id, hp.host)
@@ -397,6 +419,17 @@ def apply(
                 results["taints"] = _apply_taints(journal, hosts, progress)
         finally:
             heartbeat.finish()
+        if journal.write_error is not None:
+            # The journal broke while others went on: what finished cannot be undone later from
+            # a record, so it is undone now, from memory, on every host that had applied.
+            for name in [n for n, ok in results.items() if ok and n in plan.hosts]:
+                progress(name, "✗ the journal cannot record this host's change: rolling it back")
+                try:
+                    _undo_host(journal, hosts[name], plan.hosts[name], progress)
+                except HostError as err:
+                    progress(name, f"✗ the rollback failed: {err.message}")
+                journal.set_host_status(name, "rolled-back", error=journal.write_error)
+                results[name] = False
         if confirm_timeout:
             armed = [n for n, ok in results.items() if ok and n in plan.hosts]
             list(pool.map(restart_timer, armed))

@@ -192,3 +192,20 @@ def test_iptables_restore_failing_on_one_host_rolls_that_host_back(lab):
         "`a-master: ✗ nat table …: rolling this host back`, plan `partly applied`, exit 1; "
         "a-master byte-identical, the others applied; undo restores all",
     )
+
+
+def test_a_rollback_directory_another_user_owns_is_refused_before_anything_changes(lab):
+    before = state()
+    os.chown("/run/netui", 65534, 65534)
+    try:
+        out = netui("apply", "--yes", "--confirm-timeout", "30", env_file=lab.env)
+        assert out.returncode == 1, out.stdout + out.stderr
+        assert "refusing to arm a rollback: /run/netui is owned by uid 65534" in out.stdout
+        assert "could not arm the rollback, nothing changed" in out.stdout
+        assert state() == before
+    finally:
+        os.chown("/run/netui", 0, 0)
+    record_fault(
+        "/run/netui on a target owned by another user",
+        "`✗ could not arm the rollback, nothing changed: refusing to arm a rollback: /run/netui is owned by uid 65534`, exit 1",
+    )
