@@ -218,6 +218,68 @@ def disarm(journal: Journal, backend: Backend, name: str) -> str:
     return "already fired: the host was rolled back" if fired else "confirmed"
 
 
+# One writer per target host, whoever runs it and from wherever (the journal's lock covers one
+# jump host's state directory only). A directory made with mkdir is the lock: atomic on any
+# POSIX host, over SSH too. Its owner line says who holds it.
+_HOST_LOCK = r"""
+d="$1"; me="$2"; takeover="$3"
+mkdir -p -m 0700 "$(dirname "$d")" || exit 4
+if mkdir "$d" 2>/dev/null; then printf '%s' "$me" > "$d/owner"; exit 0; fi
+owner=$(cat "$d/owner" 2>/dev/null)
+if [ -n "$takeover" ] && [ "$owner" = "$takeover" ]; then printf '%s' "$me" > "$d/owner"; exit 0; fi
+age=$(( $(date +%s) - $(stat -c %Y "$d" 2>/dev/null || date +%s) ))
+# no change takes a quarter of an hour: an older lock was left by a netui that died elsewhere
+if [ "$age" -gt 900 ]; then printf '%s' "$me" > "$d/owner"; touch "$d"; exit 0; fi
+printf '%s' "$owner"; exit 3
+"""
+_HOST_UNLOCK = r"""[ "$(cat "$1/owner" 2>/dev/null)" = "$2" ] && rm -rf "$1"; exit 0"""
+
+
+def _lock_path(host: str) -> str:
+    return f"{ROLLBACK_DIR}/writer-{host}.lock"
+
+
+def _me(journal: Journal) -> str:
+    import socket
+
+    return f"plan {journal.plan.id} by {journal.plan.user}@{socket.gethostname()} pid {os.getpid()}"
+
+
+def _dead_here(owner: str) -> bool:
+    """The holder ran on this machine and its process is gone (killed mid-apply)."""
+    import re
+    import socket
+
+    m = re.search(r"@(\S+) pid (\d+)", owner)
+    if not m or m.group(1) != socket.gethostname():
+        return False
+    try:
+        os.kill(int(m.group(2)), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def lock_host(journal: Journal, backend: Backend, name: str) -> None:
+    """Take the target's writer lock, or raise HostError naming who holds it."""
+    me, path = _me(journal), _lock_path(name)
+    result = backend.run(["sh", "-c", _HOST_LOCK, "netui-lock", path, me, ""])
+    if result.returncode == 3 and _dead_here(result.text):
+        result = backend.run(["sh", "-c", _HOST_LOCK, "netui-lock", path, me, result.text])
+    if not result.ok:
+        holder = result.text.strip() or result.error_text.strip() or "another netui"
+        raise HostError(name, f"is being changed by {holder}; nothing was done here")
+
+
+def unlock_host(journal: Journal, backend: Backend, name: str) -> None:
+    try:
+        backend.run(["sh", "-c", _HOST_UNLOCK, "netui-unlock", _lock_path(name), _me(journal)])
+    except HostError:
+        pass  # unreachable now: the lock ages out
+
+
 def _apply_host(
     journal: Journal,
     backend: Backend,
@@ -387,6 +449,12 @@ def apply(
 
     def one(name: str) -> bool:
         try:
+            lock_host(journal, hosts[name], name)
+        except HostError as e:
+            journal.set_host_status(name, FAILED, error=e.message)
+            progress(name, f"✗ {e.message}")
+            return False
+        try:
             return _apply_host(
                 journal, hosts[name], plan.hosts[name], confirm_timeout, progress, heartbeat
             )
@@ -404,6 +472,8 @@ def apply(
                 progress(name, f"✗ the rollback failed too: {err.message}")
             journal.set_host_status(name, "rolled-back", error=str(e))
             return False
+        finally:
+            unlock_host(journal, hosts[name], name)
 
     def restart_timer(name: str) -> None:
         # The operator's confirm time starts when the whole apply is done, on every host.
@@ -461,6 +531,12 @@ def undo(journal: Journal, hosts: Hosts, progress: Progress | None = None) -> bo
             return True
         try:
             backend = hosts[name]
+            lock_host(journal, backend, name)
+        except HostError as e:
+            journal.set_host_status(name, "undo-failed", error=e.message)
+            progress(name, f"✗ {e.message}")
+            return False
+        try:
             if journal.host(name).get("rollback"):
                 disarm(journal, backend, name)
             ok = _undo_host(journal, backend, plan.hosts[name], progress)
@@ -470,6 +546,8 @@ def undo(journal: Journal, hosts: Hosts, progress: Progress | None = None) -> bo
             journal.set_host_status(name, "undo-failed", error=e.message)
             progress(name, f"✗ {e.message}")
             return False
+        finally:
+            unlock_host(journal, backend, name)
 
     with ThreadPoolExecutor(max_workers=max(1, min(8, len(plan.hosts)))) as pool:
         ok = all(pool.map(one, plan.hosts))

@@ -69,8 +69,24 @@ def choose(hosts: Hosts, plan_id: str | None) -> tuple[Journal | None, list[str]
             if plan_id:
                 return None, notes
             continue
+        if not ran_anything(journal):
+            if plan_id:
+                notes.append(
+                    f"plan {journal.plan.id} changed nothing ({journal.status}): nothing to undo"
+                )
+                return None, notes
+            continue  # a plan refused or failed before its first step is no undo candidate
         return journal, notes
     return None, notes
+
+
+def ran_anything(journal: Journal) -> bool:
+    """Did any step of this plan run (or start) on a host or an API?"""
+    return any(
+        s["phase"] == "apply" and s["status"] in (DONE, PENDING, FAILED)
+        for record in journal.data["hosts"].values()
+        for s in record.get("steps", [])
+    )
 
 
 def check(journal: Journal) -> None:

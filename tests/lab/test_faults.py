@@ -209,3 +209,44 @@ def test_a_rollback_directory_another_user_owns_is_refused_before_anything_chang
         "/run/netui on a target owned by another user",
         "`✗ could not arm the rollback, nothing changed: refusing to arm a rollback: /run/netui is owned by uid 65534`, exit 1",
     )
+
+
+def test_two_operators_with_their_own_journals_do_not_change_a_host_at_once(lab, tmp_path):
+    """Two jump-host users (two state directories, so two journal locks): the target's own
+    lock lets one change a host at a time; the other is told who holds it."""
+    before = state()
+    env_a = dict(os.environ, NETUI_TEST_STEP_DELAY="0.7", XDG_STATE_HOME=str(tmp_path / "a"))
+    env_b = dict(os.environ, XDG_STATE_HOME=str(tmp_path / "b"))
+    first, seen = _run_until([*APPLY, "--env", lab.env], env_a, 1)  # holds its hosts now
+    second = subprocess.run(
+        [*APPLY, "--env", lab.env], env=env_b, capture_output=True, text=True, timeout=120
+    )
+    out, _ = first.communicate(timeout=120)
+    assert first.returncode == 0, seen + out
+    assert second.returncode == 1, second.stdout + second.stderr
+    assert re.search(
+        r"✗ is being changed by plan p\S+ by \S+ pid \d+; nothing was done here", second.stdout
+    )
+    # the second never wrote a second jump or its own rules next to the first's
+    nat = in_ns("nu-a-master", "iptables-save", "-t", "nat").stdout
+    assert nat.count("-j NETUI-POSTROUTING") == 1
+    undo = subprocess.run(
+        [sys.executable, "-m", "netui.cli", "undo", "--yes", "--env", lab.env],
+        env=env_a,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert undo.returncode == 0, undo.stdout + undo.stderr
+    subprocess.run(
+        [sys.executable, "-m", "netui.cli", "undo", "--yes", "--env", lab.env],
+        env=env_b,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert state() == before
+    record_fault(
+        "two operators (two journals) apply to the same hosts at once",
+        "the host's own lock: `✗ is being changed by plan … by user@host pid N; nothing was done here`, exit 1",
+    )
