@@ -434,3 +434,29 @@ def test_every_prefix_of_a_typed_filter_is_a_valid_filter(typed):
     hits = [r.text for r in rules if rule_matches(r, typed)]  # never raises while typing
     # until it is a whole address or CIDR it filters as text
     assert hits == [r.text for r in rules if typed.lower() in r.text.lower()]
+
+
+def test_enter_on_a_hot_rule_opens_it_in_its_nat_view_and_the_chain_list_follows():
+    from netui.screens.hot import HotRulesScreen
+
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until_ready(pilot)
+            screen = HotRulesScreen()
+            await app.push_screen(screen)
+            key = "a-master\0KUBE-SERVICES\0x\0" + "0"
+            text = next(iter(app.snapshots["a-master"].nat.chains["KUBE-SERVICES"].rules)).text
+            screen.rates.where[key] = ("a-master", "KUBE-SERVICES", 1, text)
+            screen.rates.rates[key] = __import__("collections").deque([2.0])
+            screen._update()
+            await pilot.pause()
+            screen.query_one("#hot", DataTable).focus()
+            await pilot.press("enter")
+            await pilot.pause(0.2)
+            assert app.screen.__class__.__name__ == "NatScreen"
+            assert app.screen.chain == "KUBE-SERVICES"
+            chains = app.screen.query_one("#chains")
+            assert str(chains.get_option_at_index(chains.highlighted).prompt) == "KUBE-SERVICES"
+
+    run(scenario)

@@ -14,6 +14,7 @@ both iptables variants are exercised.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 PREFIX = "nu-"
@@ -129,33 +130,56 @@ CLUSTER_A = LabCluster(
     worker_ip="192.168.1.110",
 )
 
-CLUSTER_B = LabCluster(
-    name="b",
-    shape="k3s",
-    pod_cidr="10.42.0.0/16",
-    service_cidr="10.43.0.0/16",
-    dns_ip="10.43.0.10",
-    master="b-master",
-    worker="b-worker",
-    master_pod_cidr="10.42.0.0/24",
-    worker_pod_cidr="10.42.1.0/24",
-    pods=(
-        Pod("app-v2-6c8f", "default", "10.42.1.2", 8080, "app"),
-        Pod("coredns-6799fb", "kube-system", "10.42.1.3", 53, "dns"),
-    ),
-    services=(
-        Service("kubernetes", "default", "10.43.0.1", 443, "tcp", "", 6443, "https"),
-        Service("kube-dns", "kube-system", "10.43.0.10", 53, "udp", "coredns-6799fb", 53, "dns"),
-        Service(
-            "kube-dns", "kube-system", "10.43.0.10", 53, "tcp", "coredns-6799fb", 53, "dns-tcp"
+
+def _cluster_b(shape: str, pods: str, services: str, cni_masquerade: bool = False) -> LabCluster:
+    """Cluster B of a plan: its Pods in `pods`.0.0/16, its Services in `services`.0.0/16."""
+    return LabCluster(
+        name="b",
+        shape=shape,
+        pod_cidr=f"{pods}.0.0/16",
+        service_cidr=f"{services}.0.0/16",
+        dns_ip=f"{services}.0.10",
+        master="b-master",
+        worker="b-worker",
+        master_pod_cidr=f"{pods}.0.0/24",
+        worker_pod_cidr=f"{pods}.1.0/24",
+        pods=(
+            Pod("app-v2-6c8f", "default", f"{pods}.1.2", 8080, "app"),
+            Pod("coredns-6799fb", "kube-system", f"{pods}.1.3", 53, "dns"),
         ),
-        Service("app", "default", "10.43.0.30", 80, "tcp", "app-v2-6c8f", 8080, "http"),
-    ),
-    api_port=26443,
-    variant="legacy",
-    master_ip="192.168.1.243",
-    worker_ip="192.168.1.244",
-)
+        services=(
+            Service("kubernetes", "default", f"{services}.0.1", 443, "tcp", "", 6443, "https"),
+            Service(
+                "kube-dns",
+                "kube-system",
+                f"{services}.0.10",
+                53,
+                "udp",
+                "coredns-6799fb",
+                53,
+                "dns",
+            ),
+            Service(
+                "kube-dns",
+                "kube-system",
+                f"{services}.0.10",
+                53,
+                "tcp",
+                "coredns-6799fb",
+                53,
+                "dns-tcp",
+            ),
+            Service("app", "default", f"{services}.0.30", 80, "tcp", "app-v2-6c8f", 8080, "http"),
+        ),
+        api_port=26443,
+        variant="legacy",
+        master_ip="192.168.1.243",
+        worker_ip="192.168.1.244",
+        cni_masquerade=cni_masquerade,
+    )
+
+
+CLUSTER_B = _cluster_b("k3s", "10.42", "10.43")
 
 CLUSTERS = (CLUSTER_A, CLUSTER_B)
 
@@ -304,53 +328,8 @@ def cluster_of_host(host: str) -> LabCluster | None:
 # cluster A's Services (10.96.0.0/12), routed longest-prefix-first. A's nodes default to the
 # office router; B's nodes to the datacenter gateway (so B needs routes of its own to reach A).
 
-ARTICLE_A = LabCluster(
-    name="a",
-    shape="kubeadm",
-    pod_cidr="10.200.0.0/16",
-    service_cidr="10.96.0.0/12",
-    dns_ip="10.96.0.10",
-    master="a-master",
-    worker="a-worker",
-    master_pod_cidr="10.200.0.0/24",
-    worker_pod_cidr="10.200.1.0/24",
-    pods=CLUSTER_A.pods,
-    services=CLUSTER_A.services,
-    api_port=16443,
-    variant="nft",
-    master_ip="192.168.1.109",
-    worker_ip="192.168.1.110",
-    cni_masquerade=True,
-)
-
-ARTICLE_B = LabCluster(
-    name="b",
-    shape="kubeadm",
-    pod_cidr="10.100.0.0/16",
-    service_cidr="10.254.0.0/16",
-    dns_ip="10.254.0.10",
-    master="b-master",
-    worker="b-worker",
-    master_pod_cidr="10.100.0.0/24",
-    worker_pod_cidr="10.100.1.0/24",
-    pods=(
-        Pod("app-v2-6c8f", "default", "10.100.1.2", 8080, "app"),
-        Pod("coredns-6799fb", "kube-system", "10.100.1.3", 53, "dns"),
-    ),
-    services=(
-        Service("kubernetes", "default", "10.254.0.1", 443, "tcp", "", 6443, "https"),
-        Service("kube-dns", "kube-system", "10.254.0.10", 53, "udp", "coredns-6799fb", 53, "dns"),
-        Service(
-            "kube-dns", "kube-system", "10.254.0.10", 53, "tcp", "coredns-6799fb", 53, "dns-tcp"
-        ),
-        Service("app", "default", "10.254.0.30", 80, "tcp", "app-v2-6c8f", 8080, "http"),
-    ),
-    api_port=26443,
-    variant="legacy",
-    master_ip="192.168.1.243",
-    worker_ip="192.168.1.244",
-    cni_masquerade=True,
-)
+ARTICLE_A = dataclasses.replace(CLUSTER_A, cni_masquerade=True)
+ARTICLE_B = _cluster_b("kubeadm", "10.100", "10.254", cni_masquerade=True)
 
 ARTICLE_HOSTS: tuple[LabHost, ...] = (
     *HOSTS[:4],

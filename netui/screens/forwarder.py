@@ -45,7 +45,12 @@ class ForwarderScreen(ModalScreen[str | None]):
             )
 
     def on_mount(self) -> None:
-        self.query_one(OptionList).focus()
+        options = self.query_one(OptionList)
+        # the cursor starts on the forwarder there is now: the choice to keep or to move from
+        names = [n for n, _, _ in self.nodes]
+        if self.current in names:
+            options.highlighted = names.index(self.current)
+        options.focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)

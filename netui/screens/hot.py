@@ -79,6 +79,15 @@ class HotRulesScreen(Screen[None]):
         yield Static("waiting for two snapshots of each host…", id="hot-detail")
         yield KeyFooter()
 
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter: the rule in its host's nat view, highlighted."""
+        from netui.screens.nat import NatScreen
+
+        where = self.rates.where.get(str(event.row_key.value))
+        if where is not None:
+            host, chain, _position, text = where
+            self.app.push_screen(NatScreen(host, chain, highlight=text))
+
     def on_mount(self) -> None:
         self.title = "netui — hot rules (new connections per second)"
         table = self.query_one("#hot", DataTable)

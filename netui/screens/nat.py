@@ -190,6 +190,8 @@ class NatScreen(Screen[None]):
         if [str(o.prompt) for o in chains.options] != names:
             chains.clear_options()
             chains.add_options(names)
+        if self.chain in names and chains.highlighted != names.index(self.chain):
+            chains.highlighted = names.index(self.chain)  # the list shows which chain this is
         if self.chain not in snap.nat.chains:
             self.chain = "POSTROUTING"
         rows, self.by_key = rows_of(self._keyed_rules(snap), self.needle, self.rates)

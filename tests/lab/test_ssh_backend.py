@@ -158,3 +158,24 @@ def test_a_refused_connection_is_unreachable_with_the_reason(lab):
         b = SshBackend(address, env.ssh)
         with pytest.raises(Unreachable, match=r"cannot connect to 192\.168\.1\.1:2999"):
             b.run(["true"])
+
+
+def test_a_proxyjump_whose_last_hop_fails_closes_the_jump_connection(lab, tmp_path):
+    """Every poll retry used to leave one open connection to the jump host behind."""
+    env = load_env(lab.env_ssh)
+    cfg = tmp_path / "ssh_config"
+    # 192.168.1.2 is on the lab LAN but nobody is there: the tunnel through a-master fails
+    cfg.write_text(
+        "Host ghost\n  HostName 192.168.1.2\n  User root\n  ProxyJump root@192.168.1.109\n"
+    )
+    ssh = dataclasses.replace(env.ssh, config=str(cfg), connect_timeout=1.0)
+    address = HostAddress("ghost", "ssh://ghost", "ssh", hostname="ghost")
+    with inside("nu-jump"):
+        b = SshBackend(address, ssh)
+        try:
+            for _ in range(3):
+                with pytest.raises(HostError):
+                    b.run(["true"])
+                assert b._jumps == [] and b._client is None
+        finally:
+            b.close()

@@ -32,28 +32,22 @@ def _wait_for(session: str, text: str, seconds: float = 20) -> str:
     raise AssertionError(f"{text!r} never appeared; the screen was:\n{screen}")
 
 
-def test_netui_in_tmux_at_80x24_shows_hosts_and_a_nat_table(lab):
-    session = "netui-smoke"
-    env = dict(os.environ, TERM="xterm-256color", NETUI_ENV=lab.env)
-    cmd = f"{sys.executable} -m netui.cli"
+def _start(session: str, env_file: str, size: tuple[int, int], *cmd: str) -> None:
+    """A tmux session of the given size running `cmd` with the lab's environment."""
+    env = dict(os.environ, TERM="xterm-256color", NETUI_ENV=env_file)
     subprocess.run(
         [
-            "tmux",
-            "-L",
-            "netui-test",
-            "new-session",
-            "-d",
-            "-s",
-            session,
-            "-x",
-            "80",
-            "-y",
-            "24",
-            cmd,
+            *("tmux", "-L", "netui-test", "new-session", "-d", "-s", session),
+            *("-x", str(size[0]), "-y", str(size[1]), *cmd),
         ],
         env=env,
         check=True,
     )
+
+
+def test_netui_in_tmux_at_80x24_shows_hosts_and_a_nat_table(lab):
+    session = "netui-smoke"
+    _start(session, lab.env, (80, 24), f"{sys.executable} -m netui.cli")
     try:
         screen = _wait_for(session, "a-master")
         _wait_for(session, "● ok")
@@ -95,27 +89,13 @@ def test_the_first_keys_a_new_user_presses_never_end_the_app_and_q_quits_at_once
     ends on q, within a second, with status 0."""
     session = "netui-keys"
     status = tmp_path / "status"
-    env = dict(os.environ, TERM="xterm-256color", NETUI_ENV=lab.env)
-    cmd = f"{sys.executable} -m netui.cli; echo $? > {status}"
-    subprocess.run(
-        [
-            "tmux",
-            "-L",
-            "netui-test",
-            "new-session",
-            "-d",
-            "-s",
-            session,
-            "-x",
-            "100",
-            "-y",
-            "30",
-            "sh",
-            "-c",
-            cmd,
-        ],
-        env=env,
-        check=True,
+    _start(
+        session,
+        lab.env,
+        (100, 30),
+        "sh",
+        "-c",
+        f"{sys.executable} -m netui.cli; echo $? > {status}",
     )
     try:
         _wait_for(session, "● ok")
