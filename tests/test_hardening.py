@@ -199,3 +199,32 @@ def test_known_hosts_with_revoked_and_ca_lines_loads_and_names_the_revoked_key(t
     revoked = load_known_hosts(keys, str(kh))
     assert revoked == {k2}
     assert keys.lookup("192.168.1.109")["ssh-ed25519"].get_base64() == k1
+
+
+def test_two_threads_of_one_session_do_not_both_write(tmp_path):
+    import threading
+
+    from netui.core.session import Session
+    from netui.errors import UserError
+    from netui.model.envfile import loads
+
+    s = Session(loads(GOOD, "env.yaml"))
+    inside, done = threading.Event(), threading.Event()
+    refused: list[str] = []
+
+    def first() -> None:
+        with s.writing("apply"), s.writing("apply"):  # the same thread again: reentrant
+            inside.set()
+            done.wait(10)
+
+    t = threading.Thread(target=first)
+    t.start()
+    inside.wait(10)
+    try:
+        with s.writing("undo"):
+            pass
+    except UserError as e:
+        refused.append(str(e))
+    done.set()
+    t.join(10)
+    assert refused and "another netui is changing hosts right now" in refused[0]

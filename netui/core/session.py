@@ -69,7 +69,7 @@ class Session:
         self._gather = gather
         self._hosts: Hosts | None = hosts
         self._lock = threading.Lock()
-        self._writing = False
+        self._writer: int | None = None  # the thread holding the writer lock
 
     # --- hosts ---------------------------------------------------------------------------
 
@@ -186,16 +186,18 @@ class Session:
         from netui.plan.journal import JournalError, writer_lock
 
         self.refuse_writes(action)
-        if self._writing:  # already ours (an apply holds it from before its plan was made)
-            yield
+        if self._writer == threading.get_ident():
+            yield  # already this thread's (an apply holds it from before its plan was made)
             return
         try:
+            # another thread of this session (a second TUI worker) opens the lock file anew
+            # and is refused like any other writer
             with writer_lock(action):
-                self._writing = True
+                self._writer = threading.get_ident()
                 try:
                     yield
                 finally:
-                    self._writing = False
+                    self._writer = None
         except JournalError as e:
             raise UserError(str(e)) from None
 
