@@ -16,7 +16,7 @@ import pytest
 
 from netui.lab.topology import CLUSTERS
 
-from .conftest import in_ns, netui
+from .conftest import in_ns, netui, record_fault
 
 HOSTS = ("a-master", "b-master", "router", "a-worker")
 
@@ -184,6 +184,10 @@ def test_a_dropped_ssh_session_mid_apply_leaves_nothing_half_applied(lab):
     seen = kill_after_first_step(argv, 1.5)  # the SSH connections die with it
     assert "rollback armed" in seen and "✓" in seen
     assert settles_back_to(before, 20) == ""
+    record_fault(
+        "the SSH session to the targets dropped mid-apply (netui killed on the jump host)",
+        "the rollbacks armed on the targets fire 4 s after the last heartbeat; every host byte-identical",
+    )
 
 
 def test_a_concurrent_writer_loses_no_rule_and_gets_none_of_ours(lab):

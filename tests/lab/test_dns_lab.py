@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from .conftest import in_ns, netui
+from .conftest import in_ns, netui, record_fault
 
 CONF = "/etc/dnsmasq.d/netui.conf"
 
@@ -73,6 +73,10 @@ def test_a_failed_check_after_reload_rolls_back_and_the_old_answers_still_resolv
         assert switched.returncode == 1
         assert "dnsmasq does not answer" in switched.stdout
         assert resolve(lab.env, "app.default.svc.cluster.local") == "10.96.0.30"
+        record_fault(
+            "dnsmasq failing its check after the reload (a DNS switch)",
+            "`dnsmasq does not answer …`, the previous drop-in put back and reloaded, exit 1; the old answers still resolve",
+        )
     finally:
         netui("undo", "--yes", env_file=lab.env)  # the failed switch (nothing left) ...
         netui("undo", "--yes", env_file=lab.env)  # ... and the apply

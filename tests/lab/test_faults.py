@@ -250,3 +250,30 @@ def test_two_operators_with_their_own_journals_do_not_change_a_host_at_once(lab,
         "two operators (two journals) apply to the same hosts at once",
         "the host's own lock: `✗ is being changed by plan … by user@host pid N; nothing was done here`, exit 1",
     )
+
+
+def test_a_held_xtables_lock_rolls_that_host_back_with_a_clear_line(lab):
+    """The legacy hosts (cluster b) wait on /run/xtables.lock; someone holds it longer than
+    netui's `-w 5`. Their change fails and is rolled back; the nft hosts go on."""
+    before = state()
+    holder = subprocess.Popen(["flock", "/run/xtables.lock", "sleep", "9"])
+    try:
+        time.sleep(0.3)
+        out = netui("apply", "--yes", env_file=lab.env)
+    finally:
+        holder.wait(timeout=20)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert re.search(
+        r"b-master: ✗ nat table.*(xtables lock|holding).*rolling this host back", out.stdout
+    ), out.stdout
+    assert "partly applied" in out.stdout
+    after = state()
+    assert after["b-master"] == before["b-master"]
+    assert after["a-master"] != before["a-master"]  # nft: no xtables lock, it went on
+    assert netui("undo", "--yes", env_file=lab.env).returncode == 0
+    assert state() == before
+    record_fault(
+        "the xtables lock held on a legacy host",
+        "`b-master: ✗ nat table …: Another app is currently holding the xtables lock …; rolling this host back`, "
+        "plan `partly applied`, exit 1; b-master byte-identical; undo restores the rest",
+    )
