@@ -38,6 +38,8 @@ class CommandFailed(HostError):
             result.stderr.decode(errors="replace").strip()
             or result.stdout.decode(errors="replace").strip()
         )
+        # one line per host, whatever the command printed over several
+        err = " / ".join(line.strip() for line in err.splitlines() if line.strip())
         super().__init__(
             host, f"`{shlex.join(result.argv)}` failed (exit {result.returncode}): {err[:500]}"
         )

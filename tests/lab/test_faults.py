@@ -264,7 +264,7 @@ def test_a_held_xtables_lock_rolls_that_host_back_with_a_clear_line(lab):
         holder.wait(timeout=20)
     assert out.returncode == 1, out.stdout + out.stderr
     assert re.search(
-        r"b-master: ✗ nat table.*(xtables lock|holding).*rolling this host back", out.stdout
+        r"b-master: ✗ nat table.*xtables\.lock.*; rolling this host back", out.stdout
     ), out.stdout
     assert "partly applied" in out.stdout
     after = state()
@@ -274,6 +274,6 @@ def test_a_held_xtables_lock_rolls_that_host_back_with_a_clear_line(lab):
     assert state() == before
     record_fault(
         "the xtables lock held on a legacy host",
-        "`b-master: ✗ nat table …: Another app is currently holding the xtables lock …; rolling this host back`, "
+        "`b-master: ✗ nat table …: Can't lock /run/xtables.lock …; rolling this host back`, "
         "plan `partly applied`, exit 1; b-master byte-identical; undo restores the rest",
     )
