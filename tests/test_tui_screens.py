@@ -460,3 +460,26 @@ def test_enter_on_a_hot_rule_opens_it_in_its_nat_view_and_the_chain_list_follows
             assert str(chains.get_option_at_index(chains.highlighted).prompt) == "KUBE-SERVICES"
 
     run(scenario)
+
+
+def test_enter_on_a_name_row_of_the_probe_grid_says_what_was_asked_where():
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=(140, 40)) as pilot:
+            await until_ready(pilot)
+            await pilot.press("o")
+            table = app.screen.query_one("#probes", DataTable)
+            for _ in range(100):
+                if table.row_count:
+                    break
+                await pilot.pause(0.05)
+            rows = _rows(table)
+            dns_row = next(i for i, r in enumerate(rows) if r[1] == "dns")
+            table.move_cursor(row=dns_row)
+            await pilot.press("enter")
+            await pilot.pause()
+            detail = str(app.screen.query_one("#probe-detail", Static).render())
+            assert "asked 10.96.0.10" in detail and "it answered 10.96.0.30" in detail
+            assert app.screen.__class__.__name__ == "ProbeScreen"  # explained, not traced
+
+    run(scenario)

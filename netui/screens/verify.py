@@ -249,11 +249,20 @@ class ProbeScreen(Screen[None]):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         r = self.results[int(str(event.row_key.value))]
+        t = r.target
+        if t.kind == "dns":
+            # a name: what was asked where, and what came back — a trace would only test the
+            # path to the cluster DNS, which another row already shows
+            self.query_one("#probe-detail", Static).update(
+                f"{t.address}: asked {t.server} (the DNS the office uses), it answered "
+                f"{r.detail.removeprefix('-> ') or 'nothing'}; "
+                f"cluster {t.cluster} has it at {t.expect}. n: which cluster each domain goes to"
+            )
+            return
         if r.ok is not False:
             return
-        address = r.target.expect if r.target.kind == "dns" else r.target.address
-        self.app.push_screen(TraceScreen(address))
+        self.app.push_screen(TraceScreen(t.address))
         self.notify(
-            f"tracing {address}; escape twice, then d, for the doctor's findings on cluster {r.target.cluster}",
+            f"tracing {t.address}; escape twice, then d, for the doctor's findings on cluster {t.cluster}",
             timeout=6,
         )

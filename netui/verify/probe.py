@@ -23,7 +23,9 @@ probe() {
   s=$(now)
   if [ "$2" = tcp ]; then
     # bash's own /dev/tcp in a subshell: no exec; the watchdog below bounds it
-    if (exec 3<>"/dev/tcp/$3/$4") 2>/dev/null; then rc=0; else rc=1; fi; out=""
+    # no stdout for the connect: a connect the watchdog leaves behind must not hold the
+    # script's output open (the caller would wait for its end long after the watchdog)
+    if (exec 3<>"/dev/tcp/$3/$4") >/dev/null 2>&1; then rc=0; else rc=1; fi; out=""
   else
     out=$(dig +short +time=1 +tries=1 "@$4" "$3" 2>/dev/null | grep -v '^;' | head -n 1); rc=$?
     [ "$rc" = 0 ] && [ -z "$out" ] && rc=3
@@ -182,7 +184,8 @@ def run_probes(backend: Backend, items: list[Target], timeout: float = 2.0) -> l
             detail = "connected" if ok else "refused or unreachable"
         seen[i] = Result(t, ok, ms, detail)
     return [
-        seen.get(i, Result(t, False, int(timeout * 1000), "timed out")) for i, t in enumerate(items)
+        seen.get(i, Result(t, False, int(timeout * 1000), f"no answer within {timeout:g} s"))
+        for i, t in enumerate(items)
     ]
 
 

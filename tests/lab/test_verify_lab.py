@@ -94,3 +94,16 @@ def test_a_black_hole_does_not_stall_and_cancel_leaves_no_process(lab):
     assert took < 8
     assert "traceroute" not in left
     assert trace.stream.proc.poll() is not None  # type: ignore[attr-defined]
+
+
+def test_an_unanswered_probe_says_so_for_that_target_alone_in_about_its_timeout(lab):
+    """Before the office is connected, Pods drop the office's packets (replies are lost): the
+    probe ends about when its timeout says, and each such row says why."""
+    start = time.monotonic()
+    out = netui("probe", "--cluster", "a", "--timeout", "1", "--json", env_file=lab.env)
+    took = time.monotonic() - start
+    rows = json.loads(out.stdout)
+    silent = [r for r in rows if r["detail"] == "no answer within 1 s"]
+    assert silent, rows
+    assert all(r["ok"] is False for r in silent)
+    assert took < 6, took  # 1 s of probing, plus netui's own start and discovery
