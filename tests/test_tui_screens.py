@@ -98,6 +98,9 @@ def test_host_screen_shows_forwarding_at_boot_and_flags_networks_without_a_route
             )
             assert "cluster a pods" not in uncovered
             assert "! cluster b pods 10.42.0.0/16: only the default route" in uncovered
+            # its own cluster's Services need no route: kube-proxy answers them on the node
+            assert "cluster a services" not in uncovered
+            assert "cluster b services 10.43.0.0/16" in uncovered
             await pilot.press("n")  # on to the same host's nat table
             await pilot.pause()
             assert app.screen.query_one(RuleList).row_count > 0

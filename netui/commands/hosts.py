@@ -169,7 +169,7 @@ def show_routes(env: Environment, host: str, as_json: bool) -> int:
     snap = snapshot_one(env, host)
     nets = known_networks(env)
     ann = route_annotations(snap.routes, nets)
-    missing = uncovered_networks(snap.routes, nets)
+    missing = uncovered_networks(snap.routes, nets, env.clusters_of_host(host))
     if as_json:
         print_json(
             {

@@ -116,6 +116,12 @@ class Environment:
                 [Problem(self.path, None, "hosts", f"no host named {name!r}", f"one of: {known}")]
             ) from None
 
+    def clusters_of_host(self, name: str) -> frozenset[str]:
+        """The clusters this host is a node of, as far as the file says (forwarder, nodes)."""
+        return frozenset(
+            c.name for c in self.clusters.values() if name == c.forwarder or name in c.nodes
+        )
+
     def line_of(self, key: str) -> int | None:
         return self.lines.get(key)
 

@@ -35,11 +35,17 @@ def route_annotations(routes: RoutingTable, networks: NetworkMap) -> list[Annota
     return out
 
 
-def uncovered_networks(routes: RoutingTable, networks: NetworkMap) -> list[UncoveredNetwork]:
+def uncovered_networks(
+    routes: RoutingTable, networks: NetworkMap, own_clusters: frozenset[str] = frozenset()
+) -> list[UncoveredNetwork]:
     """Known networks this host has no specific route for, and what would carry them instead.
-    A network split into narrower routes (a CNI's per-node pod slices) counts as routed."""
+    A network split into narrower routes (a CNI's per-node pod slices) counts as routed. The
+    Service range of a cluster the host is a node of needs no route: kube-proxy answers its
+    ClusterIPs on the node itself."""
     out = []
     for kn in networks.networks:
+        if kn.kind == "services" and kn.cluster in own_clusters:
+            continue
         net = kn.network
         if any(r.dst != "default" and r.network in net for r in routes.routes):
             continue

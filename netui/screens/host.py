@@ -125,7 +125,7 @@ class HostScreen(Screen[None]):
         for a in route_annotations(snap.routes, nets):
             table.add_row(a.line, a.network)
         table.move_cursor(row=min(row, max(0, table.row_count - 1)))
-        missing = uncovered_networks(snap.routes, nets)
+        missing = uncovered_networks(snap.routes, nets, env.clusters_of_host(self.host))
         text = Text()
         for m in missing:
             # No route at all drops the traffic; the default route may be right (an office PC)

@@ -39,6 +39,8 @@ def next_steps(journal: Journal, confirm_seconds: int) -> list[str]:
 class PlanScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="back"),
+        Binding("home", "plan_top", "Top", show=False, id="plan_top"),
+        Binding("end", "plan_bottom", "Bottom", show=False, id="plan_bottom"),
         Binding("a", "apply(0)", "Apply", id="apply"),
         Binding("c", "apply_confirmed", "Apply with rollback", id="apply_confirmed"),
         Binding("t", "toggle_taint", "Taint forwarders", id="toggle_taint"),
@@ -80,6 +82,12 @@ class PlanScreen(Screen[None]):
         for w in planned.diagnosis.warnings:
             self.app.call_from_thread(self.notify, w, severity="warning", timeout=8)
         self.app.call_from_thread(self._show_plan, planned.plan, planned.commands)
+
+    def action_plan_top(self) -> None:
+        self.query_one(VerticalScroll).scroll_home(animate=False)
+
+    def action_plan_bottom(self) -> None:
+        self.query_one(VerticalScroll).scroll_end(animate=False)
 
     def action_toggle_taint(self) -> None:
         """Plan (or stop planning) netui's NoSchedule taint on each forwarder, and plan again."""
