@@ -211,6 +211,7 @@ class NetuiApp(App[None]):
             error = error.error  # a worker's own exception, not Textual's wrapper
         now = time.monotonic()
         self.crash_times = [t for t in self.crash_times if now - t < 10] + [now]
+        self._say_on_its_screen(error)
         if isinstance(error, HostError | UserError | PlanRefused):
             self.notify(f"✗ {error}", severity="error", timeout=10)
             return
@@ -225,6 +226,17 @@ class NetuiApp(App[None]):
             severity="error",
             timeout=15,
         )
+
+    def _say_on_its_screen(self, error: Exception) -> None:
+        """A worker's error also goes in the header of the screen that started it (the
+        operator may have moved on; the screen still says what failed when they come back)."""
+        for worker in list(self.workers):
+            if worker.error is error:
+                node = worker.node
+                screen = node if isinstance(node, Screen) else getattr(node, "screen", None)
+                if isinstance(screen, Screen):
+                    screen.sub_title = f"✗ {type(error).__name__}: {error}"[:200]
+                return
 
     async def action_quit(self) -> None:
         """Quit at once, whatever the hosts do: connections close in the background."""

@@ -486,3 +486,28 @@ def test_enter_on_a_name_row_of_the_probe_grid_says_what_was_asked_where():
             assert app.screen.__class__.__name__ == "ProbeScreen"  # explained, not traced
 
     run(scenario)
+
+
+def test_a_workers_error_is_said_on_the_screen_that_started_it():
+    from netui.backends import HostError
+
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until_ready(pilot)
+            await pilot.press("d")
+            await pilot.pause(0.2)
+            findings = app.screen
+
+            def fails() -> None:
+                raise HostError("a-master", "connection reset")
+
+            findings.run_worker(fails, thread=True)
+            for _ in range(50):
+                if "connection reset" in (findings.sub_title or ""):
+                    break
+                await pilot.pause(0.05)
+            assert "a-master: connection reset" in findings.sub_title
+            assert app.is_running and app.crashes == []
+
+    run(scenario)
