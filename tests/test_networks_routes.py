@@ -40,6 +40,9 @@ def test_a_typo_names_the_network_it_most_likely_meant(typo, meant):
 
 def test_an_unrelated_network_is_no_suggestion():
     assert NETS.closest("172.31.250.0/23") is None
+    # two numbers changed is another network, not a slip (it used to "mean" the office)
+    assert NETS.closest("10.7.5.0/24") is None
+    assert NETS.closest("10.2.4.0/24") is None
 
 
 def test_host_bits_overlaps_and_bad_cidrs():

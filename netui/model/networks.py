@@ -133,6 +133,8 @@ class NetworkMap:
         misspelt 10.200.0.0/16)."""
         best: tuple[int, int, KnownNetwork] | None = None
         for kn in self.networks:
+            if _parts_differing(cidr, kn.cidr) > 1:
+                continue  # a slip of the fingers touches one number, not two (10.7.5.0/24)
             d = edit_distance(cidr, kn.cidr)
             same_prefix = 0 if cidr.rpartition("/")[2] == kn.cidr.rpartition("/")[2] else 1
             if d <= 2 and (best is None or (d, same_prefix) < best[:2]):
@@ -146,6 +148,15 @@ class NetworkMap:
                 if na.first <= nb.last and nb.first <= na.last:
                     out.append((a, b))
         return out
+
+
+def _parts_differing(a: str, b: str) -> int:
+    """How many of the four octets and the prefix length differ."""
+    pa = a.replace("/", ".").split(".")
+    pb = b.replace("/", ".").split(".")
+    if len(pa) != len(pb):
+        return max(len(pa), len(pb))
+    return sum(x != y for x, y in zip(pa, pb, strict=True))
 
 
 def ip_in(address: str, cidr: str) -> bool:
