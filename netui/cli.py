@@ -229,9 +229,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     undo.add_argument("plan_id", nargs="?")
     undo.add_argument("--yes", action="store_true", help="do not ask")
-    sub.add_parser(
+    hist = sub.add_parser(
         "history", parents=[common], help="every plan with who, when, from where and its outcome"
     )
+    hist.add_argument("plan_id", nargs="?", help="one plan: what it changed, host by host")
     rule = sub.add_parser(
         "rule", parents=[common], help="delete or move one foreign nat rule (journaled, undoable)"
     )

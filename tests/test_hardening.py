@@ -228,3 +228,21 @@ def test_two_threads_of_one_session_do_not_both_write(tmp_path):
     done.set()
     t.join(10)
     assert refused and "another netui is changing hosts right now" in refused[0]
+
+
+def test_history_of_one_plan_says_what_it_changed_host_by_host(capsys):
+    now = time.time()
+    j = _journal(["router"], "applied", now)
+    i = j.step("router", "1 route(s)", "ip -batch -")
+    j.finish_step("router", i, "done")
+    k = j.step("router", "put back 1 route(s)", "ip -batch -", phase="undo")
+    j.finish_step("router", k, "failed", "RTNETLINK answers: No such process")
+    j.set_host_status("router", "undo-failed")
+    code, out, _ = cli("history", j.plan.id, capsys=capsys)
+    assert code == 0
+    assert out.splitlines() == [
+        f"plan {j.plan.id}: applied",
+        "router: undo-failed",
+        "  ✓ 1 route(s)",
+        "  ✗ undo: put back 1 route(s) (RTNETLINK answers: No such process)",
+    ]

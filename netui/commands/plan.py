@@ -174,7 +174,15 @@ def history(args: argparse.Namespace) -> int:
     from netui.model.envfile import Environment, Office
 
     # history reads only the journal: no environment file needed
-    rows = Session(Environment("", Office(()), {}, {})).history()
+    s = Session(Environment("", Office(()), {}, {}))
+    if args.plan_id:
+        lines = s.plan_detail(args.plan_id)
+        if args.json:
+            print_json({"plan": args.plan_id, "lines": lines})
+        else:
+            print("\n".join(lines))
+        return 0
+    rows = s.history()
     if args.json:
         from netui.plan.journal import list_journals
 

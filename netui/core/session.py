@@ -295,6 +295,29 @@ class Session:
             hp.move_rules.append(ForeignRule("nat", chain, rule.text, rule.position, to))
         return plan, describe(rule)
 
+    def plan_detail(self, plan_id: str) -> list[str]:
+        """What one plan changed, host by host: each step with its outcome, then its undo's
+        steps; the same lines in both faces."""
+        from netui.plan import undoing
+
+        try:
+            [journal] = undoing.candidates((), plan_id)
+        except undoing.UndoRefused as e:
+            raise UserError(str(e)) from None
+        mark = {"done": "✓", "failed": "✗", "pending": "…", "undone": "↶", "skipped": "-"}
+        lines = [f"plan {journal.plan.id}: {journal.status}"]
+        for name, record in journal.data["hosts"].items():
+            extra = f" — {record['error']}" if record.get("error") else ""
+            lines.append(f"{name}: {record.get('status')}{extra}")
+            for s in record.get("steps", []):
+                undo = "undo: " if s.get("phase") == "undo" else ""
+                err = f" ({s['error']})" if s.get("error") else ""
+                lines.append(f"  {mark.get(s['status'], '?')} {undo}{s['summary']}{err}")
+        for t in journal.plan.taints:
+            lines.append(f"cluster {t.cluster} (API): taint {t.text} on {t.node}")
+        lines += [f"note: {n}" for n in journal.plan.notes]
+        return lines
+
     def history(self) -> list[HistoryRow]:
         """Every plan, newest first (both faces show this order)."""
         from netui.plan.journal import list_journals

@@ -214,6 +214,18 @@ class HistoryScreen(Screen[None]):
         for r in self.app.session.history():  # type: ignore[attr-defined]
             table.add_row(r.plan, r.when, r.who, r.status, r.hosts, key=r.plan)
 
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """The highlighted plan: what it changed, host by host (as `netui history PLAN`)."""
+        from netui.errors import UserError
+
+        if event.row_key is None or event.row_key.value is None:
+            return
+        try:
+            lines = self.app.session.plan_detail(str(event.row_key.value))  # type: ignore[attr-defined]
+        except UserError as e:
+            lines = [f"✗ {e}"]
+        self.query_one("#detail", Static).update("\n".join(lines[:14]))
+
     def action_undo(self) -> None:
         if self.app.readonly:  # type: ignore[attr-defined]
             self.notify("read-only: netui changes nothing in this session", severity="warning")
