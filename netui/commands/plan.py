@@ -170,19 +170,18 @@ def _undo(s: Session, args: argparse.Namespace) -> int:
 
 
 def history(args: argparse.Namespace) -> int:
-    from netui.core.session import Session
-    from netui.model.envfile import Environment, Office
+    from netui.core.session import history as history_rows
+    from netui.core.session import plan_detail
 
     # history reads only the journal: no environment file needed
-    s = Session(Environment("", Office(()), {}, {}))
     if args.plan_id:
-        lines = s.plan_detail(args.plan_id)
+        lines = plan_detail(args.plan_id)
         if args.json:
             print_json({"plan": args.plan_id, "lines": lines})
         else:
             print("\n".join(lines))
         return 0
-    rows = s.history()
+    rows = history_rows()
     if args.json:
         from netui.plan.journal import list_journals
 

@@ -115,13 +115,14 @@ class Session:
 
         return discover(self.env, only)
 
-    def gather(self) -> Diagnosis:
-        """Snapshot every host and ask every cluster's API, at the same time."""
+    def gather(self, cluster: str | None = None) -> Diagnosis:
+        """Snapshot every host and ask every cluster's API, at the same time; the findings of
+        every cluster, or of one."""
         if self._gather is not None:
             inp = self._gather(self.env)
             from netui.doctor import diagnose
 
-            return Diagnosis(inp, diagnose(inp), _api_warnings(inp.inventory))
+            return Diagnosis(inp, diagnose(inp, cluster), _api_warnings(inp.inventory))
         from netui.backends.snapshot import snapshot_hosts
         from netui.doctor import diagnose
         from netui.doctor.context import build_input
@@ -134,16 +135,11 @@ class Session:
             snaps = snapshot_hosts(self.hosts, self.env.hosts, extra)
             inventory = inv_future.result()
         inp = build_input(self.env, snaps, inventory)
-        return Diagnosis(inp, diagnose(inp), _api_warnings(inventory))
+        return Diagnosis(inp, diagnose(inp, cluster), _api_warnings(inventory))
 
     def diagnose(self, cluster: str | None = None) -> Diagnosis:
         self.check_cluster(cluster)
-        d = self.gather()
-        if cluster is not None:
-            from netui.doctor import diagnose
-
-            d.findings = diagnose(d.inp, cluster)
-        return d
+        return self.gather(cluster)
 
     def check_cluster(self, cluster: str | None) -> None:
         if cluster is not None and cluster not in self.env.clusters:
@@ -224,12 +220,9 @@ class Session:
     def settle(self, plan_id: str) -> tuple[str, dict[str, str]]:
         """Ask an armed plan's hosts whether their rollback fired: (the plan's status now,
         host -> when it fired)."""
-        from netui.plan import executor, undoing
+        from netui.plan import executor
 
-        try:
-            [journal] = undoing.candidates((), plan_id)
-        except undoing.UndoRefused as e:
-            raise UserError(str(e)) from None
+        journal = load_journal(plan_id)
         fired = executor.settle_timers(journal, self.hosts)
         return journal.status, fired
 
@@ -296,51 +289,66 @@ class Session:
         return plan, describe(rule)
 
     def plan_detail(self, plan_id: str) -> list[str]:
-        """What one plan changed, host by host: each step with its outcome, then its undo's
-        steps; the same lines in both faces."""
-        from netui.plan import undoing
-
-        try:
-            [journal] = undoing.candidates((), plan_id)
-        except undoing.UndoRefused as e:
-            raise UserError(str(e)) from None
-        mark = {"done": "✓", "failed": "✗", "pending": "…", "undone": "↶", "skipped": "-"}
-        lines = [f"plan {journal.plan.id}: {journal.status}"]
-        for name, record in journal.data["hosts"].items():
-            extra = f" — {record['error']}" if record.get("error") else ""
-            lines.append(f"{name}: {record.get('status')}{extra}")
-            for s in record.get("steps", []):
-                undo = "undo: " if s.get("phase") == "undo" else ""
-                err = f" ({s['error']})" if s.get("error") else ""
-                lines.append(f"  {mark.get(s['status'], '?')} {undo}{s['summary']}{err}")
-        for t in journal.plan.taints:
-            lines.append(f"cluster {t.cluster} (API): taint {t.text} on {t.node}")
-        lines += [f"note: {n}" for n in journal.plan.notes]
-        return lines
+        return plan_detail(plan_id)
 
     def history(self) -> list[HistoryRow]:
-        """Every plan, newest first (both faces show this order)."""
-        from netui.plan.journal import list_journals
-
-        rows = []
-        for d in reversed(list_journals()):
-            p = d["plan"]
-            status = d["status"]
-            fired = sorted(h["fired_at"] for h in d["hosts"].values() if "fired_at" in h)
-            if fired:
-                status += f" at {fired[-1]}"
-            rows.append(
-                HistoryRow(
-                    p["id"],
-                    time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(p["created"])),
-                    f"{p['user']}@{p['came_from']}",
-                    status,
-                    " ".join(f"{n}:{h.get('status')}" for n, h in d["hosts"].items()),
-                    p["created"],
-                )
-            )
-        return rows
+        return history()
 
 
 def _api_warnings(inventory: dict[str, Any]) -> list[str]:
     return [inv.error for inv in inventory.values() if getattr(inv, "error", None)]
+
+
+# --- the journal alone (no environment, no hosts): `netui history` reads only this -------------
+
+
+def load_journal(plan_id: str) -> Journal:
+    from netui.plan import undoing
+
+    try:
+        return undoing.load(plan_id)
+    except undoing.UndoRefused as e:
+        raise UserError(str(e)) from None
+
+
+def plan_detail(plan_id: str) -> list[str]:
+    """What one plan changed, host by host: each step with its outcome, then its undo's
+    steps; the same lines in both faces."""
+    journal = load_journal(plan_id)
+    mark = {"done": "✓", "failed": "✗", "pending": "…", "undone": "↶", "skipped": "-"}
+    lines = [f"plan {journal.plan.id}: {journal.status}"]
+    for name, record in journal.data["hosts"].items():
+        extra = f" — {record['error']}" if record.get("error") else ""
+        lines.append(f"{name}: {record.get('status')}{extra}")
+        for s in record.get("steps", []):
+            undo = "undo: " if s.get("phase") == "undo" else ""
+            err = f" ({s['error']})" if s.get("error") else ""
+            lines.append(f"  {mark.get(s['status'], '?')} {undo}{s['summary']}{err}")
+    for t in journal.plan.taints:
+        lines.append(f"cluster {t.cluster} (API): taint {t.text} on {t.node}")
+    lines += [f"note: {n}" for n in journal.plan.notes]
+    return lines
+
+
+def history() -> list[HistoryRow]:
+    """Every plan, newest first (both faces show this order)."""
+    from netui.plan.journal import list_journals
+
+    rows = []
+    for d in reversed(list_journals()):
+        p = d["plan"]
+        status = d["status"]
+        fired = sorted(h["fired_at"] for h in d["hosts"].values() if "fired_at" in h)
+        if fired:
+            status += f" at {fired[-1]}"
+        rows.append(
+            HistoryRow(
+                p["id"],
+                time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(p["created"])),
+                f"{p['user']}@{p['came_from']}",
+                status,
+                " ".join(f"{n}:{h.get('status')}" for n, h in d["hosts"].items()),
+                p["created"],
+            )
+        )
+    return rows
