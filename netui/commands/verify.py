@@ -141,14 +141,11 @@ def probe_command(s: Session, args: argparse.Namespace) -> int:
 
 
 def registry_command(s: Session, args: argparse.Namespace) -> int:
+    from netui.core.verify import office_host
     from netui.verify.probe import Target, registry_instances, run_probes
 
     env = s.env
-    if not env.office.probe_from:
-        raise UserError(
-            f"{env.path}: office.probe_from is not set — name a host on the office LAN to probe from"
-        )
-    source = env.office.probe_from
+    source = office_host(s)
     clusters = [c for c in env.clusters.values() if c.registry and args.cluster in (None, c.name)]
     if not clusters:
         raise UserError(

@@ -69,6 +69,16 @@ def probe_target(text: str) -> tuple[str, int]:
     return ip, p
 
 
+def office_host(session: Session) -> str:
+    """The host on the office LAN that probes and traces run from."""
+    env = session.env
+    if not env.office.probe_from:
+        raise UserError(
+            f"{env.path}: office.probe_from is not set — name a host on the office LAN to probe from"
+        )
+    return env.office.probe_from
+
+
 @dataclass
 class ProbePlan:
     source: str  # the host the probes run on
@@ -106,11 +116,7 @@ def probe_plan(
                 f"cluster {from_cluster} has no node netui can run on: set clusters.{from_cluster}.nodes or its forwarder"
             )
     else:
-        if not env.office.probe_from:
-            raise UserError(
-                f"{env.path}: office.probe_from is not set — name a host on the office LAN to probe from"
-            )
-        source = env.office.probe_from
+        source = office_host(session)
     found = inventory if inventory is not None else session.discover(cluster)
     found = {n: inv for n, inv in found.items() if wanted is None or n in wanted}
     warnings = [

@@ -110,13 +110,13 @@ class TraceScreen(Screen[None]):
             trace.cancel()  # no traceroute outlives its pane
 
     def _start(self, target: str, again: bool = False) -> None:
-        env = self.app.env  # type: ignore[attr-defined]
-        source = env.office.probe_from
-        if not source:
-            self.notify(
-                "set office.probe_from in the environment file to trace from the office",
-                severity="error",
-            )
+        from netui.core.verify import office_host
+        from netui.errors import UserError
+
+        try:
+            source = office_host(self.app.session)  # type: ignore[attr-defined]
+        except UserError as e:
+            self.notify(str(e), severity="error")
             return
         self.targets.append(target)
         panes = self.query_one("#panes", Horizontal)
