@@ -280,6 +280,18 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument(
         "--mtu", action="store_true", help="also measure the path MTU with tracepath"
     )
+    trace.add_argument(
+        "--tcp",
+        metavar="PORT",
+        type=_number(int, 1, 65535),
+        help="send TCP SYNs to this port (what a Service answers) instead of UDP probes",
+    )
+    trace.add_argument(
+        "--count",
+        metavar="N",
+        type=_number(int, 1, 1000),
+        help="N rounds, one a second, then per-hop loss, last/avg/best/worst (like mtr --report)",
+    )
     probe = sub.add_parser(
         "probe",
         parents=[common],

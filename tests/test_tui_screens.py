@@ -511,3 +511,71 @@ def test_a_workers_error_is_said_on_the_screen_that_started_it():
             assert app.is_running and app.crashes == []
 
     run(scenario)
+
+
+def test_traces_open_one_column_per_cluster_with_tcp_to_what_each_target_serves():
+    from netui.screens.verify import TracePane
+
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until_ready(pilot)
+            await pilot.press("t")
+            for _ in range(100):
+                panes = list(app.screen.query(TracePane))
+                if len(panes) == 3 and all(p.explanation for p in panes):
+                    break
+                await pilot.pause(0.05)
+            heads = [p.border_title for p in panes]
+            assert heads == [
+                "a: Pod of default/app 10.200.1.3 tcp/8080",
+                "a: default/app 10.96.0.30 tcp/80",
+                "b: cluster DNS (from the environment file) 10.43.0.10 tcp/53",
+            ]
+            columns = app.screen.query(".trace-column")
+            assert len(columns) == 2 and columns[0].region.y == columns[1].region.y  # side by side
+            assert panes[0].explanation[0].startswith("reached 10.200.1.3")
+            # one round until asked for more: c repeats every second, c again stops
+            assert {p.run.stats.rounds for p in panes} == {1}
+            await pilot.press("c")
+            for _ in range(80):
+                if min(p.run.stats.rounds for p in panes) >= 3:
+                    break
+                await pilot.pause(0.05)
+            assert min(p.run.stats.rounds for p in panes) >= 3
+            assert "continuous" in str(app.screen.query_one("#trace-status", Static).render())
+            text = "\n".join(panes[0].lines)
+            assert "LOSS" in text and "HISTORY" in text and "▁▁▁" in text
+            await pilot.press("c")
+            await pilot.pause(1.5)
+            stopped = [p.run.stats.rounds for p in panes]
+            await pilot.pause(1.2)
+            assert [p.run.stats.rounds for p in panes] == stopped
+
+    run(scenario)
+
+
+def test_a_typed_trace_target_takes_a_port_and_escape_closes_only_the_box():
+    from netui.screens.verify import TracePane
+
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until_ready(pilot)
+            await pilot.press("t", "n")
+            await pilot.press("escape")
+            assert app.screen.__class__.__name__ == "TraceScreen"
+            assert not app.screen.query_one("#target").display
+            await pilot.press("n", *"10.96.0.30:99999", "enter")
+            await pilot.pause()
+            assert app.screen.query_one("#target").display  # refused, the box stays
+            await pilot.press(*["backspace"] * 6, *":80", "enter")
+            for _ in range(100):
+                typed = [p for p in app.screen.query(TracePane) if p.target.cluster is None]
+                if typed and typed[0].explanation:
+                    break
+                await pilot.pause(0.05)
+            assert typed[0].border_title == "address 10.96.0.30 tcp/80"
+            assert typed[0].run.method == "tcp/80"
+
+    run(scenario)

@@ -89,8 +89,15 @@ async def _settled(pilot, seconds: float = 0.6) -> None:
 
 
 async def _traces(pilot) -> None:
+    from netui.screens.verify import TracePane
+
     await until_ready(pilot)
     await pilot.press("t")
+    for _ in range(200):  # every pane's first round done and explained
+        panes = list(pilot.app.screen.query(TracePane))
+        if len(panes) == 3 and all(p.explanation for p in panes):
+            break
+        await pilot.pause(0.02)
     await _settled(pilot)
 
 

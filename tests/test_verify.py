@@ -33,7 +33,7 @@ def _finding(code: str, title: str, cluster: str = "a") -> Finding:
 
 
 def test_explain_names_the_finding_about_the_targets_own_network():
-    book = AddressBook({"10.1.3.1": "office router (router)"})
+    book = AddressBook({"10.1.3.1": "office router (router)"}, hosts={"10.1.3.1": "router"})
     hops = [Hop(1, "10.1.3.1", 0.1), Hop(2, None), Hop(3, None), Hop(4, None)]
     findings = [
         _finding(
@@ -54,6 +54,7 @@ def test_explain_names_the_finding_about_the_targets_own_network():
                 KnownNetwork("10.96.0.0/12", "services", "a"),
             ]
         )
+        clusters: dict = {}
 
     book.inp = Inp()  # type: ignore[assignment]
     lines = explain(hops, "10.200.1.3", book, findings)

@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
 
 def trace_command(s: Session, args: argparse.Namespace) -> int:
     from netui.core.verify import TraceContext, trace_target
-    from netui.verify.trace import Trace, detect_tools, path_mtu
+    from netui.verify.trace import Hop, TraceRun, detect_tools, path_mtu, stats_table
 
     trace_target(args.target)
     s.env.host(args.source)
@@ -32,20 +32,27 @@ def trace_command(s: Session, args: argparse.Namespace) -> int:
         raise UserError(
             f"{args.source} has no traceroute (install the traceroute package there); found: {', '.join(sorted(tools)) or 'nothing'}"
         )
-    trace = Trace(backend, args.target, args.max_hops, args.wait)
-    hops = []
+    run = TraceRun(backend, args.target, args.tcp, args.max_hops, args.wait)
+
+    def show(hop: Hop) -> None:
+        if args.json or args.count:
+            return
+        shown = f"{hop.ip:15}  {hop.rtt_ms:7.2f} ms" if hop.ip else f"{'*':15}  {'':10}"
+        flag = f" {hop.flag}" if hop.flag else ""
+        print(f"{hop.ttl:3}  {shown}{flag}  {context.name(hop.ip)}", flush=True)
+
+    rounds: list[list[Hop]] = []
     try:
-        for hop in trace.hops():
-            hops.append(hop)
-            if not args.json:
-                shown = f"{hop.ip:15}  {hop.rtt_ms:7.2f} ms" if hop.ip else f"{'*':15}  {'':10}"
-                flag = f" {hop.flag}" if hop.flag else ""
-                print(f"{hop.ttl:3}  {shown}{flag}  {context.name(hop.ip)}", flush=True)
+        run.repeat(show, rounds.append, rounds=args.count or 1)
     except KeyboardInterrupt:
-        trace.cancel()
-        raise
+        run.cancel()
+        if not rounds:
+            raise
+    hops = run.last_hops
     pmtu = path_mtu(backend, args.target) if args.mtu and "tracepath" in tools else None
-    lines = context.explain(hops, args.target)
+    lines = context.explain(hops, args.target, tcp=run.tcp_port is not None)
+    if run.note:
+        lines.insert(0, run.note)
     mtu_note = None
     if pmtu:
         src = context.book.inp.snapshot(args.source) if context.book and context.book.inp else None
@@ -65,6 +72,8 @@ def trace_command(s: Session, args: argparse.Namespace) -> int:
             {
                 "from": args.source,
                 "target": args.target,
+                "method": run.method,
+                "rounds": run.stats.rounds,
                 "hops": [
                     {
                         "ttl": h.ttl,
@@ -75,11 +84,30 @@ def trace_command(s: Session, args: argparse.Namespace) -> int:
                     }
                     for h in hops
                 ],
+                "stats": [
+                    {
+                        "ttl": h.ttl,
+                        "ips": h.ips,
+                        "sent": h.sent,
+                        "loss_pct": round(h.loss, 1),
+                        "last_ms": h.last,
+                        "avg_ms": h.avg,
+                        "best_ms": h.best,
+                        "worst_ms": h.worst,
+                    }
+                    for h in run.stats.rows()
+                ],
                 "explanation": lines,
                 "pmtu": pmtu,
             }
         )
     else:
+        if args.count:
+            import shutil
+
+            print(f"{args.source} → {args.target} ({run.method}), {run.stats.rounds} rounds:")
+            width = shutil.get_terminal_size((120, 24)).columns
+            print("\n".join(stats_table(run.stats, width, context.name)))
         for line in lines:
             print(f"=> {line}")
         if mtu_note:

@@ -40,11 +40,16 @@ class TraceContext:
         self.ready.wait(15)
         return self.book.name(ip) if self.book else ""
 
-    def explain(self, hops: list[Any], target: str) -> list[str]:
+    def name_now(self, ip: str | None) -> str:
+        """The name if the environment is gathered already, else nothing (never waits: for
+        drawing)."""
+        return self.book.name(ip) if self.ready.is_set() and self.book else ""
+
+    def explain(self, hops: list[Any], target: str, tcp: bool = False) -> list[str]:
         from netui.verify.names import explain
 
         self.ready.wait(15)
-        return explain(hops, target, self.book, self.findings) if self.book else []
+        return explain(hops, target, self.book, self.findings, tcp) if self.book else []
 
 
 def trace_target(text: str) -> str:
@@ -52,6 +57,38 @@ def trace_target(text: str) -> str:
         return parse_address(text)
     except ValueError as e:
         raise UserError(f"trace target: {e}") from None
+
+
+@dataclass(frozen=True)
+class TraceTarget:
+    """What a trace pane traces: an address, with the TCP port it serves (None: UDP)."""
+
+    cluster: str | None
+    label: str
+    address: str
+    port: int | None = None
+
+    @property
+    def method(self) -> str:
+        return f"tcp/{self.port}" if self.port else "udp"
+
+
+def trace_plan(session: Session, inventory: dict[str, Any] | None = None) -> list[TraceTarget]:
+    """Per cluster, a Pod and a Service the inventory knows (an application's before the
+    cluster's own DNS), traced with TCP to the port each serves — what the office will use."""
+    from netui.verify.probe import targets
+
+    found = inventory if inventory is not None else session.discover()
+    out: list[TraceTarget] = []
+    for name in found:
+        items = targets(session.env, {name: found[name]}, name)
+        for kind in ("pod", "service"):
+            of_kind = [t for t in items if t.kind == kind and t.port]
+            of_kind.sort(key=lambda t: "kube-system/" in t.label)  # applications first
+            if of_kind:
+                t = of_kind[0]
+                out.append(TraceTarget(name, t.label, t.address, t.port))
+    return out
 
 
 def probe_target(text: str) -> tuple[str, int]:

@@ -8,86 +8,228 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Static
 
+from netui.core.verify import TraceTarget
 from netui.widgets.footer import KeyFooter
 
 
-class TracePane(VerticalScroll):
-    """One trace: hops appear as they arrive."""
+class TracePane(Static):
+    """One target's trace: per-hop statistics over every round (mtr-like), each hop named, and
+    why the path ends where it ends."""
 
-    def __init__(self, title: str) -> None:
+    def __init__(self, target: TraceTarget, source: str) -> None:
         super().__init__(classes="trace-pane")
-        self.title_text = title
-        self.lines: list[str] = [title]
+        self.target = target
+        self.source = source
+        self.run: Any = None  # the TraceRun, once started
+        self.context: Any = None
+        self.explanation: list[str] = []
+        self.error: str | None = None
+        self.working = False  # a worker runs its rounds
+        self.started = time.strftime("%H:%M:%S")
+        self.lines: list[str] = []
+        self.border_title = self._heading()
 
-    def compose(self) -> ComposeResult:
-        yield Static("\n".join(self.lines), classes="trace-text")
+    def _heading(self) -> str:
+        t = self.target
+        where = f"{t.cluster}: " if t.cluster else ""
+        return f"{where}{t.label} {t.address} {t.method}"
 
-    def add(self, line: str) -> None:
-        self.lines.append(line)
-        self.query_one(Static).update("\n".join(self.lines))
+    def on_mount(self) -> None:
+        self.show()
+
+    def on_resize(self) -> None:
+        self.show()
+
+    def show(self) -> None:
+        from netui.verify.trace import stats_table
+
+        run = self.run
+        head = f"{self.started} from {self.source}"
+        if run is not None:
+            head += f" · round {run.stats.rounds}" + (
+                f" · {run.method}" if run.method != self.target.method else ""
+            )
+        lines = [head]
+        if run is not None and run.stats.hops:
+            name = self.context.name_now if self.context else (lambda ip: "")
+            lines += stats_table(run.stats, max(30, self.size.width), name)
+        elif self.error is None:
+            lines.append("tracing…")
+        if run is not None and run.note:
+            lines.append(f"! {run.note}")
+        if self.error:
+            lines.append(f"✗ {self.error}")
+        lines += [f"=> {line}" for line in self.explanation]
+        self.lines = lines
+        self.update("\n".join(lines))
 
 
 class TraceScreen(Screen[None]):
+    """Trace panes side by side: per cluster a Pod and a Service (TCP to the port each serves),
+    or the address asked for. `c` repeats every second with per-hop loss and latency."""
+
     BINDINGS = [
         Binding("escape", "back", "Back", id="back"),
+        Binding("c", "continuous", "Continuous", id="trace_continuous"),
+        Binding("r", "rerun", "One more round", id="rerun_trace"),
         Binding("n", "new_trace", "New trace", id="new_trace"),
-        Binding("r", "rerun", "Re-run", id="rerun_trace"),
     ]
 
-    def __init__(self, target: str | None = None) -> None:
+    def __init__(self, target: TraceTarget | None = None) -> None:
         super().__init__()
         self.initial = target
-        self.targets: list[str] = []
-        self.running: list[Any] = []  # every trace started here, cancelled when the screen goes
+        self.continuous = False
+        self.runs: list[Any] = []  # every TraceRun started here, cancelled when the screen goes
+        self.context: Any = None
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Input(
-            placeholder="trace from the office host to: an address (e.g. 10.200.1.3), enter to run",
+            placeholder="trace from the office host to: an address, optionally :PORT for TCP (e.g. 10.96.0.30:80), enter to run",
             id="target",
         )
         yield Horizontal(id="panes")
+        yield Static("", id="trace-status")
         yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "netui — traces"
-        first = [self.initial] if self.initial else self._one_per_cluster()
-        if first:
-            self._show_field(False)
-            for target in first:
-                self._start(target)
+        self._show_field(False)
+        self._status()
+        if self.initial is not None:
+            self._open([self.initial])
         else:
-            self.query_one(Input).focus()
+            self.run_worker(self._plan, thread=True, group="trace-plan")
 
-    def _one_per_cluster(self) -> list[str]:
-        """A Pod of each cluster the inventory knows: the screen opens with its paths, side by
-        side, instead of an empty prompt."""
-        from netui.model.networks import ip_in
+    def _status(self, extra: str = "") -> None:
+        mode = (
+            "continuous: a round every second (c stops)"
+            if self.continuous
+            else "one round (c: repeat every second, r: one more)"
+        )
+        self.query_one("#trace-status", Static).update(f"{mode} · n: trace another address{extra}")
 
-        out = []
-        for inv in (getattr(self.app, "inventory", None) or {}).values():
-            pods = [
-                ip
-                for s in inv.services
-                for ip, _port, _proto in s.endpoints
-                if any(ip_in(ip, c) for c in inv.pod_cidr_values)
-            ]
-            if pods:
-                out.append(pods[0])
-        return out[:4]
+    def _plan(self) -> None:
+        """Which targets to open with: found in the background, the screen is up at once."""
+        from netui.backends import HostError
+        from netui.core.verify import trace_plan
+        from netui.errors import UserError
+
+        session = self.app.session  # type: ignore[attr-defined]
+        try:
+            targets = trace_plan(session, getattr(self.app, "inventory", None))
+        except (UserError, HostError) as e:
+            self.app.call_from_thread(self._status, f" · ✗ {e}")
+            return
+        if not targets:
+            self.app.call_from_thread(
+                self._status, " · no cluster's API named a Pod or Service: n to give an address"
+            )
+            self.app.call_from_thread(self._show_field, True)
+            return
+        self.app.call_from_thread(self._open, targets)
+
+    def _open(self, targets: list[TraceTarget]) -> None:
+        """A column per cluster (its Pod above its Service), each pane tracing."""
+        from netui.core.verify import TraceContext, office_host
+        from netui.errors import UserError
+
+        session = self.app.session  # type: ignore[attr-defined]
+        try:
+            source = office_host(session)
+        except UserError as e:
+            self._status(f" · ✗ {e}")
+            return
+        if self.context is None:
+            self.context = TraceContext(session)
+        panes = self.query_one("#panes", Horizontal)
+        columns: dict[str | None, Vertical] = {}
+        for target in targets:
+            key = target.cluster
+            if key not in columns or key is None:
+                columns[key] = Vertical(classes="trace-column")
+                panes.mount(columns[key])
+            pane = TracePane(target, source)
+            pane.context = self.context
+            columns[key].mount(pane)
+            self._go(pane)
+
+    def _go(self, pane: TracePane) -> None:
+        pane.working = True
+        self.run_worker(lambda: self._rounds(pane), thread=True, group="trace")
+
+    def _rounds(self, pane: TracePane) -> None:
+        from netui.backends import HostError
+        from netui.verify.trace import TraceRun
+
+        session = self.app.session  # type: ignore[attr-defined]
+        call = self.app.call_from_thread
+        try:
+            if pane.run is None:
+                pane.run = TraceRun(
+                    session.hosts[pane.source], pane.target.address, pane.target.port
+                )
+                self.runs.append(pane.run)
+            run = pane.run
+            while not run.cancelled:
+                hops = run.round(lambda hop: call(pane.show))
+                if run.cancelled:
+                    return
+                pane.explanation = self.context.explain(
+                    hops, pane.target.address, tcp=run.tcp_port is not None
+                )
+                call(pane.show)
+                if not self.continuous or not run.pause(1.0):
+                    return
+        except HostError as e:
+            pane.error = str(e)
+            call(pane.show)
+        finally:
+            pane.working = False
+
+    def action_continuous(self) -> None:
+        self.continuous = not self.continuous
+        self._status()
+        if self.continuous:
+            self._every_idle_pane()
+
+    def action_rerun(self) -> None:
+        self._every_idle_pane()
+
+    def _every_idle_pane(self) -> None:
+        for pane in self.query(TracePane):
+            if not pane.working:
+                self._go(pane)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        target = event.value.strip()
+        from netui.core.verify import trace_target
+        from netui.errors import UserError
+
+        text = event.value.strip()
+        if not text:
+            self._show_field(False)
+            return
+        address, _, port = text.partition(":")
+        try:
+            ip = trace_target(address)
+            tcp = int(port) if port else None
+            if tcp is not None and not 1 <= tcp <= 65535:
+                raise ValueError
+        except UserError as e:
+            self.notify(str(e), severity="error")
+            return
+        except ValueError:
+            self.notify(f"{text!r}: the port after ':' must be 1-65535", severity="error")
+            return
         self._show_field(False)
-        if target:
-            self._start(target)
+        self._open([TraceTarget(None, "address", ip, tcp)])
 
     def _show_field(self, shown: bool) -> None:
-        # Hidden means disabled too: a hidden but focusable field would swallow r and n.
+        # Hidden means disabled too: a hidden but focusable field would swallow r, c and n.
         field = self.query_one(Input)
         field.display = shown
         field.disabled = not shown
@@ -98,63 +240,15 @@ class TraceScreen(Screen[None]):
     def action_new_trace(self) -> None:
         self._show_field(True)
 
-    def action_rerun(self) -> None:
-        if self.targets:
-            self._start(self.targets[-1], again=True)
-
     def action_back(self) -> None:
+        if self.query_one(Input).display:
+            self._show_field(False)  # Esc in the address box closes the box, not the screen
+            return
         self.app.pop_screen()
 
     def on_unmount(self) -> None:
-        for trace in self.running:
-            trace.cancel()  # no traceroute outlives its pane
-
-    def _start(self, target: str, again: bool = False) -> None:
-        from netui.core.verify import office_host
-        from netui.errors import UserError
-
-        try:
-            source = office_host(self.app.session)  # type: ignore[attr-defined]
-        except UserError as e:
-            self.notify(str(e), severity="error")
-            return
-        self.targets.append(target)
-        panes = self.query_one("#panes", Horizontal)
-        # keep at most two panes per target side by side: the previous run and this one
-        old = [p for p in panes.query(TracePane) if p.title_text.endswith(f"→ {target}")]
-        for p in old[:-1]:
-            p.remove()
-        pane = TracePane(
-            f"{'again ' if again else ''}{time.strftime('%H:%M:%S')} {source} → {target}"
-        )
-        panes.mount(pane)
-        self.run_worker(lambda: self._trace(pane, source, target), thread=True)
-
-    def _trace(self, pane: TracePane, source: str, target: str) -> None:
-        from netui.backends import HostError
-        from netui.core.verify import TraceContext, trace_target
-        from netui.errors import UserError
-        from netui.verify.trace import Trace
-
-        def show(line: str) -> None:
-            self.app.call_from_thread(pane.add, line)
-
-        session = self.app.session  # type: ignore[attr-defined]
-        try:
-            trace_target(target)
-            context = TraceContext(session)
-            hops = []
-            trace = Trace(session.hosts[source], target)
-            self.running.append(trace)
-            for hop in trace.hops():
-                hops.append(hop)
-                shown = f"{hop.ip:15} {hop.rtt_ms:6.2f} ms" if hop.ip else f"{'*':15} {'':9}"
-                show(f"{hop.ttl:2} {shown} {hop.flag or ''} {context.name(hop.ip)}")
-        except (UserError, HostError) as e:
-            show(f"✗ {e}")
-            return
-        for line in context.explain(hops, target):
-            show(f"=> {line}")
+        for run in self.runs:
+            run.cancel()  # no traceroute outlives its pane
 
 
 class ProbeScreen(Screen[None]):
@@ -261,7 +355,7 @@ class ProbeScreen(Screen[None]):
             return
         if r.ok is not False:
             return
-        self.app.push_screen(TraceScreen(t.address))
+        self.app.push_screen(TraceScreen(TraceTarget(t.cluster, t.label, t.address, t.port)))
         self.notify(
             f"tracing {t.address}; escape twice, then d, for the doctor's findings on cluster {t.cluster}",
             timeout=6,

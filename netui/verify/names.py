@@ -16,6 +16,13 @@ class AddressBook:
 
     names: dict[str, str] = field(default_factory=dict)
     inp: DoctorInput | None = None
+    hosts: dict[str, str] = field(default_factory=dict)  # ip -> the environment's host name
+
+    def inp_forwarders(self) -> set[str]:
+        """Every cluster's forwarder host."""
+        if self.inp is None:
+            return set()
+        return {c.forwarder for c in self.inp.clusters.values() if c.forwarder}
 
     def name(self, ip: str | None) -> str:
         if ip is None:
@@ -47,6 +54,7 @@ def address_book(inp: DoctorInput, inventory: dict[str, ClusterInventory]) -> Ad
                 continue
             role = roles.get(host)
             book.names[str(ip)] = f"{role} ({host})" if role else host
+            book.hosts[str(ip)] = host
     for name, inv in inventory.items():
         for n in inv.nodes:
             if n.internal_ip and n.internal_ip not in book.names:
@@ -63,7 +71,13 @@ def address_book(inp: DoctorInput, inventory: dict[str, ClusterInventory]) -> Ad
     return book
 
 
-def explain(hops: list[Hop], target: str, book: AddressBook, findings: list[Finding]) -> list[str]:
+def explain(
+    hops: list[Hop],
+    target: str,
+    book: AddressBook,
+    findings: list[Finding],
+    tcp: bool = False,
+) -> list[str]:
     """Why the path ends where it ends, in the operator's words, backed by the doctor."""
     out: list[str] = []
     nested = book.inp.networks.nesting_note(target) if book.inp is not None else None
@@ -82,6 +96,15 @@ def explain(hops: list[Hop], target: str, book: AddressBook, findings: list[Find
             0,
             f"reached {target} ({book.name(target) or 'target'}) in {max(h.ttl for h in hops)} hops",
         )
+        first = next(h for h in answered if h.ip == target)
+        if first.ttl > 1 and book.name(target).startswith("Service"):
+            before = next((h for h in reversed(answered) if h.ttl < first.ttl), None)
+            out.append(
+                f"the Service's address answered from hop {first.ttl} on, right after "
+                f"{book.name(before.ip) if before else 'the source'}: the node there translated it "
+                f"to a Pod (kube-proxy) and conntrack rewrites the answers; trace a Pod for the rest "
+                f"of the path"
+            )
         if nested:
             out.append(nested)
         return out
@@ -92,7 +115,21 @@ def explain(hops: list[Hop], target: str, book: AddressBook, findings: list[Find
     if book.inp is not None:
         kn = book.inp.networks.owner(target)
         cluster = kn.cluster if kn else None
-    related = [f for f in findings if f.severity == "error" and (f.cluster in (cluster, None))]
+    # Only what lies on this path may be blamed: findings about a host that answered or the
+    # target's forwarder (where the packets should go), or about the target's cluster as a whole.
+    forwarder = (
+        book.inp.clusters[cluster].forwarder
+        if book.inp is not None and cluster in book.inp.clusters
+        else None
+    )
+    suspects = {book.hosts.get(h.ip or "") for h in hops} | {forwarder}
+
+    def on_path(f: Finding) -> bool:
+        if f.severity != "error" or f.cluster not in (cluster, None):
+            return False
+        return f.host in suspects if f.host else f.cluster == cluster
+
+    related = [f for f in findings if on_path(f)]
     # Findings about the target's own network first (pods vs services of the same cluster).
     target_cidr = kn.cidr if book.inp is not None and kn is not None else None
     related.sort(key=lambda f: 0 if target_cidr and target_cidr in f.title else 1)
@@ -117,8 +154,18 @@ def explain(hops: list[Hop], target: str, book: AddressBook, findings: list[Find
     for f in related:
         codes.setdefault(f.code, f)
     route_findings = [f for f in related if f.code in ("route-missing", "route-wrong-gateway")]
+    last_host = book.hosts.get(last.ip or "")
     if "office router" in who and route_findings:
         out.append(f"because: {route_findings[0].title}")
+    elif forwarder and last_host in book.inp_forwarders() and last_host != forwarder:
+        out.append(
+            f"the packets went to {last_host}, not to cluster {cluster}'s forwarder {forwarder}: "
+            + (
+                f"because: {route_findings[0].title}"
+                if route_findings
+                else "a route on the way sends them to the wrong cluster"
+            )
+        )
     elif "forwarder" in who:
         for code in (
             "forwarding-off",
@@ -141,6 +188,15 @@ def explain(hops: list[Hop], target: str, book: AddressBook, findings: list[Find
             if code in codes:
                 out.append(f"because: {codes[code].title}")
                 break
-    if len(out) == 1 + bool(nested) and related:
-        out.append(f"see `netui doctor`: {related[0].code}: {related[0].title}")
+    if not tcp and book.name(target).startswith("Service"):
+        out.append(
+            "a Service's address is translated only for its own protocol and port, so UDP probes "
+            "to it go nowhere: trace with TCP to the port it serves"
+        )
+    elif len(out) == 1 + bool(nested):
+        if related:
+            f = related[0]
+            out.append(f"the doctor's finding on this path: {f.code}: {f.title}")
+        else:
+            out.append("no finding of the doctor is about a host on this path")
     return out

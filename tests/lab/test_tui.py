@@ -255,10 +255,12 @@ def test_probe_grid_and_side_by_side_trace_panes(lab):
                 ),
                 20,
             )
-            await pilot.press("r")  # run again: the previous run stays beside the new one
-            await _wait(pilot, lambda: len(app.screen.query(TracePane)) == 2)
-            first = app.screen.query(TracePane).first()
-            assert any("office router" in line for line in first.lines), first.lines
+            pane = app.screen.query_one(TracePane)
+            assert pane.run.method == f"tcp/{table.get_row_at(0)[3].split(':')[1]}"
+            await pilot.press("r")  # one more round: counted into the same statistics
+            await _wait(pilot, lambda: pane.run.stats.rounds == 2 and not pane.working, 20)
+            assert any("office router" in line for line in pane.lines), pane.lines
+            assert any("LOSS" in line for line in pane.lines), pane.lines
 
     asyncio.run(scenario())
 

@@ -62,6 +62,27 @@ def test_a_trace_stops_where_it_should_and_says_why_then_reaches_the_pod_after_a
             fixed["explanation"][0]
             == "reached 10.200.1.3 (Pod behind default/app of cluster a) in 4 hops"
         )
+        # a Service answers TCP on its port (kube-proxy translates that only): UDP dies behind
+        # the forwarder and says to use TCP; TCP reaches it, round after round
+        udp = json.loads(
+            netui("trace", "office-pc", "10.96.0.30", "--json", env_file=broken_lab.env).stdout
+        )
+        assert "trace with TCP" in udp["explanation"][-1], udp
+        tcp = netui(
+            "trace",
+            "office-pc",
+            "10.96.0.30",
+            "--tcp",
+            "80",
+            "--count",
+            "3",
+            "--json",
+            env_file=broken_lab.env,
+        )
+        data = json.loads(tcp.stdout)
+        assert tcp.returncode == 0 and data["method"] == "tcp/80" and data["rounds"] == 3
+        assert data["explanation"][0].startswith("reached 10.96.0.30 (Service default/app")
+        assert data["stats"][0]["sent"] == 3 and data["stats"][0]["loss_pct"] == 0
     finally:
         netui("undo", "--yes", env_file=broken_lab.env)
 
