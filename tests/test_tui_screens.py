@@ -38,7 +38,8 @@ def test_overview_marks_states_with_symbols_and_the_forwarder():
             assert hosts.get_cell("office-pc", "WHY").startswith("connection refused")
             assert hosts.get_cell("b-master", "FORWARDING") == "off (boot off)"
             clusters = app.screen.query_one("#clusters", DataTable)
-            assert clusters.get_cell("a", "PODS") == "10.200.0.0/16 (kubeadm-config)"
+            assert clusters.get_cell("a", "PODS") == "10.200.0.0/16"
+            assert clusters.get_cell("a", "FROM") == "kubeadm-config"
             assert clusters.get_cell("a", "NODES") == "a-master★ a-worker"
 
     run(scenario)
@@ -64,7 +65,8 @@ def test_a_cluster_whose_api_is_down_still_shows_the_ranges_the_file_gives():
             await until_ready(pilot)
             clusters = app.screen.query_one("#clusters", DataTable)
             assert clusters.get_cell("b", "API") == "✗"
-            assert clusters.get_cell("b", "PODS") == "10.42.0.0/16 (environment file)"
+            assert clusters.get_cell("b", "PODS") == "10.42.0.0/16"
+            assert clusters.get_cell("b", "FROM") == "environment file"
             assert clusters.get_cell("b", "NODES") == "? (API unreachable)"
             assert clusters.get_cell("a", "API") == "✓"
 
@@ -577,5 +579,32 @@ def test_a_typed_trace_target_takes_a_port_and_escape_closes_only_the_box():
                 await pilot.pause(0.05)
             assert typed[0].border_title == "address 10.96.0.30 tcp/80"
             assert typed[0].run.method == "tcp/80"
+
+    run(scenario)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_the_first_screen_starts_on_the_clusters_and_fits_its_terminal(size):
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=size) as pilot:
+            await until_ready(pilot)
+            await pilot.pause(0.2)
+            clusters = app.screen.query_one("#clusters", DataTable)
+            hosts = app.screen.query_one("#hosts", DataTable)
+            assert app.focused is clusters
+            for table in (clusters, hosts):
+                # nothing hangs off the right edge: low-value columns left, the long text is cut
+                assert table.virtual_size.width <= size[0], (table.id, table.virtual_size)
+            assert "★" in clusters.get_cell("a", "NODES")  # the forwarder, column or not
+            why = str(hosts.get_cell("office-pc", "WHY"))
+            assert why.startswith("connection re")
+            status = app.screen.query_one("#status", Static)
+            assert "forwarder a-master" in str(status.render())
+            await pilot.press("tab")
+            hosts.move_cursor(row=list(app.env.hosts).index("office-pc"))
+            await pilot.pause()
+            # the highlighted host in full under the tables, whatever the table could show
+            assert "netns fixed-office-pc is gone" in str(status.render())
 
     run(scenario)

@@ -236,6 +236,7 @@ async def open_host(pilot: Any, name: str, key: str) -> None:
     from textual.widgets import DataTable
 
     hosts = pilot.app.screen.query_one("#hosts", DataTable)
+    hosts.focus()
     hosts.move_cursor(row=list(pilot.app.env.hosts).index(name))
     await pilot.press(key)
     await pilot.pause()

@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
 from netui.screens.poller import HostPoller, age_text, host_state
+from netui.widgets.fit_table import Column, FitTable
 from netui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:  # the parser behind it loads after the first paint
@@ -51,9 +52,36 @@ class OverviewScreen(Screen[None]):
         yield Header()
         with Vertical():
             yield Static("Clusters", classes="title")
-            yield DataTable(id="clusters", cursor_type="row", zebra_stripes=True)
+            # What the operator scans first comes first; on a narrow terminal the forwarder
+            # (★ in NODES) and where the Pod range was read leave first, and the row's whole
+            # text stands in the line under the tables.
+            yield FitTable(
+                [
+                    Column("CLUSTER", "CLUSTER"),
+                    Column("API", "API"),
+                    Column("PODS", "PODS"),
+                    Column("FROM", "PODS FROM", min_screen=110),
+                    Column("SERVICES", "SERVICES"),
+                    Column("DNS", "DNS"),
+                    Column("FORWARDER", "FORWARDER", min_screen=100),
+                    Column("NODES", "NODES", fill=True),
+                ],
+                id="clusters",
+            )
             yield Static("Hosts", classes="title")
-            yield DataTable(id="hosts", cursor_type="row", zebra_stripes=True)
+            yield FitTable(
+                [
+                    Column("HOST", "HOST"),
+                    Column("STATE", "STATE"),
+                    Column("IPTABLES", "IPTABLES"),
+                    Column("FORWARDING", "FORWARDING"),
+                    Column("NAT", "NAT"),
+                    Column("AGE", "AGE"),
+                    Column("WHY", "WHY", fill=True),
+                    Column("ADDRESS", "ADDRESS", min_screen=150),
+                ],
+                id="hosts",
+            )
             yield Static("", id="status")
         yield KeyFooter()
 
@@ -61,19 +89,20 @@ class OverviewScreen(Screen[None]):
         env = self.app.env  # type: ignore[attr-defined]
         self.snapshots: dict[str, HostSnapshot] = {}
         self.app.snapshots = self.snapshots  # type: ignore[attr-defined]
-        clusters = self.query_one("#clusters", DataTable)
-        for col in ("CLUSTER", "API", "PODS", "SERVICES", "DNS", "FORWARDER", "NODES"):
-            clusters.add_column(col, key=col)
+        clusters = self.query_one("#clusters", FitTable)
         for c in env.clusters.values():
-            clusters.add_row(c.name, "…", "…", "…", "…", c.forwarder or "-", "…", key=c.name)
-        hosts = self.query_one("#hosts", DataTable)
-        # What the operator scans first comes first: on 80 columns the address and the
-        # reason a host is down are further right (the host screen, `i`, shows both too).
-        for col in ("HOST", "STATE", "IPTABLES", "FORWARDING", "NAT", "AGE", "ADDRESS", "WHY"):
-            hosts.add_column(col, key=col)
+            clusters.put_row(
+                c.name,
+                {
+                    "CLUSTER": c.name,
+                    **dict.fromkeys(("API", "PODS", "SERVICES", "DNS", "NODES"), "…"),
+                    "FORWARDER": c.forwarder or "-",
+                },
+            )
+        hosts = self.query_one("#hosts", FitTable)
         for name, h in env.hosts.items():
-            hosts.add_row(name, "… connecting", "", "", "", "", h.uri, "", key=name)
-        hosts.focus()
+            hosts.put_row(name, {"HOST": name, "STATE": "… connecting", "ADDRESS": h.uri})
+        clusters.focus()  # the clusters first: what netui is for
         deliver = lambda s: self.app.call_from_thread(self._show_snapshot, s)  # noqa: E731
         factory = self.app.poller_factory  # type: ignore[attr-defined]
         self.poller = (
@@ -99,58 +128,73 @@ class OverviewScreen(Screen[None]):
         self.app.call_from_thread(self._show_inventory, inventory)
 
     def _show_inventory(self, inventory: dict[str, Any]) -> None:
-        table = self.query_one("#clusters", DataTable)
+        table = self.query_one("#clusters", FitTable)
         for name, inv in inventory.items():
             # The ranges stand with their source whether or not the API answered (the file's
             # values are ranges too); the API's state has its own column.
-            table.update_cell(name, "API", "✗" if inv.error else "✓", update_width=True)
             if inv.error:
                 self.notify(inv.error, severity="warning", timeout=8)
-            pods = ", ".join(f"{s.value} ({s.source})" for s in inv.pod_cidrs) or "?"
-            table.update_cell(name, "PODS", pods, update_width=True)
-            table.update_cell(
+            table.put_row(
                 name,
-                "SERVICES",
-                ", ".join(s.value for s in inv.service_cidrs) or "?",
-                update_width=True,
-            )
-            table.update_cell(
-                name, "DNS", inv.dns_ip.value if inv.dns_ip else "?", update_width=True
-            )
-            table.update_cell(
-                name,
-                "NODES",
-                " ".join(n.name + ("★" if n.forwarder else "") for n in inv.nodes)
-                or ("? (API unreachable)" if inv.error else "-"),
-                update_width=True,
+                {
+                    "API": "✗" if inv.error else "✓",
+                    "PODS": ", ".join(s.value for s in inv.pod_cidrs) or "?",
+                    "FROM": ", ".join(dict.fromkeys(s.source for s in inv.pod_cidrs)) or "-",
+                    "SERVICES": ", ".join(s.value for s in inv.service_cidrs) or "?",
+                    "DNS": inv.dns_ip.value if inv.dns_ip else "?",
+                    "NODES": " ".join(n.name + ("★" if n.forwarder else "") for n in inv.nodes)
+                    or ("? (API unreachable)" if inv.error else "-"),
+                },
             )
         self.app.inventory = inventory  # type: ignore[attr-defined]
+        self._detail()
 
     def _show_snapshot(self, snap: HostSnapshot) -> None:
         self.snapshots[snap.host] = snap
-        table = self.query_one("#hosts", DataTable)
+        table = self.query_one("#hosts", FitTable)
         if snap.ok:
-            table.update_cell(snap.host, "IPTABLES", snap.variant or "-", update_width=True)
-            table.update_cell(
+            table.put_row(
                 snap.host,
-                "FORWARDING",
-                f"{snap.forwarding_now} (boot {'on' if snap.forwarding_on_at_boot else 'off'})",
-                update_width=True,
-            )
-            table.update_cell(
-                snap.host, "NAT", str(snap.nat.rule_count()) if snap.nat else "-", update_width=True
+                {
+                    "IPTABLES": snap.variant or "-",
+                    "FORWARDING": f"{snap.forwarding_now} (boot {'on' if snap.forwarding_on_at_boot else 'off'})",
+                    "NAT": str(snap.nat.rule_count()) if snap.nat else "-",
+                },
             )
         self._tick_hosts()
 
     def _tick_hosts(self) -> None:
         """Every second: each host's age and state (a host can turn stale between polls)."""
-        table = self.query_one("#hosts", DataTable)
+        table = self.query_one("#hosts", FitTable)
         now = time.time()
         for name, snap in self.snapshots.items():
             mark, why = state_mark(snap, now)
-            table.update_cell(name, "STATE", mark, update_width=True)
-            table.update_cell(name, "WHY", why, update_width=True)
-            table.update_cell(name, "AGE", age_text(now - snap.taken_at), update_width=True)
+            table.put_row(name, {"STATE": mark, "WHY": why, "AGE": age_text(now - snap.taken_at)})
+        self._detail()
+
+    def _detail(self) -> None:
+        """The highlighted row in full, under the tables: what a narrow table leaves out."""
+        focused = self.focused if isinstance(self.focused, FitTable) else None
+        table = focused or self.query_one("#clusters", FitTable)
+        key = table.key_at_cursor()
+        if key is None:
+            return
+        if table.id == "clusters":
+            text = (
+                f"{key}: Pods {table.value(key, 'PODS')} (from {table.value(key, 'FROM')}), "
+                f"Services {table.value(key, 'SERVICES')}, DNS {table.value(key, 'DNS')}, "
+                f"forwarder {table.value(key, 'FORWARDER')}, nodes {table.value(key, 'NODES')}"
+            )
+        else:
+            why = table.value(key, "WHY")
+            text = f"{key}: {table.value(key, 'ADDRESS')}" + (f" — {why}" if why else "")
+        self.query_one("#status", Static).update(text)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._detail()
+
+    def on_descendant_focus(self) -> None:
+        self._detail()
 
     def action_refresh(self) -> None:
         self.poller.refresh()
@@ -158,10 +202,7 @@ class OverviewScreen(Screen[None]):
 
     def _key_at_cursor(self, table_id: str) -> str | None:
         """The row key (cluster or host name) under the cursor of one of the two tables."""
-        table = self.query_one(table_id, DataTable)
-        if table.row_count == 0:
-            return None
-        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        return self.query_one(table_id, FitTable).key_at_cursor()
 
     def action_pick_forwarder(self) -> None:
         """Choose the forwarder of the cluster under the cursor in the clusters table (this
@@ -238,10 +279,9 @@ class OverviewScreen(Screen[None]):
         self._show_forwarders()  # one picked on the nodes screen shows here too
 
     def _show_forwarders(self) -> None:
-        table = self.query_one("#clusters", DataTable)
+        table = self.query_one("#clusters", FitTable)
         for c in self.app.env.clusters.values():  # type: ignore[attr-defined]
-            if c.name in table.rows:
-                table.update_cell(c.name, "FORWARDER", c.forwarder or "-", update_width=True)
+            table.put(c.name, "FORWARDER", c.forwarder or "-")
 
     def on_unmount(self) -> None:
         self.poller.stop()

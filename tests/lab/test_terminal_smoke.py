@@ -52,9 +52,11 @@ def test_netui_in_tmux_at_80x24_shows_hosts_and_a_nat_table(lab):
         screen = _wait_for(session, "a-master")
         _wait_for(session, "● ok")
         assert "Hosts" in screen and "Clusters" in screen
-        # the hosts table has the focus: go down to a-master and open it
-        rows = [line for line in _screen(session).splitlines() if "netns://" in line]
-        index = next(i for i, line in enumerate(rows) if "a-master" in line)
+        # the app starts on the clusters: Tab to the hosts, down to a-master, open it
+        lines = _screen(session).splitlines()
+        rows = lines[next(i for i, line in enumerate(lines) if "HOST" in line) + 1 :]
+        index = next(i for i, line in enumerate(rows) if line.split()[:1] == ["a-master"])
+        _keys(session, "Tab")
         for _ in range(index):
             subprocess.run(
                 ["tmux", "-L", "netui-test", "send-keys", "-t", session, "Down"], check=True
@@ -85,7 +87,7 @@ def _keys(session: str, *keys: str) -> None:
 
 
 def test_the_first_keys_a_new_user_presses_never_end_the_app_and_q_quits_at_once(lab, tmp_path):
-    """Start, Enter on the first host (an empty nat table), ?, d, p, t, then q: the app only
+    """Start, Tab, Enter on the first host (an empty nat table), ?, d, p, t, then q: the app only
     ends on q, within a second, with status 0."""
     session = "netui-keys"
     status = tmp_path / "status"
@@ -99,8 +101,9 @@ def test_the_first_keys_a_new_user_presses_never_end_the_app_and_q_quits_at_once
     )
     try:
         _wait_for(session, "● ok")
-        hosts = [line for line in _screen(session).splitlines() if "netns://" in line]
+        hosts = [line for line in _screen(session).splitlines() if "● ok" in line]
         assert hosts and "office-pc" in hosts[0]
+        _keys(session, "Tab")  # the app starts on the clusters; the hosts table is next
         _keys(session, "Enter")  # office-pc: no nat chains at all (once: KeyError, app gone)
         _wait_for(session, "office-pc nat")
         for key, seen in (("?", "everywhere"), ("d", "doctor"), ("p", "plan"), ("t", "trace")):

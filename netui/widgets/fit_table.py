@@ -1,0 +1,105 @@
+"""A DataTable that fits its terminal: low-value columns leave first on a narrow screen, and one
+column (the long free text, such as why a host is down) is cut with `…` to the room that is
+left instead of pushing the table sideways. The full text belongs in a detail line the screen
+shows for the highlighted row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.widgets import DataTable
+
+PADDING = 2  # DataTable's cell padding, both sides
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    min_screen: int = 0  # shown only on screens at least this wide
+    fill: bool = False  # takes the room left, cut with "…"
+
+
+class FitTable(DataTable[str]):
+    def __init__(self, columns: list[Column], **kwargs: object) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
+        self.spec = columns
+        self.data: dict[str, dict[str, str]] = {}
+        self.shown: list[Column] = []
+
+    def _wanted(self) -> list[Column]:
+        width = self.app.size.width
+        return [c for c in self.spec if width >= c.min_screen]
+
+    def on_mount(self) -> None:
+        self._rebuild()
+
+    def on_resize(self) -> None:
+        if [c.key for c in self._wanted()] != [c.key for c in self.shown]:
+            self._rebuild()
+        else:
+            self._refill()
+
+    def put_row(self, key: str, values: dict[str, str]) -> None:
+        """Add a row, or change the given cells of an existing one."""
+        if key in self.data:
+            for col, value in values.items():
+                self.put(key, col, value)
+            return
+        self.data[key] = {c.key: values.get(c.key, "") for c in self.spec}
+        if self.shown:
+            self.add_row(*(self._cell(key, c) for c in self.shown), key=key)
+
+    def put(self, key: str, col: str, value: str) -> None:
+        if self.data.get(key, {}).get(col) == value:
+            return
+        self.data.setdefault(key, {})[col] = value
+        if key in self.rows and any(c.key == col for c in self.shown):
+            column = next(c for c in self.shown if c.key == col)
+            self.update_cell(key, col, self._cell(key, column), update_width=True)
+            if not column.fill:
+                self._refill()
+
+    def value(self, key: str, col: str) -> str:
+        """The whole text of a cell, however much of it the table shows."""
+        return self.data.get(key, {}).get(col, "")
+
+    def _room(self) -> int:
+        """How many characters the fill column may have."""
+        fixed = sum(
+            max([len(c.label), *(len(row.get(c.key, "")) for row in self.data.values())]) + PADDING
+            for c in self.shown
+            if not c.fill
+        )
+        return max(12, self.app.size.width - fixed - PADDING - 2)
+
+    def _cell(self, key: str, column: Column) -> str:
+        text = self.data.get(key, {}).get(column.key, "")
+        if column.fill:
+            room = self._room()
+            if len(text) > room:
+                return text[: room - 1] + "…"
+        return text
+
+    def _refill(self) -> None:
+        for c in self.shown:
+            if c.fill:
+                for key in self.data:
+                    if key in self.rows:
+                        self.update_cell(key, c.key, self._cell(key, c), update_width=True)
+
+    def _rebuild(self) -> None:
+        row = self.cursor_row
+        self.clear(columns=True)
+        self.shown = self._wanted()
+        for c in self.shown:
+            self.add_column(c.label, key=c.key)
+        for key in self.data:
+            self.add_row(*(self._cell(key, c) for c in self.shown), key=key)
+        if self.row_count:
+            self.move_cursor(row=min(row, self.row_count - 1))
+
+    def key_at_cursor(self) -> str | None:
+        if self.row_count == 0:
+            return None
+        return str(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
