@@ -10,6 +10,7 @@ from textual.widgets import DataTable, Header, Static
 
 from netui.doctor.context import DoctorInput
 from netui.model.findings import Finding
+from netui.widgets.fit_table import Column, FitTable
 from netui.widgets.footer import KeyFooter
 
 MARK = {"error": "✗ error", "warning": "! warning", "info": "· info"}
@@ -30,16 +31,21 @@ class FindingsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield DataTable(id="findings", cursor_type="row", zebra_stripes=True)
+        yield FitTable(
+            [
+                Column("SEVERITY", "SEVERITY"),
+                Column("CODE", "CODE", min_screen=100),
+                Column("HOST", "HOST"),
+                Column("FINDING", "FINDING", fill=True),
+            ],
+            id="findings",
+        )
         yield Static("running the doctor…", id="detail")
         yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = "netui — doctor"
-        table = self.query_one("#findings", DataTable)
-        for col in ("SEVERITY", "CODE", "HOST", "FINDING"):
-            table.add_column(col, key=col)
-        table.focus()
+        self.query_one("#findings", FitTable).focus()
         self.action_rerun()
 
     def action_rerun(self) -> None:
@@ -55,10 +61,18 @@ class FindingsScreen(Screen[None]):
 
     def _show(self, findings: list[Finding]) -> None:
         self.findings = findings
-        table = self.query_one("#findings", DataTable)
-        table.clear()
+        table = self.query_one("#findings", FitTable)
+        table.clear_rows()
         for i, f in enumerate(findings):
-            table.add_row(MARK[f.severity], f.code, f.host or "-", f.title, key=str(i))
+            table.put_row(
+                str(i),
+                {
+                    "SEVERITY": MARK[f.severity],
+                    "CODE": f.code,
+                    "HOST": f.host or "-",
+                    "FINDING": f.title,
+                },
+            )
         errors = sum(f.severity == "error" for f in findings)
         self.sub_title = (
             f"{errors} error(s), {len(findings) - errors} other" if findings else "no findings"

@@ -204,9 +204,10 @@ class NatScreen(Screen[None]):
         rules_view.set_rows(rows, keep)
         age = snap.age
         self.sub_title = (
-            f"iptables {snap.variant} · {snap.nat.rule_count()} rules · chain {self.chain} ({len(rows)} shown)"
+            # the chain first: on a narrow terminal the header cuts from the end
+            f"{self.chain} ({len(rows)} shown)"
             + (f" · filter {self.needle}" if self.needle else "")
-            + f" · data {age_text(age)}"
+            + f" · iptables {snap.variant} · {snap.nat.rule_count()} rules · data {age_text(age)}"
         )
 
     def on_rule_list_highlighted(self, event: RuleList.Highlighted) -> None:

@@ -60,6 +60,10 @@ class FitTable(DataTable[str]):
             if not column.fill:
                 self._refill()
 
+    def clear_rows(self) -> None:
+        self.data.clear()
+        self.clear()
+
     def value(self, key: str, col: str) -> str:
         """The whole text of a cell, however much of it the table shows."""
         return self.data.get(key, {}).get(col, "")
