@@ -99,6 +99,11 @@ class HostScreen(Screen[None]):
         self.set_interval(1.0, self._maybe_update)
         self._maybe_update()
 
+    def snapshot_arrived(self, host: str) -> None:
+        """A new snapshot of some host reached the app (the monitor or a poll): show it now."""
+        if host == self.host:
+            self._maybe_update()
+
     def _networks(self) -> NetworkMap:
         env = self.app.env  # type: ignore[attr-defined]
         return network_map(env, getattr(self.app, "inventory", None) or {})

@@ -96,6 +96,10 @@ class HotRulesScreen(Screen[None]):
         self.set_interval(1.0, self._update)
         self._update()
 
+    def snapshot_arrived(self, host: str) -> None:
+        """A new snapshot reached the app (the monitor or a poll): show it now."""
+        self._update()
+
     def _update(self) -> None:
         for snap in list(getattr(self.app, "snapshots", {}).values()):
             if snap.ok:

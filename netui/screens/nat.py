@@ -130,6 +130,11 @@ class NatScreen(Screen[None]):
         self.set_interval(1.0, self._maybe_update)
         self._maybe_update()
 
+    def snapshot_arrived(self, host: str) -> None:
+        """A new snapshot of some host reached the app (the monitor or a poll): show it now."""
+        if host == self.host:
+            self._maybe_update()
+
     def on_resize(self) -> None:
         self._show_chains()
 

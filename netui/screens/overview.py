@@ -162,6 +162,10 @@ class OverviewScreen(Screen[None]):
                 },
             )
         self._tick_hosts()
+        # the screen on top shows it now, not at its next once-a-second look
+        on_top = self.app.screen
+        if on_top is not self and hasattr(on_top, "snapshot_arrived"):
+            on_top.snapshot_arrived(snap.host)
 
     def _tick_hosts(self) -> None:
         """Every second: each host's age and state (a host can turn stale between polls)."""

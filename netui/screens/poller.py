@@ -25,6 +25,7 @@ INTERVAL, MAX_BACKOFF = 2.0, 15.0
 MONITOR_SECONDS = 300
 MONITOR_EVENTS = (
     "add rule ",
+    "insert rule ",  # iptables -I on nft
     "delete rule ",
     "replace rule ",
     "flush ",

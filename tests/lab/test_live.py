@@ -54,6 +54,19 @@ def test_a_rule_added_on_an_nft_host_shows_before_the_next_poll_and_legacy_waits
         assert found is not None, "the nft monitor did not wake the poll"
         print(f"rule change to snapshot on an nft host: {latency * 1000:.0f} ms")
         assert poller.rule_events.get("a-master", 0) >= 1
+        # `iptables -I` is an "insert rule" event, deleting one a "delete rule": both wake it
+        for change, want in (("-I", True), ("-D", False)):
+            since = len(seen.snaps)
+            rule = ["-s", "10.1.3.78/32", "-j", "RETURN"]
+            in_ns("nu-a-master", "iptables", "-t", "nat", change, "POSTROUTING", *rule)
+            assert seen.wait_for(
+                "a-master",
+                lambda s: (
+                    any("10.1.3.78/32" in r.text for r in s.nat.chain("POSTROUTING").rules) == want
+                ),
+                3,
+                since,
+            ), f"iptables {change} on nft did not wake the poll"
         # legacy: no monitor, so the same change waits for the next poll (30 s away)
         since = len(seen.snaps)
         in_ns("nu-b-master", "iptables", "-t", "nat", "-A", "POSTROUTING", *RULE)
