@@ -43,6 +43,7 @@ class NetuiApp(App[None]):
         Binding("T", "next_theme", "Theme", id="theme"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("y", "confirm_armed", "Confirm", id="confirm_armed", show=False),
+        Binding("S", "staged", "Staged", id="staged", show=False),
     ]
 
     def __init__(
@@ -185,6 +186,14 @@ class NetuiApp(App[None]):
         i = self._theme_names.index(self.theme) if self.theme in self._theme_names else -1
         self.theme = self._theme_names[(i + 1) % len(self._theme_names)]
         self.notify(f"theme: {self.theme}", timeout=2)
+
+    def action_staged(self) -> None:
+        """Every change staged so far, its before/after per host, applied as one plan."""
+        from netui.screens.staged import StagedScreen
+
+        if isinstance(self.screen, StagedScreen):
+            return
+        self.push_screen(StagedScreen())
 
     def action_help(self) -> None:
         """The keys in force on this screen, grouped, with their ids (k9s' `?`)."""

@@ -38,9 +38,10 @@ def keys_of(screen: Screen) -> list[str]:
 # (how to get there from the overview, what the screen is called in messages)
 ROUTES = [
     ((), "overview"),
-    (("enter",), "nat view of the first host (an empty nat table)"),
-    (("down", "down", "enter"), "nat view of a forwarder"),
-    (("down", "down", "down", "down", "down", "enter"), "nat view of an unreachable host"),
+    (("enter",), "nodes of the first cluster (the app starts on the clusters)"),
+    (("tab", "enter"), "nat view of the first host (an empty nat table)"),
+    (("tab", "down", "down", "enter"), "nat view of a forwarder"),
+    (("tab", "down", "down", "down", "down", "down", "enter"), "nat view of an unreachable host"),
     (("i",), "host screen"),
     (("d",), "findings"),
     (("p",), "plan"),
@@ -51,6 +52,8 @@ ROUTES = [
     (("o",), "probes"),
     (("f",), "forwarder picker"),
     (("question_mark",), "help"),
+    (("S",), "staged edits, none staged"),
+    (("tab", "down", "down", "enter", "D", "M", "S"), "staged edits, two staged"),
 ]
 
 

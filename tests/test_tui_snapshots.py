@@ -119,6 +119,16 @@ async def _help(pilot) -> None:
     await pilot.pause()
 
 
+async def _staged(pilot) -> None:
+    await _findings(pilot)
+    await pilot.press("plus", "down", "plus", "S")
+    for _ in range(200):  # the before/after is read
+        if getattr(pilot.app.screen, "pages", None):
+            break
+        await pilot.pause(0.02)
+    await pilot.pause()
+
+
 SCREENS = {
     "overview": until_ready,
     "nat": _on_host("a-master", "enter"),
@@ -131,6 +141,7 @@ SCREENS = {
     "traces": _traces,
     "probes": _probes,
     "dns": _dns,
+    "staged": _staged,
 }
 DNS_WORLD = {"dns"}  # these screens need the environment's dns: section
 

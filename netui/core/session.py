@@ -70,6 +70,9 @@ class Session:
         self._hosts: Hosts | None = hosts
         self._lock = threading.Lock()
         self._writer: int | None = None  # the thread holding the writer lock
+        from netui.plan.staging import Stage
+
+        self.stage = Stage()  # fixes and rule changes picked on any screen, applied as one
 
     # --- hosts ---------------------------------------------------------------------------
 
@@ -169,6 +172,19 @@ class Session:
         plan = make_plan(d.inp, d.findings, cluster, position, taint_forwarders, fix_all)
         return PlannedChange(plan, self.preview(plan), d)
 
+    def diff(self, plan: Plan) -> dict[str, list[str]]:
+        """Per host, what the plan's exact commands change, before → after (unified diffs)."""
+        from netui.plan import executor
+        from netui.plan.diff import host_diff
+
+        if self._gather is not None:  # a fixed world: its hosts' states stand for the live ones
+            snaps = self._gather(self.env).snapshots
+        else:
+            snaps = {n: executor.snapshot_for(self.hosts[n], hp) for n, hp in plan.hosts.items()}
+        commands = executor.preview_from(plan, snaps)
+        # the snapshot holds the files the plan writes (read with it): no second read
+        return {n: host_diff(snaps[n], commands[n], snaps[n].files.get) for n in plan.hosts}
+
     def preview(self, plan: Plan) -> dict[str, list[Command]]:
         from netui.plan import executor
 
@@ -263,8 +279,7 @@ class Session:
         (`position` a cross-check) or — after the operator saw it — by number; and the rule's
         description with its owner. Raises UserError for what netui refuses."""
         from netui.backends.snapshot import snapshot_hosts
-        from netui.plan.foreign import RuleRefused, describe, pick_rule, refusal
-        from netui.plan.model import ForeignRule, Plan, new_plan_id
+        from netui.plan.foreign import RuleRefused, describe, pick_rule, refusal, rule_change_plan
 
         self.env.host(host)
         snap = snapshot_hosts(self.hosts, [host])[host]
@@ -277,15 +292,13 @@ class Session:
         why_not = refusal(rule, force_foreign)
         if why_not:
             raise UserError(f"{host}: {why_not}")
-        plan = Plan(new_plan_id(), env=self.env.path)
-        hp = plan.host(host)
-        if action == "delete":
-            hp.delete_rules.append(ForeignRule("nat", chain, rule.text, rule.position))
-        else:
+        to_position = None
+        if action != "delete":
             size = len(snap.nat.chains[chain])
             if to is None or not 1 <= to <= size:
                 raise UserError(f"{host}: {chain} positions are 1 to {size}, not {to}")
-            hp.move_rules.append(ForeignRule("nat", chain, rule.text, rule.position, to))
+            to_position = to
+        plan = rule_change_plan(self.env.path, host, rule, to_position)
         return plan, describe(rule)
 
     def plan_detail(self, plan_id: str) -> list[str]:

@@ -46,7 +46,8 @@ def _run(backend: Backend, cmd: render.Command) -> None:
         )
 
 
-def _snapshot(backend: Backend, hp: HostPlan | None = None) -> HostSnapshot:
+def snapshot_for(backend: Backend, hp: HostPlan | None = None) -> HostSnapshot:
+    """The host's state as a plan on it needs it: tables, routes, and the files it writes."""
     extra = [PERSIST_FILE] + ([hp.dns.path] if hp is not None and hp.dns else [])
     extra += [e.path for e in hp.file_edits] if hp is not None else []
     snap = take_snapshot(backend, extra)
@@ -64,7 +65,9 @@ def _step_delay() -> None:
 
 def preview(plan: Plan, hosts: Hosts) -> dict[str, list[render.Command]]:
     """The exact commands apply would run now, per host (from each host's live state)."""
-    return preview_from(plan, {name: _snapshot(hosts[name], hp) for name, hp in plan.hosts.items()})
+    return preview_from(
+        plan, {name: snapshot_for(hosts[name], hp) for name, hp in plan.hosts.items()}
+    )
 
 
 def preview_from(plan: Plan, snapshots: dict[str, HostSnapshot]) -> dict[str, list[render.Command]]:
@@ -290,7 +293,7 @@ def _apply_host(
 ) -> bool:
     name = hp.host
     try:
-        snap = _snapshot(backend, hp)
+        snap = snapshot_for(backend, hp)
     except HostError as e:
         journal.set_host_status(name, FAILED, error=e.message)
         progress(name, f"✗ cannot read the host: {e.message}")
@@ -354,7 +357,7 @@ def _undo_host(journal: Journal, backend: Backend, hp: HostPlan, progress: Progr
     reload_pending = False
     for attempt in (1, 2):
         # Rendered from the live state: kube-proxy may have rewritten rules since we applied.
-        snap = _snapshot(backend, hp)
+        snap = snapshot_for(backend, hp)
         routes_now = {r.dst: r.line for r in snap.routes.routes}
         commands = render.undo_commands(
             hp,

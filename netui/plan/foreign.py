@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from netui.model.iptables import Rule, Table
 from netui.model.owners import NETUI, OTHER, rule_owner
+from netui.plan import model
+from netui.plan.model import ForeignRule, Plan
 
 # Owners whose rules come back on their next sync, or that other rules depend on.
 CONTROLLERS = {
@@ -86,3 +88,22 @@ def describe(rule: Rule) -> str:
     owner = rule_owner(rule)
     who = "written by hand or an unknown tool" if owner == OTHER else f"owned by {owner}"
     return f"{rule.chain} #{rule.position} `{rule.text}` ({who}; {rule.packets} pkts)"
+
+
+def rule_change_plan(env_path: str, host: str, rule: Rule, to: int | None = None) -> Plan:
+    """The plan that deletes `rule` (or moves it to position `to`), addressed by its text."""
+    plan = Plan(model.new_plan_id(), env=env_path)
+    hp = plan.host(host)
+    change = ForeignRule("nat", rule.chain, rule.text, rule.position, to)
+    (hp.move_rules if to else hp.delete_rules).append(change)
+    return plan
+
+
+def change_label(host: str, rule: Rule, to: int | None = None) -> str:
+    """One line naming the change, for the staged list and the dialog's question."""
+    what = (
+        f"move {rule.chain} #{rule.position} to #{to}"
+        if to
+        else f"delete {rule.chain} #{rule.position}"
+    )
+    return f"{what} on {host}: {rule.text}"

@@ -22,6 +22,7 @@ class FindingsScreen(Screen[None]):
         Binding("r", "rerun", "Run again", id="rerun_doctor"),
         Binding("x", "fix", "Fix this", id="fix_finding"),
         Binding("F", "fix_all", "Fix all", id="fix_all"),
+        Binding("plus", "stage_fix", "Stage fix", id="stage_fix"),
     ]
 
     def __init__(self) -> None:
@@ -132,6 +133,28 @@ class FindingsScreen(Screen[None]):
             f"Fix everything on {', '.join(plan.hosts)}?",
             "Fix all",
             lambda status: self.action_rerun(),
+        )
+
+    def action_stage_fix(self) -> None:
+        """Put this finding's fix with the others picked so far (S reviews and applies them)."""
+        f = self._current()
+        if f is None or self.inp is None:
+            return
+        from netui.plan.model import PlanRefused
+        from netui.plan.planner import plan_for_finding
+
+        try:
+            plan = plan_for_finding(self.inp, f)
+        except PlanRefused as e:
+            self.notify("; ".join(e.reasons), severity="warning", timeout=8)
+            return
+        stage = self.app.session.stage  # type: ignore[attr-defined]
+        label = f"fix {f.code} on {f.host or 'every host'}: {f.fix_line}"
+        added = stage.add(label, plan)
+        self.notify(
+            (f"staged: {label}" if added else "staged already")
+            + f" — {len(stage)} staged, S to review and apply",
+            timeout=5,
         )
 
     def action_fix(self) -> None:

@@ -55,16 +55,21 @@ class HelpScreen(ModalScreen[None]):
         self.groups = key_groups(below)
 
     def compose(self) -> ComposeResult:
+        from rich.markup import escape  # a key such as `[` or a path would read as markup
+
         lines: list[str] = []
         for title, keys in self.groups:
             if not keys:
                 continue
-            lines.append(f"[b]{title}[/b]")
+            lines.append(f"[b]{escape(title)}[/b]")
             width = max(len(k) for k, _, _ in keys)
             for k, what, ident in keys:
-                lines.append(f"  {k:>{width}}  {what}" + (f"  [dim]{ident}[/dim]" if ident else ""))
+                lines.append(
+                    f"  {escape(f'{k:>{width}}')}  {escape(what)}"
+                    + (f"  [dim]{escape(ident)}[/dim]" if ident else "")
+                )
             lines.append("")
-        lines.append(f"[dim]remap by id in {keymap_shown()} (id: key) · Esc closes[/dim]")
+        lines.append(f"[dim]remap by id in {escape(keymap_shown())} (id: key) · Esc closes[/dim]")
         with VerticalScroll(id="help-box"):
             yield Static("\n".join(lines), id="help-text", markup=True)
 

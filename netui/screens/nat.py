@@ -14,8 +14,8 @@ from textual.widgets import Header, Input, OptionList, Static
 
 from netui.model.iptables import Rule
 from netui.model.networks import overlaps
-from netui.model.owners import rule_owner
 from netui.model.snapshot import HostSnapshot
+from netui.plan.model import Plan
 from netui.screens.poller import age_text
 from netui.widgets.footer import KeyFooter
 from netui.widgets.rule_list import RuleList, RuleRow
@@ -94,6 +94,8 @@ class NatScreen(Screen[None]):
         Binding("c", "toggle_chains", "Chains", id="toggle_chains"),
         Binding("x", "delete_rule", "Delete rule", id="delete_rule"),
         Binding("m", "move_rule_top", "Move rule to top", id="move_rule"),
+        Binding("D", "stage_delete", "Stage delete", id="stage_delete"),
+        Binding("M", "stage_move", "Stage move", id="stage_move"),
     ]
 
     def __init__(self, host: str, chain: str = "POSTROUTING", highlight: str | None = None) -> None:
@@ -309,32 +311,54 @@ class NatScreen(Screen[None]):
         rule = self._rule_at_cursor()
         if rule is None:
             return
-        from netui.model.owners import NETUI
-        from netui.plan.model import ForeignRule, Plan, new_plan_id
+        from netui.plan.foreign import change_label
         from netui.screens.apply_flow import offer_plan
 
-        if rule_owner(rule) == NETUI:
-            self.notify(
-                "this rule is netui's own: undo its plan from history (h) instead",
-                severity="warning",
-            )
+        plan = self._rule_plan(rule, move_to)
+        if plan is None:
             return
-        plan = Plan(new_plan_id(), env=self.app.env.path)  # type: ignore[attr-defined]
-        fr = ForeignRule("nat", rule.chain, rule.text, rule.position, move_to)
-        hp = plan.host(self.host)
-        (hp.move_rules if move_to else hp.delete_rules).append(fr)
-        what = (
-            f"Move {rule.chain} #{rule.position} to #{move_to}"
-            if move_to
-            else f"Delete {rule.chain} #{rule.position}"
-        )
         offer_plan(
             self,
             plan,
-            f"{what} on {self.host}?  {rule.line}",
+            f"{change_label(self.host, rule, move_to).capitalize()}?  {rule.line}",
             "Move" if move_to else "Delete",
             lambda status: self.action_refresh(),
         )
+
+    def _rule_plan(self, rule: Rule, move_to: int | None) -> Plan | None:
+        """The plan changing `rule`, or None (and why, on screen) when netui refuses it."""
+        from netui.plan.foreign import refusal, rule_change_plan
+
+        # the owner is in the dialog the operator confirms: a controller's rule may be changed
+        # here after reading it; netui's own never (its journal would lie)
+        why_not = refusal(rule, force_foreign=True)
+        if why_not:
+            self.notify(f"{why_not}; history is h", severity="warning", timeout=8)
+            return None
+        return rule_change_plan(self.app.env.path, self.host, rule, move_to)  # type: ignore[attr-defined]
+
+    def _stage(self, move_to: int | None) -> None:
+        """Put the change with the others picked so far: one preview, one diff, one apply."""
+        from netui.plan.foreign import change_label
+
+        rule = self._rule_at_cursor()
+        plan = self._rule_plan(rule, move_to) if rule is not None else None
+        if rule is None or plan is None:
+            return
+        stage = self.app.session.stage  # type: ignore[attr-defined]
+        label = change_label(self.host, rule, move_to)
+        added = stage.add(label, plan)
+        self.notify(
+            (f"staged: {label}" if added else "staged already")
+            + f" — {len(stage)} staged, S to review and apply",
+            timeout=5,
+        )
+
+    def action_stage_delete(self) -> None:
+        self._stage(None)
+
+    def action_stage_move(self) -> None:
+        self._stage(1)
 
     def action_delete_rule(self) -> None:
         self._rule_change(None)

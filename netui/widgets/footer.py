@@ -26,6 +26,10 @@ WRITES = {
     "move_rule",
     "dns_switch",
     "toggle_taint",
+    "stage_fix",
+    "stage_delete",
+    "stage_move",
+    "staged_apply",
 }
 
 
