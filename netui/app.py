@@ -55,9 +55,11 @@ class NetuiApp(App[None]):
         discover: Callable[[Environment], dict[str, Any]] | None = None,
         gather: Callable[[Environment], Any] | None = None,
         hosts: Any = None,
+        start: str | None = None,
     ) -> None:
         super().__init__()
         self.readonly = readonly
+        self.start = start  # a view to open over the overview at once ("migrate")
         # Where live data comes from: HostPoller, Kubernetes discovery and the doctor's gather
         # (every host and API at once) unless given; screen tests hand in a fixed world here.
         self.poller_factory = poller_factory
@@ -105,6 +107,8 @@ class NetuiApp(App[None]):
             self.theme = by_short.get("dark", "textual-dark")
         from netui.keymap import load_keymap
 
+        if self.start:
+            self.call_after_refresh(self._open_start)
         keymap, key_problems = load_keymap()
         if keymap:
             self.set_keymap(keymap)
@@ -186,6 +190,9 @@ class NetuiApp(App[None]):
         i = self._theme_names.index(self.theme) if self.theme in self._theme_names else -1
         self.theme = self._theme_names[(i + 1) % len(self._theme_names)]
         self.notify(f"theme: {self.theme}", timeout=2)
+
+    def _open_start(self) -> None:
+        getattr(self.screen_stack[0], f"action_{self.start}")()
 
     def action_staged(self) -> None:
         """Every change staged so far, its before/after per host, applied as one plan."""

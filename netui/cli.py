@@ -158,6 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
         "tui", parents=[common], help="the terminal UI (also what plain `netui` runs)"
     )
     _theme(tui, 1)
+    migrate = sub.add_parser(
+        "migrate",
+        parents=[common],
+        help="the TUI on the migration cockpit: per cluster traffic, routes, probes, DNS, a timeline",
+    )
+    _theme(migrate, 1)
 
     sub.add_parser(
         "hosts", parents=[common], help="each host's state, iptables variant and forwarding"
@@ -410,7 +416,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _dispatch(args: argparse.Namespace) -> int:
     cmd = args.command or "tui"
-    if cmd == "tui":
+    if cmd in ("tui", "migrate"):
         from netui.commands import tui
 
         return tui.run(args)

@@ -52,6 +52,7 @@ ROUTES = [
     (("o",), "probes"),
     (("f",), "forwarder picker"),
     (("question_mark",), "help"),
+    (("m",), "migration cockpit"),
     (("S",), "staged edits, none staged"),
     (("tab", "down", "down", "enter", "D", "M", "S"), "staged edits, two staged"),
 ]

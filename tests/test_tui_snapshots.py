@@ -30,6 +30,14 @@ def _fixed_plan_ids(monkeypatch):
         "00:00:00", "12:00:00"
     )
     monkeypatch.setattr(verify, "time", fixed)
+    # the cockpit's clock and ages too: one instant for the whole run
+    from netui.core import migration as core_migration
+    from netui.screens import migrate
+
+    frozen = types.SimpleNamespace(**vars(fixed))
+    frozen.time = lambda: 1_764_417_600.0
+    monkeypatch.setattr(migrate, "time", frozen)
+    monkeypatch.setattr(core_migration, "time", frozen)
 
 
 def _on_host(name: str, key: str):
@@ -129,6 +137,17 @@ async def _staged(pilot) -> None:
     await pilot.pause()
 
 
+async def _migrate(pilot) -> None:
+    await until_ready(pilot)
+    await pilot.press("m")
+    for _ in range(300):  # both clusters probed and the DNS asked
+        m = pilot.app.screen.migration
+        if m is not None and m.domains and all(c.probes for c in m.clusters.values()):
+            break
+        await pilot.pause(0.02)
+    await _settled(pilot)
+
+
 SCREENS = {
     "overview": until_ready,
     "nat": _on_host("a-master", "enter"),
@@ -142,8 +161,9 @@ SCREENS = {
     "probes": _probes,
     "dns": _dns,
     "staged": _staged,
+    "migrate": _migrate,
 }
-DNS_WORLD = {"dns"}  # these screens need the environment's dns: section
+DNS_WORLD = {"dns", "migrate"}  # these screens need the environment's dns: section
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

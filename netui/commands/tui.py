@@ -1,4 +1,4 @@
-"""`netui` / `netui tui`: the terminal UI."""
+"""`netui` / `netui tui`: the terminal UI; `netui migrate` opens it on the migration cockpit."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ def run(args: argparse.Namespace) -> int:
         env,
         theme=getattr(args, "theme", None),
         readonly=bool(getattr(args, "readonly", False) or env.readonly),
+        start="migrate" if args.command == "migrate" else None,
     )
     # 0 only when the operator quit; a crash that ended the app is non-zero
     return app.run_fast_exit()

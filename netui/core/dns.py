@@ -127,3 +127,21 @@ def switch_plan(session: Session, domain: str, cluster: str) -> Plan:
     if plan.empty and not plan.notes:
         plan.notes.append(f"{domain} already resolves in cluster {cluster}: nothing to switch")
     return plan
+
+
+def resolving_cluster(
+    session: Session, domain: str, dns_ips: dict[str, str]
+) -> tuple[str | None, str]:
+    """Which cluster the office's DNS sends `domain` to right now, asked as an office machine
+    asks (the cluster DNS's own name through dns.listen): (cluster or None, the answer).
+    `dns_ips` maps cluster -> its DNS Service IP."""
+    source = session.env.office.probe_from or (session.env.dns.host if session.env.dns else None)
+    if not source:
+        raise UserError(
+            f"{session.env.path}: office.probe_from is not set — name a host on the office LAN"
+        )
+    answer, _ = dig(session.hosts[source], f"kube-dns.kube-system.svc.{domain}", server(session))
+    for cluster, ip in dns_ips.items():
+        if ip and ip in answer.split(", "):
+            return cluster, answer
+    return None, answer

@@ -73,6 +73,8 @@ class Session:
         from netui.plan.staging import Stage
 
         self.stage = Stage()  # fixes and rule changes picked on any screen, applied as one
+        # every change this session made, (time, what): the migration cockpit's timeline
+        self.changes: list[tuple[float, str]] = []
 
     # --- hosts ---------------------------------------------------------------------------
 
@@ -219,7 +221,34 @@ class Session:
         from netui.plan import executor
 
         with self.writing("apply"):
-            return executor.apply(plan, self.hosts, confirm_timeout, progress)
+            journal = executor.apply(plan, self.hosts, confirm_timeout, progress)
+        what = self._what(plan)
+        self.changes.append((time.time(), f"plan {plan.id} {journal.status}: {what}"))
+        return journal
+
+    @staticmethod
+    def _what(plan: Plan) -> str:
+        """A plan in a few words, for the timeline."""
+        parts = []
+        for name, hp in plan.hosts.items():
+            kinds = [
+                label
+                for label, present in (
+                    ("forwarding", hp.forwarding_on or hp.persist_forwarding),
+                    ("MASQUERADE", hp.masquerade),
+                    ("FORWARD accept", hp.forward_accept),
+                    ("routes", hp.routes),
+                    ("rule fixes", hp.delete_rules or hp.move_rules),
+                    (
+                        "DNS " + ", ".join(sorted(set(_domains(hp.dns.content)))) if hp.dns else "",
+                        hp.dns,
+                    ),
+                    ("file edits", hp.file_edits),
+                )
+                if present
+            ]
+            parts.append(f"{name} ({', '.join(kinds)})")
+        return "; ".join(parts) or "nothing"
 
     def confirm(self, plan_id: str | None = None) -> tuple[Journal | None, dict[str, str]]:
         from netui.plan import executor, undoing
@@ -231,7 +260,9 @@ class Session:
                 raise UserError(str(e)) from None
             if not found:
                 return None, {}
-            return found[0], executor.confirm(found[0], self.hosts)
+            result = executor.confirm(found[0], self.hosts)
+        self.changes.append((time.time(), f"plan {found[0].plan.id} confirmed"))
+        return found[0], result
 
     def settle(self, plan_id: str) -> tuple[str, dict[str, str]]:
         """Ask an armed plan's hosts whether their rollback fired: (the plan's status now,
@@ -263,7 +294,11 @@ class Session:
                 undoing.check(journal)  # again, under the lock: another netui may have applied
             except undoing.UndoRefused as e:
                 raise UserError(str(e)) from None
-            return executor.undo(journal, self.hosts, progress)
+            ok = executor.undo(journal, self.hosts, progress)
+        self.changes.append(
+            (time.time(), f"plan {journal.plan.id} {'undone' if ok else 'undo failed'}")
+        )
+        return ok
 
     def rule_plan(
         self,
@@ -306,6 +341,15 @@ class Session:
 
     def history(self) -> list[HistoryRow]:
         return history()
+
+
+def _domains(dnsmasq_conf: str) -> list[str]:
+    """The domains a dnsmasq drop-in forwards: server=/DOMAIN/IP lines."""
+    return [
+        line.split("/")[1] + " → " + line.split("/")[2]
+        for line in dnsmasq_conf.splitlines()
+        if line.startswith("server=/") and line.count("/") >= 2
+    ]
 
 
 def _api_warnings(inventory: dict[str, Any]) -> list[str]:

@@ -21,6 +21,7 @@ VIEWS = (
     ("traces", "trace panes from the office", "traces"),
     ("probes", "the probe grid: office -> every cluster", "probes"),
     ("hot", "the nat rules hit hardest right now", "hot"),
+    ("migrate", "the migration cockpit: traffic per cluster, DNS switch, timeline", "migrate"),
 )
 
 

@@ -46,6 +46,7 @@ class OverviewScreen(Screen[None]):
         Binding("n", "dns", "DNS", id="dns"),
         Binding("k", "hot", "Hot rules", id="hot_rules"),
         Binding("h", "history", "History", id="history"),
+        Binding("m", "migrate", "Migrate", id="migrate"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -248,6 +249,11 @@ class OverviewScreen(Screen[None]):
         from netui.screens.plan import PlanScreen
 
         self.app.push_screen(PlanScreen())
+
+    def action_migrate(self) -> None:
+        from netui.screens.migrate import MigrateScreen
+
+        self.app.push_screen(MigrateScreen())
 
     def action_history(self) -> None:
         from netui.screens.plan import HistoryScreen

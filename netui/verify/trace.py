@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from netui.backends.base import Backend, Stream
@@ -143,12 +143,13 @@ def path_mtu(backend: Backend, target: str, timeout: float = 20) -> int | None:
 _BLOCKS = "▁▂▃▄▅▆▇█"
 
 
-def sparkline(values: list[float | None]) -> str:
-    """One character per round, low to high between this hop's best and worst; `·` a lost probe."""
+def sparkline(values: Sequence[float | None], floor: float | None = None) -> str:
+    """One character per value, low to high between the smallest (or `floor`) and the largest;
+    `·` a value that is missing (a lost probe)."""
     seen = [v for v in values if v is not None]
     if not seen:
         return "·" * len(values)
-    low, high = min(seen), max(seen)
+    low, high = (min(seen) if floor is None else floor), max(seen)
     span = high - low
     out = []
     for v in values:

@@ -30,6 +30,7 @@ WRITES = {
     "stage_delete",
     "stage_move",
     "staged_apply",
+    "migrate_switch",
 }
 
 

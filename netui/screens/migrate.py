@@ -1,0 +1,268 @@
+"""The migration cockpit: one live screen for the projector while the office moves from one
+cluster to another. Per cluster side by side (stacked below 100 columns): its forwarder, the
+office's new connections per second through it with a sparkline, the router's routes to it,
+its probes; the shared domains and where they resolve (`s` switches, with the usual preview);
+a timeline of every change, exportable as the migration's record (`e`)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container
+from textual.screen import Screen
+from textual.widgets import Header, Static
+
+from netui.core.migration import ClusterLive, Migration
+from netui.verify.trace import sparkline
+from netui.widgets.footer import KeyFooter
+
+PROBE_EVERY = 6.0  # seconds between probe rounds (and DNS checks)
+
+
+class ClusterLane(Static):
+    def __init__(self, name: str) -> None:
+        super().__init__(classes="lane")
+        self.cluster = name
+        self.border_title = f"cluster {name}"
+
+    def show(
+        self, c: ClusterLive, migration: Migration, resolving: list[str], compact: bool
+    ) -> None:
+        state = {True: "✓", False: f"✗ {c.why}", None: "… waiting"}[c.reachable]
+        spark = sparkline(list(c.history)[-40:], floor=0) if c.history else ""
+        conns = "—" if c.connections.rate is None else f"{c.connections.rate:.1f} conn/s"
+        routes = {True: "✓", False: "✗", None: "?"}[c.routes_ok]
+        lines = [
+            f"forwarder {c.forwarder or '(none)'} {state} · forwarding {c.forwarding} · "
+            f"netui rules {c.netui_rules}",
+            f"office → {c.name}: {conns} {spark}".rstrip(),
+        ]
+        if not compact:
+            lines.append(f"  {migration.rate_line(c).split(', ', 1)[-1]}")
+        lines.append(f"router {routes} " + ("; ".join(c.routes) if c.routes else "?"))
+        if resolving:
+            lines.append(
+                "DNS: "
+                + ", ".join(resolving)
+                + (" resolves" if len(resolving) == 1 else " resolve")
+                + " here"
+            )
+        if c.probes:
+            ok = sum(r.ok is True for r in c.probes)
+            bad = [r for r in c.probes if r.ok is False]
+            age = f" ({time.time() - c.probed_at:.0f} s ago)" if c.probed_at else ""
+            head = f"probes {ok}/{len(c.probes)} ✓{age}"
+            if bad:
+                head += f" · ✗ {', '.join(r.target.label for r in bad[:3])}"
+            lines.append(head)
+            if not compact:
+                for r in c.probes[:8]:
+                    ms = f" {r.ms} ms" if r.ms is not None else ""
+                    lines.append(f"  {r.mark} {r.target.kind:7} {r.target.label[:34]}{ms}")
+        else:
+            lines.append("probes: probing…")
+        self.update("\n".join(lines))
+
+
+class MigrateScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="back"),
+        Binding("s", "switch", "Switch DNS", id="migrate_switch"),
+        Binding("e", "export", "Export record", id="migrate_export"),
+        Binding("r", "probe_now", "Probe now", id="migrate_probe"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.migration: Migration | None = None
+        self.dns_ips: dict[str, str] = {}
+        self.last_export: str | None = None
+        self._stop = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Container(id="lanes"):
+            for name in self.app.env.clusters:  # type: ignore[attr-defined]
+                yield ClusterLane(name)
+        yield Static("", id="migrate-dns")
+        yield Static("", id="timeline")
+        yield KeyFooter()
+
+    def on_mount(self) -> None:
+        session = self.app.session  # type: ignore[attr-defined]
+        self.title = "netui — migration"
+        self.migration = Migration(self.app.env, session.changes)  # type: ignore[attr-defined]
+        self.migration.note("cockpit opened" + (" (read-only)" if self.app.readonly else ""))  # type: ignore[attr-defined]
+        self._layout()
+        self._refresh_view()
+        self.set_interval(1.0, self._refresh_view)
+        self.run_worker(self._watch, thread=True, group="migrate-probe")
+
+    def on_unmount(self) -> None:
+        self._stop = True
+
+    def on_resize(self) -> None:
+        self._layout()
+
+    def _layout(self) -> None:
+        # side by side on a wide screen, stacked on 80 columns: every lane stays readable
+        self.query_one("#lanes").set_class(self.app.size.width < 100, "stacked")
+
+    def snapshot_arrived(self, host: str) -> None:
+        self._refresh_view()
+
+    def _refresh_view(self) -> None:
+        m = self.migration
+        if m is None:
+            return
+        m.observe_all(dict(getattr(self.app, "snapshots", {})))
+        inventory = getattr(self.app, "inventory", None) or {}
+        for name, inv in inventory.items():
+            if inv.dns_ip:
+                self.dns_ips[name] = inv.dns_ip.value
+        for c in self.app.env.clusters.values():  # type: ignore[attr-defined]
+            if c.dns_ip:
+                self.dns_ips.setdefault(c.name, c.dns_ip)
+        for lane in self.query(ClusterLane):
+            here = [d for d, c in m.domains.items() if c == lane.cluster]
+            lane.show(m.clusters[lane.cluster], m, here, compact=self.app.size.width < 100)
+        dns = self.query_one("#migrate-dns", Static)
+        if self.app.env.dns is None:  # type: ignore[attr-defined]
+            dns.update("DNS: the environment file has no dns: section — nothing to switch")
+        elif m.domains:
+            parts = [f"{d} → {c or 'no cluster'}" for d, c in sorted(m.domains.items())]
+            dns.update(
+                "DNS now: "
+                + ", ".join(parts)
+                + "   (s: switch a shared domain to the next cluster)"
+            )
+        else:
+            dns.update("DNS: asking the office's resolver…")
+        lines = [
+            f"{time.strftime('%H:%M:%S', time.localtime(at))} {text}"
+            for at, text in m.timeline[-8:]
+        ]
+        self.query_one("#timeline", Static).update("\n".join(lines))
+        ready = sum(c.reachable is True for c in m.clusters.values())
+        self.sub_title = f"{ready}/{len(m.clusters)} forwarders reachable"
+
+    # --- probes and DNS, in the background --------------------------------------------------
+
+    def _watch(self) -> None:
+        while not self._stop:
+            self._probe_round()
+            for _ in range(int(PROBE_EVERY * 10)):
+                if self._stop:
+                    return
+                time.sleep(0.1)
+
+    def _probe_round(self) -> None:
+        from netui.backends import HostError
+        from netui.core.dns import resolving_cluster
+        from netui.core.verify import probe_plan, run_probes
+        from netui.errors import UserError
+
+        m = self.migration
+        session = self.app.session  # type: ignore[attr-defined]
+        env = self.app.env  # type: ignore[attr-defined]
+        if m is None:
+            return
+        if env.dns is not None and env.dns.listen:
+            now: dict[str, str | None] = {}
+            for domain in sorted({c.domain for c in env.clusters.values()}):
+                try:
+                    now[domain], _answer = resolving_cluster(session, domain, dict(self.dns_ips))
+                except (UserError, HostError):
+                    continue
+            if now:
+                self.app.call_from_thread(m.observe_dns, now)
+        inventory = getattr(self.app, "inventory", None)
+        for name in env.clusters:
+            if self._stop:
+                return
+            try:
+                plan = probe_plan(session, cluster=name, inventory=inventory)
+                results = run_probes(session, plan, timeout=2.0)
+            except (UserError, HostError) as e:
+                self.app.call_from_thread(m.note, f"cluster {name}: cannot probe: {e}")
+                continue
+            self.app.call_from_thread(m.observe_probes, name, results)
+        self.app.call_from_thread(self._refresh_view)
+
+    def action_probe_now(self) -> None:
+        self.run_worker(self._probe_round, thread=True, group="migrate-probe-now", exclusive=True)
+        self.notify("probing every cluster now", timeout=2)
+
+    # --- the switch ------------------------------------------------------------------------
+
+    def action_switch(self) -> None:
+        """Send a shared domain to the next cluster that uses it: planned by the core, then the
+        same preview-ask-apply as every write."""
+        if self.app.readonly:  # type: ignore[attr-defined]
+            self.notify("read-only: netui changes nothing in this session", severity="warning")
+            return
+        env = self.app.env  # type: ignore[attr-defined]
+        if env.dns is None:
+            self.notify("the environment file has no dns: section", severity="warning")
+            return
+        m = self.migration
+        assert m is not None
+        shared: dict[str, list[str]] = {}
+        for c in env.clusters.values():
+            shared.setdefault(c.domain, []).append(c.name)
+        choices = {d: names for d, names in shared.items() if len(names) > 1} or shared
+        domain = sorted(choices)[0]
+        users = choices[domain]
+        now = m.domains.get(domain)
+        target = users[(users.index(now) + 1) % len(users)] if now in users else users[0]
+        self.notify(f"planning: {domain} → cluster {target}…", timeout=3)
+        self.run_worker(lambda: self._plan_switch(domain, target), thread=True, exclusive=True)
+
+    def _plan_switch(self, domain: str, cluster: str) -> None:
+        from netui.core.dns import switch_plan
+        from netui.errors import UserError
+
+        try:
+            plan = switch_plan(self.app.session, domain, cluster)  # type: ignore[attr-defined]
+        except UserError as e:
+            self.app.call_from_thread(self.notify, f"✗ {e}", severity="error", timeout=8)
+            return
+        self.app.call_from_thread(self._offer, plan, domain, cluster)
+
+    def _offer(self, plan: Any, domain: str, cluster: str) -> None:
+        from netui.screens.apply_flow import offer_plan
+
+        if plan.empty:
+            self.notify("nothing to switch: " + "; ".join(plan.notes), timeout=6)
+            return
+
+        def done(status: str) -> None:
+            self.action_probe_now()  # the DNS check in it shows the move within seconds
+
+        offer_plan(self, plan, f"Resolve {domain} in cluster {cluster}?", "Switch", done=done)
+
+    # --- the record --------------------------------------------------------------------------
+
+    def action_export(self) -> None:
+        from netui.paths import state_home
+
+        assert self.migration is not None
+        folder = state_home() / "reports"
+        try:
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            stem = time.strftime("migration-%Y%m%d-%H%M%S")
+            path = folder / f"{stem}.md"
+            n = 1
+            while path.exists():  # two exports in one second: both kept
+                n += 1
+                path = folder / f"{stem}-{n}.md"
+            path.write_text(self.migration.report())
+        except OSError as e:
+            self.notify(f"✗ cannot write the record: {e}", severity="error", timeout=8)
+            return
+        self.last_export = str(path)
+        self.migration.note(f"record exported to {path}")
+        self.notify(f"the migration's record: {path}", timeout=8)
