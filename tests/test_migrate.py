@@ -153,3 +153,16 @@ def test_the_cockpit_stacks_on_80_columns_exports_its_record_and_is_read_only_wh
 
     asyncio.run(scenario((80, 24), False))
     asyncio.run(scenario((120, 40), True))
+
+
+def test_ranges_found_by_discovery_count_when_the_file_gives_none():
+    env = loads(
+        ENV.replace(", pod_cidrs: [10.200.0.0/16], service_cidrs: [10.96.0.0/12]", ""), "e.yaml"
+    )
+    m = Migration(env)
+    m.observe_all(world(1, 0, at=1.0))
+    assert m.clusters["a"].netui_rules == 0  # nothing to match the rules against yet
+    m.learn_ranges("a", ("10.200.0.0/16", "10.96.0.0/12"))
+    m.observe_all(world(5, 0, at=3.0))
+    m.observe_all(world(9, 0, at=5.0))
+    assert m.clusters["a"].netui_rules == 1 and m.clusters["a"].connections.rate == 2.0

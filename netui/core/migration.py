@@ -115,6 +115,12 @@ class Migration:
         self._changes_seen = 0
         self._forwarder_ips: dict[str, set[str]] = {}
 
+    def learn_ranges(self, cluster: str, cidrs: tuple[str, ...]) -> None:
+        """A cluster's Pod and Service ranges as discovery found them (the environment file
+        may give none: the API is the usual source)."""
+        if cidrs and cluster in self.clusters:
+            self.clusters[cluster].cidrs = cidrs
+
     def note(self, text: str, at: float | None = None) -> None:
         self.timeline.append((at if at is not None else time.time(), text))
 

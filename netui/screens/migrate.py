@@ -118,11 +118,12 @@ class MigrateScreen(Screen[None]):
         m = self.migration
         if m is None:
             return
-        m.observe_all(dict(getattr(self.app, "snapshots", {})))
         inventory = getattr(self.app, "inventory", None) or {}
         for name, inv in inventory.items():
+            m.learn_ranges(name, (*inv.pod_cidr_values, *inv.service_cidr_values))
             if inv.dns_ip:
                 self.dns_ips[name] = inv.dns_ip.value
+        m.observe_all(dict(getattr(self.app, "snapshots", {})))
         for c in self.app.env.clusters.values():  # type: ignore[attr-defined]
             if c.dns_ip:
                 self.dns_ips.setdefault(c.name, c.dns_ip)
