@@ -399,6 +399,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="add N kube-proxy-style services per cluster",
     )
+    up.add_argument(
+        "--extra-hosts",
+        type=_number(int, 0, 60),
+        default=0,
+        metavar="N",
+        help="add N forwarder-like hosts with sshd (fwd-01 …): a fleet to measure fan-out on",
+    )
     lab_sub.add_parser(
         "down", parents=[inner], help="remove every namespace, process and file of the lab"
     )

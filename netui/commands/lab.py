@@ -19,7 +19,12 @@ def run(args: argparse.Namespace) -> int:
         if args.services < 0 or args.services > 50000:
             raise UserError(f"--services {args.services}: give a number from 0 to 50000")
         start = time.monotonic()
-        files = build.up(broken=args.broken, services=args.services, plan=args.plan)
+        files = build.up(
+            broken=args.broken,
+            services=args.services,
+            plan=args.plan,
+            extra_hosts=args.extra_hosts,
+        )
         took = time.monotonic() - start
         if args.json:
             print_json(

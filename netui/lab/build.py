@@ -36,6 +36,7 @@ from netui.lab.topology import (
     LabHost,
     LabPlan,
     plan_named,
+    with_extra_hosts,
 )
 from netui.paths import lab_home
 
@@ -80,6 +81,7 @@ class LabState:
     broken: bool = False
     services: int = 0
     plan: str = "classic"
+    extra_hosts: int = 0
     ready: bool = False
     started: float = 0.0
 
@@ -258,10 +260,14 @@ def _spawn(state: LabState, what: str, argv: list[str], pidfile: Path | None = N
 
 
 def up(
-    broken: bool = False, services: int = 0, home: Path | None = None, plan: str = "classic"
+    broken: bool = False,
+    services: int = 0,
+    home: Path | None = None,
+    plan: str = "classic",
+    extra_hosts: int = 0,
 ) -> LabFiles:
     try:
-        lab_plan = plan_named(plan)
+        lab_plan = with_extra_hosts(plan_named(plan), extra_hosts)
     except ValueError as e:
         raise UserError(f"lab: {e}") from None
     _require_root_and_tools()
@@ -274,6 +280,7 @@ def up(
         and state.broken == broken
         and state.services == services
         and state.plan == plan
+        and state.extra_hosts == extra_hosts
     ):
         return files
     if state.namespaces or existing_namespaces() or state.pids:
@@ -281,7 +288,12 @@ def up(
     home.mkdir(parents=True, exist_ok=True)
     os.chmod(home, 0o755)  # sshd reads authorized_keys as the login user (ops)
     state = LabState(
-        home / "state.json", broken=broken, services=services, plan=plan, started=time.time()
+        home / "state.json",
+        broken=broken,
+        services=services,
+        plan=plan,
+        extra_hosts=extra_hosts,
+        started=time.time(),
     )
     state.save()
     try:
@@ -681,5 +693,6 @@ def status(home: Path | None = None) -> dict[str, object]:
         "env": str(home / "env.yaml") if (home / "env.yaml").exists() else None,
         "env_ssh": str(home / "env-ssh.yaml") if (home / "env-ssh.yaml").exists() else None,
         "plan": state.plan,
+        "extra_hosts": state.extra_hosts,
         "planted": [p.__dict__ for p in plan_named(state.plan).broken] if state.broken else [],
     }

@@ -392,6 +392,23 @@ ARTICLE = LabPlan(
 PLANS = {p.name: p for p in (CLASSIC, ARTICLE)}
 
 
+EXTRA_HOSTS_MAX = 60
+
+
+def with_extra_hosts(plan: LabPlan, count: int) -> LabPlan:
+    """`plan` with `count` more forwarder-like hosts on the datacenter LAN (fwd-01 …), each
+    with sshd and IP forwarding: a fleet for fan-out measurements (`lab up --extra-hosts N`)."""
+    if not 0 <= count <= EXTRA_HOSTS_MAX:
+        raise ValueError(f"extra hosts: give 0 to {EXTRA_HOSTS_MAX}, not {count}")
+    extra = tuple(
+        LabHost(
+            f"fwd-{i:02d}", f"192.168.1.{150 + i}", "lan", gateway=ROUTER_LAN_IP, forwarding=True
+        )
+        for i in range(1, count + 1)
+    )
+    return dataclasses.replace(plan, hosts=plan.hosts + extra)
+
+
 def plan_named(name: str) -> LabPlan:
     try:
         return PLANS[name]
