@@ -17,6 +17,7 @@ import glob
 import hashlib
 import os
 import re
+import secrets
 import select
 import shlex
 import threading
@@ -186,6 +187,83 @@ class _ChannelStream(Stream):
         self.channel.close()
 
 
+class _Shell:
+    """A `/bin/sh` kept running on the host, fed commands on its stdin.
+
+    Every exec over SSH is a new session: sshd forks, runs the login shell, and bash run by sshd
+    reads ~/.bashrc first — on the lab's machine that alone costs ~90 ms of CPU per command
+    (pyenv's init), on a real host some milliseconds to much more. The kept shell pays it once
+    per connection. Each command runs in a subshell (no state leaks between commands), its input
+    as a quoted here-document, and ends with a marker carrying its exit status on stdout and
+    one on stderr (a random token: no output can fake it)."""
+
+    def __init__(self, chan: paramiko.Channel, host: str, timeout: float) -> None:
+        self.chan = chan
+        self.host = host
+        self.out = bytearray()
+        self.err = bytearray()
+        self.alive = True
+        # what the login shell's start-up files print (a banner, a warning) is not output
+        token = secrets.token_hex(8)
+        ready = f"__NETUI_READY_{token}\n".encode()
+        self.chan.sendall(b"printf '__NETUI_READY_%s\\n' " + token.encode() + b"\n")
+        self._until(lambda: ready in self.out, time.monotonic() + timeout)
+        self.out = self.out[self.out.index(ready) + len(ready) :]
+        self.err.clear()
+
+    @staticmethod
+    def carries(stdin: bytes | None) -> bool:
+        """Input a here-document passes through unchanged: text ending in a newline."""
+        if stdin is None:
+            return True
+        return stdin.endswith(b"\n") and b"\0" not in stdin and b"__NETUI_" not in stdin
+
+    def run(self, line: str, stdin: bytes | None, deadline: float) -> tuple[int, bytes, bytes]:
+        token = secrets.token_hex(8)
+        end = f"__NETUI_END_{token}"
+        if stdin is None:
+            script = f"( {line} ) </dev/null\n".encode()
+        else:
+            doc = f"__NETUI_IN_{token}"
+            script = f"( {line} ) <<'{doc}'\n".encode() + stdin + f"{doc}\n".encode()
+        script += (
+            f"__netui_rc=$?; printf '\\n{end} %d\\n' \"$__netui_rc\"; printf '\\n{end}\\n' >&2\n"
+        ).encode()
+        self.chan.sendall(script)
+        out_mark = re.compile(rb"\n" + end.encode() + rb" (\d+)\n")
+        err_mark = f"\n{end}\n".encode()
+        self._until(lambda: bool(out_mark.search(self.out)) and err_mark in self.err, deadline)
+        m = out_mark.search(self.out)
+        assert m is not None
+        out, rc = bytes(self.out[: m.start()]), int(m.group(1))
+        self.out = self.out[m.end() :]
+        cut = self.err.index(err_mark)
+        err = bytes(self.err[:cut])
+        self.err = self.err[cut + len(err_mark) :]
+        return rc, out, err
+
+    def _until(self, done: Any, deadline: float) -> None:
+        fd = self.chan.fileno()
+        while not done():
+            if self.chan.recv_ready():
+                self.out += self.chan.recv(65536)
+            elif self.chan.recv_stderr_ready():
+                self.err += self.chan.recv_stderr(65536)
+            elif self.chan.eof_received or self.chan.closed:
+                self.alive = False
+                raise EOFError("the remote shell ended")
+            else:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self.alive = False
+                    raise CommandTimeout(self.host, "the remote shell did not answer in time")
+                select.select([fd], [], [], min(left, 0.5))
+
+    def close(self) -> None:
+        self.alive = False
+        self.chan.close()
+
+
 class SshBackend(Backend):
     def __init__(
         self, address: HostAddress, settings: SshSettings, config: paramiko.SSHConfig | None = None
@@ -200,6 +278,10 @@ class SshBackend(Backend):
         self._client: paramiko.SSHClient | None = None
         self._jumps: list[paramiko.SSHClient] = []
         self._lock = threading.Lock()
+        # one `sh` kept running per host: a command sent to it skips the session set-up and the
+        # login shell's start-up files that every exec pays (see _Shell); one command at a time
+        self._shell: _Shell | None = None
+        self._shell_lock = threading.Lock()
 
     # --- connection ---------------------------------------------------------------------------
 
@@ -317,6 +399,9 @@ class SshBackend(Backend):
             return self._client
 
     def _drop(self) -> None:
+        if self._shell is not None:
+            self._shell.close()
+            self._shell = None
         if self._client is not None:
             self._client.close()
         for j in reversed(self._jumps):
@@ -352,6 +437,70 @@ class SshBackend(Backend):
     def run(
         self, argv: Sequence[str], *, stdin: bytes | None = None, timeout: float = 30.0
     ) -> CommandResult:
+        # The kept shell when it is free and the input can travel as a here-document; else a
+        # session of its own (a second command at the same time, binary input).
+        if _Shell.carries(stdin) and self._shell_lock.acquire(blocking=False):
+            try:
+                result = self._run_in_shell(argv, stdin, timeout)
+            finally:
+                self._shell_lock.release()
+        else:
+            result = self._run_exec(argv, stdin, timeout)
+        if (
+            self.sudo
+            and result.returncode != 0
+            and b"sudo:" in result.stderr
+            and b"password" in result.stderr
+        ):
+            raise HostError(
+                self.host,
+                f"sudo asks {self.target.user} for a password; netui runs `sudo -n` and never types one. "
+                f"Give {self.target.user} NOPASSWD sudo, or connect as root.",
+            )
+        return result
+
+    def _run_in_shell(
+        self, argv: Sequence[str], stdin: bytes | None, timeout: float
+    ) -> CommandResult:
+        start = time.monotonic()
+        try:
+            if self._shell is None or not self._shell.alive:
+                self._shell = _Shell(self._open_shell(timeout), self.host, timeout)
+            rc, out, err = self._shell.run(self.command_line(argv), stdin, start + timeout)
+        except CommandTimeout as e:
+            self._discard_shell()  # whatever still runs there goes with its session
+            raise CommandTimeout(
+                self.host, f"`{shlex.join(argv)[:80]}` did not finish within {timeout:g} s"
+            ) from e
+        except (paramiko.SSHException, OSError, EOFError) as e:
+            self.close()
+            raise Unreachable(
+                self.host, f"the SSH connection broke: {e or type(e).__name__}"
+            ) from None
+        return CommandResult(tuple(argv), rc, out, err, time.monotonic() - start)
+
+    def _open_shell(self, timeout: float) -> paramiko.Channel:
+        client = self.client()
+        transport = client.get_transport()
+        if transport is None:
+            raise Unreachable(self.host, "the SSH connection closed")
+        try:
+            chan = transport.open_session(timeout=timeout)
+            chan.settimeout(min(timeout, 1.0))
+            chan.exec_command("exec /bin/sh")
+        except (paramiko.SSHException, OSError, EOFError) as e:
+            self.close()
+            raise Unreachable(
+                self.host, f"the SSH connection failed: {e or type(e).__name__}"
+            ) from None
+        return chan
+
+    def _discard_shell(self) -> None:
+        if self._shell is not None:
+            self._shell.close()
+            self._shell = None
+
+    def _run_exec(self, argv: Sequence[str], stdin: bytes | None, timeout: float) -> CommandResult:
         start = time.monotonic()
         deadline = start + timeout
         chan = self._open(argv, timeout)
@@ -387,14 +536,7 @@ class SshBackend(Backend):
             ) from None
         finally:
             chan.close()
-        result = CommandResult(tuple(argv), rc, bytes(out), bytes(err), time.monotonic() - start)
-        if self.sudo and rc != 0 and b"sudo:" in result.stderr and b"password" in result.stderr:
-            raise HostError(
-                self.host,
-                f"sudo asks {self.target.user} for a password; netui runs `sudo -n` and never types one. "
-                f"Give {self.target.user} NOPASSWD sudo, or connect as root.",
-            )
-        return result
+        return CommandResult(tuple(argv), rc, bytes(out), bytes(err), time.monotonic() - start)
 
     def stream(self, argv: Sequence[str]) -> Stream:
         chan = self._open(argv, self.settings.connect_timeout)

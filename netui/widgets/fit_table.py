@@ -26,6 +26,7 @@ class FitTable(DataTable[str]):
         self.spec = columns
         self.data: dict[str, dict[str, str]] = {}
         self.shown: list[Column] = []
+        self._room_was: int | None = None  # the fill column's room at its last fill
 
     def _wanted(self) -> list[Column]:
         width = self.app.size.width
@@ -56,8 +57,10 @@ class FitTable(DataTable[str]):
         self.data.setdefault(key, {})[col] = value
         if key in self.rows and any(c.key == col for c in self.shown):
             column = next(c for c in self.shown if c.key == col)
-            self.update_cell(key, col, self._cell(key, column), update_width=True)
-            if not column.fill:
+            cell = self._cell(key, column)
+            if self.get_cell(key, col) != cell:
+                self.update_cell(key, col, cell, update_width=True)
+            if not column.fill and self._room() != self._room_was:
                 self._refill()
 
     def clear_rows(self) -> None:
@@ -86,11 +89,13 @@ class FitTable(DataTable[str]):
         return text
 
     def _refill(self) -> None:
+        self._room_was = self._room()
         for c in self.shown:
             if c.fill:
                 for key in self.data:
-                    if key in self.rows:
-                        self.update_cell(key, c.key, self._cell(key, c), update_width=True)
+                    cell = self._cell(key, c)
+                    if key in self.rows and self.get_cell(key, c.key) != cell:
+                        self.update_cell(key, c.key, cell, update_width=True)
 
     def _rebuild(self) -> None:
         row = self.cursor_row

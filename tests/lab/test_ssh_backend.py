@@ -179,3 +179,45 @@ def test_a_proxyjump_whose_last_hop_fails_closes_the_jump_connection(lab, tmp_pa
                 assert b._jumps == [] and b._client is None
         finally:
             b.close()
+
+
+def test_commands_share_one_kept_shell_and_keep_their_own_exact_input_output_and_status(lab):
+    """The kept `sh`: consecutive commands run in the same remote shell (one login-shell start
+    per connection), each in a subshell of its own; input and output byte-exact; a second
+    command at the same time gets a session of its own; a timeout costs only that shell."""
+    import threading
+
+    from netui.backends.base import CommandTimeout
+
+    env = load_env(lab.env_ssh)
+    with inside("nu-jump"):
+        b = _backend(env, "a-worker")
+        try:
+            parents = {b.check(["sh", "-c", "echo $PPID"]).text for _ in range(3)}
+            assert len(parents) == 1  # the same kept shell ran all three
+            b.check(["sh", "-c", "cd /tmp; export NETUI_X=1"])
+            assert b.check(["sh", "-c", "pwd; echo ${NETUI_X:-unset}"]).text != "/tmp\n1\n"
+            r = b.run(["printf", "no newline at the end"])
+            assert r.stdout == b"no newline at the end" and r.returncode == 0
+            r = b.run(["sh", "-c", "printf 'o1\\no2\\n'; printf e1 >&2; exit 7"])
+            assert (r.returncode, r.stdout, r.stderr) == (7, b"o1\no2\n", b"e1")
+            for data in (b"a\n'b'\n$HOME `id`\n\tc\n", b"no final newline", b"\x00bin\n"):
+                assert b.check(["cat"], stdin=data).stdout == data  # heredoc or a session
+            results: list[bytes] = []
+
+            def slow() -> None:
+                results.append(b.check(["sh", "-c", "sleep 1; echo slow"]).stdout)
+
+            t = threading.Thread(target=slow)
+            t.start()
+            time.sleep(0.2)
+            started = time.monotonic()
+            assert b.check(["echo", "meanwhile"]).stdout == b"meanwhile\n"
+            assert time.monotonic() - started < 0.8  # did not wait for the slow one
+            t.join()
+            assert results == [b"slow\n"]
+            with pytest.raises(CommandTimeout):
+                b.run(["sleep", "5"], timeout=0.5)
+            assert b.check(["echo", "after"]).stdout == b"after\n"  # a fresh shell
+        finally:
+            b.close()
