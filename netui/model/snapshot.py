@@ -38,6 +38,9 @@ class HostSnapshot:
         default_factory=dict
     )  # other files read on request (dnsmasq, ...)
     warnings: list[str] = field(default_factory=list)
+    # a light poll (backends/light.py): the rules are the last full snapshot's, their counters,
+    # routes and forwarding are fresh
+    light: bool = False
 
     @property
     def ok(self) -> bool:

@@ -89,6 +89,9 @@ class HotRulesScreen(Screen[None]):
             self.app.push_screen(NatScreen(host, chain, highlight=text))
 
     def on_mount(self) -> None:
+        poller = getattr(self.app, "poller", None)
+        if poller is not None and hasattr(poller, "watch"):
+            poller.watch(self, "*", None)  # every rule of every host: full reads
         self.title = "netui — hot rules (new connections per second)"
         table = self.query_one("#hot", DataTable)
         for col in ("HOST", "RULE AT", "NOW", "RECENT", "RULE"):
@@ -122,3 +125,8 @@ class HotRulesScreen(Screen[None]):
             if top
             else "no nat rule has been hit since this view opened (counters are read at each poll)"
         )
+
+    def on_unmount(self) -> None:
+        poller = getattr(self.app, "poller", None)
+        if poller is not None and hasattr(poller, "unwatch"):
+            poller.unwatch(self)

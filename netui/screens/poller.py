@@ -8,8 +8,10 @@ the fallback (no `nft`, legacy hosts, a monitor that died) and the only source o
 
 from __future__ import annotations
 
+import dataclasses
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from netui.model.envfile import Environment
@@ -20,6 +22,16 @@ if TYPE_CHECKING:  # backends and the parser load after the first paint, in the 
     from netui.model.snapshot import HostSnapshot
 
 INTERVAL, MAX_BACKOFF = 2.0, 15.0
+# While a monitor follows a host and no rule changed, polls read only the counters looked at
+# (backends/light.py); a full read at least this often, whatever the monitor says.
+FULL_EVERY = 300.0
+# Always counted on a light poll: where netui's rules hang and netui's own chains.
+ALWAYS_WATCHED = (
+    ("nat", "POSTROUTING"),
+    ("nat", "NETUI-POSTROUTING"),
+    ("filter", "FORWARD"),
+    ("filter", "NETUI-FORWARD"),
+)
 # A monitor runs for at most this long, then is started again: over SSH, a closed channel ends
 # `nft monitor` only when it next writes, so this bounds how long a quiet one can linger.
 MONITOR_SECONDS = 300
@@ -55,6 +67,28 @@ class HostPoller:
         self._monitors: dict[str, Stream] = {}
         self._lock = threading.Lock()
         self.rule_events: dict[str, int] = {}  # host -> rule changes seen by its monitor
+        # what the screens look at: owner -> (host, chains); chains None = every counter
+        self._watched: dict[object, tuple[str, frozenset[tuple[str, str]] | None]] = {}
+        self._dirty: set[str] = set()  # hosts whose rules may have changed since a full read
+        self._last_full: dict[str, HostSnapshot] = {}
+        self.light_polls: dict[str, int] = {}  # host -> light polls done (tests, the bench)
+
+    def watch(self, owner: object, host: str, chains: Iterable[tuple[str, str]] | None) -> None:
+        """`owner` (a screen) shows these (table, chain) counters of `host`; None: all of them
+        (the hot rules). Replaces what `owner` watched before."""
+        self._watched[owner] = (host, None if chains is None else frozenset(chains))
+
+    def unwatch(self, owner: object) -> None:
+        self._watched.pop(owner, None)
+
+    def _chains_for(self, host: str) -> list[tuple[str, str]] | None:
+        wanted: list[tuple[str, str]] = list(ALWAYS_WATCHED)
+        for h, chains in list(self._watched.values()):
+            if h in (host, "*"):
+                if chains is None:
+                    return None
+                wanted += sorted(chains)
+        return wanted
 
     def start(self) -> None:
         from netui.backends import Hosts  # paramiko loads here, after the first paint
@@ -74,7 +108,9 @@ class HostPoller:
         while not self._stop.is_set():
             assert self._hosts is not None
             self._wake[name].clear()  # a rule change from now on asks for another poll
-            snap = snapshot_hosts(self._hosts, [name], timeout=20)[name]
+            snap = self._light(name) or snapshot_hosts(self._hosts, [name], timeout=20)[name]
+            if not snap.light:
+                self._last_full[name] = snap
             if self._stop.is_set():
                 return
             self.on_snapshot(snap)
@@ -82,6 +118,36 @@ class HostPoller:
                 self._follow(name)
             delay = self.interval if snap.ok else min(delay * 2, MAX_BACKOFF)
             self._wake[name].wait(delay)
+
+    def _light(self, name: str) -> HostSnapshot | None:
+        """A light poll when it can be trusted: a monitor follows the host, no rule changed
+        since the last full read, and that read is recent."""
+        from netui.backends.base import HostError
+        from netui.backends.light import light_snapshot
+
+        full = self._last_full.get(name)
+        with self._lock:
+            followed = name in self._monitors and name not in self._dirty
+            if not followed:
+                self._dirty.discard(name)  # the full read about to happen settles it
+        chains = self._chains_for(name)
+        if (
+            not followed
+            or full is None
+            or not full.ok
+            or chains is None
+            or time.time() - full.taken_at > FULL_EVERY
+        ):
+            return None
+        assert self._hosts is not None
+        try:
+            snap = light_snapshot(self._hosts[name], full, chains)
+        except HostError:
+            return None
+        if snap is not None:
+            self.light_polls[name] = self.light_polls.get(name, 0) + 1
+            self._last_full[name] = dataclasses.replace(full, nat=snap.nat, filter=snap.filter)
+        return snap
 
     def _follow(self, name: str) -> None:
         """Start `nft monitor rules` on `name` unless one is running already."""
@@ -98,6 +164,7 @@ class HostPoller:
             except HostError:
                 return  # polling alone, as on a legacy host
             self._monitors[name] = stream
+            self._dirty.add(name)  # what changed before it started is unseen: read all once
         threading.Thread(
             target=self._read_monitor, args=(name, stream), daemon=True, name=f"nft-{name}"
         ).start()
@@ -111,6 +178,8 @@ class HostPoller:
                     break
                 if line.startswith(MONITOR_EVENTS):
                     self.rule_events[name] = self.rule_events.get(name, 0) + 1
+                    with self._lock:
+                        self._dirty.add(name)  # the next poll reads the whole table
                     self._wake[name].set()
         except HostError:
             pass

@@ -81,3 +81,37 @@ def test_a_rule_added_on_an_nft_host_shows_before_the_next_poll_and_legacy_waits
         ["pgrep", "-f", "nft monitor rules"], capture_output=True, text=True
     ).stdout
     assert leftovers == "", "a monitor outlived the poller"
+
+
+def test_between_rule_changes_polls_read_only_the_counters_looked_at(lab):
+    """On an nft host followed by its monitor, polls after the first full read are light: the
+    rules stay, the watched chains' counters move; a rule change makes the next poll a full
+    read again; a screen that needs every counter (hot rules) gets full reads."""
+    seen = Seen()
+    poller = HostPoller(load_env(lab.env), seen.snaps.append, interval=0.3)
+    poller.watch("nat view", "a-master", [("nat", "KUBE-POSTROUTING")])
+    poller.start()
+    rule = ["-s", "10.1.3.79/32", "-j", "RETURN"]
+    try:
+        light = seen.wait_for("a-master", lambda s: s.light, 15)
+        assert light is not None, "no light poll on an nft host with a monitor"
+        assert light.nat.chain("KUBE-SERVICES").rules  # the rules of the last full read
+        since = len(seen.snaps)
+        in_ns("nu-a-master", "iptables", "-t", "nat", "-I", "POSTROUTING", *rule)
+        fresh = seen.wait_for(
+            "a-master",
+            lambda s: any("10.1.3.79/32" in r.text for r in s.nat.chain("POSTROUTING").rules),
+            5,
+            since,
+        )
+        assert fresh is not None and not fresh.light  # a change: the whole table read again
+        assert seen.wait_for("a-master", lambda s: s.light, 5, len(seen.snaps))  # then light
+        # legacy hosts have no monitor: never light
+        assert not any(s.light for s in seen.snaps if s.host == "b-master")
+        poller.watch("hot rules", "*", None)
+        since = len(seen.snaps)
+        time.sleep(1.5)
+        assert not any(s.light for s in seen.snaps[since + 1 :] if s.host == "a-master")
+    finally:
+        poller.stop()
+        in_ns("nu-a-master", "iptables", "-t", "nat", "-D", "POSTROUTING", *rule)
