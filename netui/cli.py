@@ -380,6 +380,23 @@ def build_parser() -> argparse.ArgumentParser:
     nodes = sub.add_parser("nodes", parents=[common], help="nodes of one or every cluster")
     nodes.add_argument("cluster", nargs="?")
 
+    export = sub.add_parser(
+        "export", parents=[common], help="hand the plan to another engine (Ansible)"
+    )
+    export_sub = export.add_subparsers(dest="export_command", metavar="FORMAT", required=True)
+    ansible = export_sub.add_parser(
+        "ansible",
+        parents=[inner],
+        help="an Ansible project that applies exactly what `netui plan` shows, and its undo",
+    )
+    ansible.add_argument("folder", metavar="DIR", help="where to write the project")
+    ansible.add_argument("--cluster")
+    ansible.add_argument("--position", type=_number(int, 1, 10000), default=1)
+    ansible.add_argument("--run", action="store_true", help="then run ansible-playbook apply.yml")
+    ansible.add_argument(
+        "--check", action="store_true", help="with --run: ansible-playbook --check --diff"
+    )
+
     lab = sub.add_parser("lab", parents=[common], help="the network-namespace lab (needs root)")
     lab_sub = lab.add_subparsers(dest="lab_command", metavar="ACTION", required=True)
     up = lab_sub.add_parser(
@@ -447,6 +464,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from netui.commands import doctor
 
         return doctor.run(args)
+    if cmd == "export":
+        from netui.commands import export
+
+        return export.run(args)
     if cmd in ("clusters", "nodes"):
         from netui.commands import inventory
 

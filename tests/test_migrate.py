@@ -4,6 +4,7 @@ record) on plain data, and its screen on the fixed world."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from types import SimpleNamespace
 
 from textual.widgets import Static
@@ -142,7 +143,7 @@ def test_the_cockpit_stacks_on_80_columns_exports_its_record_and_is_read_only_wh
             assert "cluster.local → a" in dns
             await pilot.press("e")
             assert screen.last_export is not None
-            assert "| a | a-master ✓ |" in open(screen.last_export).read()
+            assert "| a | a-master ✓ |" in Path(screen.last_export).read_text()
             await pilot.press("s")
             await pilot.pause(0.2)
             if readonly:

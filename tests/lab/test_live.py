@@ -61,7 +61,7 @@ def test_a_rule_added_on_an_nft_host_shows_before_the_next_poll_and_legacy_waits
             in_ns("nu-a-master", "iptables", "-t", "nat", change, "POSTROUTING", *rule)
             assert seen.wait_for(
                 "a-master",
-                lambda s: (
+                lambda s, want=want: (
                     any("10.1.3.78/32" in r.text for r in s.nat.chain("POSTROUTING").rules) == want
                 ),
                 3,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+from pathlib import Path
 
 from netui.app import NetuiApp
 
@@ -66,7 +67,7 @@ def test_switching_the_shared_domain_moves_the_office_traffic_on_the_cockpit(
                 pilot, lambda: rate(m, "b") > 1 and rate(m, "a") == 0, 20, lambda: m.clusters
             )
             await pilot.press("e")
-            record = open(cockpit.last_export).read()
+            record = Path(cockpit.last_export).read_text()
             switch = next(t for _, t in m.timeline if t.startswith("netui: plan "))
             plan_id = switch.split()[2]
             assert plan_id in record and "applied" in switch

@@ -1,0 +1,24 @@
+"""Handing a plan to the engine operations teams already run: `netui export ansible`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from netui.core.session import Session
+from netui.plan.model import Plan
+
+
+def export_ansible(
+    session: Session, folder: str, cluster: str | None = None, position: int = 1
+) -> tuple[Plan, list[Path]]:
+    """Plan now (exactly as `netui plan`), read each host the plan touches, and write the
+    Ansible project that applies it and the one that undoes it."""
+    from netui.fleet.ansible import check_exportable, write_project
+    from netui.plan import executor
+
+    change = session.plan(cluster, position)
+    plan = change.plan
+    check_exportable(session.env, plan)
+    snaps = {n: executor.snapshot_for(session.hosts[n], hp) for n, hp in plan.hosts.items()}
+    commands = executor.preview_from(plan, snaps)
+    return plan, write_project(Path(folder), session.env, plan, commands, snaps)
