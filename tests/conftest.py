@@ -10,7 +10,8 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 # tests/lab/test_faults.py writes the fault matrix here, one row per passing test; the table is
 # printed at the end of the run (also when the lab tests ran in an xdist worker).
-FAULTS_FILE = Path("/run/netui-lab/fault-matrix.txt")
+# scripts/test names a file every worker can write (each worker has its own /run/netui-lab).
+FAULTS_FILE = Path(os.environ.get("NETUI_FAULTS_FILE", "/run/netui-lab/fault-matrix.txt"))
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

@@ -25,9 +25,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     skip = pytest.mark.skip(reason="needs root inside scripts/test's private namespaces")
     for item in items:
         if "tests/lab/" in str(item.fspath):
-            # one lab: every lab test runs in the same xdist worker, one after the other,
-            # while the other worker runs the tests that need no lab
-            item.add_marker(pytest.mark.xdist_group("lab"))
+            # one lab per module: its tests run in one xdist worker (each worker has its own
+            # namespaces, scripts/worker-python), the modules spread over the workers
+            item.add_marker(pytest.mark.xdist_group(f"lab-{Path(str(item.fspath)).stem}"))
             if not isolated():
                 item.add_marker(skip)
 
