@@ -93,3 +93,15 @@ def test_a_chain_whose_rule_count_moved_means_a_full_read():
     )
     evil = light_snapshot(Canned({}), full(), [("nat", "POSTROUTING; reboot")])
     assert evil is not None  # a name that is no chain name is never sent to nft
+
+
+def test_polls_are_paced_so_reading_a_host_costs_it_at_most_five_percent():
+    from netui.screens.poller import host_state, paced
+
+    quick = HostSnapshot("fw", duration=0.015, taken_at=100.0)
+    assert paced(quick) == 2.0  # the interval: a cheap read is not slowed down
+    assert paced(HostSnapshot("fw", duration=0.45)) == 9.0  # a 20,000-rule chain on screen
+    assert paced(HostSnapshot("fw", duration=0.93)) == 15.0  # at most the back-off ceiling
+    big = HostSnapshot("fw", duration=0.93, taken_at=100.0)
+    assert host_state(big, 100.0 + 14)[0] == "ok"  # paced, not stale
+    assert host_state(quick, 100.0 + 11)[0] == "stale"

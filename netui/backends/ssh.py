@@ -419,6 +419,10 @@ class SshBackend(Backend):
         return f"sudo -n -- {line}" if self.sudo else line
 
     def _open(self, argv: Sequence[str], timeout: float) -> paramiko.Channel:
+        return self._session(self.command_line(argv), timeout)
+
+    def _session(self, line: str, timeout: float) -> paramiko.Channel:
+        """A new session on the kept connection, running `line`."""
         client = self.client()
         transport = client.get_transport()
         if transport is None:
@@ -426,7 +430,7 @@ class SshBackend(Backend):
         try:
             chan = transport.open_session(timeout=timeout)
             chan.settimeout(min(timeout, 1.0))
-            chan.exec_command(self.command_line(argv))
+            chan.exec_command(line)
         except (paramiko.SSHException, OSError, EOFError) as e:
             self.close()
             raise Unreachable(
@@ -480,20 +484,7 @@ class SshBackend(Backend):
         return CommandResult(tuple(argv), rc, out, err, time.monotonic() - start)
 
     def _open_shell(self, timeout: float) -> paramiko.Channel:
-        client = self.client()
-        transport = client.get_transport()
-        if transport is None:
-            raise Unreachable(self.host, "the SSH connection closed")
-        try:
-            chan = transport.open_session(timeout=timeout)
-            chan.settimeout(min(timeout, 1.0))
-            chan.exec_command("exec /bin/sh")
-        except (paramiko.SSHException, OSError, EOFError) as e:
-            self.close()
-            raise Unreachable(
-                self.host, f"the SSH connection failed: {e or type(e).__name__}"
-            ) from None
-        return chan
+        return self._session("exec /bin/sh", timeout)
 
     def _discard_shell(self) -> None:
         if self._shell is not None:

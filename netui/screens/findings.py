@@ -10,6 +10,7 @@ from textual.widgets import DataTable, Header, Static
 
 from netui.doctor.context import DoctorInput
 from netui.model.findings import Finding
+from netui.plan.model import Plan
 from netui.widgets.fit_table import Column, FitTable
 from netui.widgets.footer import KeyFooter
 
@@ -135,42 +136,38 @@ class FindingsScreen(Screen[None]):
             lambda status: self.action_rerun(),
         )
 
-    def action_stage_fix(self) -> None:
-        """Put this finding's fix with the others picked so far (S reviews and applies them)."""
+    def _finding_plan(self) -> tuple[Finding, Plan] | None:
+        """The highlighted finding and the plan that fixes it (None, and why on screen, when
+        netui refuses)."""
         f = self._current()
         if f is None or self.inp is None:
-            return
+            return None
         from netui.plan.model import PlanRefused
         from netui.plan.planner import plan_for_finding
 
         try:
-            plan = plan_for_finding(self.inp, f)
+            return f, plan_for_finding(self.inp, f)
         except PlanRefused as e:
             self.notify("; ".join(e.reasons), severity="warning", timeout=8)
-            return
-        stage = self.app.session.stage  # type: ignore[attr-defined]
-        label = f"fix {f.code} on {f.host or 'every host'}: {f.fix_line}"
-        added = stage.add(label, plan)
-        self.notify(
-            (f"staged: {label}" if added else "staged already")
-            + f" — {len(stage)} staged, S to review and apply",
-            timeout=5,
-        )
+            return None
+
+    def action_stage_fix(self) -> None:
+        """Put this finding's fix with the others picked so far (S reviews and applies them)."""
+        from netui.screens.staged import stage
+
+        picked = self._finding_plan()
+        if picked is not None:
+            f, plan = picked
+            stage(self, f"fix {f.code} on {f.host or 'every host'}: {f.fix_line}", plan)
 
     def action_fix(self) -> None:
         """Fix the highlighted finding: the exact commands first, Cancel as the default."""
-        f = self._current()
-        if f is None or self.inp is None:
-            return
-        from netui.plan.model import PlanRefused
-        from netui.plan.planner import plan_for_finding
         from netui.screens.apply_flow import offer_plan
 
-        try:
-            plan = plan_for_finding(self.inp, f)
-        except PlanRefused as e:
-            self.notify("; ".join(e.reasons), severity="warning", timeout=8)
+        picked = self._finding_plan()
+        if picked is None:
             return
+        f, plan = picked
         offer_plan(
             self,
             plan,

@@ -358,14 +358,9 @@ class NatScreen(Screen[None]):
         plan = self._rule_plan(rule, move_to) if rule is not None else None
         if rule is None or plan is None:
             return
-        stage = self.app.session.stage  # type: ignore[attr-defined]
-        label = change_label(self.host, rule, move_to)
-        added = stage.add(label, plan)
-        self.notify(
-            (f"staged: {label}" if added else "staged already")
-            + f" — {len(stage)} staged, S to review and apply",
-            timeout=5,
-        )
+        from netui.screens.staged import stage
+
+        stage(self, change_label(self.host, rule, move_to), plan)
 
     def action_stage_delete(self) -> None:
         self._stage(None)

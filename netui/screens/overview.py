@@ -104,7 +104,13 @@ class OverviewScreen(Screen[None]):
         for name, h in env.hosts.items():
             hosts.put_row(name, {"HOST": name, "STATE": "… connecting", "ADDRESS": h.uri})
         clusters.focus()  # the clusters first: what netui is for
-        deliver = lambda s: self.app.call_from_thread(self._show_snapshot, s)  # noqa: E731
+
+        def deliver(snap: HostSnapshot) -> None:
+            try:
+                self.app.call_from_thread(self._show_snapshot, snap)
+            except RuntimeError:
+                pass  # the app has ended: nothing to show it on
+
         factory = self.app.poller_factory  # type: ignore[attr-defined]
         self.poller = (
             factory(env, deliver)
@@ -152,6 +158,8 @@ class OverviewScreen(Screen[None]):
 
     def _show_snapshot(self, snap: HostSnapshot) -> None:
         self.snapshots[snap.host] = snap
+        if not self.query("#hosts"):
+            return  # a poll that lands while the app closes
         table = self.query_one("#hosts", FitTable)
         if snap.ok:
             table.put_row(

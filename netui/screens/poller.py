@@ -22,6 +22,17 @@ if TYPE_CHECKING:  # backends and the parser load after the first paint, in the 
     from netui.model.snapshot import HostSnapshot
 
 INTERVAL, MAX_BACKOFF = 2.0, 15.0
+# netui's reads may take at most this share of a host's time: a poll that took 0.45 s (a
+# 20,000-rule chain on screen) comes every 9 s, not every 2 s (at most every MAX_BACKOFF s).
+HOST_SHARE = 0.05
+
+
+def paced(snap: HostSnapshot, interval: float = INTERVAL) -> float:
+    """Seconds until a host's next poll: the interval, stretched so that reading the host
+    costs it at most HOST_SHARE of its time."""
+    return min(max(interval, snap.duration / HOST_SHARE), max(interval, MAX_BACKOFF))
+
+
 # While a monitor follows a host and no rule changed, polls read only the counters looked at
 # (backends/light.py); a full read at least this often, whatever the monitor says.
 FULL_EVERY = 300.0
@@ -116,7 +127,7 @@ class HostPoller:
             self.on_snapshot(snap)
             if snap.ok and snap.variant == "nft" and self.monitor:
                 self._follow(name)
-            delay = self.interval if snap.ok else min(delay * 2, MAX_BACKOFF)
+            delay = paced(snap, self.interval) if snap.ok else min(delay * 2, MAX_BACKOFF)
             self._wake[name].wait(delay)
 
     def _light(self, name: str) -> HostSnapshot | None:
@@ -232,7 +243,7 @@ def host_state(snap: HostSnapshot, now: float, interval: float = INTERVAL) -> tu
     if not snap.ok:
         return snap.state, snap.reason or ""
     age = now - snap.taken_at
-    if age > max(10.0, 3 * (interval + snap.duration)):
+    if age > max(10.0, 3 * (paced(snap, interval) + snap.duration)):
         return "stale", f"no fresh data for {age_text(age)}"
     if snap.duration > SLOW_SECONDS:
         return "slow", f"the last snapshot took {snap.duration:.1f} s"

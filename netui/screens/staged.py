@@ -16,6 +16,17 @@ from textual.widgets import DataTable, Header, Static
 from netui.widgets.footer import KeyFooter
 
 
+def stage(screen: Screen[Any], label: str, plan: Any) -> None:
+    """Put `plan` with the changes picked so far, and say so on `screen`."""
+    staged = screen.app.session.stage  # type: ignore[attr-defined]
+    added = staged.add(label, plan)
+    screen.notify(
+        (f"staged: {label}" if added else "staged already")
+        + f" — {len(staged)} staged, S to review and apply",
+        timeout=5,
+    )
+
+
 def diff_text(lines: list[str]) -> Text:
     """A unified diff with its additions and removals marked (and coloured)."""
     out = Text()
