@@ -512,6 +512,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(e, HostError):
             print(f"netui: {e}", file=sys.stderr)
             return 2
+        from netui.plan.model import PlanRefused
+
+        if isinstance(e, PlanRefused):  # any command that plans refuses as `netui plan` does
+            for reason in e.reasons:
+                print(f"netui: refusing to plan: {reason}", file=sys.stderr)
+            return 2
         from netui.errors import UserError
 
         if isinstance(e, UserError):

@@ -205,6 +205,11 @@ BAD_COMMANDS = [
     ["rule", "delete", "a-master", "POSTROUTING", "-j RETURN", "--at", "0"],
     ["lab", "up", "--services", "-1"],
     ["lab", "up", "--plan", "nosuch"],
+    ["lab", "up", "--extra-hosts", "61"],
+    ["trace", "pc", "10.200.1.3", "--tcp", "0"],
+    ["trace", "pc", "10.200.1.3", "--count", "0"],
+    ["export", "ansible"],
+    ["export", "terraform", "/tmp/x"],
     ["show", "nat", "nobody"],
     ["nosuchcommand"],
 ]

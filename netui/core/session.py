@@ -228,25 +228,24 @@ class Session:
 
     @staticmethod
     def _what(plan: Plan) -> str:
-        """A plan in a few words, for the timeline."""
+        """A plan in a few words, for the timeline: per host, what kinds of change."""
         parts = []
         for name, hp in plan.hosts.items():
-            kinds = [
-                label
-                for label, present in (
-                    ("forwarding", hp.forwarding_on or hp.persist_forwarding),
-                    ("MASQUERADE", hp.masquerade),
-                    ("FORWARD accept", hp.forward_accept),
-                    ("routes", hp.routes),
-                    ("rule fixes", hp.delete_rules or hp.move_rules),
-                    (
-                        "DNS " + ", ".join(sorted(set(_domains(hp.dns.content)))) if hp.dns else "",
-                        hp.dns,
-                    ),
-                    ("file edits", hp.file_edits),
-                )
-                if present
-            ]
+            kinds = []
+            if hp.forwarding_on or hp.persist_forwarding:
+                kinds.append("forwarding")
+            if hp.masquerade:
+                kinds.append("MASQUERADE")
+            if hp.forward_accept:
+                kinds.append("FORWARD accept")
+            if hp.routes:
+                kinds.append("routes")
+            if hp.delete_rules or hp.move_rules:
+                kinds.append("rule fixes")
+            if hp.dns:
+                kinds.append("DNS " + ", ".join(sorted(set(_domains(hp.dns.content)))))
+            if hp.file_edits:
+                kinds.append("file edits")
             parts.append(f"{name} ({', '.join(kinds)})")
         return "; ".join(parts) or "nothing"
 
