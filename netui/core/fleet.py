@@ -21,4 +21,19 @@ def export_ansible(
     check_exportable(session.env, plan)
     snaps = {n: executor.snapshot_for(session.hosts[n], hp) for n, hp in plan.hosts.items()}
     commands = executor.preview_from(plan, snaps)
-    return plan, write_project(Path(folder), session.env, plan, commands, snaps)
+    written = write_project(Path(folder), session.env, plan, commands, snaps)
+    if not session.readonly:
+        _record(session, plan, folder)
+    return plan, written
+
+
+def _record(session: Session, plan: Plan, folder: str) -> None:
+    """The exported plan in netui's journal: `netui history` lists it, and `netui undo` of it
+    points to its undo.yml instead of guessing (netui did not run it)."""
+    from netui.plan.journal import EXPORTED, Journal, audit
+
+    with session.writing("export"):
+        journal = Journal(plan)
+        journal.data["exported_to"] = str(Path(folder).resolve())
+        journal.set_status(EXPORTED)
+        audit("export ansible", plan, list(plan.hosts), EXPORTED)

@@ -36,7 +36,9 @@ PlanStatus = Literal[
     "undoing",
     "undone",
     "undo-failed",
+    "exported to Ansible",
 ]
+EXPORTED: Literal["exported to Ansible"] = "exported to Ansible"
 # One host's (or one cluster API's) state within a plan.
 HostStatus = Literal[
     "planned",

@@ -11,6 +11,7 @@ from netui.backends import Hosts
 from netui.plan import executor
 from netui.plan.journal import (
     DONE,
+    EXPORTED,
     FAILED,
     PENDING,
     TIMER_FIRED,
@@ -57,6 +58,13 @@ def choose(hosts: Hosts, plan_id: str | None) -> tuple[Journal | None, list[str]
     asking the hosts whether confirm timers fired; and notes on the plans passed over."""
     notes = []
     for journal in candidates(UNDOABLE, plan_id):
+        if journal.status == EXPORTED:  # named: netui did not run it, Ansible did (or will)
+            folder = journal.data.get("exported_to", "its folder")
+            notes.append(
+                f"plan {journal.plan.id} was exported to Ansible ({folder}): netui did not run "
+                "it; undo it with `ansible-playbook undo.yml` there"
+            )
+            return None, notes
         if "awaiting confirmation" in journal.status:
             executor.settle_timers(journal, hosts)
         if journal.status == TIMER_FIRED:

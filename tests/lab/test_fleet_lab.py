@@ -86,5 +86,10 @@ def test_the_exported_playbook_connects_the_office_runs_idempotently_and_its_und
     undo = playbook(folder, "undo.yml")
     assert undo.returncode == 0, undo.stdout[-3000:]
     assert state() == before
+    # netui's journal knows the plan: history lists it, and undo points to the playbook
+    history = netui("history", env_file=lab.env)
+    assert plan_id in history.stdout and "exported to Ansible" in history.stdout
+    told = netui("undo", plan_id, "--yes", env_file=lab.env)
+    assert "ansible-playbook undo.yml" in told.stdout + told.stderr
     undo_again = playbook(folder, "undo.yml")
     assert {h: r["changed"] for h, r in recap(undo_again.stdout).items()} == dict.fromkeys(HOSTS, 0)
