@@ -70,3 +70,40 @@ def offer_plan(
         app.call_from_thread(ask, commands)
 
     screen.run_worker(preview, thread=True, exclusive=True)
+
+
+def offer_switch(
+    screen: Screen,  # type: ignore[type-arg]
+    domain: str,
+    cluster: str,
+    say: Callable[[str], None],
+    done: Callable[[str], None] | None = None,
+) -> None:
+    """The migration switch from any screen: planned by the core in a worker, then the same
+    preview-ask-apply as every write; `say` tells the screen what happened (the plan's id, why
+    there is nothing to switch, why it cannot be planned)."""
+    from netui.core.dns import switch_plan
+    from netui.errors import UserError
+
+    app = screen.app
+    if app.readonly:  # type: ignore[attr-defined]
+        screen.notify("read-only: netui changes nothing in this session", severity="warning")
+        return
+    say(f"planning: {domain} -> cluster {cluster}…")
+
+    def offer(plan: Plan) -> None:
+        if plan.empty:
+            say("nothing to switch: " + "; ".join(plan.notes))
+            return
+        say(f"plan {plan.id}: the exact commands are in the dialog")
+        offer_plan(screen, plan, f"Resolve {domain} in cluster {cluster}?", "Switch", done=done)
+
+    def work() -> None:
+        try:
+            plan = switch_plan(app.session, domain, cluster)  # type: ignore[attr-defined]
+        except UserError as e:
+            app.call_from_thread(say, f"✗ {e}")
+            return
+        app.call_from_thread(offer, plan)
+
+    screen.run_worker(work, thread=True, exclusive=True)

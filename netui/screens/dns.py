@@ -13,7 +13,6 @@ from netui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
     from netui.core.dns import DomainState
-    from netui.plan.model import Plan
 
 
 class DnsScreen(Screen[None]):
@@ -98,45 +97,20 @@ class DnsScreen(Screen[None]):
     def action_switch(self) -> None:
         """Forward the highlighted cluster's domain to it: planned by the core, then the same
         preview-ask-apply as every write (the exact commands first, Cancel the default)."""
+        from netui.screens.apply_flow import offer_switch
+
+        detail = self.query_one("#dns-detail", Static)
+        table = self.query_one("#domains", DataTable)
         if self.app.readonly:  # type: ignore[attr-defined]
             self.notify("read-only: netui changes nothing in this session", severity="warning")
             return
-        table = self.query_one("#domains", DataTable)
         if table.row_count == 0:
-            self.query_one("#dns-detail", Static).update("no cluster domains to switch yet")
+            detail.update("no cluster domains to switch yet")
             return
         row = table.get_row_at(table.cursor_row)
-        domain, cluster = str(row[0]), str(row[1])
-        self.query_one("#dns-detail", Static).update(f"planning: {domain} -> cluster {cluster}…")
-        self.run_worker(lambda: self._plan_switch(domain, cluster), thread=True, exclusive=True)
-
-    def _plan_switch(self, domain: str, cluster: str) -> None:
-        from netui.core.dns import switch_plan
-        from netui.errors import UserError
-
-        try:
-            plan = switch_plan(self.app.session, domain, cluster)  # type: ignore[attr-defined]
-        except UserError as e:
-            self.app.call_from_thread(self.query_one("#dns-detail", Static).update, f"✗ {e}")
-            return
-        self.app.call_from_thread(self._offer_switch, plan, domain, cluster)
-
-    def _offer_switch(self, plan: Plan, domain: str, cluster: str) -> None:
-        from netui.screens.apply_flow import offer_plan
-
-        if plan.empty:
-            self.query_one("#dns-detail", Static).update(
-                "nothing to switch: " + "; ".join(plan.notes)
-            )
-            return
-        self.query_one("#dns-detail", Static).update(
-            f"plan {plan.id}: the exact commands are in the dialog"
-        )
 
         def done(status: str) -> None:
             self.action_refresh()
-            self.query_one("#dns-detail", Static).update(
-                f"plan {plan.id}: {status}; undo it from history (h)"
-            )
+            detail.update(f"the switch: {status}; undo it from history (h)")
 
-        offer_plan(self, plan, f"Resolve {domain} in cluster {cluster}?", "Switch", done=done)
+        offer_switch(self, str(row[0]), str(row[1]), detail.update, done)

@@ -7,7 +7,6 @@ a timeline of every change, exportable as the migration's record (`e`)."""
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -202,6 +201,8 @@ class MigrateScreen(Screen[None]):
     def action_switch(self) -> None:
         """Send a shared domain to the next cluster that uses it: planned by the core, then the
         same preview-ask-apply as every write."""
+        from netui.screens.apply_flow import offer_switch
+
         if self.app.readonly:  # type: ignore[attr-defined]
             self.notify("read-only: netui changes nothing in this session", severity="warning")
             return
@@ -219,31 +220,13 @@ class MigrateScreen(Screen[None]):
         users = choices[domain]
         now = m.domains.get(domain)
         target = users[(users.index(now) + 1) % len(users)] if now in users else users[0]
-        self.notify(f"planning: {domain} → cluster {target}…", timeout=3)
-        self.run_worker(lambda: self._plan_switch(domain, target), thread=True, exclusive=True)
-
-    def _plan_switch(self, domain: str, cluster: str) -> None:
-        from netui.core.dns import switch_plan
-        from netui.errors import UserError
-
-        try:
-            plan = switch_plan(self.app.session, domain, cluster)  # type: ignore[attr-defined]
-        except UserError as e:
-            self.app.call_from_thread(self.notify, f"✗ {e}", severity="error", timeout=8)
-            return
-        self.app.call_from_thread(self._offer, plan, domain, cluster)
-
-    def _offer(self, plan: Any, domain: str, cluster: str) -> None:
-        from netui.screens.apply_flow import offer_plan
-
-        if plan.empty:
-            self.notify("nothing to switch: " + "; ".join(plan.notes), timeout=6)
-            return
-
-        def done(status: str) -> None:
-            self.action_probe_now()  # the DNS check in it shows the move within seconds
-
-        offer_plan(self, plan, f"Resolve {domain} in cluster {cluster}?", "Switch", done=done)
+        offer_switch(
+            self,
+            domain,
+            target,
+            lambda text: self.notify(text, timeout=6),
+            lambda status: self.action_probe_now(),  # its DNS check shows the move in seconds
+        )
 
     # --- the record --------------------------------------------------------------------------
 
