@@ -3,6 +3,7 @@ grid (a failing cell opens a trace to it and the doctor's findings for its clust
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -29,6 +30,8 @@ class TracePane(Static):
         self.explanation: list[str] = []
         self.error: str | None = None
         self.working = False  # a worker runs its rounds
+        self.more = False  # asked for another round while one ran
+        self.round_lock = threading.Lock()
         self.started = time.strftime("%H:%M:%S")
         self.lines: list[str] = []
         self.border_title = self._heading()
@@ -159,7 +162,13 @@ class TraceScreen(Screen[None]):
             self._go(pane)
 
     def _go(self, pane: TracePane) -> None:
-        pane.working = True
+        """One more round on `pane`: a worker starts, or the one running does another round
+        after this one (a key pressed as a round ends is never lost)."""
+        with pane.round_lock:
+            if pane.working:
+                pane.more = True
+                return
+            pane.working = True
         self.run_worker(lambda: self._rounds(pane), thread=True, group="trace")
 
     def _rounds(self, pane: TracePane) -> None:
@@ -183,26 +192,33 @@ class TraceScreen(Screen[None]):
                     hops, pane.target.address, tcp=run.tcp_port is not None
                 )
                 call(pane.show)
-                if not self.continuous or not run.pause(1.0):
+                with pane.round_lock:
+                    if not (self.continuous or pane.more):
+                        pane.working = False
+                        return
+                    again, pane.more = pane.more, False
+                if not again and not run.pause(1.0):
                     return
         except HostError as e:
             pane.error = str(e)
             call(pane.show)
         finally:
-            pane.working = False
+            with pane.round_lock:
+                pane.working = False
 
     def action_continuous(self) -> None:
         self.continuous = not self.continuous
         self._status()
         if self.continuous:
-            self._every_idle_pane()
+            self._every_idle_pane(more=False)
 
     def action_rerun(self) -> None:
         self._every_idle_pane()
 
-    def _every_idle_pane(self) -> None:
+    def _every_idle_pane(self, more: bool = True) -> None:
+        """A round on every pane (`more`: also on the busy ones, once their round ends)."""
         for pane in self.query(TracePane):
-            if not pane.working:
+            if more or not pane.working:
                 self._go(pane)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
