@@ -174,7 +174,12 @@ class OverviewScreen(Screen[None]):
         # the screen on top shows it now, not at its next once-a-second look
         on_top = self.app.screen
         if on_top is not self and hasattr(on_top, "snapshot_arrived"):
-            on_top.snapshot_arrived(snap.host)
+            from textual.css.query import NoMatches
+
+            try:
+                on_top.snapshot_arrived(snap.host)
+            except NoMatches:
+                pass  # that screen is closing: its widgets are gone
 
     def _tick_hosts(self) -> None:
         """Every second: each host's age and state (a host can turn stale between polls)."""

@@ -13,9 +13,9 @@ from netui.app import NetuiApp
 
 from .conftest import load_env, netui
 
-# ~0.15 s per request, at most 400 of them (a minute): stopped by the test long before
+# ~0.15 s per request, at most 1200 of them (three minutes): the test stops it when done
 TRAFFIC = """
-for i in $(seq 1 400); do
+for i in $(seq 1 1200); do
   ip=$(dig +short +time=1 +tries=1 @192.168.1.109 app.default.svc.cluster.local | tail -1)
   [ -n "$ip" ] && timeout 1 bash -c "exec 3<>/dev/tcp/$ip/80" 2>/dev/null
   sleep 0.1
@@ -53,18 +53,18 @@ def test_switching_the_shared_domain_moves_the_office_traffic_on_the_cockpit(
             await pilot.press("m")
             m = app.screen.migration
             cockpit = app.screen
-            await _wait(pilot, lambda: m.domains.get("cluster.local") == "a", 20)
+            await _wait(pilot, lambda: m.domains.get("cluster.local") == "a", 40)
             await _wait(
-                pilot, lambda: rate(m, "a") > 1 and rate(m, "b") == 0, 20, lambda: m.clusters
+                pilot, lambda: rate(m, "a") > 1 and rate(m, "b") == 0, 40, lambda: m.clusters
             )
             await pilot.press("s")  # cluster.local → b: the usual preview, Cancel first
             await _wait(pilot, lambda: isinstance(app.screen, ConfirmScreen), 20)
             assert "Resolve cluster.local in cluster b?" in app.screen.title_text
             app.screen.query_one("#ok").press()
-            await _wait(pilot, lambda: m.domains.get("cluster.local") == "b", 30)
+            await _wait(pilot, lambda: m.domains.get("cluster.local") == "b", 40)
             # within a few poll intervals the office's new connections go through b's forwarder
             await _wait(
-                pilot, lambda: rate(m, "b") > 1 and rate(m, "a") == 0, 20, lambda: m.clusters
+                pilot, lambda: rate(m, "b") > 1 and rate(m, "a") == 0, 40, lambda: m.clusters
             )
             await pilot.press("e")
             record = Path(cockpit.last_export).read_text()

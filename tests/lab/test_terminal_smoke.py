@@ -122,6 +122,9 @@ def test_the_first_keys_a_new_user_presses_never_end_the_app_and_q_quits_at_once
         took = time.time() - start
         assert status.exists(), _screen(session)
         assert status.read_text().strip() == "0"
-        assert took < 1.0, took
+        # ~0.3 s alone; the bound catches a quit that waits on hosts (it took ~20 s once) with
+        # room for three other workers building labs on the same two cores
+        print(f"q to exit: {took:.2f} s")
+        assert took < 2.0, took
     finally:
         subprocess.run(["tmux", "-L", "netui-test", "kill-server"], capture_output=True)
