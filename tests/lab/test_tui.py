@@ -37,19 +37,31 @@ def test_overview_shows_live_hosts_and_opens_a_hosts_nat_view(lab):
             hosts.focus()
             hosts.move_cursor(row=[str(hosts.get_row(k)[0]) for k in hosts.rows].index("a-master"))
             await pilot.press("enter")
-            await pilot.pause(0.2)
+            await _wait(
+                pilot,
+                lambda: (
+                    app.screen.query("#rules")
+                    and any(
+                        "-j KUBE-POSTROUTING" in r.text
+                        for r in app.screen.query_one("#rules", RuleList).rows
+                    )
+                ),
+            )
             rules = app.screen.query_one("#rules", RuleList)
             texts = [r.text for r in rules.rows]
-            assert any("-j KUBE-POSTROUTING" in t for t in texts)
             # follow the jump into KUBE-POSTROUTING, then come back
             rules.move_to(next(i for i, t in enumerate(texts) if "-j KUBE-POSTROUTING" in t))
             await pilot.press("enter")
-            await pilot.pause(0.1)
-            assert app.screen.chain == "KUBE-POSTROUTING"
-            assert "0x4000" in rules.rows[0].text
+            await _wait(
+                pilot,
+                lambda: (
+                    app.screen.chain == "KUBE-POSTROUTING"
+                    and bool(rules.rows)
+                    and "0x4000" in rules.rows[0].text
+                ),
+            )
             await pilot.press("escape")
-            await pilot.pause(0.1)
-            assert app.screen.chain == "POSTROUTING"
+            await _wait(pilot, lambda: app.screen.chain == "POSTROUTING")
             # filter the KUBE-SERVICES chain by CIDR
             app.screen._go("KUBE-SERVICES")
             await pilot.press("slash")
@@ -58,8 +70,7 @@ def test_overview_shows_live_hosts_and_opens_a_hosts_nat_view(lab):
             texts = [r.text for r in rules.rows]
             assert texts and all("10.96.0.20/32" in t for t in texts)
             await pilot.press("escape", "escape", "escape")
-            await pilot.pause(0.1)
-            assert app.screen.query("#hosts")
+            await _wait(pilot, lambda: app.screen.query("#hosts"))
 
     asyncio.run(scenario())
 
@@ -93,8 +104,7 @@ def test_findings_pane_lists_the_doctors_findings_and_jumps_to_the_rule(broken_l
             rows = [(str(table.get_row(k)[1]), str(table.get_row(k)[2])) for k in table.rows]
             assert ("masquerade-reversed", "a-master") in rows
             table.move_cursor(row=rows.index(("masquerade-reversed", "a-master")))
-            await pilot.pause(0.1)
-            assert "swapped" in str(app.screen.query_one("#detail").render())
+            await _wait(pilot, lambda: "swapped" in str(app.screen.query_one("#detail").render()))
             await pilot.press("enter")
             await pilot.pause(0.3)
             rules = app.screen.query_one("#rules", RuleList)
@@ -166,10 +176,11 @@ def test_plan_dialog_defaults_to_cancel_then_applies_and_history_undoes(lab):
                 and "route replace 10.200.0.0/16 via 192.168.1.109" in text
             )
             await pilot.press("a")
-            await pilot.pause(0.2)
-            assert isinstance(app.screen, ConfirmScreen)
+            await _wait(pilot, lambda: isinstance(app.screen, ConfirmScreen))
             await pilot.press("enter")  # Cancel has the focus
-            await pilot.pause(0.2)
+            await pilot.pause(
+                0.2
+            )  # a cancelled dialog applies nothing: still nothing after a while
             assert app.screen.journal is None
             await pilot.press("a")
             await pilot.pause(0.2)
@@ -220,8 +231,7 @@ def test_picking_another_forwarder_changes_the_plan(lab):
             await pilot.press("f")
             await pilot.pause(0.2)
             await pilot.press("down", "enter")  # a-master is first; a-worker second
-            await pilot.pause(0.2)
-            assert app.env.clusters["a"].forwarder == "a-worker"
+            await _wait(pilot, lambda: app.env.clusters["a"].forwarder == "a-worker")
             await pilot.press("p")
             await _wait(pilot, lambda: getattr(app.screen, "plan", None) is not None, 20)
             text = str(app.screen.query_one("#plan").render())
