@@ -413,9 +413,15 @@ def _start_office_dns(state: LabState, home: Path) -> None:
     script = office_dns_reload(home)
     script.write_text(
         "#!/bin/sh\n# restart the office dnsmasq of the netui lab (what `systemctl restart dnsmasq` does elsewhere)\n"
-        f'pf={pidfile}\n[ -f "$pf" ] && kill "$(cat "$pf")" 2>/dev/null\n'
-        'i=0; while [ -f "$pf" ] && kill -0 "$(cat "$pf")" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done\n'
-        'exec dnsmasq --conf-file=/dev/null --conf-dir=/etc/dnsmasq.d,*.conf --pid-file="$pf" --bind-interfaces --no-resolv\n'
+        # one restart at a time (two applies may reload at once), the old one gone before the
+        # new one binds port 53, and a few tries while the kernel lets go of the socket
+        f'pf={pidfile}\nexec 9>"$pf.lock"; flock -w 30 9\n'
+        '[ -f "$pf" ] && kill "$(cat "$pf")" 2>/dev/null\n'
+        'i=0; while [ -f "$pf" ] && kill -0 "$(cat "$pf")" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done\n'
+        'n=0\n'
+        'until dnsmasq --conf-file=/dev/null --conf-dir=/etc/dnsmasq.d,*.conf --pid-file="$pf" --bind-interfaces --no-resolv 9>&-; do\n'
+        '  n=$((n+1)); [ $n -ge 10 ] && exit 2; sleep 0.3\n'
+        'done\n'
     )
     script.chmod(0o755)
     _spawn(
