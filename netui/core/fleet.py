@@ -14,14 +14,12 @@ def export_ansible(
     """Plan now (exactly as `netui plan`), read each host the plan touches, and write the
     Ansible project that applies it and the one that undoes it."""
     from netui.fleet.ansible import check_exportable, write_project
-    from netui.plan import executor
 
     change = session.plan(cluster, position)
     plan = change.plan
     check_exportable(session.env, plan)
-    snaps = {n: executor.snapshot_for(session.hosts[n], hp) for n, hp in plan.hosts.items()}
-    commands = executor.preview_from(plan, snaps)
-    written = write_project(Path(folder), session.env, plan, commands, snaps)
+    # the commands and the states `netui plan` rendered: the hosts are read once
+    written = write_project(Path(folder), session.env, plan, change.commands, change.snapshots)
     if not session.readonly:
         _record(session, plan, folder)
     return plan, written

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from netui.backends import Hosts
     from netui.discovery.model import ClusterInventory
     from netui.doctor.context import DoctorInput
+    from netui.model.snapshot import HostSnapshot
     from netui.plan.journal import Journal
     from netui.plan.model import Plan
     from netui.plan.render import Command
@@ -41,6 +42,8 @@ class PlannedChange:
     plan: Plan
     commands: dict[str, list[Command]]
     diagnosis: Diagnosis
+    # the hosts as the commands were rendered from them (with the files the plan writes)
+    snapshots: dict[str, HostSnapshot] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -170,19 +173,28 @@ class Session:
             raise UserError(
                 f"position {position}: positions count from 1 (1 = first in POSTROUTING/FORWARD)"
             )
+        from netui.plan import executor
+
         d = self.gather()
         plan = make_plan(d.inp, d.findings, cluster, position, taint_forwarders, fix_all)
-        return PlannedChange(plan, self.preview(plan), d)
+        snaps = self.read_for(plan)
+        return PlannedChange(plan, executor.preview_from(plan, snaps), d, snaps)
+
+    def read_for(self, plan: Plan) -> dict[str, HostSnapshot]:
+        """Each host of `plan` as it is now, with the files the plan writes: what its commands,
+        its diff and its export are rendered from."""
+        from netui.plan import executor
+
+        if self._gather is not None:  # a fixed world: its hosts' states stand for the live ones
+            return self._gather(self.env).snapshots
+        return executor.read_for(plan, self.hosts)
 
     def diff(self, plan: Plan) -> dict[str, list[str]]:
         """Per host, what the plan's exact commands change, before → after (unified diffs)."""
         from netui.plan import executor
         from netui.plan.diff import host_diff
 
-        if self._gather is not None:  # a fixed world: its hosts' states stand for the live ones
-            snaps = self._gather(self.env).snapshots
-        else:
-            snaps = {n: executor.snapshot_for(self.hosts[n], hp) for n, hp in plan.hosts.items()}
+        snaps = self.read_for(plan)
         commands = executor.preview_from(plan, snaps)
         # the snapshot holds the files the plan writes (read with it): no second read
         return {n: host_diff(snaps[n], commands[n], snaps[n].files.get) for n in plan.hosts}
@@ -190,9 +202,7 @@ class Session:
     def preview(self, plan: Plan) -> dict[str, list[Command]]:
         from netui.plan import executor
 
-        if self._gather is not None:  # a fixed world: its hosts' states stand for the live ones
-            return executor.preview_from(plan, self._gather(self.env).snapshots)
-        return executor.preview(plan, self.hosts)
+        return executor.preview_from(plan, self.read_for(plan))
 
     @contextlib.contextmanager
     def writing(self, action: str) -> Iterator[None]:

@@ -63,11 +63,9 @@ def _step_delay() -> None:
         time.sleep(delay)
 
 
-def preview(plan: Plan, hosts: Hosts) -> dict[str, list[render.Command]]:
-    """The exact commands apply would run now, per host (from each host's live state)."""
-    return preview_from(
-        plan, {name: snapshot_for(hosts[name], hp) for name, hp in plan.hosts.items()}
-    )
+def read_for(plan: Plan, hosts: Hosts) -> dict[str, HostSnapshot]:
+    """Each host of `plan` as it is now, with the files the plan writes."""
+    return {name: snapshot_for(hosts[name], hp) for name, hp in plan.hosts.items()}
 
 
 def preview_from(plan: Plan, snapshots: dict[str, HostSnapshot]) -> dict[str, list[render.Command]]:

@@ -2,7 +2,7 @@
 moved in the NAT view, a finding fixed from the doctor's pane).
 
 The dialog shows the exact commands `netui apply` would run, rendered from each host's state read
-just now (the same `executor.preview` as `netui plan`); Cancel has the focus; the apply runs in a
+just now (the same `Session.preview` as `netui plan`); Cancel has the focus; the apply runs in a
 worker and is journaled like every plan (undo it from history)."""
 
 from __future__ import annotations
