@@ -22,22 +22,22 @@ import time
 from collections.abc import Iterable
 
 from netui.backends.base import Backend, HostError
+from netui.backends.snapshot import FORWARDING, ROUTING, SECTIONS
 from netui.model.iptables import Chain, Rule, Table
-from netui.model.routes import RoutingTable, parse_addresses, parse_routes
-from netui.model.snapshot import HostSnapshot, split_sections
+from netui.model.snapshot import HostSnapshot, routing_table, split_sections
 
-LIGHT_SCRIPT = r"""
-M="$1"; shift
-s() { printf '%s:%s@@\n' "$M" "$1"; }
-s ip_forward; cat /proc/sys/net/ipv4/ip_forward 2>/dev/null
-s routes; ip -j -4 route show table main 2>/dev/null || echo '[]'
-s addresses; ip -j -4 addr 2>/dev/null || echo '[]'
+LIGHT_SCRIPT = (
+    SECTIONS
+    + FORWARDING
+    + ROUTING
+    + r"""
 while [ $# -ge 2 ]; do
   s "chain:$1:$2"; nft list chain ip "$1" "$2" 2>&1
   shift 2
 done
 s end
 """
+)
 # iptables chain names: what may travel to nft's parser as a word
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _COUNTER = re.compile(r"\bcounter packets (\d+) bytes (\d+)")
@@ -111,9 +111,7 @@ def light_snapshot(
     }
     fwd = sec.get("ip_forward", "").strip()
     try:
-        routes = RoutingTable(
-            parse_routes(sec.get("routes", "[]")), parse_addresses(sec.get("addresses", "[]"))
-        )
+        routes = routing_table(sec)
     except ValueError:
         return None
     return dataclasses.replace(

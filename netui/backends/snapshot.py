@@ -15,11 +15,25 @@ from netui.backends import Backend, HostError, Hosts
 from netui.model.snapshot import HostSnapshot, parse_snapshot, unreachable
 
 # Positional arguments: $1 the section marker, then paths of extra files or directories to read.
-SNAPSHOT_SCRIPT = r"""
+# Shared with the light poll (backends/light.py): the marker function, forwarding, routes.
+SECTIONS = r"""
 M="$1"; shift
 s() { printf '%s:%s@@\n' "$M" "$1"; }
-s hostname; cat /proc/sys/kernel/hostname 2>/dev/null
+"""
+FORWARDING = r"""
 s ip_forward; cat /proc/sys/net/ipv4/ip_forward 2>/dev/null
+"""
+ROUTING = r"""
+s routes; ip -j -4 route show table main 2>/dev/null || echo '[]'
+s addresses; ip -j -4 addr 2>/dev/null || echo '[]'
+"""
+SNAPSHOT_SCRIPT = (
+    SECTIONS
+    + r"""
+s hostname; cat /proc/sys/kernel/hostname 2>/dev/null
+"""
+    + FORWARDING
+    + r"""
 s iptables-version; iptables -V 2>/dev/null
 if command -v iptables-save >/dev/null 2>&1; then
   # One save of every table: on nft each iptables-save call fetches the whole ruleset, so
@@ -34,8 +48,9 @@ if command -v iptables-save >/dev/null 2>&1; then
   s other-variant
   if command -v "$other" >/dev/null 2>&1; then "$other" 2>/dev/null | grep -c '^-A' ; else echo 0; fi
 fi
-s routes; ip -j -4 route show table main 2>/dev/null || echo '[]'
-s addresses; ip -j -4 addr 2>/dev/null || echo '[]'
+"""
+    + ROUTING
+    + r"""
 for d in /etc/sysctl.d /run/sysctl.d /usr/local/lib/sysctl.d /usr/lib/sysctl.d /lib/sysctl.d; do
   for f in "$d"/*; do
     [ -f "$f" ] && { s "sysctl:$f"; cat "$f"; echo; }
@@ -51,6 +66,7 @@ for p in "$@"; do
 done
 s end
 """
+)
 
 
 def take_snapshot(

@@ -103,6 +103,14 @@ def split_sections(text: str, marker: str) -> dict[str, str]:
     return out
 
 
+def routing_table(sections: dict[str, str]) -> RoutingTable:
+    """Routes and addresses from a script's `routes` and `addresses` sections (`ip -j`);
+    ValueError when they cannot be read."""
+    return RoutingTable(
+        parse_routes(sections.get("routes", "[]")), parse_addresses(sections.get("addresses", "[]"))
+    )
+
+
 def parse_snapshot(host: str, text: str, marker: str, duration: float = 0.0) -> HostSnapshot:
     """Build a HostSnapshot from the batched script's output."""
     sec = split_sections(text, marker)
@@ -148,9 +156,7 @@ def parse_snapshot(host: str, text: str, marker: str, duration: float = 0.0) -> 
         )
 
     try:
-        routes = parse_routes(sec.get("routes", "[]"))
-        addrs = parse_addresses(sec.get("addresses", "[]"))
-        snap.routes = RoutingTable(routes, addrs)
+        snap.routes = routing_table(sec)
     except ValueError as e:
         snap.warnings.append(f"could not read routes/addresses: {e}")
 
