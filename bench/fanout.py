@@ -78,9 +78,7 @@ def inner(env_file: str, count: int, runs: int) -> int:
         ok &= t_all <= 1.5 * floor
 
     # one dead host among them: the time until every live host's snapshot is in
-    text = Path(env_file).read_text().replace(
-        "hosts:\n", f"hosts:\n  dead: ssh://root@{DEAD}\n", 1
-    )
+    text = Path(env_file).read_text().replace("hosts:\n", f"hosts:\n  dead: ssh://root@{DEAD}\n", 1)
     with_dead = Path(tempfile.mkdtemp()) / "env-dead.yaml"
     with_dead.write_text(text)
     env_dead = load(str(with_dead))
@@ -122,6 +120,12 @@ async def keystrokes(env, count: int) -> bool:
             pass
 
         def refresh(self, name=None) -> None:
+            pass
+
+        def watch(self, owner, host, chains) -> None:
+            pass
+
+        def unwatch(self, owner) -> None:
             pass
 
         def stop(self) -> None:

@@ -195,6 +195,12 @@ class FixedPoller:
     def refresh(self, name: str | None = None) -> None:
         self.refreshed += 1
 
+    def watch(self, owner: object, host: str, chains: Any) -> None:
+        self.watched = (host, chains)
+
+    def unwatch(self, owner: object) -> None:
+        pass
+
     def stop(self) -> None:
         pass
 

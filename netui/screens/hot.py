@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Header, Static
 
 from netui.model.snapshot import HostSnapshot
 from netui.screens.nat import _UNLISTED, keyed
+from netui.screens.poller import unwatch, watch
 from netui.widgets.footer import KeyFooter
 
 BLOCKS = "▁▂▃▄▅▆▇█"
@@ -89,9 +90,7 @@ class HotRulesScreen(Screen[None]):
             self.app.push_screen(NatScreen(host, chain, highlight=text))
 
     def on_mount(self) -> None:
-        poller = getattr(self.app, "poller", None)
-        if poller is not None and hasattr(poller, "watch"):
-            poller.watch(self, "*", None)  # every rule of every host: full reads
+        watch(self.app, self, "*", None)  # every rule of every host: full reads
         self.title = "netui — hot rules (new connections per second)"
         table = self.query_one("#hot", DataTable)
         for col in ("HOST", "RULE AT", "NOW", "RECENT", "RULE"):
@@ -127,6 +126,4 @@ class HotRulesScreen(Screen[None]):
         )
 
     def on_unmount(self) -> None:
-        poller = getattr(self.app, "poller", None)
-        if poller is not None and hasattr(poller, "unwatch"):
-            poller.unwatch(self)
+        unwatch(self.app, self)

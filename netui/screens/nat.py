@@ -16,7 +16,7 @@ from netui.model.iptables import Rule
 from netui.model.networks import overlaps
 from netui.model.snapshot import HostSnapshot
 from netui.plan.model import Plan
-from netui.screens.poller import age_text
+from netui.screens.poller import age_text, unwatch, watch
 from netui.widgets.footer import KeyFooter
 from netui.widgets.rule_list import RuleList, RuleRow
 
@@ -221,14 +221,10 @@ class NatScreen(Screen[None]):
     def _watch(self) -> None:
         """Tell the poller which chain is on screen: between rule changes it reads only the
         counters looked at (a light touch on a 100,000-rule host)."""
-        poller = getattr(self.app, "poller", None)
-        if poller is not None and hasattr(poller, "watch"):
-            poller.watch(self, self.host, [("nat", self.chain)])
+        watch(self.app, self, self.host, [("nat", self.chain)])
 
     def on_unmount(self) -> None:
-        poller = getattr(self.app, "poller", None)
-        if poller is not None and hasattr(poller, "unwatch"):
-            poller.unwatch(self)
+        unwatch(self.app, self)
 
     def on_rule_list_highlighted(self, event: RuleList.Highlighted) -> None:
         rule = self.by_key.get(event.row.key) if event.row else None

@@ -223,6 +223,19 @@ class HostPoller:
         threading.Thread(target=cleanup, daemon=True, name="poller-stop").start()
 
 
+def watch(app: object, owner: object, host: str, chains: Iterable[tuple[str, str]] | None) -> None:
+    """Tell the app's poller what a screen shows (see HostPoller.watch)."""
+    poller = getattr(app, "poller", None)
+    if poller is not None:
+        poller.watch(owner, host, chains)
+
+
+def unwatch(app: object, owner: object) -> None:
+    poller = getattr(app, "poller", None)
+    if poller is not None:
+        poller.unwatch(owner)
+
+
 def age_text(seconds: float) -> str:
     """How old a snapshot is, as the screens show it: "now" while it is fresher than one poll
     interval can tell apart, then seconds, then minutes (a host that stopped answering)."""
