@@ -28,7 +28,7 @@ from netui.errors import UserError
 from netui.model.envfile import Environment
 from netui.model.iptables import Table, parse
 from netui.model.snapshot import HostSnapshot
-from netui.plan.diff import play_restore
+from netui.plan.diff import play_restore, rule_texts
 from netui.plan.model import PERSIST_FILE, Plan, comment
 from netui.plan.render import RESTORE, Command, undo_commands
 
@@ -125,7 +125,7 @@ def _quoted(path: str) -> str:
 
 def _after(table: Table | None, name: str, commands: list[Command]) -> Table | None:
     """A table as it will be after the plan's restore scripts for it."""
-    chains = {c: [r.text for r in ch.rules] for c, ch in (table.chains.items() if table else [])}
+    chains = rule_texts(table)
     policies = {c: ch.policy for c, ch in (table.chains.items() if table else [])}
     touched = False
     for cmd in commands:
@@ -143,10 +143,7 @@ def _after(table: Table | None, name: str, commands: list[Command]) -> Table | N
 def undo_of(plan: Plan, name: str, snap: HostSnapshot, commands: list[Command]) -> list[Command]:
     """What `netui undo` would run on `name` right after this plan was applied."""
     hp = plan.hosts[name]
-    routes_now = {}
-    for r in snap.routes.routes:
-        if r.table in (None, "main"):
-            routes_now[r.dst] = r.line
+    routes_now = {r.dst: r.line for r in snap.routes.routes}  # as `netui undo` reads them
     for change in hp.routes:
         routes_now[change.cidr] = f"{change.cidr} via {change.via}"
     dns_previous = snap.files.get(hp.dns.path) if hp.dns else None
@@ -212,7 +209,7 @@ def tasks(plan: Plan, commands: list[Command], undo: bool = False) -> list[dict[
         elif cmd.argv[:2] == ("sh", "-c") and cmd.summary.startswith("reload"):
             task |= {
                 "ansible.builtin.command": {"argv": list(cmd.argv)},
-                "when": " or ".join(f"{w} is changed" for w in wrote) or "false",
+                "when": _any_changed(wrote),
             }
         elif cmd.argv[:2] == ("sh", "-c"):
             # a check netui runs (dnsmasq --test of the new drop-in before it is written, the
@@ -224,17 +221,18 @@ def tasks(plan: Plan, commands: list[Command], undo: bool = False) -> list[dict[
                 "check_mode": False,
             }
             if "verify" in (cmd.argv[3] if len(cmd.argv) > 3 else ""):
-                task["when"] = (
-                    "not ansible_check_mode and ("
-                    + (" or ".join(f"{w} is changed" for w in wrote) or "false")
-                    + ")"
-                )
+                task["when"] = f"not ansible_check_mode and ({_any_changed(wrote)})"
         else:
             raise UserError(f"the Ansible export has no task for `{cmd.preview()[:80]}`")
         out.append(task)
         if "changed_when" in task and task["changed_when"] is not False:
             out.append(_shown(reg, cmd.preview()))
     return out
+
+
+def _any_changed(registers: list[str]) -> str:
+    """An Ansible condition: one of these steps changed something."""
+    return " or ".join(f"{r} is changed" for r in registers) or "false"
 
 
 def _guarded(argv: list[str], reg: str, stdin: str | None = None) -> dict[str, Any]:

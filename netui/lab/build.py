@@ -418,10 +418,10 @@ def _start_office_dns(state: LabState, home: Path) -> None:
         f'pf={pidfile}\nexec 9>"$pf.lock"; flock -w 30 9\n'
         '[ -f "$pf" ] && kill "$(cat "$pf")" 2>/dev/null\n'
         'i=0; while [ -f "$pf" ] && kill -0 "$(cat "$pf")" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done\n'
-        'n=0\n'
+        "n=0\n"
         'until dnsmasq --conf-file=/dev/null --conf-dir=/etc/dnsmasq.d,*.conf --pid-file="$pf" --bind-interfaces --no-resolv 9>&-; do\n'
-        '  n=$((n+1)); [ $n -ge 10 ] && exit 2; sleep 0.3\n'
-        'done\n'
+        "  n=$((n+1)); [ $n -ge 10 ] && exit 2; sleep 0.3\n"
+        "done\n"
     )
     script.chmod(0o755)
     _spawn(

@@ -16,7 +16,8 @@ from netui.model.snapshot import HostSnapshot
 from netui.plan.render import RESTORE, Command
 
 
-def _chains(table: Table | None) -> dict[str, list[str]]:
+def rule_texts(table: Table | None) -> dict[str, list[str]]:
+    """chain -> its rules' texts (after `-A CHAIN`), in order."""
     if table is None:
         return {}
     return {name: [r.text for r in chain.rules] for name, chain in table.chains.items()}
@@ -64,10 +65,10 @@ def host_diff(
     """The diff of one host's commands against its snapshot; `read_file(path)` gives a file's
     current text (None: it does not exist) for the files the commands write."""
     out: list[str] = []
-    tables = {"nat": _chains(snap.nat), "filter": _chains(snap.filter)}
+    tables = {"nat": rule_texts(snap.nat), "filter": rule_texts(snap.filter)}
     before = {name: {c: list(r) for c, r in chains.items()} for name, chains in tables.items()}
     touched: dict[str, set[str]] = {"nat": set(), "filter": set()}
-    routes_before = [r.line for r in snap.routes.routes if r.table in (None, "main")]
+    routes_before = [r.line for r in snap.routes.routes]  # the snapshot reads table main
     routes_after = list(routes_before)
     files: dict[str, tuple[str | None, str | None]] = {}
     runs: list[str] = []
