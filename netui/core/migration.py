@@ -64,6 +64,18 @@ class ClusterLive:
     seen_at: float = 0.0  # the forwarder snapshot counted last
 
     @property
+    def connections_text(self) -> str:
+        rate = self.connections.rate
+        return "—" if rate is None else f"{rate:.1f} conn/s"
+
+    @property
+    def bytes_text(self) -> str:
+        if not self.byte_source:
+            return "bytes/s unknown (no netui FORWARD rules to count them)"
+        rate = self.bytes.rate
+        return "—" if rate is None else f"{_human(rate)}/s"
+
+    @property
     def probes_ok(self) -> bool | None:
         if not self.probes:
             return None
@@ -225,13 +237,6 @@ class Migration:
                     f"(was {self.domains[domain] or 'none'})"
                 )
         self.domains = dict(now)
-
-    def rate_line(self, c: ClusterLive) -> str:
-        conns = "—" if c.connections.rate is None else f"{c.connections.rate:.1f} conn/s"
-        if not c.byte_source:
-            return f"{conns}, bytes/s unknown (no netui FORWARD rules to count them)"
-        rate = c.bytes.rate
-        return f"{conns}, " + ("—" if rate is None else f"{_human(rate)}/s")
 
     def report(self) -> str:
         """The migration's record: the timeline and the final matrix, as Markdown."""

@@ -27,20 +27,17 @@ class ClusterLane(Static):
         self.cluster = name
         self.border_title = f"cluster {name}"
 
-    def show(
-        self, c: ClusterLive, migration: Migration, resolving: list[str], compact: bool
-    ) -> None:
+    def show(self, c: ClusterLive, resolving: list[str], compact: bool) -> None:
         state = {True: "✓", False: f"✗ {c.why}", None: "… waiting"}[c.reachable]
         spark = sparkline(list(c.history)[-40:], floor=0) if c.history else ""
-        conns = "—" if c.connections.rate is None else f"{c.connections.rate:.1f} conn/s"
         routes = {True: "✓", False: "✗", None: "?"}[c.routes_ok]
         lines = [
             f"forwarder {c.forwarder or '(none)'} {state} · forwarding {c.forwarding} · "
             f"netui rules {c.netui_rules}",
-            f"office → {c.name}: {conns} {spark}".rstrip(),
+            f"office → {c.name}: {c.connections_text} {spark}".rstrip(),
         ]
         if not compact:
-            lines.append(f"  {migration.rate_line(c).split(', ', 1)[-1]}")
+            lines.append(f"  {c.bytes_text}")
         lines.append(f"router {routes} " + ("; ".join(c.routes) if c.routes else "?"))
         if resolving:
             lines.append(
@@ -61,8 +58,10 @@ class ClusterLane(Static):
                 for r in c.probes[:8]:
                     ms = f" {r.ms} ms" if r.ms is not None else ""
                     lines.append(f"  {r.mark} {r.target.kind:7} {r.target.label[:34]}{ms}")
-        else:
+        elif c.probed_at is None:
             lines.append("probes: probing…")
+        else:
+            lines.append("probes: nothing to probe (no API answer, no DNS IP in the file)")
         self.update("\n".join(lines))
 
 
@@ -128,7 +127,7 @@ class MigrateScreen(Screen[None]):
                 self.dns_ips.setdefault(c.name, c.dns_ip)
         for lane in self.query(ClusterLane):
             here = [d for d, c in m.domains.items() if c == lane.cluster]
-            lane.show(m.clusters[lane.cluster], m, here, compact=self.app.size.width < 100)
+            lane.show(m.clusters[lane.cluster], here, compact=self.app.size.width < 100)
         dns = self.query_one("#migrate-dns", Static)
         if self.app.env.dns is None:  # type: ignore[attr-defined]
             dns.update("DNS: the environment file has no dns: section — nothing to switch")
@@ -179,17 +178,18 @@ class MigrateScreen(Screen[None]):
                     continue
             if now:
                 self.app.call_from_thread(m.observe_dns, now)
-        inventory = getattr(self.app, "inventory", None)
+        # every cluster's targets in one probe script: one round trip to the office host
+        try:
+            plan = probe_plan(session, inventory=getattr(self.app, "inventory", None))
+            results = run_probes(session, plan, timeout=2.0)
+        except (UserError, HostError) as e:
+            self.app.call_from_thread(m.note, f"cannot probe: {e}")
+            return
+        if self._stop:
+            return
         for name in env.clusters:
-            if self._stop:
-                return
-            try:
-                plan = probe_plan(session, cluster=name, inventory=inventory)
-                results = run_probes(session, plan, timeout=2.0)
-            except (UserError, HostError) as e:
-                self.app.call_from_thread(m.note, f"cluster {name}: cannot probe: {e}")
-                continue
-            self.app.call_from_thread(m.observe_probes, name, results)
+            mine = [r for r in results if r.target.cluster == name]
+            self.app.call_from_thread(m.observe_probes, name, mine)
         self.app.call_from_thread(self._refresh_view)
 
     def action_probe_now(self) -> None:
