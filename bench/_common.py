@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import statistics
+import subprocess
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 
 def median_time(fn: Callable[[], object], runs: int) -> float:
@@ -42,3 +46,22 @@ def kube_proxy_save_text(services: int, counters: str = "[3:180]") -> str:
         + "\n".join(r for c in order for r in by_chain.get(c, []))
         + "\nCOMMIT\n"
     )
+
+
+@contextlib.contextmanager
+def netns_env(hosts: dict[str, str]) -> Iterator[str]:
+    """The path of an environment file naming these network namespaces as hosts (name ->
+    namespace) beside one cluster; afterwards the namespaces are deleted and the file removed."""
+    listed = ", ".join(f"{name}: 'netns://{ns}'" for name, ns in hosts.items())
+    fd, path = tempfile.mkstemp(suffix=".yaml")
+    with os.fdopen(fd, "w") as f:
+        f.write(
+            f"office: {{cidrs: [10.1.3.0/24]}}\nhosts: {{{listed}}}\n"
+            "clusters: {a: {pod_cidrs: [10.200.0.0/16], service_cidrs: [10.96.0.0/12]}}\n"
+        )
+    try:
+        yield path
+    finally:
+        for ns in hosts.values():
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        os.unlink(path)

@@ -14,11 +14,11 @@ from __future__ import annotations
 import argparse
 import resource
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench._common import netns_env
 from bench._isolate import ensure_isolated
 from bench.snapshot import make_namespace
 
@@ -66,34 +66,25 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=20.0)
     args = ap.parse_args()
     ensure_isolated()
-    import subprocess
 
     from netui.lab.kubeproxy import rules
     from netui.lab.topology import CLUSTER_A
 
     text = rules(CLUSTER_A, extra_services=args.rules // 5)
     make_namespace(NS, "nft", text)
-    env = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False)
-    env.write(
-        f"office: {{cidrs: [10.1.3.0/24]}}\nhosts: {{big: 'netns://{NS}'}}\n"
-        "clusters: {a: {pod_cidrs: [10.200.0.0/16], service_cidrs: [10.96.0.0/12]}}\n"
-    )
-    env.close()
-    try:
+    with netns_env({"big": NS}) as env:
         print(
             f"a kube-proxy host with {text.count(chr(10) + '-A ')} nat rules (nft), "
             f"{args.seconds:g} s of a NAT view at the 2 s interval:"
         )
-        full, n_full, _ = watch(
-            env.name, args.seconds, monitor=False, chain="POSTROUTING", paced=False
-        )
+        full, n_full, _ = watch(env, args.seconds, monitor=False, chain="POSTROUTING", paced=False)
         print(
             f"  before: every poll reads the whole table, every 2 s: {full * 100:.1f}% of one "
             f"core ({n_full} polls)"
         )
         ok = True
         for chain in ("POSTROUTING", "KUBE-SERVICES"):
-            light, n, n_light = watch(env.name, args.seconds, monitor=True, chain=chain)
+            light, n, n_light = watch(env, args.seconds, monitor=True, chain=chain)
             met = light <= 0.05
             ok &= met
             print(
@@ -101,9 +92,6 @@ def main() -> int:
                 f"({n_light} of {n} polls light) = {light / full:.3f}× before (≤ 5%) "
                 f"{'ok' if met else 'MISSED'}"
             )
-    finally:
-        subprocess.run(["ip", "netns", "del", NS], capture_output=True)
-        Path(env.name).unlink()
     return 0 if ok else 1
 
 

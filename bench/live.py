@@ -16,11 +16,11 @@ import asyncio
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench._common import netns_env
 from bench._isolate import ensure_isolated
 from bench.snapshot import make_namespace
 
@@ -61,10 +61,16 @@ async def measure(env_path: str, host: str, ns: str, tries: int) -> tuple[list[f
             mark = f"bench-live-{i}"
             rule = ["-s", f"10.9.9.{i + 1}/32", "-m", "comment", "--comment", mark, "-j", "RETURN"]
             started = time.monotonic()
-            subprocess.run(["ip", "netns", "exec", ns, "iptables", "-t", "nat", "-I", "POSTROUTING", *rule], check=True)
+            subprocess.run(
+                ["ip", "netns", "exec", ns, "iptables", "-t", "nat", "-I", "POSTROUTING", *rule],
+                check=True,
+            )
             added.append(await until(True, mark, started))
             started = time.monotonic()
-            subprocess.run(["ip", "netns", "exec", ns, "iptables", "-t", "nat", "-D", "POSTROUTING", *rule], check=True)
+            subprocess.run(
+                ["ip", "netns", "exec", ns, "iptables", "-t", "nat", "-D", "POSTROUTING", *rule],
+                check=True,
+            )
             deleted.append(await until(False, mark, started))
             # a pause that is not a multiple of the poll interval: tries land at every phase of it
             await asyncio.sleep(0.37)
@@ -79,27 +85,18 @@ def main() -> int:
     hosts = {"nft": "nu-live-nft", "legacy": "nu-live-legacy"}
     for variant, ns in hosts.items():
         make_namespace(ns, variant, BASE)
-    env = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False)
-    env.write(
-        "office: {cidrs: [10.1.3.0/24]}\n"
-        f"hosts: {{nft: 'netns://{hosts['nft']}', legacy: 'netns://{hosts['legacy']}'}}\n"
-        "clusters: {a: {pod_cidrs: [10.200.0.0/16], service_cidrs: [10.96.0.0/12]}}\n"
-    )
-    env.close()
     results = {}
-    try:
+    with netns_env(hosts) as env:
         for variant, ns in hosts.items():
-            results[variant] = asyncio.run(measure(env.name, variant, ns, args.tries))
-    finally:
-        for ns in hosts.values():
-            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-        Path(env.name).unlink()
+            results[variant] = asyncio.run(measure(env, variant, ns, args.tries))
     print(f"rule change -> row on the NAT view, {args.tries} tries (ms)")
     print(f"{'host':10} {'change':8} {'p50':>7} {'p95':>7} {'max':>7}")
     for variant, (added, deleted) in results.items():
         for what, values in (("add", added), ("delete", deleted)):
             ms = [v * 1000 for v in values]
-            print(f"{variant:10} {what:8} {statistics.median(ms):7.0f} {p95(ms):7.0f} {max(ms):7.0f}")
+            print(
+                f"{variant:10} {what:8} {statistics.median(ms):7.0f} {p95(ms):7.0f} {max(ms):7.0f}"
+            )
     nft = p95([v * 1000 for v in results["nft"][0] + results["nft"][1]])
     polled = p95([v * 1000 for v in results["legacy"][0] + results["legacy"][1]])
     ok = nft <= 250
