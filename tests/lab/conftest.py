@@ -4,6 +4,7 @@ They run only inside scripts/test's private namespaces (see tests/conftest.py)."
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -82,6 +83,31 @@ def in_ns(
         timeout=timeout,
         input=input_text,
     )
+
+
+def host_state(hosts: tuple[str, ...]) -> dict[str, str]:
+    """What "byte-exact" compares, per lab host: nat and filter without counters, routes,
+    forwarding, and the files of /etc/sysctl.d and /etc/dnsmasq.d."""
+    out = {}
+    for h in hosts:
+        ns = f"nu-{h}"
+        saved = "\n".join(
+            line for line in in_ns(ns, "iptables-save").stdout.splitlines() if line[:1] != "#"
+        )
+        out[h] = "\n".join(
+            (
+                re.sub(r"\[\d+:\d+\]", "[0:0]", saved),
+                in_ns(ns, "ip", "route").stdout,
+                in_ns(ns, "sysctl", "-n", "net.ipv4.ip_forward").stdout,
+                in_ns(
+                    ns,
+                    "sh",
+                    "-c",
+                    "ls /etc/sysctl.d /etc/dnsmasq.d; cat /etc/sysctl.d/* /etc/dnsmasq.d/* 2>/dev/null",
+                ).stdout,
+            )
+        )
+    return out
 
 
 def load_env(path: str) -> envfile.Environment:

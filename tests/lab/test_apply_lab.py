@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -16,31 +15,13 @@ import pytest
 
 from netui.lab.topology import CLUSTERS
 
-from .conftest import in_ns, netui, record_fault
+from .conftest import host_state, in_ns, netui, record_fault
 
 HOSTS = ("a-master", "b-master", "router", "a-worker")
 
 
 def state() -> dict[str, str]:
-    """Every table (counters aside), routes and forwarding of the hosts apply touches."""
-    out = {}
-    for h in HOSTS:
-        ns = f"nu-{h}"
-        saved = in_ns(ns, "iptables-save").stdout
-        saved = "\n".join(line for line in saved.splitlines() if not line.startswith("#"))
-        out[h] = (
-            re.sub(r"\[\d+:\d+\]", "[0:0]", saved)
-            + "\n"
-            + in_ns(ns, "ip", "route").stdout
-            + in_ns(ns, "sysctl", "-n", "net.ipv4.ip_forward").stdout
-        )
-        out[h] += in_ns(
-            ns,
-            "sh",
-            "-c",
-            "ls /etc/sysctl.d /etc/dnsmasq.d; cat /etc/sysctl.d/* /etc/dnsmasq.d/* 2>/dev/null",
-        ).stdout
-    return out
+    return host_state(HOSTS)
 
 
 def kill_after_first_step(argv: list[str], step_delay: float) -> str:

@@ -15,7 +15,7 @@ import pytest
 from netui.lab import build
 from netui.lab.topology import LabFiles
 
-from .conftest import in_ns, netui
+from .conftest import host_state, in_ns, netui
 
 HOSTS = ("a-master", "a-worker", "b-master", "b-worker", "router")
 
@@ -26,27 +26,7 @@ def article_lab(lab_home: Path, _lab_module: None) -> Iterator[LabFiles]:
 
 
 def state() -> dict[str, str]:
-    """nat and filter without counters, routes, forwarding, sysctl.d and dnsmasq.d of a host."""
-    out = {}
-    for h in HOSTS:
-        ns = f"nu-{h}"
-        saved = "\n".join(
-            line for line in in_ns(ns, "iptables-save").stdout.splitlines() if line[:1] != "#"
-        )
-        out[h] = "\n".join(
-            (
-                re.sub(r"\[\d+:\d+\]", "[0:0]", saved),
-                in_ns(ns, "ip", "route").stdout,
-                in_ns(ns, "sysctl", "-n", "net.ipv4.ip_forward").stdout,
-                in_ns(
-                    ns,
-                    "sh",
-                    "-c",
-                    "ls /etc/sysctl.d /etc/dnsmasq.d; cat /etc/sysctl.d/* /etc/dnsmasq.d/* 2>/dev/null",
-                ).stdout,
-            )
-        )
-    return out
+    return host_state(HOSTS)
 
 
 def curl(ns: str, url: str) -> str:

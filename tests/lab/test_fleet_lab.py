@@ -8,33 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .conftest import in_ns, netui
+from .conftest import host_state, in_ns, netui
 
 HOSTS = ("a-master", "b-master", "router")
 
 
 def state() -> dict[str, str]:
-    """Tables (counters aside), routes, forwarding, sysctl.d and dnsmasq.d of the hosts."""
-    out = {}
-    for h in HOSTS:
-        ns = f"nu-{h}"
-        saved = "\n".join(
-            line
-            for line in in_ns(ns, "iptables-save").stdout.splitlines()
-            if not line.startswith("#")
-        )
-        out[h] = (
-            re.sub(r"\[\d+:\d+\]", "[0:0]", saved)
-            + in_ns(ns, "ip", "route").stdout
-            + in_ns(ns, "sysctl", "-n", "net.ipv4.ip_forward").stdout
-            + in_ns(
-                ns,
-                "sh",
-                "-c",
-                "ls /etc/sysctl.d /etc/dnsmasq.d; cat /etc/sysctl.d/* /etc/dnsmasq.d/* 2>/dev/null",
-            ).stdout
-        )
-    return out
+    return host_state(HOSTS)
 
 
 def playbook(folder: Path, name: str, *extra: str) -> subprocess.CompletedProcess[str]:
