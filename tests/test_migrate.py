@@ -15,7 +15,7 @@ from netui.model.iptables import parse
 from netui.model.routes import Interface, Route, RoutingTable
 from netui.model.snapshot import HostSnapshot
 
-from .tui_data import fixed_app, until_ready
+from .tui_data import fixed_app, until_ready, wait_until
 
 ENV = """
 office: {cidrs: [10.1.3.0/24], router: router}
@@ -129,10 +129,9 @@ def test_the_cockpit_stacks_on_80_columns_exports_its_record_and_is_read_only_wh
             await pilot.press("m")
             screen = app.screen
             assert screen.__class__.__name__ == "MigrateScreen"
-            for _ in range(200):
-                if all(screen.migration.clusters[c].probes for c in ("a", "b")):
-                    break
-                await pilot.pause(0.02)
+            await wait_until(
+                pilot, lambda: all(screen.migration.clusters[c].probes for c in ("a", "b")), 4, 0.02
+            )
             await pilot.pause(0.2)
             lanes = list(screen.query(ClusterLane))
             stacked = lanes[0].region.y != lanes[1].region.y

@@ -16,7 +16,7 @@ from netui.plan.model import FileEdit, ForeignRule, Pair, Plan, PlanRefused, Rou
 from netui.plan.render import RESTORE, Command
 from netui.plan.staging import Stage, merge
 
-from .tui_data import fixed_app, open_host, until_ready
+from .tui_data import fixed_app, open_host, until_ready, wait_until
 
 
 def _plan(host: str, **fields) -> Plan:
@@ -121,10 +121,7 @@ def test_fixes_and_rule_changes_staged_on_two_screens_show_one_diff_and_apply_as
         async with app.run_test(size=(120, 40)) as pilot:
             await until_ready(pilot)
             await pilot.press("d")
-            for _ in range(200):
-                if getattr(app.screen, "findings", None):
-                    break
-                await pilot.pause(0.02)
+            await wait_until(pilot, lambda: getattr(app.screen, "findings", None), 4, 0.02)
             await pilot.press("plus", "plus")  # the same fix twice: staged once
             await pilot.press("down", "plus")
             assert len(app.session.stage) == 2
@@ -135,10 +132,7 @@ def test_fixes_and_rule_changes_staged_on_two_screens_show_one_diff_and_apply_as
             await pilot.press("S")
             assert app.screen.__class__.__name__ == "StagedScreen"
             diff = app.screen.query_one("#staged-diff", Static)
-            for _ in range(200):
-                if app.screen.pages:
-                    break
-                await pilot.pause(0.02)
+            await wait_until(pilot, lambda: app.screen.pages, 4, 0.02)
             shown = str(diff.render())
             assert "a-master — host 1 of 1" in shown
             assert "+-A NETUI-POSTROUTING -s 10.1.3.0/24 -d 10.200.0.0/16" in shown
@@ -146,10 +140,7 @@ def test_fixes_and_rule_changes_staged_on_two_screens_show_one_diff_and_apply_as
             table = app.screen.query_one("#staged", DataTable)
             assert table.row_count == 3
             await pilot.press("a")  # one plan: the usual dialog, Cancel first
-            for _ in range(100):
-                if isinstance(app.screen, ConfirmScreen):
-                    break
-                await pilot.pause(0.02)
+            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), 2, 0.02)
             assert isinstance(app.screen, ConfirmScreen)
             assert "3 staged change(s) on a-master as one plan" in app.screen.title_text
             assert app.screen.body.count("a-master") >= 1

@@ -12,7 +12,7 @@ from textual.widgets import DataTable, Static
 
 from netui.widgets.rule_list import RuleList
 
-from .tui_data import fixed_app, open_host, until_ready
+from .tui_data import fixed_app, open_host, until_ready, wait_until
 
 
 def _rows(table: DataTable) -> list[list[str]]:
@@ -395,10 +395,7 @@ def test_an_armed_plan_counts_down_in_every_header_and_y_confirms_from_anywhere(
             await pilot.pause(0.7)
             assert "s to confirm (y)" in app.screen.title
             await pilot.press("y")
-            for _ in range(50):
-                if confirmed:
-                    break
-                await pilot.pause(0.05)
+            await wait_until(pilot, lambda: confirmed, 2.5, 0.05)
             assert confirmed == ["p20261125-120000-abcd"]
             await pilot.pause(1.1)  # the next tick gives the screen its own title back
             assert "to confirm" not in app.screen.title
@@ -474,10 +471,7 @@ def test_enter_on_a_name_row_of_the_probe_grid_says_what_was_asked_where():
             await until_ready(pilot)
             await pilot.press("o")
             table = app.screen.query_one("#probes", DataTable)
-            for _ in range(100):
-                if table.row_count:
-                    break
-                await pilot.pause(0.05)
+            await wait_until(pilot, lambda: table.row_count, 5, 0.05)
             rows = _rows(table)
             dns_row = next(i for i, r in enumerate(rows) if r[1] == "dns")
             table.move_cursor(row=dns_row)
@@ -505,10 +499,9 @@ def test_a_workers_error_is_said_on_the_screen_that_started_it():
                 raise HostError("a-master", "connection reset")
 
             findings.run_worker(fails, thread=True)
-            for _ in range(50):
-                if "connection reset" in (findings.sub_title or ""):
-                    break
-                await pilot.pause(0.05)
+            await wait_until(
+                pilot, lambda: "connection reset" in (findings.sub_title or ""), 2.5, 0.05
+            )
             assert "a-master: connection reset" in findings.sub_title
             assert app.is_running and app.crashes == []
 
@@ -540,10 +533,7 @@ def test_traces_open_one_column_per_cluster_with_tcp_to_what_each_target_serves(
             # one round until asked for more: c repeats every second, c again stops
             assert {p.run.stats.rounds for p in panes} == {1}
             await pilot.press("c")
-            for _ in range(80):
-                if min(p.run.stats.rounds for p in panes) >= 3:
-                    break
-                await pilot.pause(0.05)
+            await wait_until(pilot, lambda: min(p.run.stats.rounds for p in panes) >= 3, 4, 0.05)
             assert min(p.run.stats.rounds for p in panes) >= 3
             assert "continuous" in str(app.screen.query_one("#trace-status", Static).render())
             text = "\n".join(panes[0].lines)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import DataTable
 
-from .tui_data import fixed_app, open_host, until_ready
+from .tui_data import fixed_app, open_host, until_ready, wait_until
 
 SIZES = [(80, 24), (120, 40)]
 
@@ -64,10 +64,7 @@ async def _hot(pilot) -> None:
 async def _findings(pilot) -> None:
     await until_ready(pilot)
     await pilot.press("d")
-    for _ in range(200):
-        if getattr(pilot.app.screen, "findings", None):
-            break
-        await pilot.pause(0.02)
+    await wait_until(pilot, lambda: getattr(pilot.app.screen, "findings", None), 4, 0.02)
     await pilot.pause()
 
 
@@ -130,10 +127,9 @@ async def _help(pilot) -> None:
 async def _staged(pilot) -> None:
     await _findings(pilot)
     await pilot.press("plus", "down", "plus", "S")
-    for _ in range(200):  # the before/after is read
-        if getattr(pilot.app.screen, "pages", None):
-            break
-        await pilot.pause(0.02)
+    await wait_until(
+        pilot, lambda: getattr(pilot.app.screen, "pages", None), 4, 0.02
+    )  # the before/after is read
     await pilot.pause()
 
 

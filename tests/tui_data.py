@@ -237,6 +237,17 @@ async def until_ready(pilot: Any) -> None:
     raise AssertionError("the fixed snapshots never arrived")
 
 
+async def wait_until(
+    pilot: Any, predicate: Callable[[], object], seconds: float = 4.0, step: float = 0.02
+) -> None:
+    """Let the app run until `predicate()` holds or `seconds` pass; the test's own assertion
+    after it says what did not happen."""
+    for _ in range(round(seconds / step)):
+        if predicate():
+            return
+        await pilot.pause(step)
+
+
 async def open_host(pilot: Any, name: str, key: str) -> None:
     """Put the hosts table's cursor on `name` and press `key` (enter: nat, i: host screen)."""
     from textual.widgets import DataTable
