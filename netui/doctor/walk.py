@@ -4,8 +4,9 @@ Rules are tried in order; a jump enters a user chain, `RETURN` (or the end of a 
 goes back to the caller, `RETURN` or the end of a built-in chain applies its policy, the first
 matching terminating target ends the walk. `MARK` changes the packet's mark for later rules,
 which is how kube-proxy's KUBE-MARK-MASQ / KUBE-POSTROUTING pair works. A match this walker
-cannot evaluate (ipset membership, conntrack state, statistic, unknown modules) is reported as
-unknown, never guessed: the rule is treated as not matching and the result says it is uncertain.
+cannot evaluate (ipset membership, statistic, unknown modules) is reported as unknown, never
+guessed: the rule is treated as not matching and the result says it is uncertain. Connection
+state is evaluated for what the walk models: the first packet of a new connection.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from netui.model.iptables import Rule, RuleSpec, Table
+from netui.model.iptables import Match, Rule, RuleSpec, Table
 
 NAT_TERMINATING = frozenset(
     {"MASQUERADE", "SNAT", "DNAT", "ACCEPT", "REDIRECT", "NETMAP", "DROP", "REJECT"}
@@ -133,6 +134,78 @@ def _parse_mark(text: str) -> tuple[int, int]:
     return int(value, 0), int(mask, 0) if mask else 0xFFFFFFFF
 
 
+def _port_list(text: str) -> list[tuple[int, int]] | None:
+    """`80,443,873:874` as ranges; None when a part is not a number (a service name)."""
+    out = []
+    for part in text.split(","):
+        lo, colon, hi = part.partition(":")
+        if not lo.isdigit() or (colon and hi and not hi.isdigit()):
+            return None
+        out.append((int(lo), int(hi) if colon and hi else (65535 if colon else int(lo))))
+    return out
+
+
+def _multiport(m: Match, p: Packet) -> bool | None:
+    """Does `-m multiport` fit the packet? None when an option cannot be read."""
+    options = (
+        (("--dports", "--destination-ports"), (p.dport,)),
+        (("--sports", "--source-ports"), (p.sport,)),
+        (("--ports",), (p.sport, p.dport)),  # either end
+    )
+    seen = False
+    for names, ports in options:
+        for opt in names:
+            val, neg = m.option(opt)
+            if val is None:
+                continue
+            ranges = _port_list(val)
+            if ranges is None or any(port is None for port in ports):
+                return None
+            seen = True
+            hit = any(lo <= port <= hi for port in ports if port is not None for lo, hi in ranges)
+            if hit == neg:
+                return False
+    return True if seen else None
+
+
+# The walk models the first packet of a connection: conntrack sees it as NEW, never as part of
+# an ESTABLISHED/RELATED flow, and it is tracked (not INVALID, not UNTRACKED). SNAT/DNAT are
+# states of a connection's later life (or of a DNAT this walk may not know of): not guessed.
+NEW_CONNECTION_STATES = {"NEW": True, "ESTABLISHED": False, "RELATED": False}
+NEW_CONNECTION_STATES |= {"INVALID": False, "UNTRACKED": False}
+
+
+def _new_connection_state(m: Match) -> bool | None:
+    """Does `-m state --state …` / `-m conntrack --ctstate …` fit a new connection?"""
+    opt = "--state" if m.name == "state" else "--ctstate"
+    val, neg = m.option(opt)
+    # Any other conntrack option (--ctorigdst, --ctstatus, …) is beyond this walk.
+    plain = [a for a in m.args if a != "!"]
+    if val is None or plain != [opt, val]:
+        return None
+    known = [NEW_CONNECTION_STATES.get(state) for state in val.split(",")]
+    if any(known):
+        hit = True
+    elif None in known:
+        return None
+    else:
+        hit = False
+    return hit != neg
+
+
+def dnat_destination(to: str, p: Packet) -> Packet:
+    """The packet after `-j DNAT --to-destination TO`: `a.b.c.d[-e.f.g.h][:port[-port]]`.
+    A range gives the kernel a choice; the walk follows its first address and port."""
+    addr, colon, ports = to.rpartition(":") if ":" in to else (to, "", "")
+    addr = addr.split("-", 1)[0]
+    first_port = ports.split("-", 1)[0]
+    return replace(
+        p,
+        dst=addr or p.dst,
+        dport=int(first_port) if colon and first_port.isdigit() else p.dport,
+    )
+
+
 def evaluate(spec: RuleSpec, p: Packet) -> tuple[bool | None, str]:
     """Does the rule's match part fit the packet? (True / False / None = cannot tell, why)."""
     try:
@@ -172,17 +245,18 @@ def evaluate(spec: RuleSpec, p: Packet) -> tuple[bool | None, str]:
                 val, neg = m.option(opt)
                 if val is None:
                     continue
-                lo, _, hi = val.partition(":")
-                hit = port is not None and int(lo or 0) <= port <= int(hi or lo or 65535)
+                ranges = _port_list(val if val[:1] != ":" else "0" + val)
+                if ranges is None:
+                    return None, f"port {val} is not a number"
+                hit = port is not None and any(lo <= port <= hi for lo, hi in ranges)
                 if hit == neg:
                     return False, ""
             continue
-        if m.name == "multiport":
-            val, neg = m.option("--dports")
-            if val is not None and p.dport is not None:
-                ports = {int(x) for x in val.split(",") if x.isdigit()}
-                if (p.dport in ports) == neg:
-                    return False, ""
+        if m.name in ("multiport", "state", "conntrack"):
+            fits = _multiport(m, p) if m.name == "multiport" else _new_connection_state(m)
+            if fits is False:
+                return False, ""
+            if fits is True:
                 continue
         if m.name == "mark":
             val, neg = m.option("--mark")
@@ -293,12 +367,7 @@ def walk(table: Table, hook: str, packet: Packet) -> Walk:
                 break  # back to the caller
             if target in terminating:
                 if target == "DNAT":
-                    to = spec.target_option("--to-destination") or ""
-                    p = replace(
-                        p,
-                        dst=to.split(":")[0] or p.dst,
-                        dport=int(to.split(":")[1]) if ":" in to else p.dport,
-                    )
+                    p = dnat_destination(spec.target_option("--to-destination") or "", p)
                 result.verdict, result.decided_by = target, rule
                 result.final_packet = p
                 return result

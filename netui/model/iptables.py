@@ -282,15 +282,22 @@ class Rule:
         iptables-save prints `-s`/`-d` before any `-m`, so no tokenising is needed. Lets a
         packet walk skip most of kube-proxy's 20,000-rule KUBE-SERVICES without parsing them."""
         if self._addresses is None:
-            head = self.text
-            cut = head.find(" -m ")
-            if cut >= 0:
-                head = head[:cut]
-            cut = head.find(" -j ")
-            if cut >= 0:
-                head = head[:cut]
+            head = " " + self.text
+            for marker in (" -m ", " -j ", " -g "):
+                cut = head.find(marker)
+                if cut >= 0:
+                    head = head[:cut]
             src = dst = None
             src_neg = dst_neg = False
+            if '"' in head:  # a quoted value before any match: only the tokens can tell
+                s, d = self.spec.source, self.spec.destination
+                self._addresses = (
+                    s.value if s else None,
+                    bool(s and s.negated),
+                    d.value if d else None,
+                    bool(d and d.negated),
+                )
+                return self._addresses
             words = head.split()
             for i, w in enumerate(words[:-1]):
                 if w == "-s":
@@ -305,6 +312,10 @@ class Rule:
         """The jump target, read from the text without tokenising the whole rule."""
         if self._spec is not None:
             return self._spec.target
+        if '"' in self.text:
+            # A quoted option may hold " -j " itself (`--log-prefix "x -j DROP"`): only the
+            # tokens can say where the target is.
+            return self.spec.target
         j = self.text.rfind(" -j ")
         if j < 0:
             j = self.text.rfind(" -g ")
