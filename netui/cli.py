@@ -380,6 +380,25 @@ def build_parser() -> argparse.ArgumentParser:
     nodes = sub.add_parser("nodes", parents=[common], help="nodes of one or every cluster")
     nodes.add_argument("cluster", nargs="?")
 
+    init = sub.add_parser(
+        "init",
+        parents=[common],
+        help="draft the environment file from the kubeconfig, ssh config and this host's routes",
+    )
+    init.add_argument(
+        "--kubeconfig", metavar="FILE", help="default: the first of $KUBECONFIG, ~/.kube/config"
+    )
+    init.add_argument("--ssh-config", metavar="FILE", help="default: ~/.ssh/config")
+    init.add_argument(
+        "--office",
+        action="append",
+        metavar="CIDR",
+        help="the office LAN (repeatable); default: from this host's routes, else asked on a terminal",
+    )
+    init.add_argument(
+        "--write", metavar="FILE", help="write the draft there (refused if FILE exists)"
+    )
+
     export = sub.add_parser(
         "export", parents=[common], help="hand the plan to another engine (Ansible)"
     )
@@ -472,6 +491,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from netui.commands import inventory
 
         return inventory.run(args)
+    if cmd == "init":
+        from netui.commands import init
+
+        return init.run(args)
     if cmd == "lab":
         from netui.commands import lab
 

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 from netaddr import IPNetwork, cidr_merge
 
+from netui.discovery.flavour import read_flavour
 from netui.discovery.model import (
     ClusterInventory,
     NodeInfo,
@@ -220,6 +221,8 @@ def discover_cluster(spec: ClusterSpec, kubeconfig: str) -> ClusterInventory:
             pods += [Sourced(str(c), "node podCIDRs (summarised)") for c in cidr_merge(slices)]
 
         inv.services = _services(core)
+        fl = read_flavour(core, _call, nodes.items, {s.source for s in pods}, is_k3s)
+        inv.cni, inv.proxy_mode, inv.found_domain = fl.cni, fl.proxy_mode, fl.domain
         kube_dns = _call(core.read_namespaced_service, "kube-dns", "kube-system")
         if kube_dns is not None and kube_dns.spec.cluster_ip not in (None, "None"):
             dns.append(Sourced(kube_dns.spec.cluster_ip, "kube-dns Service"))

@@ -68,6 +68,10 @@ class ClusterInventory:
     )  # every value every source gave
     disagreements: list[str] = field(default_factory=list)
     error: str | None = None  # the API could not be asked; env-file values still stand
+    # what the cluster runs, read off what each leaves behind (discovery/flavour.py)
+    cni: Sourced | None = None
+    proxy_mode: Sourced | None = None
+    found_domain: Sourced | None = None  # CoreDNS's or kubeadm's; the spec's domain is used
 
     @property
     def pod_cidr_values(self) -> tuple[str, ...]:
