@@ -76,10 +76,14 @@ def test_init_on_the_kubeconfig_alone_drafts_a_loading_env_that_the_doctor_runs_
     assert "kube-proxy iptables" in out and "CNI flannel (from k3s default" in out
     assert env.dns is not None and env.dns.host == "a-master"
 
-    code, _, err = _from_the_office(lab_home, f"{base} init --ssh-config {cfg} --write {draft_file}")
+    code, _, err = _from_the_office(
+        lab_home, f"{base} init --ssh-config {cfg} --write {draft_file}"
+    )
     assert code == 0 and draft_file.exists(), err
     os.chmod(draft_file, 0o600)
-    code, _, err = _from_the_office(lab_home, f"{base} init --ssh-config {cfg} --write {draft_file}")
+    code, _, err = _from_the_office(
+        lab_home, f"{base} init --ssh-config {cfg} --write {draft_file}"
+    )
     assert code == 2 and "never overwrites" in err
 
     code, out, err = _from_the_office(lab_home, f"{base} doctor --env {draft_file}")
