@@ -12,12 +12,25 @@ if TYPE_CHECKING:
     from netui.core.session import Session
 
 
-def environment(args: argparse.Namespace) -> Environment:
-    """The environment the command works on (see paths.find_env_file for the search order)."""
+def environment(args: argparse.Namespace, kubeconfig_alone: bool = False) -> Environment:
+    """The environment the command works on (see paths.find_env_file for the search order).
+    With no environment file anywhere, a command that reads clusters only (`kubeconfig_alone`)
+    works on the kubeconfig's contexts, read-only; any other says in one line what it needs."""
     from netui.model import envfile
     from netui.paths import find_env_file
 
     path, why = find_env_file(getattr(args, "env", None))
+    if why == "default" and not path.exists():
+        from netui.discovery.kubeconfig import (
+            NEEDS_HOSTS,
+            environment_from_kubeconfig,
+            kubeconfig_file,
+        )
+        from netui.errors import UserError
+
+        if kubeconfig_alone:
+            return environment_from_kubeconfig(kubeconfig_file()[0])
+        raise UserError(f"`netui {getattr(args, 'command', None) or 'tui'}` {NEEDS_HOSTS}")
     env = envfile.load(path)
     if getattr(args, "writes", False):
         from netui.errors import UserError

@@ -13,11 +13,16 @@ from netui.output import print_json, table
 def run(args: argparse.Namespace) -> int:
     from netui.discovery.kube import discover
 
-    env = environment(args)
+    env = environment(args, kubeconfig_alone=True)
     only = getattr(args, "cluster", None)
     if only and only not in env.clusters:
         raise UserError(f"no cluster {only!r} in {env.path}; clusters: {', '.join(env.clusters)}")
     inventory = discover(env, only)
+    if "(kubeconfig only)" in env.path and not args.json:
+        print(
+            f"netui: {env.path}: read-only, no hosts; `netui init` drafts an environment file",
+            file=sys.stderr,
+        )
     if args.json:
         print_json(
             list(inventory.values())
@@ -33,6 +38,9 @@ def run(args: argparse.Namespace) -> int:
             rows += [["services", s.value, s.source] for s in c.service_cidrs]
             if c.dns_ip:
                 rows.append(["dns", c.dns_ip.value, c.dns_ip.source])
+            for what, found in (("cni", c.cni), ("kube-proxy", c.proxy_mode)):
+                if found:
+                    rows.append([what, found.value, found.source])
             if rows:
                 print(
                     "\n".join(

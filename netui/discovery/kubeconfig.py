@@ -64,7 +64,7 @@ def read_contexts(path: str) -> list[KubeContext]:
             raw = f.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise UserError(
-            f"kubeconfig {path} does not exist: set $KUBECONFIG, or give --kubeconfig FILE"
+            f"kubeconfig {path} does not exist: point $KUBECONFIG at yours"
         ) from None
     except OSError as e:
         raise UserError(f"kubeconfig {path} cannot be read ({e.strerror})") from None
