@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import sys
 from collections.abc import Sequence
-from typing import Any
+
+# json, dataclasses and typing are imported where they are used: every command module imports
+# this one, and `netui --help` imports every command module (netui/commands/registry.py)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def to_jsonable(obj: Any) -> Any:
+    import dataclasses
+
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return {
             f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.repr
@@ -24,6 +29,8 @@ def to_jsonable(obj: Any) -> Any:
 
 
 def print_json(obj: Any) -> None:
+    import json
+
     json.dump(to_jsonable(obj), sys.stdout, indent=2)
     sys.stdout.write("\n")
 

@@ -47,3 +47,59 @@ def test_show_on_the_local_host_works_without_root_tricks(tmp_path):
     r = _run("show", "routes", "me", "--env", str(env), "--json")
     assert r.returncode == 0, r.stderr
     assert '"uncovered"' in r.stdout
+
+
+def _leaves(commands, path=()):
+    for c in commands:
+        if c.actions:
+            yield from _leaves(c.actions, (*path, c.name))
+        else:
+            yield (*path, c.name), c
+
+
+def test_every_command_is_declared_once_and_each_one_that_runs_has_a_run():
+    from netui.commands import registry
+
+    top = [c.name for c in registry.commands()]
+    assert len(top) == len(set(top))
+    for c in registry.commands():
+        assert len({a.name for a in c.actions}) == len(c.actions)
+        # a group runs nothing itself (its action does): no second dispatch inside a module
+        assert (c.run is None) == bool(c.actions), c.name
+    assert all(c.run is not None and c.help for _, c in _leaves(registry.commands()))
+
+
+def test_the_writers_are_exactly_the_commands_that_change_hosts_files_or_the_lab():
+    from netui.commands import registry
+
+    writers = {" ".join(path) for path, c in _leaves(registry.commands()) if c.writes}
+    assert writers == {
+        "apply",
+        "undo",
+        "confirm",
+        "rule delete",
+        "rule move",
+        "dns switch",
+        "trust",
+        "lab up",
+        "lab down",
+    }
+
+
+def test_help_reads_the_declarations_only_and_a_command_line_only_its_own_options():
+    code = (
+        "import sys; from netui.cli import main\n"
+        "try: main(['--help'])\nexcept SystemExit: pass\n"
+        "print(sorted(m for m in ('netui.core.session', 'netui.model.envfile', 'yaml') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+    assert out.strip().endswith("[]")
+    from netui.cli import build_parser
+
+    sub = next(a for a in build_parser({"plan"})._actions if a.dest == "command")
+    options = {
+        name: {o for a in p._actions for o in a.option_strings} for name, p in sub.choices.items()
+    }
+    assert "--router-syntax" in options["plan"] and "--max-hops" not in options["trace"]
+    full = next(a for a in build_parser()._actions if a.dest == "command")
+    assert "--max-hops" in {o for a in full.choices["trace"]._actions for o in a.option_strings}

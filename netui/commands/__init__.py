@@ -1,15 +1,16 @@
-"""One module per group of CLI commands; each exposes `run(args) -> exit status`."""
+"""One module per group of CLI commands, each declaring its commands (registry.py); here the
+helpers they share: the environment, the core session, asking the operator."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
-from netui.model.envfile import Environment
-
+TYPE_CHECKING = False  # not typing's: importing typing slows `netui --help` (registry.py)
 if TYPE_CHECKING:
     from netui.core.session import Session
+    from netui.model.envfile import Environment
 
 
 def environment(args: argparse.Namespace, kubeconfig_alone: bool = False) -> Environment:
@@ -86,6 +87,18 @@ def session(args: argparse.Namespace) -> Session:
     s = Session(environment(args))
     s.readonly = s.readonly or bool(getattr(args, "readonly", False))
     return s
+
+
+def in_session(
+    work: Callable[[Session, argparse.Namespace], int],
+) -> Callable[[argparse.Namespace], int]:
+    """A command's run: its work on a core session, closed when the work is done."""
+
+    def run(args: argparse.Namespace) -> int:
+        with session(args) as s:
+            return work(s, args)
+
+    return run
 
 
 def warn(lines: list[str]) -> None:

@@ -3,26 +3,33 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 from netui.commands import operator_agrees, session
-from netui.core.session import Session
+from netui.commands.registry import Command
 from netui.output import print_json, table
+
+TYPE_CHECKING = False  # not typing's: importing typing slows `netui --help` (registry.py)
+if TYPE_CHECKING:
+    from netui.core.session import Session
 
 CLIENT_OS = ("macos", "linux-resolved", "linux-resolvconf", "windows")
 
 
-def run(args: argparse.Namespace) -> int:
-    from netui.core import dns
+def _on_dns(
+    work: Callable[[Session, argparse.Namespace], int], needs_dns: bool = True
+) -> Callable[[argparse.Namespace], int]:
+    """The action on a core session; all but `client` first require a `dns:` section."""
 
-    with session(args) as s:
-        if args.dns_command == "client":
-            return client(s, args)
-        dns.require_dns(s)
-        if args.dns_command == "status":
-            return status(s, args)
-        if args.dns_command == "switch":
-            return switch(s, args)
-        return resolve(s, args)
+    def run(args: argparse.Namespace) -> int:
+        from netui.core import dns
+
+        with session(args) as s:
+            if needs_dns:
+                dns.require_dns(s)
+            return work(s, args)
+
+    return run
 
 
 def status(s: Session, args: argparse.Namespace) -> int:
@@ -134,3 +141,54 @@ def client(s: Session, args: argparse.Namespace) -> int:
     else:
         print("\n".join(lines))
     return 0
+
+
+def _switch_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("domain")
+    p.add_argument("cluster")
+    p.add_argument("--yes", action="store_true")
+
+
+def _resolve_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("name")
+    p.add_argument(
+        "--from",
+        dest="source",
+        metavar="HOST",
+        help="where to ask from (default: office.probe_from)",
+    )
+
+
+def _client_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--os", required=True, choices=list(CLIENT_OS))
+
+
+COMMANDS = (
+    Command(
+        "dns",
+        "cluster domains on the office DNS: status, the migration switch, client set-up",
+        dest="dns_command",
+        actions=(
+            Command("status", "domain -> cluster -> DNS IP -> state", _on_dns(status)),
+            Command(
+                "switch",
+                "resolve a domain two clusters share in this cluster (previewed, undoable)",
+                _on_dns(switch),
+                _switch_arguments,
+                writes=True,
+            ),
+            Command(
+                "resolve",
+                "resolve a name as the office does, through the DNS host",
+                _on_dns(resolve),
+                _resolve_arguments,
+            ),
+            Command(
+                "client",
+                "what a developer runs on their machine",
+                _on_dns(client, needs_dns=False),
+                _client_arguments,
+            ),
+        ),
+    ),
+)

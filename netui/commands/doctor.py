@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import argparse
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from netui.commands import environment, session, warn
+from netui.commands.arguments import number
+from netui.commands.registry import Command
 from netui.errors import UserError
-from netui.model.envfile import Environment
-from netui.model.findings import ERROR, Finding
 from netui.output import print_json
+
+TYPE_CHECKING = False  # not typing's: importing typing slows `netui --help` (registry.py)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from netui.model.envfile import Environment
+    from netui.model.findings import Finding
 
 MARK = {"error": "✗", "warning": "!", "info": "·"}
 
 
-def run(args: argparse.Namespace) -> int:
-    if args.command == "walk":
-        return walk_command(environment(args), args)
+def doctor_command(args: argparse.Namespace) -> int:
+    from netui.model.findings import ERROR
+
     with session(args) as s:
         d = s.diagnose(args.cluster)
     warn(d.warnings)
@@ -44,6 +49,8 @@ def _finding_json(f: Finding) -> dict[str, Any]:
 
 
 def print_findings(findings: list[Finding]) -> None:
+    from netui.model.findings import ERROR
+
     if not findings:
         print("✓ no findings: the office is connected to every cluster as far as netui can see")
         return
@@ -63,6 +70,8 @@ def print_findings(findings: list[Finding]) -> None:
 
 
 def walk_command(env: Environment, args: argparse.Namespace) -> int:
+    from concurrent.futures import ThreadPoolExecutor
+
     from netui.backends import Hosts
     from netui.backends.snapshot import snapshot_hosts
     from netui.doctor.masquerade import office_packet
@@ -110,3 +119,31 @@ def walk_command(env: Environment, args: argparse.Namespace) -> int:
         if note:
             print(note)
     return 0
+
+
+def _doctor_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cluster", help="only this cluster")
+
+
+def _walk_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("host")
+    p.add_argument("src", help="source address, e.g. 10.1.3.10")
+    p.add_argument("dst", help="destination address, e.g. 10.200.1.3")
+    p.add_argument("--proto", default="tcp", choices=["tcp", "udp", "icmp"])
+    p.add_argument("--dport", type=number(int, 1, 65535), default=80)
+
+
+COMMANDS = (
+    Command(
+        "doctor",
+        "find every mistake between the office and the clusters; exit 1 on errors",
+        doctor_command,
+        _doctor_arguments,
+    ),
+    Command(
+        "walk",
+        "walk a packet through a host's nat chains: why is it (not) masqueraded?",
+        lambda args: walk_command(environment(args), args),
+        _walk_arguments,
+    ),
+)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from netui.commands import session
+from netui.commands.arguments import number
+from netui.commands.registry import Command
 from netui.output import print_json
 
 
-def run(args: argparse.Namespace) -> int:
+def ansible_command(args: argparse.Namespace) -> int:
     from netui.core.fleet import export_ansible
     from netui.fleet.ansible import run_playbook
 
@@ -25,5 +26,35 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {p}")
         print(f"then: cd {args.folder} && ansible-playbook apply.yml --check --diff")
     if args.run:
+        from pathlib import Path
+
         return run_playbook(Path(args.folder), "apply.yml", check=args.check)
     return 0
+
+
+def _ansible_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("folder", metavar="DIR", help="where to write the project")
+    p.add_argument("--cluster")
+    p.add_argument("--position", type=number(int, 1, 10000), default=1)
+    p.add_argument("--run", action="store_true", help="then run ansible-playbook apply.yml")
+    p.add_argument(
+        "--check", action="store_true", help="with --run: ansible-playbook --check --diff"
+    )
+
+
+COMMANDS = (
+    Command(
+        "export",
+        "hand the plan to another engine (Ansible)",
+        dest="export_command",
+        metavar="FORMAT",
+        actions=(
+            Command(
+                "ansible",
+                "an Ansible project that applies exactly what `netui plan` shows, and its undo",
+                ansible_command,
+                _ansible_arguments,
+            ),
+        ),
+    ),
+)

@@ -5,28 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 
-from netui.backends import Hosts
-from netui.backends.snapshot import snapshot_hosts
 from netui.commands import environment, operator_agrees
+from netui.commands.registry import Command
 from netui.errors import UserError
-from netui.model.envfile import Environment
-from netui.model.iptables import Chain
-from netui.model.networks import NetworkMap
-from netui.model.owners import rule_owner
-from netui.model.route_coverage import route_annotations, uncovered_networks
-from netui.model.snapshot import HostSnapshot
 from netui.output import print_json, table
 
-
-def run(args: argparse.Namespace) -> int:
-    env = environment(args)
-    if args.command == "hosts":
-        return hosts_command(env, args.json)
-    if args.command == "trust":
-        return trust_command(env, args.host, args.yes)
-    if args.what == "nat":
-        return show_nat(env, args.host, args.chain, args.raw, args.json)
-    return show_routes(env, args.host, args.json)
+TYPE_CHECKING = False  # not typing's: importing typing slows `netui --help` (registry.py)
+if TYPE_CHECKING:
+    from netui.model.envfile import Environment
+    from netui.model.iptables import Chain
+    from netui.model.networks import NetworkMap
+    from netui.model.snapshot import HostSnapshot
 
 
 def _forwarding(s: HostSnapshot) -> str:
@@ -34,6 +23,9 @@ def _forwarding(s: HostSnapshot) -> str:
 
 
 def hosts_command(env: Environment, as_json: bool) -> int:
+    from netui.backends import Hosts
+    from netui.backends.snapshot import snapshot_hosts
+
     with Hosts(env) as hosts:
         snaps = snapshot_hosts(hosts, env.hosts)
     if as_json:
@@ -86,6 +78,9 @@ def hosts_command(env: Environment, as_json: bool) -> int:
 
 
 def snapshot_one(env: Environment, host: str) -> HostSnapshot:
+    from netui.backends import Hosts
+    from netui.backends.snapshot import snapshot_hosts
+
     env.host(host)  # a clear error for an unknown name
     with Hosts(env) as hosts:
         snap = snapshot_hosts(hosts, [host])[host]
@@ -95,6 +90,8 @@ def snapshot_one(env: Environment, host: str) -> HostSnapshot:
 
 
 def show_nat(env: Environment, host: str, chain: str | None, raw: bool, as_json: bool) -> int:
+    from netui.model.owners import rule_owner
+
     snap = snapshot_one(env, host)
     for w in snap.warnings:
         print(f"warning: {host}: {w}", file=sys.stderr)
@@ -132,6 +129,8 @@ def show_nat(env: Environment, host: str, chain: str | None, raw: bool, as_json:
 
 
 def _chain_json(table_name: str, c: Chain) -> dict[str, object]:
+    from netui.model.owners import rule_owner
+
     seen: dict[str, int] = {}
     rules = []
     for r in c.rules:
@@ -166,6 +165,8 @@ def known_networks(env: Environment) -> NetworkMap:
 
 
 def show_routes(env: Environment, host: str, as_json: bool) -> int:
+    from netui.model.route_coverage import route_annotations, uncovered_networks
+
     snap = snapshot_one(env, host)
     nets = known_networks(env)
     ann = route_annotations(snap.routes, nets)
@@ -205,3 +206,56 @@ def trust_command(env: Environment, host: str, yes: bool) -> int:
     save_host_key(name, key, known_hosts)
     print(f"added to {known_hosts}")
     return 0
+
+
+def _show_nat_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("host")
+    p.add_argument("--chain", help="only this chain")
+    p.add_argument("--raw", action="store_true", help="print iptables-save text as read")
+
+
+def _host_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("host")
+
+
+def _trust_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("host")
+    p.add_argument("--yes", action="store_true", help="accept without asking")
+
+
+COMMANDS = (
+    Command(
+        "hosts",
+        "each host's state, iptables variant and forwarding",
+        lambda args: hosts_command(environment(args), args.json),
+    ),
+    Command(
+        "show",
+        "one host's live state",
+        dest="what",
+        metavar="WHAT",
+        actions=(
+            Command(
+                "nat",
+                "the nat table with counters",
+                lambda args: show_nat(
+                    environment(args), args.host, args.chain, args.raw, args.json
+                ),
+                _show_nat_arguments,
+            ),
+            Command(
+                "routes",
+                "routes annotated with the networks they serve",
+                lambda args: show_routes(environment(args), args.host, args.json),
+                _host_argument,
+            ),
+        ),
+    ),
+    Command(
+        "trust",
+        "show an SSH host's key fingerprint and add it to known_hosts",
+        lambda args: trust_command(environment(args), args.host, args.yes),
+        _trust_arguments,
+        writes=True,
+    ),
+)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import sys
 
+from netui.commands.registry import Command
 from netui.errors import UserError
 
 name = "init"
@@ -91,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
     draft = draft_from(facts, given)
     if draft.office is None and (asked := _ask_office()):
         draft = draft_from(facts, asked)
+    import socket
+
     text = render(draft, socket.gethostname())
     # the promise of the draft: it loads; a draft that does not is netui's bug, said as one
     target = args.write or "<draft>"
@@ -116,3 +118,6 @@ def run(args: argparse.Namespace) -> int:
     env_arg = args.write or "FILE"
     print(f"netui: next: netui trust HOST; netui doctor --env {env_arg}", file=sys.stderr)
     return 0
+
+
+COMMANDS = (Command(name, help, run, add_arguments, writes=writes),)

@@ -7,78 +7,79 @@ import os
 import sys
 import time
 
+from netui.commands.arguments import number
+from netui.commands.registry import Command
 from netui.errors import UserError
 from netui.output import print_json
 
 
-def run(args: argparse.Namespace) -> int:
+def up(args: argparse.Namespace) -> int:
     from netui.lab import build
 
-    action = args.lab_command
-    if action == "up":
-        if args.services < 0 or args.services > 50000:
-            raise UserError(f"--services {args.services}: give a number from 0 to 50000")
-        start = time.monotonic()
-        files = build.up(
-            broken=args.broken,
-            services=args.services,
-            plan=args.plan,
-            extra_hosts=args.extra_hosts,
+    if args.services < 0 or args.services > 50000:
+        raise UserError(f"--services {args.services}: give a number from 0 to 50000")
+    start = time.monotonic()
+    files = build.up(
+        broken=args.broken,
+        services=args.services,
+        plan=args.plan,
+        extra_hosts=args.extra_hosts,
+    )
+    took = time.monotonic() - start
+    if args.json:
+        print_json(
+            {
+                "env": files.env,
+                "env_ssh": files.env_ssh,
+                "kubeconfig": files.kubeconfig,
+                "seconds": round(took, 2),
+            }
         )
-        took = time.monotonic() - start
-        if args.json:
-            print_json(
-                {
-                    "env": files.env,
-                    "env_ssh": files.env_ssh,
-                    "kubeconfig": files.kubeconfig,
-                    "seconds": round(took, 2),
-                }
+    else:
+        print(files.env)
+        print(
+            f"lab up in {took:.1f} s{' (broken: see `netui lab status`)' if args.broken else ''}; "
+            f"from the jump host: `netui lab shell`, environment {files.env_ssh}",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def down(args: argparse.Namespace) -> int:
+    from netui.lab import build
+
+    removed = build.down()
+    if args.json:
+        print_json({"removed": removed})
+    else:
+        print("\n".join(removed) if removed else "nothing to remove")
+    return 0
+
+
+def status(args: argparse.Namespace) -> int:
+    from netui.lab import build
+
+    st = build.status()
+    if args.json:
+        print_json(st)
+    else:
+        state = (
+            "healthy"
+            if st["healthy"]
+            else (
+                "partly up — run `netui lab up` again or `netui lab down`" if st["up"] else "down"
             )
-        else:
-            print(files.env)
-            print(
-                f"lab up in {took:.1f} s{' (broken: see `netui lab status`)' if args.broken else ''}; "
-                f"from the jump host: `netui lab shell`, environment {files.env_ssh}",
-                file=sys.stderr,
-            )
-        return 0
-    if action == "down":
-        removed = build.down()
-        if args.json:
-            print_json({"removed": removed})
-        else:
-            print("\n".join(removed) if removed else "nothing to remove")
-        return 0
-    if action == "status":
-        st = build.status()
-        if args.json:
-            print_json(st)
-        else:
-            state = (
-                "healthy"
-                if st["healthy"]
-                else (
-                    "partly up — run `netui lab up` again or `netui lab down`"
-                    if st["up"]
-                    else "down"
-                )
-            )
-            print(f"lab: {state}, plan {st['plan']}{' (broken)' if st['broken'] else ''}")
-            if st["up"]:
-                print(f"namespaces: {' '.join(st['namespaces'])}")  # type: ignore[arg-type]
-                for what, alive in st["processes"].items():  # type: ignore[attr-defined]
-                    print(f"  {'✓' if alive else '✗'} {what}")
-                for p in st["planted"]:  # type: ignore[attr-defined]
-                    print(f"  planted {p['code']} on {p['host']}: {p['what']}")
-                if st["env"]:
-                    print(
-                        f"environment: {st['env']} (netns) / {st['env_ssh']} (from the jump host)"
-                    )
-        return 0 if st["healthy"] or not st["up"] else 1
-    if action in ("shell", "tui"):
-        return _enter_jump(args)
-    raise AssertionError(action)
+        )
+        print(f"lab: {state}, plan {st['plan']}{' (broken)' if st['broken'] else ''}")
+        if st["up"]:
+            print(f"namespaces: {' '.join(st['namespaces'])}")  # type: ignore[arg-type]
+            for what, alive in st["processes"].items():  # type: ignore[attr-defined]
+                print(f"  {'✓' if alive else '✗'} {what}")
+            for p in st["planted"]:  # type: ignore[attr-defined]
+                print(f"  planted {p['code']} on {p['host']}: {p['what']}")
+            if st["env"]:
+                print(f"environment: {st['env']} (netns) / {st['env_ssh']} (from the jump host)")
+    return 0 if st["healthy"] or not st["up"] else 1
 
 
 def _enter_jump(args: argparse.Namespace) -> int:
@@ -104,3 +105,68 @@ def _enter_jump(args: argparse.Namespace) -> int:
         argv = ["ip", "netns", "exec", ns, os.environ.get("SHELL", "/bin/bash")]
     os.execvpe("ip", argv, env)
     return 0  # not reached
+
+
+def _up_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--broken", action="store_true", help="plant the mistakes of docs/lab.md")
+    p.add_argument(
+        "--plan",
+        default="classic",
+        choices=["classic", "article"],
+        help="address plan: classic (disjoint ranges) or article (the method's own, nested, cluster to cluster)",
+    )
+    p.add_argument(
+        "--services",
+        type=number(int, 0, 50000),
+        default=0,
+        metavar="N",
+        help="add N kube-proxy-style services per cluster",
+    )
+    p.add_argument(
+        "--extra-hosts",
+        type=number(int, 0, 60),
+        default=0,
+        metavar="N",
+        help="add N forwarder-like hosts with sshd (fwd-01 …): a fleet to measure fan-out on",
+    )
+
+
+def _shell_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("host", nargs="?", default="jump")
+
+
+COMMANDS = (
+    Command(
+        "lab",
+        "the network-namespace lab (needs root)",
+        dest="lab_command",
+        actions=(
+            Command(
+                "up",
+                "build the lab (idempotent); prints its environment file",
+                up,
+                _up_arguments,
+                writes=True,
+            ),
+            Command(
+                "down",
+                "remove every namespace, process and file of the lab",
+                down,
+                writes=True,
+            ),
+            Command("status", "what of the lab is up", status),
+            Command(
+                "shell",
+                "a shell on a lab host (default: the jump host)",
+                _enter_jump,
+                _shell_arguments,
+            ),
+            Command(
+                "tui",
+                "the TUI inside the jump host, reaching hosts over SSH",
+                _enter_jump,
+                themed=True,
+            ),
+        ),
+    ),
+)

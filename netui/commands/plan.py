@@ -5,34 +5,39 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from collections.abc import Callable
 
 from netui.commands import operator_agrees, session, warn
-from netui.core.session import Session
+from netui.commands.arguments import number, position
+from netui.commands.registry import Command
 from netui.errors import UserError
 from netui.output import print_json, table
-from netui.plan.model import Plan, PlanRefused
+
+TYPE_CHECKING = False  # not typing's: importing typing slows `netui --help` (registry.py)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from netui.core.session import Session
+    from netui.plan.model import Plan
 
 
-def run(args: argparse.Namespace) -> int:
-    cmd = args.command
-    if cmd == "history":
-        return history(args)
-    with session(args) as s:
-        try:
-            if cmd in ("plan", "apply"):
-                return plan_or_apply(s, args)
-            if cmd == "confirm":
-                return confirm_command(s, args)
-            if cmd == "undo":
-                return undo_command(s, args)
-            if cmd == "rule":
-                return rule_command(s, args)
-        except PlanRefused as e:
-            for r in e.reasons:
-                print(f"netui: refusing to plan: {r}", file=sys.stderr)
-            return 2
-    raise AssertionError(cmd)
+def _in_session(
+    work: Callable[[Session, argparse.Namespace], int],
+) -> Callable[[argparse.Namespace], int]:
+    """The command's work on a core session; a refused plan is the same lines as `netui plan`'s."""
+
+    def run(args: argparse.Namespace) -> int:
+        from netui.plan.model import PlanRefused
+
+        with session(args) as s:
+            try:
+                return work(s, args)
+            except PlanRefused as e:
+                for r in e.reasons:
+                    print(f"netui: refusing to plan: {r}", file=sys.stderr)
+                return 2
+
+    return run
 
 
 def _progress(host: str, message: str) -> None:
@@ -248,3 +253,128 @@ def _rule(s: Session, args: argparse.Namespace, spec: str | None, position: int 
     journal = s.apply(plan, None, _progress)
     print(f"plan {plan.id}: {journal.status}; undo with `netui undo {plan.id}`")
     return 0 if journal.status == "applied" else 1
+
+
+def _planning_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cluster", help="only this cluster")
+    p.add_argument(
+        "--position",
+        type=position,
+        default=1,
+        help="where POSTROUTING/FORWARD jump to netui's chains (1 = first, ahead of kube-proxy and CNI rules)",
+    )
+    p.add_argument(
+        "--fix-all",
+        action="store_true",
+        help="also every fix the doctor proposes: wrong foreign rules, looping dnsmasq lines (one plan, one undo)",
+    )
+    p.add_argument(
+        "--taint-forwarder",
+        action="store_true",
+        help="also taint each forwarder node netui.io/forwarder=true:NoSchedule through the cluster's API",
+    )
+
+
+def _plan_arguments(p: argparse.ArgumentParser) -> None:
+    _planning_arguments(p)
+    p.add_argument(
+        "--router-syntax",
+        help="also print the office router's routes as linux, cisco, juniper, mikrotik or openwrt commands",
+    )
+
+
+def _apply_arguments(p: argparse.ArgumentParser) -> None:
+    _planning_arguments(p)
+    p.add_argument("--yes", action="store_true", help="do not ask")
+    p.add_argument(
+        "--confirm-timeout",
+        type=number(float, 1, 86400, " seconds"),
+        metavar="S",
+        help="arm a rollback on each target that fires unless `netui confirm` runs within S seconds",
+    )
+
+
+def _plan_id_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("plan_id", nargs="?")
+    p.add_argument("--yes", action="store_true", help="do not ask")
+
+
+def _history_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("plan_id", nargs="?", help="one plan: what it changed, host by host")
+
+
+def _rule_arguments(p: argparse.ArgumentParser, move: bool) -> None:
+    p.add_argument("host")
+    p.add_argument("chain")
+    p.add_argument(
+        "rule",
+        help="the rule's text as `netui show nat HOST --raw` prints it after -A CHAIN "
+        "(e.g. '-s 10.200.0.0/16 -d 10.1.3.0/24 -j MASQUERADE'), or its number",
+    )
+    if move:
+        p.add_argument("to", type=position, help="the new position")
+    p.add_argument(
+        "--at",
+        type=position,
+        metavar="N",
+        help="cross-check: the rule must stand at this position, or nothing changes",
+    )
+    p.add_argument(
+        "--force-foreign",
+        action="store_true",
+        help="also change a rule kube-proxy, a CNI or Docker owns (it will re-create it)",
+    )
+    p.add_argument("--yes", action="store_true")
+
+
+def _rule_action(name: str) -> Command:
+    return Command(
+        name,
+        f"{name} a rule of a host's nat table",
+        _in_session(rule_command),
+        lambda p: _rule_arguments(p, name == "move"),
+        writes=True,
+    )
+
+
+COMMANDS = (
+    Command(
+        "plan",
+        "the changes that would connect the office to every cluster",
+        _in_session(plan_or_apply),
+        _plan_arguments,
+    ),
+    Command(
+        "apply",
+        "apply the plan after showing it",
+        _in_session(plan_or_apply),
+        _apply_arguments,
+        writes=True,
+    ),
+    Command(
+        "confirm",
+        "keep a plan applied with --confirm-timeout (disarm its rollbacks)",
+        _in_session(confirm_command),
+        _plan_id_arguments,
+        writes=True,
+    ),
+    Command(
+        "undo",
+        "revert a plan (default: the last), also after a crash",
+        _in_session(undo_command),
+        _plan_id_arguments,
+        writes=True,
+    ),
+    Command(
+        "history",
+        "every plan with who, when, from where and its outcome",
+        history,
+        _history_arguments,
+    ),
+    Command(
+        "rule",
+        "delete or move one foreign nat rule (journaled, undoable)",
+        dest="rule_action",
+        actions=(_rule_action("delete"), _rule_action("move")),
+    ),
+)

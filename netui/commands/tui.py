@@ -5,9 +5,10 @@ from __future__ import annotations
 import argparse
 
 from netui.commands import environment
+from netui.commands.registry import Command
 
 
-def run(args: argparse.Namespace) -> int:
+def _open(args: argparse.Namespace, start: str | None) -> int:
     env = environment(args)  # a bad environment file fails here, before the screen takes over
     from netui.app import NetuiApp
 
@@ -15,7 +16,26 @@ def run(args: argparse.Namespace) -> int:
         env,
         theme=getattr(args, "theme", None),
         readonly=bool(getattr(args, "readonly", False) or env.readonly),
-        start="migrate" if args.command == "migrate" else None,
+        start=start,
     )
     # 0 only when the operator quit; a crash that ended the app is non-zero
     return app.run_fast_exit()
+
+
+def tui(args: argparse.Namespace) -> int:
+    return _open(args, None)
+
+
+def migrate(args: argparse.Namespace) -> int:
+    return _open(args, "migrate")
+
+
+COMMANDS = (
+    Command("tui", "the terminal UI (also what plain `netui` runs)", tui, themed=True),
+    Command(
+        "migrate",
+        "the TUI on the migration cockpit: per cluster traffic, routes, probes, DNS, a timeline",
+        migrate,
+        themed=True,
+    ),
+)

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from netui.commands import session, warn
-from netui.core.session import Session
+from netui.commands import in_session, warn
+from netui.commands.arguments import number
+from netui.commands.registry import Command
 from netui.errors import UserError
 from netui.output import print_json, table
 
-
-def run(args: argparse.Namespace) -> int:
-    with session(args) as s:
-        if args.command == "trace":
-            return trace_command(s, args)
-        if args.command == "probe":
-            return probe_command(s, args)
-        return registry_command(s, args)
+TYPE_CHECKING = False  # not typing's: importing typing slows `netui --help` (registry.py)
+if TYPE_CHECKING:
+    from netui.core.session import Session
 
 
 def trace_command(s: Session, args: argparse.Namespace) -> int:
@@ -206,3 +202,70 @@ def registry_command(s: Session, args: argparse.Namespace) -> int:
         print(f"instances the registry hands out, probed from {source}:")
         print(table(rows, ["CLUSTER", "APP", "INSTANCE", "RESULT"]))
     return 0 if ok else 1
+
+
+def _trace_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("source", metavar="FROM", help="a host of the environment (e.g. office-pc)")
+    p.add_argument("target", metavar="TARGET", help="an IPv4 address (a Pod, a Service, a node)")
+    p.add_argument("--max-hops", type=number(int, 1, 64), default=15)
+    p.add_argument(
+        "--wait",
+        type=number(float, 0.1, 10, " seconds"),
+        default=1.0,
+        help="seconds to wait for each hop's answer",
+    )
+    p.add_argument("--mtu", action="store_true", help="also measure the path MTU with tracepath")
+    p.add_argument(
+        "--tcp",
+        metavar="PORT",
+        type=number(int, 1, 65535),
+        help="send TCP SYNs to this port (what a Service answers) instead of UDP probes",
+    )
+    p.add_argument(
+        "--count",
+        metavar="N",
+        type=number(int, 1, 1000),
+        help="N rounds, one a second, then per-hop loss, last/avg/best/worst (like mtr --report)",
+    )
+
+
+def _probe_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cluster")
+    p.add_argument("--timeout", type=number(float, 0.2, 30, " seconds"), default=2.0)
+    p.add_argument(
+        "--from-cluster",
+        metavar="NAME",
+        help="probe from a node of this cluster the clusters that list it in reach_from:",
+    )
+    p.add_argument(
+        "--target",
+        action="append",
+        metavar="IP[:PORT]",
+        help="also probe this address (TCP, port 80 by default); repeatable",
+    )
+
+
+def _registry_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cluster")
+
+
+COMMANDS = (
+    Command(
+        "trace",
+        "traceroute from a host, every hop named, and why the path ends where it ends",
+        in_session(trace_command),
+        _trace_arguments,
+    ),
+    Command(
+        "probe",
+        "the reachability matrix: office -> Pods, Services, DNS names of each cluster",
+        in_session(probe_command),
+        _probe_arguments,
+    ),
+    Command(
+        "registry",
+        "probe the instances a service registry (Eureka) hands out, from the office",
+        in_session(registry_command),
+        _registry_arguments,
+    ),
+)
