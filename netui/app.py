@@ -68,8 +68,12 @@ class NetuiApp(App[None]):
         # the UI-free core every screen calls (the CLI calls the same)
         self.session = Session(env, discover=discover, gather=gather, hosts=hosts)
         self.session.readonly = self.session.readonly or readonly
-        self.armed: dict[str, float] = {}  # plan id -> when its rollback fires (time.time())
+        from netui.core.confirm_clock import ConfirmClock
+
+        # armed plans: header, toast, `y` and history tell one account of each
+        self.confirm_clock = ConfirmClock()
         self._titles: dict[int, str] = {}  # screen -> its own title, while the countdown shows
+        self._settling: set[str] = set()  # plans whose hosts are being asked right now
         self.crashes: list[str] = []  # unexpected errors survived (tests assert there are none)
         self.crash_times: list[float] = []
         self.theme_problems: list[str] = []
@@ -121,53 +125,74 @@ class NetuiApp(App[None]):
     def arm(self, plan_id: str, seconds: float) -> None:
         """A plan applied with a rollback armed: the countdown shows in every screen's header
         and `y` confirms it from anywhere."""
-        self.armed[plan_id] = time.time() + seconds
+        self.confirm_clock.arm(plan_id, seconds)
         self._tick_armed()
 
     def _tick_armed(self) -> None:
         """Every screen's header says what the operator must not miss: a countdown while a
-        plan is armed, and read-only mode."""
+        plan is armed, its rollback once it fired, and read-only mode."""
         screen = self.screen
-        if not self.armed and not self.readonly:
+        now = time.time()
+        clock = self.confirm_clock
+        for plan in clock.due(now):
+            if plan.plan_id not in self._settling:
+                self._settling.add(plan.plan_id)
+                self.run_worker(lambda p=plan.plan_id: self._settle(p), thread=True)
+        clock.forget_old(now)
+        mark = clock.header(now)
+        if mark is None and not self.readonly:
             for s in self.screen_stack:
                 if id(s) in self._titles:
                     s.title = self._titles.pop(id(s))
             return
-        now = time.time()
-        for plan_id, deadline in list(self.armed.items()):
-            if deadline <= now:
-                del self.armed[plan_id]
-                self.run_worker(lambda p=plan_id: self._settle(p), thread=True)
         own = self._titles.setdefault(id(screen), screen.title or "netui")
         marks = ["READ-ONLY"] if self.readonly else []
-        if self.armed:
-            left = min(self.armed.values()) - now
-            marks.append(f"⏱ {left:.0f} s to confirm (y)")
+        marks += [mark] if mark else []
         screen.title = " · ".join([*marks, own])
 
     def _settle(self, plan_id: str) -> None:
+        """The confirm time ran out: ask the hosts until they say their timers fired (they
+        fire a second or two after netui's deadline), then say so once, everywhere."""
         from netui.backends import HostError
+        from netui.core.confirm_clock import SETTLE_FOR
         from netui.errors import UserError
+        from netui.plan.journal import TIMER_FIRED
 
+        ends = time.time() + SETTLE_FOR
+        fired: dict[str, str] = {}
         try:
-            status, fired = self.session.settle(plan_id)
-        except (HostError, UserError) as e:
-            self.call_from_thread(self.notify, f"plan {plan_id}: {e}", severity="error")
-            return
-        hosts = ", ".join(f"{h} at {t[-8:]}" for h, t in fired.items()) or "no host answered yet"
-        self.call_from_thread(
-            self.notify,
-            f"plan {plan_id} was not confirmed: its rollback fired ({hosts}); status: {status}",
-            severity="warning",
-            timeout=20,
-        )
+            while True:
+                try:
+                    status, newly = self.session.settle(plan_id)
+                except (HostError, UserError) as e:
+                    status, newly = "", {}
+                    error = str(e)
+                else:
+                    error = ""
+                fired |= newly
+                if status == TIMER_FIRED or (fired and "awaiting" not in status):
+                    text = self.confirm_clock.record_fired(plan_id, fired, time.time())
+                    self.call_from_thread(self.notify, text, severity="warning", timeout=20)
+                    return
+                if time.time() >= ends:
+                    text = self.confirm_clock.give_up(plan_id)
+                    if fired:  # some hosts rolled back, others did not answer
+                        text = self.confirm_clock.record_fired(plan_id, fired, time.time())
+                        text += "; the other hosts have not answered (unreachable?)"
+                    text += f" ({error})" if error else ""
+                    self.call_from_thread(self.notify, text, severity="error", timeout=20)
+                    return
+                time.sleep(1.0)
+        finally:
+            self._settling.discard(plan_id)
 
     def action_confirm_armed(self) -> None:
-        if not self.armed:
-            self.notify("nothing awaits confirmation", timeout=3)
+        waiting = self.confirm_clock.awaiting(time.time())
+        if not waiting:
+            self.notify(self.confirm_clock.y_refusal(time.time()), timeout=6)
             return
-        plan_id = min(self.armed, key=self.armed.__getitem__)
-        del self.armed[plan_id]
+        plan_id = waiting[0].plan_id
+        self.confirm_clock.confirmed(plan_id)
 
         def work() -> None:
             from netui.backends import HostError

@@ -110,6 +110,11 @@ chmod 0700 "$d"
 """
 
 
+# The marker netui reads back is the script itself, renamed: touched first, so its time is when
+# the rollback ran (a rename alone keeps the time the script was written, at arm time).
+_FIRED = 'touch "$0"; mv -f "$0" "$0.fired"\n'
+
+
 def _own_rollback_dir(backend: Backend) -> None:
     result = backend.run(["sh", "-c", _OWN_DIR, "netui-own-dir", ROLLBACK_DIR])
     if not result.ok:
@@ -132,7 +137,7 @@ def _arm(
     )
     _own_rollback_dir(backend)
     # The script waits for netui's silence, then undoes, unless `netui confirm` killed it first.
-    body = "#!/bin/sh\n" + _WAIT_FOR_SILENCE + script.split("\n", 1)[1] + 'mv -f "$0" "$0.fired"\n'
+    body = "#!/bin/sh\n" + _WAIT_FOR_SILENCE + script.split("\n", 1)[1] + _FIRED
     path = rollback_path(journal.plan.id, hp.host)
     backend.write_file(path, body.encode(), mode=0o700)
     # setsid: a new session, no controlling terminal; no inherited pipes, so this returns at once.

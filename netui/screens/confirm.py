@@ -59,6 +59,7 @@ class ConfirmTimedScreen(ConfirmScreen):
                 yield Static(self.body)
             yield Static(self._timer_text(), id="timer-text")
             with Horizontal(id="dialog-buttons"):
+                # A fixed width: an Input is 100% wide by default and pushed the buttons out.
                 yield Input(str(self.seconds), id="seconds", type="integer", max_length=5)
                 yield Button("Cancel", id="cancel", variant="primary")
                 yield Button(self.ok_label, id="ok", variant="error")
@@ -67,7 +68,8 @@ class ConfirmTimedScreen(ConfirmScreen):
         return (
             f"A rollback is armed on every host before it changes: unless you press y (anywhere "
             f"in netui) within {self.seconds} s of the apply finishing, each host undoes this plan "
-            "by itself — also if netui or your SSH session dies. Seconds (+/-):"
+            "by itself — also if netui or your SSH session dies. Seconds (+/-, or type them and "
+            "press Enter to apply):"
         )
 
     def _set(self, seconds: int) -> None:
@@ -85,6 +87,14 @@ class ConfirmTimedScreen(ConfirmScreen):
         if event.value.isdigit():
             self.seconds = max(10, min(3600, int(event.value)))
             self.query_one("#timer-text", Static).update(self._timer_text())
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the seconds box applies with the seconds typed (the box has the focus
+        only because the operator put it there; Cancel keeps the default focus)."""
+        event.stop()
+        if event.value.isdigit():
+            self.seconds = max(10, min(3600, int(event.value)))
+        self.dismiss(self.seconds)  # type: ignore[arg-type]
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.prevent_default()  # not also ConfirmScreen's handler (Textual runs the whole MRO)

@@ -116,6 +116,22 @@ def test_an_unconfirmed_apply_rolls_itself_back_on_the_targets(lab):
     assert "already fired" in confirm.stdout
 
 
+def test_a_fired_rollback_is_journaled_with_the_time_it_ran_not_the_time_it_was_armed(lab):
+    before = state()
+    applied = netui("apply", "--yes", "--confirm-timeout", "3", env_file=lab.env)
+    finished = time.time()
+    assert applied.returncode == 0, applied.stderr
+    assert settles_back_to(before, 15) == ""
+    # undo asks the hosts whether their timers fired (and journals it) before it decides
+    undo = netui("undo", "--yes", env_file=lab.env)
+    assert "rolled back by its confirm timer" in undo.stdout + undo.stderr
+    history = json.loads(netui("history", "--json", env_file=lab.env).stdout)
+    assert history[0]["status"] == "rolled back by the confirm timer"
+    shown = history[0]["shown"].rsplit(" at ", 1)[1]
+    fired_at = time.mktime(time.strptime(shown, "%Y-%m-%d %H:%M:%S"))
+    assert finished + 3 - 1 <= fired_at <= time.time(), (shown, finished)
+
+
 def test_a_confirmed_apply_stays(lab):
     before = state()
     assert netui("apply", "--yes", "--confirm-timeout", "3", env_file=lab.env).returncode == 0

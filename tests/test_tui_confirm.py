@@ -1,0 +1,148 @@
+"""Commit-confirmed you can operate: the dialog's buttons at every size, Enter in the seconds box,
+and one account of a fired rollback in the toast, the header, history and `y`."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from textual.widgets import Button, Input
+
+from netui.core.confirm_clock import ConfirmClock
+
+from .tui_data import fixed_app, until_ready, wait_until
+
+SIZES = [(80, 24), (120, 40), (120, 60), (200, 50)]
+LONG_BODY = "\n".join(f"a-master: iptables-restore line {i}" for i in range(200))
+
+
+def run(scenario) -> None:
+    asyncio.run(scenario())
+
+
+def _timed(got: list) -> object:
+    from netui.screens.confirm import ConfirmTimedScreen
+
+    return ConfirmTimedScreen("Apply plan p20261125-120000-abcd with rollback?", LONG_BODY, 60)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_both_buttons_and_the_seconds_box_are_on_screen_at_every_size(size):
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=size) as pilot:
+            await until_ready(pilot)
+            got: list = []
+            app.push_screen(_timed(got), got.append)
+            await pilot.pause()
+            dialog = app.screen.query_one("#dialog").region
+            for selector in ("#cancel", "#ok", "#seconds"):
+                region = app.screen.query_one(selector).region
+                assert region.width >= 6 and region.height == 3, (selector, region)
+                assert dialog.contains_region(region), (selector, region, dialog)
+            label = app.screen.query_one("#ok", Button).region
+            assert label.width >= len("Apply with rollback")
+
+    run(scenario)
+
+
+def test_enter_in_the_seconds_box_applies_with_the_seconds_typed():
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until_ready(pilot)
+            got: list = []
+            app.push_screen(_timed(got), got.append)
+            await pilot.pause()
+            box = app.screen.query_one("#seconds", Input)
+            box.focus()
+            box.value = ""
+            await pilot.press("9", "0", "enter")
+            await wait_until(pilot, lambda: got)
+            assert got == [90]
+
+    run(scenario)
+
+
+def test_enter_on_the_default_focus_still_cancels():
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until_ready(pilot)
+            got: list = []
+            app.push_screen(_timed(got), got.append)
+            await pilot.pause()
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: got)
+            assert got == [None]
+
+    run(scenario)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 50)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_rollback_dialog_looks_as_accepted(snap_compare, size):
+    async def before(pilot) -> None:
+        await until_ready(pilot)
+        pilot.app.push_screen(_timed([]))
+        await pilot.pause()
+
+    assert snap_compare(fixed_app(), terminal_size=size, run_before=before)
+
+
+# --- the fired rollback, one account ----------------------------------------------------------
+
+
+def test_the_clock_says_due_until_the_hosts_answer_then_fired_with_their_time():
+    clock = ConfirmClock()
+    clock.arm("p1", 10, now=1000.0)
+    assert clock.header(1005.0) == "⏱ 5 s to confirm (y)"
+    assert [p.plan_id for p in clock.due(1011.0)] == ["p1"]
+    assert "rolling back" in clock.header(1011.0)
+    assert "its hosts are rolling it back" in clock.y_refusal(1011.0)
+    text = clock.record_fired("p1", {"a-master": "2026-11-25 12:00:12"}, 1013.0)
+    assert text == (
+        "plan p1 was not confirmed in time: rolled back by its timer (a-master at 12:00:12)"
+    )
+    assert clock.header(1014.0) == "↶ plan p1 rolled back by its timer"
+    assert clock.y_refusal(1014.0) == f"nothing awaits confirmation: {text}"
+    assert clock.due(1014.0) == [] and clock.awaiting(1014.0) == []
+
+
+def test_a_fired_rollback_reads_the_same_in_toast_header_and_y(monkeypatch):
+    from netui.core.session import Session
+    from netui.plan.journal import TIMER_FIRED
+
+    not_yet = ("awaiting confirmation", {})
+    answers = iter([not_yet, not_yet, (TIMER_FIRED, {"a-master": "2026-11-25 12:00:12"})])
+    asked = []
+
+    def fake_settle(self, plan_id):
+        asked.append(plan_id)
+        return next(answers, (TIMER_FIRED, {}))
+
+    monkeypatch.setattr(Session, "settle", fake_settle)
+
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until_ready(pilot)
+            toasts: list[str] = []
+            real_notify = app.notify
+            monkeypatch.setattr(
+                app, "notify", lambda m, **k: (toasts.append(str(m)), real_notify(m, **k))
+            )
+            app.arm("p1", 0.3)
+            await wait_until(pilot, lambda: any("rolled back" in t for t in toasts), 8)
+            assert len(asked) >= 3  # asked again while the hosts had not fired yet
+            fired = [t for t in toasts if "rolled back" in t]
+            assert fired == [
+                "plan p1 was not confirmed in time: rolled back by its timer (a-master at 12:00:12)"
+            ]
+            assert not any("awaiting" in t or "no host answered" in t for t in toasts)
+            await pilot.pause(0.6)
+            assert app.screen.title.startswith("↶ plan p1 rolled back by its timer")
+            await pilot.press("y")
+            await wait_until(pilot, lambda: any(t.startswith("nothing awaits") for t in toasts))
+            assert toasts[-1] == f"nothing awaits confirmation: {fired[0]}"
+
+    run(scenario)
