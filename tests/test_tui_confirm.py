@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from textual.app import App
 from textual.widgets import Button, Input
 
+from netui.app import NetuiApp
 from netui.core.confirm_clock import ConfirmClock
 
 from .tui_data import fixed_app, until_ready, wait_until
@@ -79,14 +81,22 @@ def test_enter_on_the_default_focus_still_cancels():
     run(scenario)
 
 
+class DialogApp(App[None]):
+    """The dialog alone, with netui's styles: no live screen behind it to vary with timing."""
+
+    CSS_PATH = NetuiApp.CSS_PATH
+
+    def on_mount(self) -> None:
+        self.push_screen(_timed([]))
+
+
 @pytest.mark.parametrize("size", [(80, 24), (120, 40), (200, 50)], ids=lambda s: f"{s[0]}x{s[1]}")
 def test_the_rollback_dialog_looks_as_accepted(snap_compare, size):
     async def before(pilot) -> None:
-        await until_ready(pilot)
-        pilot.app.push_screen(_timed([]))
+        await wait_until(pilot, lambda: pilot.app.screen.query("#ok"))
         await pilot.pause()
 
-    assert snap_compare(fixed_app(), terminal_size=size, run_before=before)
+    assert snap_compare(DialogApp(), terminal_size=size, run_before=before)
 
 
 # --- the fired rollback, one account ----------------------------------------------------------
