@@ -9,6 +9,7 @@ from netui.backends import Backend
 from netui.core.session import Session
 from netui.errors import UserError
 from netui.model.envfile import DOMAIN_RE
+from netui.model.findings import Finding
 from netui.plan.model import Plan, new_plan_id
 
 
@@ -126,7 +127,55 @@ def switch_plan(session: Session, domain: str, cluster: str) -> Plan:
     plan.prune()
     if plan.empty and not plan.notes:
         plan.notes.append(f"{domain} already resolves in cluster {cluster}: nothing to switch")
+    if not plan.empty:
+        by_ip = {c.dns_ip: c.name for c in d.inp.clusters.values() if c.dns_ip}
+        refusal = switch_refusal(session, plan, d.findings, by_ip)
+        if refusal:
+            raise UserError(refusal)
     return plan
+
+
+def switch_refusal(
+    session: Session, plan: Plan, findings: list[Finding], cluster_of: dict[str, str]
+) -> str | None:
+    """Why this switch must not be applied, in one line, or None. Asked before anything is
+    touched: from the DNS host, each cluster DNS the new drop-in forwards to must already
+    answer the very query the switch is verified with — else applying it would cut the
+    office's DNS until the rollback (dnsmasq forwards to a server it cannot reach)."""
+    env = session.env
+    assert env.dns is not None
+    host = env.dns.host
+    hp = plan.hosts.get(host)
+    if hp is None or hp.dns is None:
+        return None
+    for check in hp.dns.checks:
+        answer, _ = dig(session.hosts[host], check.name, check.expect)
+        if check.expect in answer.split(", "):
+            continue
+        target = cluster_of.get(check.expect)
+        blocking = sorted(
+            {
+                f"{f.code} on {f.host or 'cluster ' + str(f.cluster)}"
+                for f in findings
+                if f.severity == "error"
+                and f.code in PATH_CODES
+                and (f.host == host or (target is not None and f.cluster == target))
+            }
+        )
+        why = f"; the doctor sees {', '.join(blocking)} on that path" if blocking else ""
+        return (
+            f"not switching: {host} gets {answer} from {check.expect} for {check.name} — the new "
+            f"DNS does not answer the DNS host yet, so the switch would cut office DNS{why}; "
+            "nothing was changed"
+        )
+    return None
+
+
+# Findings that can stand between the DNS host and a cluster DNS.
+PATH_CODES = frozenset(
+    {"forward-blocked", "route-missing", "route-wrong-gateway", "no-return-route"}
+    | {"masquerade-missing", "masquerade-reversed", "rule-shadowed", "host-unreachable"}
+)
 
 
 def resolving_cluster(

@@ -24,7 +24,7 @@ def offer_plan(
     done: Callable[[str], None] | None = None,
 ) -> None:
     """Read the hosts, ask with the exact commands (Cancel is the default), apply on yes, then
-    `done(status)`."""
+    `done(outcome)`: the plan's status, with the reason in one line when it failed."""
     from netui.screens.confirm import ConfirmScreen
 
     app = screen.app
@@ -42,12 +42,18 @@ def offer_plan(
         except UserError as e:  # another netui writing, read-only: said on this screen
             app.call_from_thread(screen.notify, f"✗ {e}", severity="error", timeout=10)
             return
-        app.call_from_thread(screen.notify, f"plan {plan.id}: {journal.status}", timeout=5)
+        from netui.core.outcome import outcome_line
+
+        line = outcome_line(plan.id, journal.status, journal.data)
+        failed = line != f"plan {plan.id}: {journal.status}"
+        app.call_from_thread(
+            screen.notify, line, severity="error" if failed else "information", timeout=12
+        )
         poller = getattr(app, "poller", None)
         if poller:
             poller.refresh()
         if done:
-            app.call_from_thread(done, journal.status)
+            app.call_from_thread(done, line)
 
     def decided(ok: bool | None) -> None:
         if ok:
@@ -96,7 +102,13 @@ def offer_switch(
             say("nothing to switch: " + "; ".join(plan.notes))
             return
         say(f"plan {plan.id}: the exact commands are in the dialog")
-        offer_plan(screen, plan, f"Resolve {domain} in cluster {cluster}?", "Switch", done=done)
+
+        def finished(outcome: str) -> None:
+            say(outcome)  # the status line no longer points at a dialog that is gone
+            if done:
+                done(outcome)
+
+        offer_plan(screen, plan, f"Resolve {domain} in cluster {cluster}?", "Switch", done=finished)
 
     def work() -> None:
         try:

@@ -109,8 +109,8 @@ class DnsScreen(Screen[None]):
             return
         row = table.get_row_at(table.cursor_row)
 
-        def done(status: str) -> None:
+        def done(outcome: str) -> None:
             self.action_refresh()
-            detail.update(f"the switch: {status}; undo it from history (h)")
+            detail.update(f"the switch: {outcome}; undo it from history (h)")
 
         offer_switch(self, str(row[0]), str(row[1]), detail.update, done)

@@ -174,8 +174,8 @@ class StagedScreen(Screen[None]):
             return
         count = len(self.stage)
 
-        def done(status: str) -> None:
-            if status != "failed":  # in the journal now: undone from history, as one plan
+        def done(outcome: str) -> None:
+            if not outcome.startswith(f"plan {plan.id}: failed"):  # journaled: undo from history
                 self.stage.clear()
             self._refresh()
 

@@ -64,18 +64,23 @@ def test_a_config_dnsmasq_rejects_never_reaches_the_running_dnsmasq(lab):
         netui("undo", "--yes", env_file=lab.env)
 
 
-def test_a_failed_check_after_reload_rolls_back_and_the_old_answers_still_resolve(lab):
+def test_a_switch_to_a_dns_the_dns_host_cannot_reach_is_refused_before_anything_changes(lab):
     assert netui("apply", "--yes", env_file=lab.env).returncode == 0
     try:
+        before = in_ns("nu-a-master", "cat", CONF).stdout
         # without its route to cluster b's services, the DNS host cannot reach b's DNS
         in_ns("nu-a-master", "ip", "route", "del", "10.43.0.0/16")
         switched = netui("dns", "switch", "cluster.local", "b", "--yes", env_file=lab.env)
-        assert switched.returncode == 1
-        assert "dnsmasq does not answer" in switched.stdout
+        assert switched.returncode == 2, switched.stdout + switched.stderr
+        reason = [line for line in switched.stderr.splitlines() if "not switching" in line]
+        assert len(reason) == 1 and "not switching: a-master gets" in reason[0], switched.stderr
+        assert "from 10.43.0.10 for kube-dns.kube-system.svc.cluster.local" in reason[0]
+        assert "nothing was changed" in reason[0]
+        assert in_ns("nu-a-master", "cat", CONF).stdout == before  # never touched
         assert resolve(lab.env, "app.default.svc.cluster.local") == "10.96.0.30"
         record_fault(
-            "dnsmasq failing its check after the reload (a DNS switch)",
-            "`dnsmasq does not answer …`, the previous drop-in put back and reloaded, exit 1; the old answers still resolve",
+            "the new cluster DNS unreachable from the DNS host (a DNS switch)",
+            "`not switching: a-master gets (…) from 10.43.0.10 …`, exit 2, nothing written; the old answers resolve throughout",
         )
     finally:
         netui("undo", "--yes", env_file=lab.env)  # the failed switch (nothing left) ...
