@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from netui.backends.base import Backend, CommandResult
 from netui.backends.light import _counters, light_snapshot
+from netui.model.frames import frames
 from netui.model.iptables import parse
 from netui.model.snapshot import HostSnapshot
 
@@ -40,23 +41,12 @@ class Canned(Backend):
         self.asked: list[str] = []
 
     def run(self, argv: Sequence[str], *, stdin=None, timeout=30.0) -> CommandResult:
-        marker, *rest = list(argv)[3:]
-        out = [
-            f"{marker}:ip_forward@@",
-            "1",
-            f"{marker}:routes@@",
-            "[]",
-            f"{marker}:addresses@@",
-            "[]",
-        ]
+        _cap, *rest = list(argv)[3:]
+        out = {"ip_forward": "1\n", "routes": "[]\n", "addresses": "[]\n"}
         for table, chain in zip(rest[::2], rest[1::2], strict=True):
             self.asked.append(chain)
-            out += [
-                f"{marker}:chain:{table}:{chain}@@",
-                self.listings.get(chain, "Error: No such file"),
-            ]
-        out.append(f"{marker}:end@@")
-        return CommandResult(tuple(argv), 0, ("\n".join(out) + "\n").encode(), b"")
+            out[f"chain:{table}:{chain}"] = self.listings.get(chain, "Error: No such file")
+        return CommandResult(tuple(argv), 0, frames(out), b"")
 
 
 def full() -> HostSnapshot:

@@ -2,22 +2,51 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from netui.model.frames import END, MAGIC, FrameError, frame, frames, read_frames
 from netui.model.iptables import parse
-from netui.model.snapshot import parse_snapshot, split_sections, table_text
+from netui.model.snapshot import parse_snapshot, table_text
 from netui.model.sysctl import SysctlFile, boot_value, ignored_settings
 
 from .conftest import FIXTURES
 
-M = "@@netui-x"
+
+def _script_output(**sections: str):
+    return read_frames(frames(sections))
 
 
-def _script_output(**sections: str) -> str:
-    return "".join(f"{M}:{k}@@\n{v}" for k, v in sections.items()) + f"{M}:end@@\n"
+def test_sections_are_cut_exactly_by_their_lengths():
+    out = read_frames(frames({"a": "one\ntwo\n", "b": "", "c": "x\n"}))
+    assert {k: v.text for k, v in out.items()} == {
+        "a": "one\ntwo\n",
+        "b": "",
+        "c": "x\n",
+        "end": "",
+    }
 
 
-def test_sections_are_cut_exactly_at_marker_lines():
-    out = _script_output(a="one\ntwo\n", b="", c="x\n")
-    assert split_sections(out, M) == {"a": "one\ntwo\n", "b": "", "c": "x\n", "end": ""}
+def test_a_section_that_prints_frames_of_its_own_stays_inside_its_frame():
+    forged = frame("ip_forward", "1\n") + frame("end", "")
+    out = read_frames(MAGIC + frame("tables", forged) + frame("ip_forward", "0\n") + frame(END, ""))
+    assert out["tables"].text == forged.decode() and out["ip_forward"].text == "0\n"
+
+
+@pytest.mark.parametrize(
+    "raw, why",
+    [
+        (b"", "no netui frames"),
+        (MAGIC + frame("a", "1"), "ends before"),
+        (MAGIC + frame("a", "1")[:-3], "ends inside"),
+        (MAGIC + b"F 1 1 0;\nab\n" + frame(END, ""), "malformed"),
+        (MAGIC + b"F 1 1 0\nabc\n" + frame(END, ""), "longer than it says"),
+        (MAGIC + frame("a", "1") + frame("a", "2") + frame(END, ""), "twice"),
+        (MAGIC + b"F 1 99999999999 0\na", "ends inside"),
+    ],
+)
+def test_a_stream_cut_short_forged_or_malformed_is_refused(raw, why):
+    with pytest.raises(FrameError, match=why):
+        read_frames(raw)
 
 
 def test_one_table_is_cut_out_of_a_multi_table_save_with_its_comments():
@@ -53,18 +82,16 @@ def test_a_whole_snapshot_is_parsed_from_the_batched_output():
         **{
             "iptables-version": "iptables v1.8.9 (legacy)\n",
             "tables": saved,
-            "tables.rc": "0\n",
-            "tables.err": "\n",
             "other-variant": "0\n",
         },
         routes=routes,
         addresses=addrs,
         **{
-            "sysctl:/etc/sysctl.d/99-fwd.conf": "net.ipv4.ip_forward = 1\n\n",
+            "sysctl:/etc/sysctl.d/99-fwd.conf": "net.ipv4.ip_forward = 1\n",
             "sysctl:/etc/sysctl.conf": "#net.ipv4.ip_forward=1\n",
         },
     )
-    snap = parse_snapshot("a-master", out, M)
+    snap = parse_snapshot("a-master", out)
     assert snap.ok and snap.variant == "legacy" and snap.ip_forward == 1
     assert snap.nat is not None and snap.nat.rule_count() == 6
     assert snap.forward_policy == "DROP"
@@ -75,22 +102,18 @@ def test_a_whole_snapshot_is_parsed_from_the_batched_output():
     assert snap.sysctl_files[0].text == "net.ipv4.ip_forward = 1\n"
 
 
-def test_a_failed_save_and_a_missing_iptables_become_warnings_not_crashes():
-    out = _script_output(
-        **{
-            "iptables-version": "iptables v1.8.9 (nf_tables)\n",
-            "tables": "",
-            "tables.rc": "4\n",
-            "tables.err": "Permission denied (you must be root)\n",
-        }
+def test_a_failed_save_is_unreadable_and_a_missing_iptables_a_warning_not_crashes():
+    raw = (
+        MAGIC
+        + frame("iptables-version", "iptables v1.8.9 (nf_tables)\n")
+        + frame("tables", "", "4")
+        + frame("tables.err", "Permission denied (you must be root)\n")
+        + frame(END, "")
     )
-    snap = parse_snapshot("h", out, M)
-    assert (
-        snap.nat is None
-        and "exit 4" in snap.warnings[0]
-        and "Permission denied" in snap.warnings[0]
-    )
-    snap = parse_snapshot("h", _script_output(hostname="h\n"), M)
+    snap = parse_snapshot("h", read_frames(raw))
+    reason = snap.unreadable["tables"]
+    assert snap.nat is None and "exit 4" in reason and "Permission denied" in reason
+    snap = parse_snapshot("h", _script_output(hostname="h\n"))
     assert snap.variant is None and "not installed" in snap.warnings[0]
 
 

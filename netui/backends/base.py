@@ -32,6 +32,24 @@ class CommandTimeout(HostError):
     pass
 
 
+class OutputTooLarge(HostError):
+    """A command printed more than the caller would read (Backend.run's `limit`)."""
+
+
+# What one command's stdout may hold before the read stops (a snapshot's whole output fits:
+# backends/snapshot.py caps each section below it); stderr is kept up to ERR_CAP, the rest dropped.
+OUTPUT_CAP = 64 * 1024 * 1024
+ERR_CAP = 1024 * 1024
+
+
+def too_large(host: str, argv: Sequence[str], limit: int) -> OutputTooLarge:
+    return OutputTooLarge(
+        host,
+        f"`{shlex.join(argv)[:80]}` printed more than {limit // (1024 * 1024)} MB: "
+        "stopped reading (netui caps what one host may send)",
+    )
+
+
 class CommandFailed(HostError):
     def __init__(self, host: str, result: CommandResult) -> None:
         err = (

@@ -17,26 +17,28 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import secrets
 import time
 from collections.abc import Iterable
 
 from netui.backends.base import Backend, HostError
-from netui.backends.snapshot import FORWARDING, ROUTING, SECTIONS
+from netui.backends.snapshot import END, FORWARDING, ROUTING, SECTION_CAP, SECTIONS
+from netui.model import snapshot as model
+from netui.model.frames import FrameError, read_frames
 from netui.model.iptables import Chain, Rule, Table
-from netui.model.snapshot import HostSnapshot, routing_table, split_sections
+from netui.model.snapshot import HostSnapshot, read_forwarding, routing_table
 
 LIGHT_SCRIPT = (
     SECTIONS
     + FORWARDING
     + ROUTING
     + r"""
+_chain() { nft list chain ip "$1" "$2" 2>&1; }
 while [ $# -ge 2 ]; do
-  s "chain:$1:$2"; nft list chain ip "$1" "$2" 2>&1
+  x "chain:$1:$2" _chain "$1" "$2"
   shift 2
 done
-s end
 """
+    + END
 )
 # iptables chain names: what may travel to nft's parser as a word
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
@@ -87,21 +89,19 @@ def light_snapshot(
         for t, c in dict.fromkeys(chains)
         if (tbl := tables.get(t)) is not None and c in tbl.chains and _NAME.fullmatch(c)
     ]
-    marker = "@@netui-" + secrets.token_hex(6)
     args = [x for pair in wanted for x in pair]
     start = time.monotonic()
     try:
-        result = backend.run_script(LIGHT_SCRIPT, marker, *args, timeout=timeout)
-    except HostError:
+        result = backend.run_script(LIGHT_SCRIPT, str(SECTION_CAP), *args, timeout=timeout)
+        sec = read_frames(result.stdout)
+    except (HostError, FrameError):
         return None  # the full snapshot says why
-    if marker + ":end@@" not in result.text:
-        return None
-    sec = split_sections(result.text, marker)
     replaced: dict[str, dict[str, Chain]] = {"nat": {}, "filter": {}}
     for t, c in wanted:
         table = tables[t]
         assert table is not None
-        counts = _counters(sec.get(f"chain:{t}:{c}", ""))
+        listing = sec.get(f"chain:{t}:{c}")
+        counts = _counters(listing.text) if listing is not None else None
         if counts is None or len(counts) != len(table.chains[c]):
             return None  # changed since, or not iptables-nft's: read it all
         replaced[t][c] = _recounted(table.chains[c], counts)
@@ -109,10 +109,12 @@ def light_snapshot(
         name: Table(name, {**table.chains, **replaced[name]}) if table is not None else None
         for name, table in tables.items()
     }
-    fwd = sec.get("ip_forward", "").strip()
+    fwd = read_forwarding(sec)
     try:
         routes = routing_table(sec)
     except ValueError:
+        return None  # the full snapshot names it unreadable
+    if not isinstance(fwd, int):
         return None
     return dataclasses.replace(
         previous,
@@ -121,6 +123,9 @@ def light_snapshot(
         nat=new_tables["nat"],
         filter=new_tables["filter"],
         routes=routes,
-        ip_forward=int(fwd) if fwd.isdigit() else previous.ip_forward,
+        ip_forward=fwd,
+        unreadable={
+            k: v for k, v in previous.unreadable.items() if k not in (model.FORWARDING, model.ROUTES)
+        },
         light=True,
     )

@@ -6,87 +6,114 @@ would spend a second and a half on round trips; the script prints every section 
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
 from netui.backends import Backend, HostError, Hosts
+from netui.model.frames import FrameError, read_frames
 from netui.model.snapshot import HostSnapshot, parse_snapshot, unreachable
 
-# Positional arguments: $1 the section marker, then paths of extra files or directories to read.
-# Shared with the light poll (backends/light.py): the marker function, forwarding, routes.
+# Positional arguments: $1 the section cap in bytes, then paths of extra files or directories
+# to read. Shared with the light poll (backends/light.py): the framing, forwarding, routes.
+# Nothing secret travels on argv or in the environment: the framing is by length (see
+# model/frames.py), so a program the script runs cannot print a section that passes for another.
 SECTIONS = r"""
-M="$1"; shift
-s() { printf '%s:%s@@\n' "$M" "$1"; }
+LC_ALL=C; export LC_ALL
+L=$1; shift
+NL='
+'
+# x NAME CMD...: run CMD (no stdin, stderr dropped), capture all it prints (at most $L bytes),
+# then print it as one frame: "F <name bytes> <output bytes> <exit status|big>\n<name><output>\n".
+# ${#var} counts bytes under LC_ALL=C. CMD never holds the script's own output.
+x() {
+  _n=$1; shift
+  _o=$( { "$@" </dev/null 2>/dev/null; printf '\n%d' "$?"; } | head -c "$L"; echo x)
+  _o=${_o%x}
+  if [ "${#_o}" -ge "$L" ]; then _o=; _r=big
+  else _r=${_o##*"$NL"}; _o=${_o%"$NL"*}; fi
+  printf 'F %d %d %s\n%s%s\n' "${#_n}" "${#_o}" "$_r" "$_n" "$_o"
+}
+printf 'netui-frames 1\n'
 """
 FORWARDING = r"""
-s ip_forward; cat /proc/sys/net/ipv4/ip_forward 2>/dev/null
+x ip_forward cat /proc/sys/net/ipv4/ip_forward
 """
 ROUTING = r"""
-s routes; ip -j -4 route show table main 2>/dev/null || echo '[]'
-s addresses; ip -j -4 addr 2>/dev/null || echo '[]'
+x routes ip -j -4 route show table main
+x addresses ip -j -4 addr
+"""
+END = r"""
+x end true
 """
 SNAPSHOT_SCRIPT = (
     SECTIONS
     + r"""
-s hostname; cat /proc/sys/kernel/hostname 2>/dev/null
+x hostname cat /proc/sys/kernel/hostname
 """
     + FORWARDING
     + r"""
-s iptables-version; iptables -V 2>/dev/null
-if command -v iptables-save >/dev/null 2>&1; then
-  # One save of every table: on nft each iptables-save call fetches the whole ruleset, so
-  # separate nat and filter calls would cost twice. (Tables not in use are not printed.)
-  s tables; { err=$(iptables-save -c 2>&1 >&3 3>&-); rc=$?; } 3>&1
-  s tables.rc; echo $rc
-  s tables.err; printf '%s\n' "$err"
+x iptables-version iptables -V
+_save_error() { iptables-save -c 2>&1 >/dev/null; }
+_other_count() {
   case "$(iptables -V 2>/dev/null)" in
     *legacy*) other=iptables-nft-save ;;
     *) other=iptables-legacy-save ;;
   esac
-  s other-variant
-  if command -v "$other" >/dev/null 2>&1; then "$other" 2>/dev/null | grep -c '^-A' ; else echo 0; fi
+  if command -v "$other" >/dev/null 2>&1; then "$other" 2>/dev/null | grep -c '^-A'; else echo 0; fi
+}
+if command -v iptables-save >/dev/null 2>&1; then
+  # One save of every table: on nft each iptables-save call fetches the whole ruleset, so
+  # separate nat and filter calls would cost twice. (Tables not in use are not printed.)
+  x tables iptables-save -c
+  [ "$_r" = 0 ] || x tables.err _save_error
+  x other-variant _other_count
 fi
 """
     + ROUTING
     + r"""
 for d in /etc/sysctl.d /run/sysctl.d /usr/local/lib/sysctl.d /usr/lib/sysctl.d /lib/sysctl.d; do
   for f in "$d"/*; do
-    [ -f "$f" ] && { s "sysctl:$f"; cat "$f"; echo; }
+    [ -f "$f" ] && x "sysctl:$f" cat -- "$f"
   done
 done
-[ -f /etc/sysctl.conf ] && { s "sysctl:/etc/sysctl.conf"; cat /etc/sysctl.conf; echo; }
+[ -f /etc/sysctl.conf ] && x "sysctl:/etc/sysctl.conf" cat /etc/sysctl.conf
 for p in "$@"; do
   if [ -d "$p" ]; then
-    for f in "$p"/*; do [ -f "$f" ] && { s "file:$f"; cat "$f"; echo; }; done
+    for f in "$p"/*; do [ -f "$f" ] && x "file:$f" cat -- "$f"; done
   elif [ -f "$p" ]; then
-    s "file:$p"; cat "$p"; echo
+    x "file:$p" cat -- "$p"
   fi
 done
-s end
 """
+    + END
 )
+# One section (an iptables-save, a file) past this is left out and named unreadable; the whole
+# output past HOST_CAP stops the read (backends cap what they read at it).
+SECTION_CAP = 32 * 1024 * 1024
+HOST_CAP = 64 * 1024 * 1024
 
 
 def take_snapshot(
     backend: Backend, extra_paths: Iterable[str] = (), timeout: float = 60.0
 ) -> HostSnapshot:
     """Snapshot one host; a host that cannot be reached gives an `unreachable` snapshot, not an error."""
-    marker = "@@netui-" + secrets.token_hex(6)
     start = time.monotonic()
     try:
-        result = backend.run_script(SNAPSHOT_SCRIPT, marker, *extra_paths, timeout=timeout)
+        result = backend.run_script(
+            SNAPSHOT_SCRIPT, str(SECTION_CAP), *extra_paths, timeout=timeout
+        )
     except HostError as e:
         return unreachable(backend.host, e.message, time.monotonic() - start)
     duration = time.monotonic() - start
-    if marker + ":end@@" not in result.text:
-        reason = (
-            result.error_text.strip()
-            or f"the snapshot script stopped early (exit {result.returncode})"
+    try:
+        sections = read_frames(result.stdout)
+    except FrameError as e:
+        reason = result.error_text.strip() or (
+            f"the snapshot script stopped early (exit {result.returncode}): {e}"
         )
         return unreachable(backend.host, reason[:300], duration)
-    return parse_snapshot(backend.host, result.text, marker, duration)
+    return parse_snapshot(backend.host, sections, duration)
 
 
 def snapshot_hosts(

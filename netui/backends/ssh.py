@@ -30,15 +30,20 @@ from typing import Any
 import paramiko
 
 from netui.backends.base import (
+    ERR_CAP,
+    OUTPUT_CAP,
     Backend,
     CommandResult,
     CommandTimeout,
     HostError,
+    OutputTooLarge,
     Stream,
     Unreachable,
+    too_large,
 )
 from netui.model.envfile import HostAddress, SshSettings
 
+_LINE_CAP = 64 * 1024  # a streamed line (traceroute, nft monitor) is cut here
 _INCLUDE = re.compile(r"^\s*Include\s+(.+?)\s*$", re.IGNORECASE)
 
 
@@ -178,7 +183,10 @@ class _ChannelStream(Stream):
             buf += chunk
             while b"\n" in buf:
                 line, buf = buf.split(b"\n", 1)
-                yield line.decode(errors="replace")
+                yield line[:_LINE_CAP].decode(errors="replace")
+            if len(buf) > _LINE_CAP:  # a line without end: what is past the cap is dropped
+                yield buf[:_LINE_CAP].decode(errors="replace")
+                buf = b""
         if buf:
             yield buf.decode(errors="replace")
 
@@ -218,7 +226,9 @@ class _Shell:
             return True
         return stdin.endswith(b"\n") and b"\0" not in stdin and b"__NETUI_" not in stdin
 
-    def run(self, line: str, stdin: bytes | None, deadline: float) -> tuple[int, bytes, bytes]:
+    def run(
+        self, line: str, stdin: bytes | None, deadline: float, limit: int = OUTPUT_CAP
+    ) -> tuple[int, bytes, bytes]:
         token = secrets.token_hex(8)
         end = f"__NETUI_END_{token}"
         if stdin is None:
@@ -232,8 +242,24 @@ class _Shell:
         self.chan.sendall(script)
         out_mark = re.compile(rb"\n" + end.encode() + rb" (\d+)\n")
         err_mark = f"\n{end}\n".encode()
-        self._until(lambda: bool(out_mark.search(self.out)) and err_mark in self.err, deadline)
-        m = out_mark.search(self.out)
+        # where the next look for each mark starts: each byte is searched about once, not on
+        # every chunk (a host printing 200 MB made that quadratic)
+        seen = [0, 0]
+        found: list[re.Match[bytes] | None] = [None]
+        back = len(end) + 32
+
+        def done() -> bool:
+            if found[0] is None:
+                found[0] = out_mark.search(self.out, max(0, seen[0] - back))
+                seen[0] = len(self.out)
+            if found[0] is None:
+                return False
+            at = self.err.find(err_mark, max(0, seen[1] - back))
+            seen[1] = len(self.err)
+            return at >= 0
+
+        self._until(done, deadline, limit)
+        m = found[0]
         assert m is not None
         out, rc = bytes(self.out[: m.start()]), int(m.group(1))
         self.out = self.out[m.end() :]
@@ -242,21 +268,27 @@ class _Shell:
         self.err = self.err[cut + len(err_mark) :]
         return rc, out, err
 
-    def _until(self, done: Any, deadline: float) -> None:
+    def _until(self, done: Any, deadline: float, limit: int = OUTPUT_CAP) -> None:
         fd = self.chan.fileno()
         while not done():
+            # the deadline and the cap hold however fast the host prints
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.alive = False
+                raise CommandTimeout(self.host, "the remote shell did not answer in time")
+            if len(self.out) > limit:
+                self.alive = False
+                raise OutputTooLarge(self.host, "too much output")
             if self.chan.recv_ready():
                 self.out += self.chan.recv(65536)
             elif self.chan.recv_stderr_ready():
-                self.err += self.chan.recv_stderr(65536)
+                chunk = self.chan.recv_stderr(65536)
+                if len(self.err) < ERR_CAP:
+                    self.err += chunk
             elif self.chan.eof_received or self.chan.closed:
                 self.alive = False
                 raise EOFError("the remote shell ended")
             else:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    self.alive = False
-                    raise CommandTimeout(self.host, "the remote shell did not answer in time")
                 select.select([fd], [], [], min(left, 0.5))
 
     def close(self) -> None:
@@ -439,17 +471,22 @@ class SshBackend(Backend):
         return chan
 
     def run(
-        self, argv: Sequence[str], *, stdin: bytes | None = None, timeout: float = 30.0
+        self,
+        argv: Sequence[str],
+        *,
+        stdin: bytes | None = None,
+        timeout: float = 30.0,
+        limit: int = OUTPUT_CAP,
     ) -> CommandResult:
         # The kept shell when it is free and the input can travel as a here-document; else a
         # session of its own (a second command at the same time, binary input).
         if _Shell.carries(stdin) and self._shell_lock.acquire(blocking=False):
             try:
-                result = self._run_in_shell(argv, stdin, timeout)
+                result = self._run_in_shell(argv, stdin, timeout, limit)
             finally:
                 self._shell_lock.release()
         else:
-            result = self._run_exec(argv, stdin, timeout)
+            result = self._run_exec(argv, stdin, timeout, limit)
         if (
             self.sudo
             and result.returncode != 0
@@ -464,13 +501,16 @@ class SshBackend(Backend):
         return result
 
     def _run_in_shell(
-        self, argv: Sequence[str], stdin: bytes | None, timeout: float
+        self, argv: Sequence[str], stdin: bytes | None, timeout: float, limit: int
     ) -> CommandResult:
         start = time.monotonic()
         try:
             if self._shell is None or not self._shell.alive:
                 self._shell = _Shell(self._open_shell(timeout), self.host, timeout)
-            rc, out, err = self._shell.run(self.command_line(argv), stdin, start + timeout)
+            rc, out, err = self._shell.run(self.command_line(argv), stdin, start + timeout, limit)
+        except OutputTooLarge:
+            self._discard_shell()
+            raise too_large(self.host, argv, limit) from None
         except CommandTimeout as e:
             self._discard_shell()  # whatever still runs there goes with its session
             raise CommandTimeout(
@@ -491,7 +531,9 @@ class SshBackend(Backend):
             self._shell.close()
             self._shell = None
 
-    def _run_exec(self, argv: Sequence[str], stdin: bytes | None, timeout: float) -> CommandResult:
+    def _run_exec(
+        self, argv: Sequence[str], stdin: bytes | None, timeout: float, limit: int
+    ) -> CommandResult:
         start = time.monotonic()
         deadline = start + timeout
         chan = self._open(argv, timeout)
@@ -503,19 +545,24 @@ class SshBackend(Backend):
             # fileno() makes paramiko signal a pipe whenever stdout or stderr data (or EOF) arrives.
             fd = chan.fileno()
             while True:
+                # the deadline and the cap hold however fast the host prints
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise CommandTimeout(
+                        self.host,
+                        f"`{shlex.join(argv)[:80]}` did not finish within {timeout:g} s",
+                    )
+                if len(out) > limit:
+                    raise too_large(self.host, argv, limit)
                 if chan.recv_ready():
                     out += chan.recv(65536)
                 elif chan.recv_stderr_ready():
-                    err += chan.recv_stderr(65536)
+                    chunk = chan.recv_stderr(65536)
+                    if len(err) < ERR_CAP:
+                        err += chunk
                 elif chan.eof_received and chan.exit_status_ready():
                     break
                 else:
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        raise CommandTimeout(
-                            self.host,
-                            f"`{shlex.join(argv)[:80]}` did not finish within {timeout:g} s",
-                        )
                     ready, _, _ = select.select([fd], [], [], min(left, 0.5))
                     if ready and chan.eof_received:
                         time.sleep(0.001)  # EOF keeps the pipe readable until the exit status lands

@@ -25,6 +25,7 @@ def _forwarding(s: HostSnapshot) -> str:
 def hosts_command(env: Environment, as_json: bool) -> int:
     from netui.backends import Hosts
     from netui.backends.snapshot import snapshot_hosts
+    from netui.model.snapshot import TABLES, unreadable_text
 
     with Hosts(env) as hosts:
         snaps = snapshot_hosts(hosts, env.hosts)
@@ -44,6 +45,7 @@ def hosts_command(env: Environment, as_json: bool) -> int:
                     "nat_rules": s.nat.rule_count() if s.nat else None,
                     "seconds": round(s.duration, 3),
                     "warnings": s.warnings,
+                    "unreadable": s.unreadable,
                 }
                 for n, s in snaps.items()
             ]
@@ -56,11 +58,11 @@ def hosts_command(env: Environment, as_json: bool) -> int:
                     [
                         n,
                         env.hosts[n].uri,
-                        "ok",
+                        "partial" if s.unreadable else "ok",
                         s.variant or "-",
                         _forwarding(s),
-                        s.nat.rule_count() if s.nat else "-",
-                        f"{s.duration * 1000:.0f} ms",
+                        "?" if TABLES in s.unreadable else s.nat.rule_count() if s.nat else "-",
+                        unreadable_text(s) or f"{s.duration * 1000:.0f} ms",
                     ]
                 )
             else:
@@ -74,7 +76,7 @@ def hosts_command(env: Environment, as_json: bool) -> int:
         for n, s in snaps.items():
             for w in s.warnings:
                 print(f"warning: {n}: {w}", file=sys.stderr)
-    return 0 if all(s.ok for s in snaps.values()) else 1
+    return 0 if all(s.readable() for s in snaps.values()) else 1
 
 
 def snapshot_one(env: Environment, host: str) -> HostSnapshot:

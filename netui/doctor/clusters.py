@@ -16,6 +16,7 @@ from netaddr import IPAddress, IPNetwork
 from netui.doctor.context import ClusterFacts, DoctorInput
 from netui.doctor.masquerade import samples, unmasqueraded
 from netui.model.findings import ERROR, WARNING, Change, Finding
+from netui.model.snapshot import ROUTES, TABLES
 
 
 def pairs(inp: DoctorInput) -> list[tuple[ClusterFacts, ClusterFacts]]:
@@ -30,7 +31,7 @@ def pairs(inp: DoctorInput) -> list[tuple[ClusterFacts, ClusterFacts]]:
 
 
 def check_masquerade(inp: DoctorInput, source: ClusterFacts, target: ClusterFacts) -> list[Finding]:
-    snap = inp.snapshot(target.forwarder)
+    snap = inp.snapshot(target.forwarder, TABLES, ROUTES)
     if snap is None or snap.nat is None or target.forwarder is None:
         return []
     sources = tuple(dict.fromkeys((*source.node_cidrs, *source.pod_cidrs)))
@@ -60,7 +61,7 @@ def check_masquerade(inp: DoctorInput, source: ClusterFacts, target: ClusterFact
 
 
 def _on_link(inp: DoctorInput, host: str, address: str) -> bool:
-    snap = inp.snapshot(host)
+    snap = inp.snapshot(host, ROUTES)
     if snap is None:
         return False
     ip = IPAddress(address)
@@ -71,10 +72,10 @@ def check_routes(inp: DoctorInput, source: ClusterFacts, target: ClusterFacts) -
     if not target.forwarder_ip:
         return []
     router_ips = set(inp.router_lan_ips)
-    router = inp.snapshot(inp.env.office.router)
+    router = inp.snapshot(inp.env.office.router, ROUTES)
     out = []
     for node in source.nodes:
-        snap = inp.snapshot(node)
+        snap = inp.snapshot(node, ROUTES)
         if snap is None:
             continue
         if target.forwarder_ip in {str(ip) for ip in snap.routes.local_ips()}:

@@ -10,7 +10,7 @@ from netaddr import IPNetwork
 from netui.discovery.model import ClusterInventory, network_map
 from netui.model.envfile import Environment
 from netui.model.networks import NetworkMap
-from netui.model.snapshot import HostSnapshot
+from netui.model.snapshot import ROUTES, HostSnapshot
 
 
 @dataclass(frozen=True)
@@ -41,11 +41,14 @@ class DoctorInput:
     snapshots: dict[str, HostSnapshot]
     inventory: dict[str, ClusterInventory] = field(default_factory=dict)
 
-    def snapshot(self, host: str | None) -> HostSnapshot | None:
+    def snapshot(self, host: str | None, *needs: str) -> HostSnapshot | None:
+        """The host's snapshot when it was read, with each aspect in `needs` (model/snapshot
+        ASPECTS; all of them when none is named) readable: what is unknown is never taken
+        as empty (doctor.unreadable says which checks were not done)."""
         if host is None:
             return None
         s = self.snapshots.get(host)
-        return s if s is not None and s.ok else None
+        return s if s is not None and s.readable(*needs) else None
 
     @property
     def office(self) -> tuple[str, ...]:
@@ -53,7 +56,7 @@ class DoctorInput:
 
     @property
     def router_lan_ips(self) -> list[str]:
-        snap = self.snapshot(self.env.office.router)
+        snap = self.snapshot(self.env.office.router, ROUTES)
         # loopback addresses are no gateway for anyone
         return [str(ip) for ip in snap.routes.local_ips() if not ip.is_loopback()] if snap else []
 
@@ -67,9 +70,9 @@ def _forwarder_ip(
                 return n.internal_ip
     snap = snaps.get(name)
     router = snaps.get(env.office.router or "")
-    if snap and snap.ok:
+    if snap and snap.readable(ROUTES):
         ips = [str(ip) for ip in snap.routes.local_ips() if not str(ip).startswith("127.")]
-        if router and router.ok:
+        if router and router.readable(ROUTES):
             # the forwarder address on a subnet the router is directly attached to
             for ip in ips:
                 for iface in router.routes.interfaces:
@@ -88,7 +91,7 @@ def _node_cidrs(
         return ()
     nets: list[IPNetwork] = []
     for snap in snaps.values():
-        if snap.ok:
+        if snap.readable(ROUTES):
             for iface in snap.routes.interfaces:
                 nets += [
                     IPNetwork(a).cidr for a in iface.addresses if not IPNetwork(a).ip.is_loopback()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from netui.doctor.context import DoctorInput
 from netui.model.findings import ERROR, INFO, WARNING, Change, Finding
+from netui.model.snapshot import FILES, ROUTES
 
 DNSMASQ_CONF = "/etc/dnsmasq.conf"
 
@@ -35,7 +36,7 @@ def check(inp: DoctorInput) -> list[Finding]:
     for c in inp.clusters.values():
         by_domain.setdefault(c.domain, []).append(c.name)
     for host, conf_dir in dns_hosts(inp).items():
-        snap = inp.snapshot(host)
+        snap = inp.snapshot(host, FILES, ROUTES)
         if snap is None:
             continue
         lines = _lines(snap.files, conf_dir)

@@ -7,12 +7,13 @@ from netui.doctor.context import DoctorInput
 from netui.doctor.masquerade import office_packet, samples
 from netui.doctor.walk import walk
 from netui.model.findings import ERROR, Change, Finding
+from netui.model.snapshot import TABLES
 
 
 def check(inp: DoctorInput) -> list[Finding]:
     out = []
     for c in inp.clusters.values():
-        snap = inp.snapshot(c.forwarder)
+        snap = inp.snapshot(c.forwarder, TABLES)
         if snap is None or snap.filter is None or c.forwarder is None:
             continue
         for office in inp.office:

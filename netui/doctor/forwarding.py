@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from netui.doctor.context import DoctorInput
 from netui.model.findings import ERROR, WARNING, Change, Finding
+from netui.model.snapshot import FORWARDING, SYSCTL
 
 PERSIST_FILE = "/etc/sysctl.d/90-netui-ip-forward.conf"
 
@@ -11,7 +12,7 @@ PERSIST_FILE = "/etc/sysctl.d/90-netui-ip-forward.conf"
 def check(inp: DoctorInput) -> list[Finding]:
     out = []
     for c in inp.clusters.values():
-        snap = inp.snapshot(c.forwarder)
+        snap = inp.snapshot(c.forwarder, FORWARDING, SYSCTL)
         if snap is None or c.forwarder is None:
             continue
         host = c.forwarder

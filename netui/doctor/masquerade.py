@@ -14,7 +14,7 @@ from netui.doctor.walk import Packet, Walk, in_cidr, masquerade_path
 from netui.model.findings import ERROR, WARNING, Change, Finding
 from netui.model.iptables import Rule, Table
 from netui.model.owners import NETUI, OTHER, chain_owner, rule_owner
-from netui.model.snapshot import HostSnapshot
+from netui.model.snapshot import ROUTES, TABLES, HostSnapshot
 
 SNAT_TARGETS = ("MASQUERADE", "SNAT")
 
@@ -277,7 +277,7 @@ def _overlap(a: str, b: str) -> bool:
 def check(inp: DoctorInput) -> list[Finding]:
     out: list[Finding] = []
     for c in inp.clusters.values():
-        snap = inp.snapshot(c.forwarder)
+        snap = inp.snapshot(c.forwarder, TABLES, ROUTES)
         if snap is None or snap.nat is None or not c.cidrs:
             continue
         out += check_rules(inp, c, snap.nat)

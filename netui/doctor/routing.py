@@ -8,6 +8,7 @@ from netaddr import IPAddress, IPNetwork
 from netui.doctor.context import DoctorInput
 from netui.doctor.masquerade import samples
 from netui.model.findings import ERROR, WARNING, Change, Finding
+from netui.model.snapshot import ROUTES
 
 
 def _who(inp: DoctorInput, ip: str | None) -> str:
@@ -19,7 +20,7 @@ def _who(inp: DoctorInput, ip: str | None) -> str:
 
 def check_router(inp: DoctorInput) -> list[Finding]:
     router = inp.env.office.router
-    snap = inp.snapshot(router)
+    snap = inp.snapshot(router, ROUTES)
     if snap is None or router is None:
         return []
     out = []
@@ -79,7 +80,7 @@ def check_router(inp: DoctorInput) -> list[Finding]:
 def _router_ip_near(inp: DoctorInput, *host_ips: str | None) -> str | None:
     """The router's address on a subnet one of these host addresses is on (where that host's
     traffic for the office must go)."""
-    snap = inp.snapshot(inp.env.office.router)
+    snap = inp.snapshot(inp.env.office.router, ROUTES)
     if snap is None:
         return None
     ips = [IPAddress(ip) for ip in host_ips if ip]
@@ -95,7 +96,7 @@ def check_return_routes(inp: DoctorInput) -> list[Finding]:
     out = []
     router_ips = set(inp.router_lan_ips)
     for c in inp.clusters.values():
-        snap = inp.snapshot(c.forwarder)
+        snap = inp.snapshot(c.forwarder, ROUTES)
         if snap is None or c.forwarder is None:
             continue
         back_via = _router_ip_near(inp, c.forwarder_ip)
@@ -158,7 +159,7 @@ def check_dns_host(inp: DoctorInput) -> list[Finding]:
     migration switch) fails. Its own cluster's Service IPs are local (kube-proxy); the others'
     must go through the office router, not the nodes' default gateway."""
     dns = inp.env.dns
-    snap = inp.snapshot(dns.host) if dns else None
+    snap = inp.snapshot(dns.host, ROUTES) if dns else None
     if dns is None or snap is None:
         return []
     own = {c.name for c in inp.clusters.values() if c.forwarder == dns.host}

@@ -46,6 +46,7 @@ CODES = (
     "dns-loop",
     "dns-domain-conflict",
     "host-unreachable",
+    "host-partly-unreadable",
     "cluster-masquerade-missing",
     "cluster-route-missing",
 )

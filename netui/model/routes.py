@@ -107,21 +107,49 @@ def _opt_int(v: Any) -> int | None:
     return int(v) if isinstance(v, int) or (isinstance(v, str) and v.isdigit()) else None
 
 
-def parse_routes(text: str) -> tuple[Route, ...]:
-    """Parse `ip -j route` output (any table)."""
+def _opt_str(d: dict[str, Any], key: str, where: str) -> str | None:
+    v = d.get(key)
+    if v is None or isinstance(v, str):
+        return v
+    raise ValueError(f"{where}: {key} is not a string")
+
+
+def _objects(text: str, what: str) -> list[dict[str, Any]]:
+    """The JSON list of objects `ip -j` prints; ValueError naming what is wrong otherwise."""
     data = json.loads(text or "[]")
+    if not isinstance(data, list) or not all(isinstance(d, dict) for d in data):
+        raise ValueError(f"`ip -j {what}` did not print a list of objects")
+    return data
+
+
+def _address(value: Any, where: str) -> str:
+    """An IPv4 address or network as ip prints it; ValueError when it is not one."""
+    if not isinstance(value, str) or len(value) > 64:
+        raise ValueError(f"{where}: not an address")
+    try:
+        IPNetwork(value)
+    except (AddrFormatError, ValueError, TypeError):
+        raise ValueError(f"{where}: {value!r} is not an address") from None
+    return value
+
+
+def parse_routes(text: str) -> tuple[Route, ...]:
+    """Parse `ip -j route` output (any table); ValueError when it is not what ip prints."""
     out = []
-    for d in data:
+    for n, d in enumerate(_objects(text, "route"), 1):
+        where = f"route {n}"
+        dst = d.get("dst", "default")
+        gateway = d.get("gateway")
         out.append(
             Route(
-                dst=str(d.get("dst", "default")),
-                gateway=d.get("gateway"),
-                dev=d.get("dev"),
-                protocol=d.get("protocol"),
-                scope=d.get("scope"),
-                prefsrc=d.get("prefsrc"),
+                dst="default" if dst == "default" else _address(dst, where + " dst"),
+                gateway=None if gateway is None else _address(gateway, where + " gateway"),
+                dev=_opt_str(d, "dev", where),
+                protocol=_opt_str(d, "protocol", where),
+                scope=_opt_str(d, "scope", where),
+                prefsrc=_opt_str(d, "prefsrc", where),
                 metric=_opt_int(d.get("metric")),
-                type=d.get("type"),
+                type=_opt_str(d, "type", where),
                 table=str(d["table"]) if "table" in d else None,
             )
         )
@@ -129,21 +157,32 @@ def parse_routes(text: str) -> tuple[Route, ...]:
 
 
 def parse_addresses(text: str) -> tuple[Interface, ...]:
-    """Parse `ip -j addr` output, IPv4 addresses only (the domain is IPv4 clusters)."""
-    data = json.loads(text or "[]")
+    """Parse `ip -j addr` output, IPv4 addresses only (the domain is IPv4 clusters);
+    ValueError when it is not what ip prints."""
     out = []
-    for d in data:
-        addrs = tuple(
-            f"{a['local']}/{a['prefixlen']}"
-            for a in d.get("addr_info", [])
-            if a.get("family") == "inet" and "local" in a
-        )
+    for n, d in enumerate(_objects(text, "addr"), 1):
+        where = f"interface {n}"
+        infos = d.get("addr_info", [])
+        if not isinstance(infos, list) or not all(isinstance(a, dict) for a in infos):
+            raise ValueError(f"{where}: addr_info is not a list of objects")
+        addrs = []
+        for a in infos:
+            if a.get("family") != "inet" or "local" not in a:
+                continue
+            prefix = a.get("prefixlen")
+            if not isinstance(prefix, int) or isinstance(prefix, bool) or not 0 <= prefix <= 32:
+                raise ValueError(f"{where}: prefixlen {prefix!r} is not 0-32")
+            local = _address(a["local"], where + " address")
+            addrs.append(_address(f"{local}/{prefix}", where + " address"))
+        name = d.get("ifname", "?")
+        if not isinstance(name, str):
+            raise ValueError(f"{where}: ifname is not a string")
         out.append(
             Interface(
-                name=d.get("ifname", "?"),
-                mtu=d.get("mtu"),
-                state=d.get("operstate"),
-                addresses=addrs,
+                name=name,
+                mtu=_opt_int(d.get("mtu")),
+                state=_opt_str(d, "operstate", where),
+                addresses=tuple(addrs),
             )
         )
     return tuple(out)

@@ -1,7 +1,9 @@
 """A host's state at one moment, as netui reads it in one round trip.
 
-The batched script (netui/backends/snapshot.py) prints sections separated by marker lines;
-this module turns that text into a `HostSnapshot`. Pure: no I/O here.
+The batched script (netui/backends/snapshot.py) prints length-framed sections (model/frames.py);
+this module turns them into a `HostSnapshot`. A section that cannot be read (too large, not
+parseable, its command failed) is named in `unreadable` with the reason, never taken as empty:
+the doctor then says which checks it could not do on that host. Pure: no I/O here.
 """
 
 from __future__ import annotations
@@ -9,11 +11,15 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from netui.model.frames import Section
 from netui.model.iptables import ParseError, Table, parse
 from netui.model.routes import RoutingTable, parse_addresses, parse_routes
 from netui.model.sysctl import SysctlFile, SysctlSetting, boot_value, ignored_settings
 
 OK, UNREACHABLE, ERROR, STALE = "ok", "unreachable", "error", "stale"
+# What of a host's state a snapshot may fail to read, each on its own (HostSnapshot.unreadable)
+FORWARDING, TABLES, ROUTES, SYSCTL, FILES = "forwarding", "tables", "routes", "sysctl", "files"
+ASPECTS = (FORWARDING, TABLES, ROUTES, SYSCTL, FILES)
 
 
 @dataclass
@@ -38,6 +44,8 @@ class HostSnapshot:
         default_factory=dict
     )  # other files read on request (dnsmasq, ...)
     warnings: list[str] = field(default_factory=list)
+    # aspect (ASPECTS) -> why it could not be read; what is named here is unknown, not empty
+    unreadable: dict[str, str] = field(default_factory=dict)
     # a light poll (backends/light.py): the rules are the last full snapshot's, their counters,
     # routes and forwarding are fresh
     light: bool = False
@@ -71,82 +79,91 @@ class HostSnapshot:
         chain = self.filter.chain("FORWARD")
         return chain.policy if chain else None
 
+    def readable(self, *aspects: str) -> bool:
+        """Reached, and each of `aspects` (all of them when none is named) read."""
+        if not self.ok:
+            return False
+        return not any(a in self.unreadable for a in (aspects or ASPECTS))
+
+    @property
+    def status(self) -> str:
+        """The state as a host's row shows it: `ok`, `partial (routes, tables)`, `unreachable`."""
+        if self.ok and self.unreadable:
+            return f"partial ({', '.join(self.unreadable)})"
+        return self.state
+
     @property
     def age(self) -> float:
         return time.time() - self.taken_at
+
+
+def unreadable_text(snap: HostSnapshot) -> str:
+    """What of a reached host could not be read, and why, on one line ("" when all was)."""
+    return "; ".join(f"{a} unreadable: {why}" for a, why in snap.unreadable.items())
 
 
 def unreachable(host: str, reason: str, duration: float = 0.0) -> HostSnapshot:
     return HostSnapshot(host=host, state=UNREACHABLE, reason=reason, duration=duration)
 
 
-def split_sections(text: str, marker: str) -> dict[str, str]:
-    """Cut the script output at lines `<marker>:<name>@@` into {name: exact text between}."""
-    out: dict[str, str] = {}
-    prefix = marker + ":"
-    name: str | None = None
-    start = 0
-    pos = 0
-    n = len(text)
-    while pos < n:
-        end = text.find("\n", pos)
-        if end < 0:
-            end = n
-        if text.startswith(prefix, pos) and text.endswith("@@", pos, end):
-            if name is not None:
-                out[name] = text[start:pos]
-            name = text[pos + len(prefix) : end - 2]
-            start = end + 1
-        pos = end + 1
-    if name is not None:
-        out[name] = text[start:]
-    return out
+def _text(sec: dict[str, Section], name: str) -> str:
+    got = sec.get(name)
+    return got.text if got is not None and not got.too_large else ""
 
 
-def routing_table(sections: dict[str, str]) -> RoutingTable:
+def _too_large(what: str) -> str:
+    return f"{what} printed more than the section cap; it was not read"
+
+
+def routing_table(sections: dict[str, Section]) -> RoutingTable:
     """Routes and addresses from a script's `routes` and `addresses` sections (`ip -j`);
-    ValueError when they cannot be read."""
+    ValueError (with the reason) when they cannot be read."""
+    for name in ("routes", "addresses"):
+        got = sections.get(name)
+        if got is None:
+            raise ValueError(f"no {name} section")
+        if got.too_large:
+            raise ValueError(_too_large(f"ip -j {name}"))
+        if got.rc != 0:
+            raise ValueError(f"`ip -j` {name} failed (exit {got.status})")
     return RoutingTable(
-        parse_routes(sections.get("routes", "[]")), parse_addresses(sections.get("addresses", "[]"))
+        parse_routes(sections["routes"].text), parse_addresses(sections["addresses"].text)
     )
 
 
-def parse_snapshot(host: str, text: str, marker: str, duration: float = 0.0) -> HostSnapshot:
-    """Build a HostSnapshot from the batched script's output."""
-    sec = split_sections(text, marker)
-    snap = HostSnapshot(host=host, duration=duration)
-    snap.hostname = sec.get("hostname", "").strip() or None
-    fwd = sec.get("ip_forward", "").strip()
-    snap.ip_forward = int(fwd) if fwd.isdigit() else None
-
-    version = sec.get("iptables-version", "").strip()
+def _read_tables(snap: HostSnapshot, sec: dict[str, Section]) -> None:
+    version = _text(sec, "iptables-version").strip()
     if version.startswith("iptables v"):
         snap.iptables_version = version
         snap.variant = "legacy" if "(legacy)" in version else "nft"
     else:
         snap.warnings.append("iptables is not installed (or not on PATH): no NAT table to read")
-
-    rc = sec.get("tables.rc", "0").strip()
-    saved = sec.get("tables", "")
-    if snap.variant and rc == "0":
-        try:
-            ruleset = parse(saved)
-        except ParseError as e:
-            snap.warnings.append(f"could not parse iptables-save output: {e}")
-        else:
-            snap.nat = ruleset.table("nat") or Table("nat")
-            snap.filter = ruleset.table("filter")
-            snap.nat_text = table_text(saved, "nat")
-            snap.filter_text = table_text(saved, "filter")
-    elif snap.variant:
-        snap.warnings.append(
-            f"iptables-save failed (exit {rc}): {sec.get('tables.err', '').strip()[:200]}"
-        )
-    if "# Warning: iptables-legacy tables present" in saved:
+        return
+    saved = sec.get("tables")
+    if saved is None:
+        snap.unreadable[TABLES] = "iptables-save is not installed"
+        return
+    if saved.too_large:
+        snap.unreadable[TABLES] = _too_large("iptables-save")
+        return
+    if saved.rc != 0:
+        err = " / ".join(_text(sec, "tables.err").split("\n")).strip(" /")[:200]
+        snap.unreadable[TABLES] = f"iptables-save failed (exit {saved.status}): {err}"
+        return
+    try:
+        ruleset = parse(saved.text)
+    except ParseError as e:
+        snap.unreadable[TABLES] = f"iptables-save printed what is not a rule set: {e}"[:300]
+        return
+    snap.nat = ruleset.table("nat") or Table("nat")
+    snap.filter = ruleset.table("filter")
+    snap.nat_text = table_text(saved.text, "nat")
+    snap.filter_text = table_text(saved.text, "filter")
+    if "# Warning: iptables-legacy tables present" in saved.text:
         snap.warnings.append(
             "iptables-legacy tables are present beside nft: two rule sets, the kernel runs both"
         )
-    other = sec.get("other-variant", "").strip()
+    other = _text(sec, "other-variant").strip()
     snap.other_variant_rules = int(other) if other.isdigit() else 0
     if snap.other_variant_rules:
         other_name = "legacy" if snap.variant == "nft" else "nft"
@@ -155,18 +172,45 @@ def parse_snapshot(host: str, text: str, marker: str, duration: float = 0.0) -> 
             "two rule sets are active and netui shows only the host's default one"
         )
 
+
+def read_forwarding(sec: dict[str, Section]) -> int | str:
+    """net.ipv4.ip_forward from its section, or why it cannot be read."""
+    got = sec.get("ip_forward")
+    if got is None or got.rc != 0:
+        return "/proc/sys/net/ipv4/ip_forward could not be read"
+    value = got.text.strip()
+    if not value.isdigit() or len(value) > 3:
+        return "/proc/sys/net/ipv4/ip_forward holds no number"
+    return int(value)
+
+
+def parse_snapshot(host: str, sec: dict[str, Section], duration: float = 0.0) -> HostSnapshot:
+    """Build a HostSnapshot from the batched script's sections (model/frames.read_frames)."""
+    snap = HostSnapshot(host=host, duration=duration)
+    snap.hostname = _text(sec, "hostname").strip() or None
+    fwd = read_forwarding(sec)
+    if isinstance(fwd, int):
+        snap.ip_forward = fwd
+    else:
+        snap.unreadable[FORWARDING] = fwd
+    _read_tables(snap, sec)
     try:
         snap.routes = routing_table(sec)
     except ValueError as e:
-        snap.warnings.append(f"could not read routes/addresses: {e}")
-
+        snap.unreadable[ROUTES] = f"routes/addresses: {e}"[:300]
     for name, body in sec.items():
-        if name.startswith("sysctl:"):
-            snap.sysctl_files.append(
-                SysctlFile(name[7:], body[:-1] if body.endswith("\n") else body)
-            )
-        elif name.startswith("file:"):
-            snap.files[name[5:]] = body[:-1] if body.endswith("\n") else body
+        kind, _, path = name.partition(":")
+        if kind not in ("sysctl", "file") or not path:
+            continue
+        aspect = SYSCTL if kind == "sysctl" else FILES
+        if body.too_large:
+            snap.unreadable[aspect] = _too_large(path)
+        elif body.rc != 0:
+            snap.unreadable[aspect] = f"{path} could not be read"
+        elif kind == "sysctl":
+            snap.sysctl_files.append(SysctlFile(path, body.text))
+        else:
+            snap.files[path] = body.text
     return snap
 
 
