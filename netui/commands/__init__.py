@@ -14,58 +14,23 @@ if TYPE_CHECKING:
 
 
 def environment(args: argparse.Namespace, kubeconfig_alone: bool = False) -> Environment:
-    """The environment the command works on (see paths.find_env_file for the search order).
-    With no environment file anywhere, a command that reads clusters only (`kubeconfig_alone`)
-    works on the kubeconfig's contexts, read-only; any other says in one line what it needs."""
-    from netui.model import envfile
-    from netui.paths import find_env_file
+    """The environment the command works on (see core/environment.py for the search order and
+    the refusals). With no environment file anywhere, a command that reads clusters only
+    (`kubeconfig_alone`) works on the kubeconfig's contexts, read-only."""
+    from netui.core.environment import open_environment
 
-    path, why = find_env_file(getattr(args, "env", None))
-    if why == "default" and not path.exists():
-        from netui.discovery.kubeconfig import (
-            NEEDS_HOSTS,
-            environment_from_kubeconfig,
-            kubeconfig_file,
-        )
-        from netui.errors import UserError
-
-        if kubeconfig_alone:
-            return environment_from_kubeconfig(kubeconfig_file()[0])
-        raise UserError(f"`netui {getattr(args, 'command', None) or 'tui'}` {NEEDS_HOSTS}")
-    env = envfile.load(path)
-    if getattr(args, "writes", False):
-        from netui.errors import UserError
-
-        if env.readonly:
-            raise UserError(
-                f"read-only ({env.path} says readonly: true): this command changes things; nothing was done"
-            )
-        trusted_for_writing(path)
+    writes = bool(getattr(args, "writes", False))
+    env, why = open_environment(
+        getattr(args, "env", None),
+        command=getattr(args, "command", None) or "tui",
+        writes=writes,
+        kubeconfig_alone=kubeconfig_alone,
+    )
+    if writes:
         # the operator sees which file's hosts are about to change (./netui.yaml is picked up
         # from the current directory, $NETUI_ENV from the shell)
         print(f"netui: environment {env.path} (from {why})", file=sys.stderr)
     return env
-
-
-def trusted_for_writing(path: object) -> None:
-    """As root, refuse an environment file another user could have written (OpenSSH's rule
-    for its config): its dns.reload runs as root on the DNS host and its hosts get changed."""
-    import os
-    import stat
-
-    from netui.errors import UserError
-
-    if os.geteuid() != 0:
-        return
-    st = os.stat(str(path))
-    if st.st_uid != 0:
-        raise UserError(
-            f"{path}: owned by uid {st.st_uid}, not root; as root netui only writes with an environment file root owns (chown root {path})"
-        )
-    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        raise UserError(
-            f"{path}: writable by group or others (mode {stat.S_IMODE(st.st_mode):o}); chmod go-w {path}"
-        )
 
 
 def operator_agrees(question: str, yes: bool, doing: str) -> bool:

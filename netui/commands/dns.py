@@ -33,8 +33,7 @@ def _on_dns(
 
 
 def status(s: Session, args: argparse.Namespace) -> int:
-    from netui.core.dns import domain_states
-    from netui.plan.dns import conf_path
+    from netui.core.dns import domain_states, dropin
 
     env = s.env
     assert env.dns is not None
@@ -54,7 +53,7 @@ def status(s: Session, args: argparse.Namespace) -> int:
         )
         return 0
     print(
-        f"dnsmasq on {env.dns.host} ({env.dns.listen or 'all addresses'}), netui's drop-in {conf_path(env.dns.conf_dir)}{'' if written else ' (not written yet)'}"
+        f"dnsmasq on {env.dns.host} ({env.dns.listen or 'all addresses'}), netui's drop-in {dropin(s)}{'' if written else ' (not written yet)'}"
     )
     rows = [[d.domain, d.cluster, d.dns_ip or "?", d.state, d.reachable] for d in states]
     print(

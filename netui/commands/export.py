@@ -11,8 +11,7 @@ from netui.output import print_json
 
 
 def ansible_command(args: argparse.Namespace) -> int:
-    from netui.core.fleet import export_ansible
-    from netui.fleet.ansible import run_playbook
+    from netui.core.fleet import export_ansible, run_playbook
 
     with session(args) as s:
         if args.run and not args.check:
@@ -26,9 +25,7 @@ def ansible_command(args: argparse.Namespace) -> int:
             print(f"  {p}")
         print(f"then: cd {args.folder} && ansible-playbook apply.yml --check --diff")
     if args.run:
-        from pathlib import Path
-
-        return run_playbook(Path(args.folder), "apply.yml", check=args.check)
+        return run_playbook(args.folder, "apply.yml", check=args.check)
     return 0
 
 

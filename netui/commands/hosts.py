@@ -5,16 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 
-from netui.commands import environment, operator_agrees
+from netui.commands import in_session, operator_agrees
 from netui.commands.registry import Command
 from netui.errors import UserError
 from netui.output import print_json, table
 
 TYPE_CHECKING = False  # not typing's: importing typing slows `netui --help` (registry.py)
 if TYPE_CHECKING:
-    from netui.model.envfile import Environment
+    from netui.core.session import Session
     from netui.model.iptables import Chain
-    from netui.model.networks import NetworkMap
     from netui.model.snapshot import HostSnapshot
 
 
@@ -22,13 +21,12 @@ def _forwarding(s: HostSnapshot) -> str:
     return f"{s.forwarding_now} (boot: {'on' if s.forwarding_on_at_boot else 'off'})"
 
 
-def hosts_command(env: Environment, as_json: bool) -> int:
-    from netui.backends import Hosts
-    from netui.backends.snapshot import snapshot_hosts
+def hosts_command(session: Session, as_json: bool) -> int:
+    from netui.core.hosts import read_hosts
     from netui.model.snapshot import TABLES, unreadable_text
 
-    with Hosts(env) as hosts:
-        snaps = snapshot_hosts(hosts, env.hosts)
+    env = session.env
+    snaps = read_hosts(session, list(env.hosts))
     if as_json:
         print_json(
             [
@@ -79,22 +77,11 @@ def hosts_command(env: Environment, as_json: bool) -> int:
     return 0 if all(s.readable() for s in snaps.values()) else 1
 
 
-def snapshot_one(env: Environment, host: str) -> HostSnapshot:
-    from netui.backends import Hosts
-    from netui.backends.snapshot import snapshot_hosts
-
-    env.host(host)  # a clear error for an unknown name
-    with Hosts(env) as hosts:
-        snap = snapshot_hosts(hosts, [host])[host]
-    if not snap.ok:
-        raise UserError(f"{host}: {snap.state}: {snap.reason}")
-    return snap
-
-
-def show_nat(env: Environment, host: str, chain: str | None, raw: bool, as_json: bool) -> int:
+def show_nat(session: Session, host: str, chain: str | None, raw: bool, as_json: bool) -> int:
+    from netui.core.hosts import read_host
     from netui.model.owners import rule_owner
 
-    snap = snapshot_one(env, host)
+    snap = read_host(session, host)
     for w in snap.warnings:
         print(f"warning: {host}: {w}", file=sys.stderr)
     if raw:
@@ -151,26 +138,15 @@ def _chain_json(table_name: str, c: Chain) -> dict[str, object]:
     return {"chain": c.name, "policy": c.policy, "counters": c.counters, "rules": rules}
 
 
-def known_networks(env: Environment) -> NetworkMap:
-    """The environment's networks, completed by discovery where the file leaves CIDRs out."""
-    from netui.discovery.model import needs_discovery, network_map
-
-    if not needs_discovery(env):
-        return env.known_networks()
-    from netui.discovery.kube import discover
-
-    inventory = discover(env)
-    for inv in inventory.values():
-        if inv.error:
-            print(f"warning: {inv.error}", file=sys.stderr)
-    return network_map(env, inventory)
-
-
-def show_routes(env: Environment, host: str, as_json: bool) -> int:
+def show_routes(session: Session, host: str, as_json: bool) -> int:
+    from netui.core.hosts import known_networks, read_host
     from netui.model.route_coverage import route_annotations, uncovered_networks
 
-    snap = snapshot_one(env, host)
-    nets = known_networks(env)
+    env = session.env
+    snap = read_host(session, host)
+    nets, unknown = known_networks(session)
+    for why in unknown:
+        print(f"warning: {why}", file=sys.stderr)
     ann = route_annotations(snap.routes, nets)
     missing = uncovered_networks(snap.routes, nets, env.clusters_of_host(host))
     if as_json:
@@ -192,21 +168,16 @@ def show_routes(env: Environment, host: str, as_json: bool) -> int:
     return 0
 
 
-def trust_command(env: Environment, host: str, yes: bool) -> int:
-    from netui.backends.ssh import accept_host_key, fingerprint, save_host_key
+def trust_command(session: Session, host: str, yes: bool) -> int:
+    from netui.core.hosts import offered_key, trust_key
 
-    address = env.host(host)
-    if address.scheme != "ssh":
-        raise UserError(
-            f"{host} is reached through {address.uri}, not SSH: there is no host key to trust"
-        )
-    name, key, known_hosts = accept_host_key(address, env.ssh)
-    print(f"{host} ({name}) offers {key.get_name()} {fingerprint(key)}")
-    if not operator_agrees(f"Add it to {known_hosts}?", yes, "accepting a host key"):
+    key = offered_key(session, host)
+    print(f"{host} ({key.name}) offers {key.kind} {key.fingerprint}")
+    if not operator_agrees(f"Add it to {key.known_hosts}?", yes, "accepting a host key"):
         print("not added")
         return 1
-    save_host_key(name, key, known_hosts)
-    print(f"added to {known_hosts}")
+    trust_key(key)
+    print(f"added to {key.known_hosts}")
     return 0
 
 
@@ -229,7 +200,7 @@ COMMANDS = (
     Command(
         "hosts",
         "each host's state, iptables variant and forwarding",
-        lambda args: hosts_command(environment(args), args.json),
+        in_session(lambda s, args: hosts_command(s, args.json)),
     ),
     Command(
         "show",
@@ -240,15 +211,13 @@ COMMANDS = (
             Command(
                 "nat",
                 "the nat table with counters",
-                lambda args: show_nat(
-                    environment(args), args.host, args.chain, args.raw, args.json
-                ),
+                in_session(lambda s, args: show_nat(s, args.host, args.chain, args.raw, args.json)),
                 _show_nat_arguments,
             ),
             Command(
                 "routes",
                 "routes annotated with the networks they serve",
-                lambda args: show_routes(environment(args), args.host, args.json),
+                in_session(lambda s, args: show_routes(s, args.host, args.json)),
                 _host_argument,
             ),
         ),
@@ -256,7 +225,7 @@ COMMANDS = (
     Command(
         "trust",
         "show an SSH host's key fingerprint and add it to known_hosts",
-        lambda args: trust_command(environment(args), args.host, args.yes),
+        in_session(lambda s, args: trust_command(s, args.host, args.yes)),
         _trust_arguments,
         writes=True,
     ),

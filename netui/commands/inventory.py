@@ -18,13 +18,14 @@ if TYPE_CHECKING:
 
 
 def _inventory(args: argparse.Namespace) -> dict[str, ClusterInventory]:
-    from netui.discovery.kube import discover
+    from netui.core.session import Session
 
     env = environment(args, kubeconfig_alone=True)
     only = getattr(args, "cluster", None)
     if only and only not in env.clusters:
         raise UserError(f"no cluster {only!r} in {env.path}; clusters: {', '.join(env.clusters)}")
-    inventory = discover(env, only)
+    with Session(env) as s:
+        inventory = s.discover(only)
     if "(kubeconfig only)" in env.path and not args.json:
         print(
             f"netui: {env.path}: read-only, no hosts; `netui init` drafts an environment file",

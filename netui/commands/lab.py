@@ -14,12 +14,12 @@ from netui.output import print_json
 
 
 def up(args: argparse.Namespace) -> int:
-    from netui.lab import build
+    from netui.core import lab
 
     if args.services < 0 or args.services > 50000:
         raise UserError(f"--services {args.services}: give a number from 0 to 50000")
     start = time.monotonic()
-    files = build.up(
+    files = lab.up(
         broken=args.broken,
         services=args.services,
         plan=args.plan,
@@ -46,9 +46,9 @@ def up(args: argparse.Namespace) -> int:
 
 
 def down(args: argparse.Namespace) -> int:
-    from netui.lab import build
+    from netui.core import lab
 
-    removed = build.down()
+    removed = lab.down()
     if args.json:
         print_json({"removed": removed})
     else:
@@ -57,9 +57,9 @@ def down(args: argparse.Namespace) -> int:
 
 
 def status(args: argparse.Namespace) -> int:
-    from netui.lab import build
+    from netui.core import lab
 
-    st = build.status()
+    st = lab.status()
     if args.json:
         print_json(st)
     else:
@@ -84,25 +84,11 @@ def status(args: argparse.Namespace) -> int:
 
 def _enter_jump(args: argparse.Namespace) -> int:
     """Replace this process with a shell (or the TUI) inside a lab host, as an operator on it."""
-    from netui.lab import build
-    from netui.lab.topology import HOST_BY_NAME
+    from netui.core.lab import enter_host
 
-    host = getattr(args, "host", "jump")
-    if host not in HOST_BY_NAME:
-        raise UserError(f"lab: no lab host {host!r}; hosts: {', '.join(HOST_BY_NAME)}")
-    st = build.status()
-    if not st["healthy"]:
-        raise UserError("lab: not up; run `netui lab up` first")
-    env = dict(os.environ, NETUI_ENV=str(st["env_ssh"]), PS1=f"[lab {host}] \\w# ")
-    ns = HOST_BY_NAME[host].netns
-    if args.lab_command == "tui":
-        argv = ["ip", "netns", "exec", ns, sys.executable, "-m", "netui.cli", "tui"]
-        if args.theme:
-            argv += ["--theme", args.theme]
-        if args.readonly:
-            argv.append("--readonly")
-    else:
-        argv = ["ip", "netns", "exec", ns, os.environ.get("SHELL", "/bin/bash")]
+    argv, env = enter_host(
+        getattr(args, "host", "jump"), args.lab_command == "tui", args.theme, args.readonly
+    )
     os.execvpe("ip", argv, env)
     return 0  # not reached
 

@@ -7,28 +7,20 @@ import argparse
 from netui.commands import in_session, warn
 from netui.commands.arguments import number
 from netui.commands.registry import Command
-from netui.errors import UserError
 from netui.output import print_json, table
 
 TYPE_CHECKING = False  # not typing's: importing typing slows `netui --help` (registry.py)
 if TYPE_CHECKING:
     from netui.core.session import Session
+    from netui.core.verify import Hop
 
 
 def trace_command(s: Session, args: argparse.Namespace) -> int:
-    from netui.core.verify import TraceContext, trace_target
-    from netui.verify.trace import Hop, TraceRun, detect_tools, path_mtu, stats_table
+    from netui.core.verify import path_mtu, start_trace, stats_table
 
-    trace_target(args.target)
-    s.env.host(args.source)
-    context = TraceContext(s)
-    backend = s.hosts[args.source]
-    tools = detect_tools(backend)
-    if "traceroute" not in tools:
-        raise UserError(
-            f"{args.source} has no traceroute (install the traceroute package there); found: {', '.join(sorted(tools)) or 'nothing'}"
-        )
-    run = TraceRun(backend, args.target, args.tcp, args.max_hops, args.wait)
+    context, run, tools = start_trace(
+        s, args.source, args.target, args.tcp, args.max_hops, args.wait
+    )
 
     def show(hop: Hop) -> None:
         if args.json or args.count:
@@ -45,24 +37,14 @@ def trace_command(s: Session, args: argparse.Namespace) -> int:
         if not rounds:
             raise
     hops = run.last_hops
-    pmtu = path_mtu(backend, args.target) if args.mtu and "tracepath" in tools else None
+    pmtu, mtu_note = (
+        path_mtu(s, context, args.source, args.target)
+        if args.mtu and "tracepath" in tools
+        else (None, None)
+    )
     lines = context.explain(hops, args.target, tcp=run.tcp_port is not None)
     if run.note:
         lines.insert(0, run.note)
-    mtu_note = None
-    if pmtu:
-        src = context.book.inp.snapshot(args.source) if context.book and context.book.inp else None
-        route = src.routes.lookup(args.target) if src else None
-        iface = (
-            next((i for i in src.routes.interfaces if route and i.name == route.dev), None)
-            if src
-            else None
-        )
-        mtu_note = f"path MTU {pmtu}" + (
-            f" (below {iface.name}'s MTU {iface.mtu}: large packets fragment or drop)"
-            if iface and iface.mtu and pmtu < iface.mtu
-            else ""
-        )
     if args.json:
         print_json(
             {
@@ -155,7 +137,7 @@ def probe_command(s: Session, args: argparse.Namespace) -> int:
             )
         print(f"from {source}:")
         print(table(rows, ["CLUSTER", "KIND", "TARGET", "ADDRESS", "RESULT", "DETAIL"]))
-        from netui.verify.probe import tally
+        from netui.core.verify import tally
 
         failed = sum(r.ok is False for r in results)
         print(
@@ -165,43 +147,25 @@ def probe_command(s: Session, args: argparse.Namespace) -> int:
 
 
 def registry_command(s: Session, args: argparse.Namespace) -> int:
-    from netui.core.verify import office_host
-    from netui.verify.probe import Target, registry_instances, run_probes
+    from netui.core.verify import probe_registries
 
-    env = s.env
-    source = office_host(s)
-    clusters = [c for c in env.clusters.values() if c.registry and args.cluster in (None, c.name)]
-    if not clusters:
-        raise UserError(
-            f"no cluster in {env.path} has a registry: URL (clusters.NAME.registry: http://…/eureka/apps)"
-        )
-    rows, ok = [], True
-    backend = s.hosts[source]
-    for c in clusters:
-        assert c.registry is not None
-        try:
-            instances = registry_instances(backend, c.registry)
-        except Exception as e:
-            rows.append([c.name, c.registry, "-", f"✗ {e}"])
-            ok = False
-            continue
-        items = [Target(c.name, "registry", app, ip, port) for app, ip, port in instances]
-        for r in run_probes(backend, items):
-            ok = ok and r.ok is True
-            rows.append(
-                [
-                    c.name,
-                    r.target.label,
-                    f"{r.target.address}:{r.target.port}",
-                    f"{r.mark} " + r.detail,
-                ]
-            )
+    source, rows = probe_registries(s, args.cluster)
     if args.json:
-        print_json([{"cluster": r[0], "app": r[1], "instance": r[2], "result": r[3]} for r in rows])
+        print_json(
+            [
+                {"cluster": r.cluster, "app": r.app, "instance": r.instance, "result": r.result}
+                for r in rows
+            ]
+        )
     else:
         print(f"instances the registry hands out, probed from {source}:")
-        print(table(rows, ["CLUSTER", "APP", "INSTANCE", "RESULT"]))
-    return 0 if ok else 1
+        print(
+            table(
+                [[r.cluster, r.app, r.instance, r.result] for r in rows],
+                ["CLUSTER", "APP", "INSTANCE", "RESULT"],
+            )
+        )
+    return 0 if all(r.ok for r in rows) else 1
 
 
 def _trace_arguments(p: argparse.ArgumentParser) -> None:

@@ -30,6 +30,15 @@ def require_dns(session: Session) -> None:
         )
 
 
+def dropin(session: Session) -> str:
+    """The path of netui's dnsmasq drop-in on the DNS host (the one file netui writes there)."""
+    from netui.plan.dns import conf_path
+
+    require_dns(session)
+    assert session.env.dns is not None
+    return conf_path(session.env.dns.conf_dir)
+
+
 def server(session: Session) -> str:
     env = session.env
     if env.dns is None or not env.dns.listen:

@@ -25,6 +25,13 @@ def export_ansible(
     return plan, written
 
 
+def run_playbook(folder: str, playbook: str, check: bool = False) -> int:
+    """ansible-playbook on an exported project (its own ansible.cfg); its exit status."""
+    from netui.fleet.ansible import run_playbook as run
+
+    return run(Path(folder), playbook, check=check)
+
+
 def _record(session: Session, plan: Plan, folder: str) -> None:
     """The exported plan in netui's journal: `netui history` lists it, and `netui undo` of it
     points to its undo.yml instead of guessing (netui did not run it)."""

@@ -11,6 +11,13 @@ from netui.core.session import Session
 from netui.errors import UserError
 from netui.model.networks import parse_address
 
+# what the trace panes and the probe grid draw with, through the core
+from netui.verify.probe import tally as tally
+from netui.verify.trace import Hop as Hop
+from netui.verify.trace import TraceRun as TraceRun
+from netui.verify.trace import sparkline as sparkline
+from netui.verify.trace import stats_table as stats_table
+
 
 class TraceContext:
     """Snapshots, inventory and findings gathered in the background while a trace runs, so
@@ -175,3 +182,93 @@ def run_probes(session: Session, plan: ProbePlan, timeout: float = 2.0) -> list[
     from netui.verify.probe import run_probes as run
 
     return run(session.hosts[plan.source], plan.targets, timeout)
+
+
+def start_trace(
+    session: Session, source: str, target: str, tcp_port: int | None, max_hops: int, wait: float
+) -> tuple[TraceContext, TraceRun, set[str]]:
+    """A trace from `source` ready to run: the naming context gathering in the background, and
+    the tools the host has; refused in one line when it has no traceroute."""
+    from netui.verify.trace import detect_tools
+
+    trace_target(target)
+    session.env.host(source)
+    context = TraceContext(session)
+    backend = session.hosts[source]
+    tools = detect_tools(backend)
+    if "traceroute" not in tools:
+        raise UserError(
+            f"{source} has no traceroute (install the traceroute package there); found: {', '.join(sorted(tools)) or 'nothing'}"
+        )
+    return context, TraceRun(backend, target, tcp_port, max_hops, wait), tools
+
+
+def path_mtu(
+    session: Session, context: TraceContext, source: str, target: str
+) -> tuple[int | None, str | None]:
+    """The path MTU tracepath measures from `source`, and the line saying so — with the warning
+    when it is below the MTU of the interface the route leaves by."""
+    from netui.verify.trace import path_mtu as measure
+
+    pmtu = measure(session.hosts[source], target)
+    if not pmtu:
+        return pmtu, None
+    context.ready.wait(15)
+    book = context.book
+    src = book.inp.snapshot(source) if book and book.inp else None
+    route = src.routes.lookup(target) if src else None
+    iface = (
+        next((i for i in src.routes.interfaces if route and i.name == route.dev), None)
+        if src
+        else None
+    )
+    return pmtu, f"path MTU {pmtu}" + (
+        f" (below {iface.name}'s MTU {iface.mtu}: large packets fragment or drop)"
+        if iface and iface.mtu and pmtu < iface.mtu
+        else ""
+    )
+
+
+@dataclass(frozen=True)
+class RegistryRow:
+    cluster: str
+    app: str  # the registry's URL when the registry itself did not answer
+    instance: str
+    result: str
+    ok: bool
+
+
+def probe_registries(session: Session, cluster: str | None = None) -> tuple[str, list[RegistryRow]]:
+    """Each instance a cluster's service registry (Eureka) hands out, probed from the office
+    host: what an application there would be told to call, and whether the office gets there."""
+    from netui.verify.probe import Target, registry_instances
+    from netui.verify.probe import run_probes as run
+
+    env = session.env
+    source = office_host(session)
+    clusters = [c for c in env.clusters.values() if c.registry and cluster in (None, c.name)]
+    if not clusters:
+        raise UserError(
+            f"no cluster in {env.path} has a registry: URL (clusters.NAME.registry: http://…/eureka/apps)"
+        )
+    rows: list[RegistryRow] = []
+    backend = session.hosts[source]
+    for c in clusters:
+        assert c.registry is not None
+        try:
+            instances = registry_instances(backend, c.registry)
+        except Exception as e:
+            rows.append(RegistryRow(c.name, c.registry, "-", f"✗ {e}", False))
+            continue
+        items = [Target(c.name, "registry", app, ip, port) for app, ip, port in instances]
+        for r in run(backend, items):
+            rows.append(
+                RegistryRow(
+                    c.name,
+                    r.target.label,
+                    f"{r.target.address}:{r.target.port}",
+                    f"{r.mark} " + r.detail,
+                    r.ok is True,
+                )
+            )
+    return source, rows
