@@ -305,6 +305,11 @@ BAD = [
             "x.yaml:6: ssh.connect_timeout: 'forever' is not a number of seconds — a number from 0.1 to 300, such as 5"
         ],
     ),
+    (
+        "a mapping where a CIDR goes is quoted as written",
+        _replace("pod_cidrs: [10.200.0.0/16]", "pod_cidrs: [{x: 1}]"),
+        ["x.yaml:17: clusters.a.pod_cidrs[0]: {'x': 1} is a mapping — a CIDR such as 10.1.3.0/24"],
+    ),
 ]
 
 

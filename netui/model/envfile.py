@@ -113,7 +113,15 @@ class Environment:
         except KeyError:
             known = ", ".join(sorted(self.hosts)) or "none"
             raise EnvironmentProblem(
-                [Problem(self.path, None, "hosts", f"no host named {name!r}", f"one of: {known}")]
+                [
+                    Problem(
+                        self.path,
+                        None,
+                        "hosts",
+                        f"no host named {name!r}",
+                        f"one of: {known}",
+                    )
+                ]
             ) from None
 
     def clusters_of_host(self, name: str) -> frozenset[str]:
@@ -165,6 +173,11 @@ class _Value:
         self.value = value
         self.line = line
 
+    def __repr__(self) -> str:
+        # a message quoting a list or mapping from the file shows its values as written
+        # (`{'x': 1} is a mapping`), never this object
+        return repr(self.value)
+
 
 def _from_node(node: yaml.Node, problems: list[Problem], file: str, path: str) -> _Value:
     line = node.start_mark.line + 1
@@ -190,7 +203,8 @@ def _from_node(node: yaml.Node, problems: list[Problem], file: str, path: str) -
         return _Value(out, line)
     if isinstance(node, yaml.SequenceNode):
         return _Value(
-            [_from_node(n, problems, file, f"{path}[{i}]") for i, n in enumerate(node.value)], line
+            [_from_node(n, problems, file, f"{path}[{i}]") for i, n in enumerate(node.value)],
+            line,
         )
     # Scalars: let the safe constructor give bools/ints/None their YAML meaning.
     assert isinstance(node, yaml.ScalarNode)
@@ -338,7 +352,12 @@ class _Checker:
         if v is None or v.value is None:
             return []
         if not isinstance(v.value, list):
-            self.bad(v, key, f"is {_kind(v.value)}", "a list of names such as [a-master, a-worker]")
+            self.bad(
+                v,
+                key,
+                f"is {_kind(v.value)}",
+                "a list of names such as [a-master, a-worker]",
+            )
             return []
         out = []
         for i, item in enumerate(v.value):
@@ -398,13 +417,15 @@ def parse_host_uri(name: str, uri: str) -> HostAddress:
     if parts.scheme == "ssh":
         if parts.path not in ("", "/"):
             raise ValueError(
-                f"{uri!r} has a path", "ssh://[user@]host[:port][?sudo=1], nothing after the host"
+                f"{uri!r} has a path",
+                "ssh://[user@]host[:port][?sudo=1], nothing after the host",
             )
         try:
             port = parts.port
         except ValueError:
             raise ValueError(
-                f"{uri!r} has a port that is not a number from 1 to 65535", "ssh://host:22"
+                f"{uri!r} has a port that is not a number from 1 to 65535",
+                "ssh://host:22",
             ) from None
         host = parts.hostname
         if not host or not HOSTNAME_RE.fullmatch(host):
@@ -415,7 +436,8 @@ def parse_host_uri(name: str, uri: str) -> HostAddress:
         user = parts.username
         if user is not None and not re.fullmatch(r"[a-z_][a-z0-9_.-]{0,31}", user):
             raise ValueError(
-                f"{uri!r} has an invalid user name {user!r}", "a Unix user name such as root or ops"
+                f"{uri!r} has an invalid user name {user!r}",
+                "a Unix user name such as root or ops",
             )
         query = parse_qs(parts.query, keep_blank_values=True)
         sudo = False
@@ -491,20 +513,19 @@ def _shape_problem(text: str, file: str) -> Problem | None:
     return None
 
 
-def loads(text: str, file: str = "<env>") -> Environment:
-    """Validate environment-file text; raise EnvironmentProblem listing every problem."""
-    problems: list[Problem] = []
+def _refused(file: str, line: int | None, what: str, right: str) -> EnvironmentProblem:
+    return EnvironmentProblem([Problem(file, line, "", what, right)])
+
+
+def _document(text: str, file: str) -> tuple[_Value, list[Problem]]:
+    """The whole file as values with their lines, and the keys that appear twice in it; refused
+    as one problem when it is too long, not YAML, empty or not the shape of an environment."""
     if len(text) > MAX_BYTES:
-        raise EnvironmentProblem(
-            [
-                Problem(
-                    file,
-                    None,
-                    "",
-                    f"is {len(text):,} characters long",
-                    f"an environment file under {MAX_BYTES // 1024} KB (they are a few KB)",
-                )
-            ]
+        raise _refused(
+            file,
+            None,
+            f"is {len(text):,} characters long",
+            f"an environment file under {MAX_BYTES // 1024} KB (they are a few KB)",
         )
     try:
         shape = _shape_problem(text, file)
@@ -513,48 +534,39 @@ def loads(text: str, file: str = "<env>") -> Environment:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
         what = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise EnvironmentProblem(
-            [
-                Problem(
-                    file,
-                    line,
-                    "",
-                    f"is not valid YAML ({what})",
-                    "fix the YAML syntax (indentation, colons, quotes)",
-                )
-            ]
+        raise _refused(
+            file,
+            mark.line + 1 if mark is not None else None,
+            f"is not valid YAML ({what})",
+            "fix the YAML syntax (indentation, colons, quotes)",
         ) from None
     if node is None:
-        raise EnvironmentProblem(
-            [
-                Problem(
-                    file,
-                    None,
-                    "",
-                    "is empty",
-                    "an environment with office:, hosts: and clusters: (see docs/environment.md)",
-                )
-            ]
+        raise _refused(
+            file,
+            None,
+            "is empty",
+            "an environment with office:, hosts: and clusters: (see docs/environment.md)",
         )
+    problems: list[Problem] = []
     try:
         root = _from_node(node, problems, file, "")
     except yaml.YAMLError as e:  # a scalar the safe constructor cannot read
         mark = getattr(e, "problem_mark", None)
-        raise EnvironmentProblem(
-            [
-                Problem(
-                    file,
-                    mark.line + 1 if mark is not None else None,
-                    "",
-                    f"has a value YAML cannot read ({getattr(e, 'problem', None) or e})",
-                    "plain strings, numbers, lists and mappings",
-                )
-            ]
+        raise _refused(
+            file,
+            mark.line + 1 if mark is not None else None,
+            f"has a value YAML cannot read ({getattr(e, 'problem', None) or e})",
+            "plain strings, numbers, lists and mappings",
         ) from None
+    return root, problems
+
+
+def loads(text: str, file: str = "<env>") -> Environment:
+    """Validate environment-file text; raise EnvironmentProblem listing every problem."""
+    root, twice = _document(text, file)
     c = _Checker(file)
-    c.problems.extend(problems)
+    c.problems.extend(twice)
     if not isinstance(root.value, dict):
         c.bad(
             root,
@@ -565,10 +577,35 @@ def loads(text: str, file: str = "<env>") -> Environment:
         raise EnvironmentProblem(c.problems)
     top = c.mapping(root, "", TOP_KEYS)
     base = Path(file).resolve().parent if not file.startswith("<") else Path.cwd()
-
     # hosts first: everything else refers to them
+    hosts, refs = _hosts(c, root, top.get("hosts"))
+    office = _office(c, root, top.get("office"), refs)
+    ssh = _ssh(c, top.get("ssh"), base)
+    clusters = _clusters(c, root, top.get("clusters"), refs)
+    dns = _dns(c, top.get("dns"), refs)
+    kubeconfig = _resolve_path(base, c.string(top.get("kubeconfig"), "kubeconfig"))
+    readonly = _readonly(c, top.get("readonly"))
+    if c.problems:
+        raise EnvironmentProblem(sorted(c.problems, key=lambda p: p.line or 0))
+    return Environment(
+        path=file,
+        office=office,
+        hosts=hosts,
+        clusters=clusters,
+        ssh=ssh,
+        dns=dns,
+        kubeconfig=kubeconfig,
+        readonly=readonly,
+        lines=dict(c.lines),
+    )
+
+
+def _hosts(
+    c: _Checker, root: _Value, hv: _Value | None
+) -> tuple[dict[str, HostAddress], dict[str, Any] | None]:
+    """`hosts:`; and the names other sections may refer to (None: the section is unusable, so
+    references are not judged)."""
     hosts: dict[str, HostAddress] = {}
-    hv = top.get("hosts")
     if hv is None:
         c.bad(
             root,
@@ -576,55 +613,61 @@ def loads(text: str, file: str = "<env>") -> Environment:
             "is missing",
             "a mapping of host names to addresses (local, netns://NAME, ssh://user@host)",
         )
-    elif not isinstance(hv.value, dict):
+        return hosts, None
+    if not isinstance(hv.value, dict):
         c.bad(hv, "hosts", f"is {_kind(hv.value)}", "a mapping of host names to addresses")
-    else:
-        for name, v in hv.value.items():
-            key = f"hosts.{name}"
-            c.lines[key] = v.line
-            if not NAME_RE.fullmatch(name):
-                c.bad(
-                    v,
-                    key,
-                    f"{name!r} is not a usable host name",
-                    "letters, digits, '.', '_' and '-', starting with a letter or digit",
-                )
-                continue
-            uri = c.string(v, key, required=True)
-            if uri is None:
-                continue
-            try:
-                hosts[name] = parse_host_uri(name, uri)
-            except ValueError as e:
-                what, right = e.args
-                c.bad(v, key, what, right)
-    names_for_refs: dict[str, Any] | None = (
-        dict.fromkeys(hv.value, True) if hv and isinstance(hv.value, dict) else None
-    )
+        return hosts, None
+    for name, v in hv.value.items():
+        key = f"hosts.{name}"
+        c.lines[key] = v.line
+        if not NAME_RE.fullmatch(name):
+            c.bad(
+                v,
+                key,
+                f"{name!r} is not a usable host name",
+                "letters, digits, '.', '_' and '-', starting with a letter or digit",
+            )
+            continue
+        uri = c.string(v, key, required=True)
+        if uri is None:
+            continue
+        try:
+            hosts[name] = parse_host_uri(name, uri)
+        except ValueError as e:
+            what, right = e.args
+            c.bad(v, key, what, right)
+    return hosts, dict.fromkeys(hv.value, True)
 
-    # office
-    ov = top.get("office")
-    office = Office(cidrs=())
+
+def _office(c: _Checker, root: _Value, ov: _Value | None, refs: dict[str, Any] | None) -> Office:
     if ov is None:
         c.bad(
-            root, "office", "is missing", "office: with cidrs: [the office LAN, e.g. 10.1.3.0/24]"
+            root,
+            "office",
+            "is missing",
+            "office: with cidrs: [the office LAN, e.g. 10.1.3.0/24]",
         )
-    else:
-        om = c.mapping(ov, "office", OFFICE_KEYS)
-        if isinstance(ov.value, dict):
-            cidrs = c.cidr_list(om.get("cidrs"), "office.cidrs", required="cidrs" in om)
-            if "cidrs" not in om:
-                c.bad(
-                    ov, "office.cidrs", "is missing", "a list of office CIDRs such as [10.1.3.0/24]"
-                )
-            office = Office(
-                cidrs=cidrs,
-                router=c.host_ref(om.get("router"), "office.router", names_for_refs),
-                probe_from=c.host_ref(om.get("probe_from"), "office.probe_from", names_for_refs),
-            )
+        return Office(cidrs=())
+    om = c.mapping(ov, "office", OFFICE_KEYS)
+    if not isinstance(ov.value, dict):
+        return Office(cidrs=())
+    cidrs = c.cidr_list(om.get("cidrs"), "office.cidrs", required="cidrs" in om)
+    if "cidrs" not in om:
+        c.bad(
+            ov,
+            "office.cidrs",
+            "is missing",
+            "a list of office CIDRs such as [10.1.3.0/24]",
+        )
+    return Office(
+        cidrs=cidrs,
+        router=c.host_ref(om.get("router"), "office.router", refs),
+        probe_from=c.host_ref(om.get("probe_from"), "office.probe_from", refs),
+    )
 
-    # ssh
-    sm = c.mapping(top.get("ssh"), "ssh", SSH_KEYS)
+
+def _ssh(c: _Checker, sv: _Value | None, base: Path) -> SshSettings:
+    sm = c.mapping(sv, "ssh", SSH_KEYS)
     timeout = 5.0
     if "connect_timeout" in sm:
         tv = sm["connect_timeout"]
@@ -641,16 +684,18 @@ def loads(text: str, file: str = "<env>") -> Environment:
             )
         else:
             timeout = float(tv.value)
-    ssh = SshSettings(
+    return SshSettings(
         config=_resolve_path(base, c.string(sm.get("config"), "ssh.config")),
         known_hosts=_resolve_path(base, c.string(sm.get("known_hosts"), "ssh.known_hosts")),
         identity=_resolve_path(base, c.string(sm.get("identity"), "ssh.identity")),
         connect_timeout=timeout,
     )
 
-    # clusters
+
+def _clusters(
+    c: _Checker, root: _Value, cv: _Value | None, refs: dict[str, Any] | None
+) -> dict[str, ClusterSpec]:
     clusters: dict[str, ClusterSpec] = {}
-    cv = top.get("clusters")
     if cv is None or cv.value is None or (isinstance(cv.value, dict) and not cv.value):
         c.bad(
             cv or root,
@@ -658,154 +703,159 @@ def loads(text: str, file: str = "<env>") -> Environment:
             "is missing or empty",
             "at least one cluster, e.g. clusters: {a: {context: dev-a, forwarder: a-master}}",
         )
-    elif not isinstance(cv.value, dict):
+        return clusters
+    if not isinstance(cv.value, dict):
         c.bad(
-            cv, "clusters", f"is {_kind(cv.value)}", "a mapping of cluster names to their settings"
+            cv,
+            "clusters",
+            f"is {_kind(cv.value)}",
+            "a mapping of cluster names to their settings",
         )
-    else:
-        for name, v in cv.value.items():
-            key = f"clusters.{name}"
-            c.lines[key] = v.line
-            if not NAME_RE.fullmatch(name):
-                c.bad(
-                    v,
-                    key,
-                    f"{name!r} is not a usable cluster name",
-                    "letters, digits, '.', '_' and '-'",
-                )
-                continue
-            if v.value is None:
-                v.value = {}
-            m = c.mapping(v, key, CLUSTER_KEYS)
-            if not isinstance(v.value, dict):
-                continue
-            pods = c.cidr_list(m.get("pod_cidrs"), f"{key}.pod_cidrs")
-            svcs = c.cidr_list(m.get("service_cidrs"), f"{key}.service_cidrs")
-            dns_ip = c.ip(m.get("dns_ip"), f"{key}.dns_ip")
-            if dns_ip and svcs and not any(IPAddress(dns_ip) in parse_cidr(s) for s in svcs):
-                c.bad(
-                    m.get("dns_ip"),
-                    f"{key}.dns_ip",
-                    f"{dns_ip} is outside the service CIDRs {', '.join(svcs)}",
-                    "the kube-dns Service IP, usually the 10th address of the service CIDR",
-                )
-            domain = c.string(m.get("domain"), f"{key}.domain") or "cluster.local"
-            if not DOMAIN_RE.fullmatch(domain):
-                c.bad(
-                    m.get("domain"),
-                    f"{key}.domain",
-                    f"{domain!r} is not a DNS domain",
-                    "a domain such as cluster.local",
-                )
-            registry = c.string(m.get("registry"), f"{key}.registry")
-            if registry is not None and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", registry):
-                c.bad(
-                    m.get("registry"),
-                    f"{key}.registry",
-                    f"{registry!r} is not an http(s) URL",
-                    "http://10.200.1.2:8761/eureka/apps",
-                )
-            node_cidrs = c.cidr_list(m.get("node_cidrs"), f"{key}.node_cidrs")
-            nodes = tuple(
-                h
-                for i, (_n, item) in enumerate(c.name_list(m.get("nodes"), f"{key}.nodes"))
-                if (h := c.host_ref(item, f"{key}.nodes[{i}]", names_for_refs)) is not None
+        return clusters
+    for name, v in cv.value.items():
+        key = f"clusters.{name}"
+        c.lines[key] = v.line
+        if not NAME_RE.fullmatch(name):
+            c.bad(
+                v,
+                key,
+                f"{name!r} is not a usable cluster name",
+                "letters, digits, '.', '_' and '-'",
             )
-            reach_from = []
-            for i, (other, item) in enumerate(
-                c.name_list(m.get("reach_from"), f"{key}.reach_from")
-            ):
-                if other == name:
-                    c.bad(
-                        item,
-                        f"{key}.reach_from[{i}]",
-                        "names the cluster itself",
-                        "other clusters' names",
-                    )
-                elif other not in cv.value:
-                    near = difflib.get_close_matches(other, sorted(cv.value), n=1)
-                    c.bad(
-                        item,
-                        f"{key}.reach_from[{i}]",
-                        f"names cluster {other!r}, which is not under clusters:",
-                        f"did you mean {near[0]!r}?"
-                        if near
-                        else f"one of: {', '.join(sorted(cv.value))}",
-                    )
-                else:
-                    reach_from.append(other)
-            clusters[name] = ClusterSpec(
-                node_cidrs=node_cidrs,
-                nodes=nodes,
-                reach_from=tuple(reach_from),
-                name=name,
-                context=c.string(m.get("context"), f"{key}.context"),
-                pod_cidrs=pods,
-                service_cidrs=svcs,
-                dns_ip=dns_ip,
-                domain=domain,
-                forwarder=c.host_ref(m.get("forwarder"), f"{key}.forwarder", names_for_refs),
-                registry=registry,
-            )
+            continue
+        if v.value is None:
+            v.value = {}
+        m = c.mapping(v, key, CLUSTER_KEYS)
+        if isinstance(v.value, dict):
+            clusters[name] = _cluster(c, name, m, sorted(cv.value), refs)
+    return clusters
 
-    # dns
-    dns = None
-    dv = top.get("dns")
-    if dv is not None and dv.value is not None:
-        dm = c.mapping(dv, "dns", DNS_KEYS)
-        if isinstance(dv.value, dict):
-            host = c.host_ref(dm.get("host"), "dns.host", names_for_refs)
-            if "host" not in dm:
-                c.bad(
-                    dv,
-                    "dns.host",
-                    "is missing",
-                    "the host that runs dnsmasq for the office (often a forwarder)",
-                )
-            listen = c.ip(dm.get("listen"), "dns.listen")
-            conf_dir = c.string(dm.get("conf_dir"), "dns.conf_dir") or "/etc/dnsmasq.d"
-            if not conf_dir.startswith("/"):
-                c.bad(
-                    dm.get("conf_dir"),
-                    "dns.conf_dir",
-                    f"{conf_dir!r} is not an absolute path",
-                    "/etc/dnsmasq.d",
-                )
-            reload = c.string(dm.get("reload"), "dns.reload")
-            if reload is not None and not reload.strip():
-                c.bad(
-                    dm.get("reload"),
-                    "dns.reload",
-                    "is empty",
-                    "the command that restarts dnsmasq, e.g. systemctl restart dnsmasq (or leave the key out)",
-                )
-            reload = reload or "systemctl restart dnsmasq"
-            if host:
-                dns = DnsSpec(host=host, listen=listen, conf_dir=conf_dir, reload=reload)
 
-    kubeconfig = _resolve_path(base, c.string(top.get("kubeconfig"), "kubeconfig"))
-    rv = top.get("readonly")
-    readonly = False
-    if rv is not None and rv.value is not None:
-        if not isinstance(rv.value, bool):
-            c.bad(rv, "readonly", f"{rv.value!r} is not true or false", "readonly: true")
-        else:
-            readonly = rv.value
-
-    if c.problems:
-        raise EnvironmentProblem(sorted(c.problems, key=lambda p: p.line or 0))
-    lines = dict(c.lines)
-    return Environment(
-        path=file,
-        office=office,
-        hosts=hosts,
-        clusters=clusters,
-        ssh=ssh,
-        dns=dns,
-        kubeconfig=kubeconfig,
-        readonly=readonly,
-        lines=lines,
+def _cluster(
+    c: _Checker,
+    name: str,
+    m: dict[str, _Value],
+    names: list[str],
+    refs: dict[str, Any] | None,
+) -> ClusterSpec:
+    """One cluster's settings; `names` are every cluster's, for its reach_from."""
+    key = f"clusters.{name}"
+    pods = c.cidr_list(m.get("pod_cidrs"), f"{key}.pod_cidrs")
+    svcs = c.cidr_list(m.get("service_cidrs"), f"{key}.service_cidrs")
+    dns_ip = c.ip(m.get("dns_ip"), f"{key}.dns_ip")
+    if dns_ip and svcs and not any(IPAddress(dns_ip) in parse_cidr(s) for s in svcs):
+        c.bad(
+            m.get("dns_ip"),
+            f"{key}.dns_ip",
+            f"{dns_ip} is outside the service CIDRs {', '.join(svcs)}",
+            "the kube-dns Service IP, usually the 10th address of the service CIDR",
+        )
+    domain = c.string(m.get("domain"), f"{key}.domain") or "cluster.local"
+    if not DOMAIN_RE.fullmatch(domain):
+        c.bad(
+            m.get("domain"),
+            f"{key}.domain",
+            f"{domain!r} is not a DNS domain",
+            "a domain such as cluster.local",
+        )
+    registry = c.string(m.get("registry"), f"{key}.registry")
+    if registry is not None and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", registry):
+        c.bad(
+            m.get("registry"),
+            f"{key}.registry",
+            f"{registry!r} is not an http(s) URL",
+            "http://10.200.1.2:8761/eureka/apps",
+        )
+    node_cidrs = c.cidr_list(m.get("node_cidrs"), f"{key}.node_cidrs")
+    nodes = tuple(
+        h
+        for i, (_n, item) in enumerate(c.name_list(m.get("nodes"), f"{key}.nodes"))
+        if (h := c.host_ref(item, f"{key}.nodes[{i}]", refs)) is not None
     )
+    return ClusterSpec(
+        node_cidrs=node_cidrs,
+        nodes=nodes,
+        reach_from=_reach_from(c, name, m.get("reach_from"), names),
+        name=name,
+        context=c.string(m.get("context"), f"{key}.context"),
+        pod_cidrs=pods,
+        service_cidrs=svcs,
+        dns_ip=dns_ip,
+        domain=domain,
+        forwarder=c.host_ref(m.get("forwarder"), f"{key}.forwarder", refs),
+        registry=registry,
+    )
+
+
+def _reach_from(c: _Checker, name: str, rv: _Value | None, names: list[str]) -> tuple[str, ...]:
+    """The clusters that may reach this one (clusters.NAME.reach_from): other clusters' names."""
+    key = f"clusters.{name}.reach_from"
+    reach_from = []
+    for i, (other, item) in enumerate(c.name_list(rv, key)):
+        if other == name:
+            c.bad(item, f"{key}[{i}]", "names the cluster itself", "other clusters' names")
+        elif other not in names:
+            near = difflib.get_close_matches(other, names, n=1)
+            c.bad(
+                item,
+                f"{key}[{i}]",
+                f"names cluster {other!r}, which is not under clusters:",
+                f"did you mean {near[0]!r}?" if near else f"one of: {', '.join(names)}",
+            )
+        else:
+            reach_from.append(other)
+    return tuple(reach_from)
+
+
+def _dns(c: _Checker, dv: _Value | None, refs: dict[str, Any] | None) -> DnsSpec | None:
+    """`dns:` (optional): the host that runs dnsmasq for the office, and how to reload it."""
+    if dv is None or dv.value is None:
+        return None
+    dm = c.mapping(dv, "dns", DNS_KEYS)
+    if not isinstance(dv.value, dict):
+        return None
+    host = c.host_ref(dm.get("host"), "dns.host", refs)
+    if "host" not in dm:
+        c.bad(
+            dv,
+            "dns.host",
+            "is missing",
+            "the host that runs dnsmasq for the office (often a forwarder)",
+        )
+    listen = c.ip(dm.get("listen"), "dns.listen")
+    conf_dir = c.string(dm.get("conf_dir"), "dns.conf_dir") or "/etc/dnsmasq.d"
+    if not conf_dir.startswith("/"):
+        c.bad(
+            dm.get("conf_dir"),
+            "dns.conf_dir",
+            f"{conf_dir!r} is not an absolute path",
+            "/etc/dnsmasq.d",
+        )
+    reload = c.string(dm.get("reload"), "dns.reload")
+    if reload is not None and not reload.strip():
+        c.bad(
+            dm.get("reload"),
+            "dns.reload",
+            "is empty",
+            "the command that restarts dnsmasq, e.g. systemctl restart dnsmasq (or leave the key out)",
+        )
+    if not host:
+        return None
+    return DnsSpec(
+        host=host,
+        listen=listen,
+        conf_dir=conf_dir,
+        reload=reload or "systemctl restart dnsmasq",
+    )
+
+
+def _readonly(c: _Checker, rv: _Value | None) -> bool:
+    if rv is None or rv.value is None:
+        return False
+    if not isinstance(rv.value, bool):
+        c.bad(rv, "readonly", f"{rv.value!r} is not true or false", "readonly: true")
+        return False
+    return rv.value
 
 
 def load(path: str | os.PathLike[str]) -> Environment:
