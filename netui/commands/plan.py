@@ -72,10 +72,9 @@ def show_plan(plan: Plan, commands: dict[str, list[Any]], as_json: bool) -> None
 
 
 def plan_or_apply(s: Session, args: argparse.Namespace) -> int:
-    from netui.plan.planner import ROUTER_SYNTAX
+    from netui.core.router import check_router_syntax
 
-    if getattr(args, "router_syntax", None) and args.router_syntax not in ROUTER_SYNTAX:
-        raise UserError(f"--router-syntax {args.router_syntax}: one of {', '.join(ROUTER_SYNTAX)}")
+    check_router_syntax(getattr(args, "router_syntax", None))
     if args.command == "apply":
         # one writer at a time, from before the state the plan is made from is read
         with s.writing("apply"):
@@ -84,7 +83,7 @@ def plan_or_apply(s: Session, args: argparse.Namespace) -> int:
 
 
 def _plan_or_apply(s: Session, args: argparse.Namespace) -> int:
-    from netui.plan.planner import router_snippets
+    from netui.core.router import router_routes
 
     planned = s.plan(args.cluster, args.position, args.taint_forwarder, args.fix_all)
     warn(planned.diagnosis.warnings)
@@ -93,7 +92,7 @@ def _plan_or_apply(s: Session, args: argparse.Namespace) -> int:
         show_plan(plan, commands, args.json)
         if args.router_syntax:
             print(f"\n# office router routes ({args.router_syntax}):")
-            print("\n".join(router_snippets(planned.diagnosis.inp, args.router_syntax)))
+            print("\n".join(router_routes(planned.diagnosis, args.router_syntax)))
         return 0
     show_plan(plan, commands, False)
     if plan.empty:
