@@ -159,6 +159,10 @@ def _dispatch(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks for completions: answer and exit
+        from netui.commands.completion import complete
+
+        complete(build_parser())
     parser, args = _parse(sys.argv[1:] if argv is None else list(argv))
     _merge_common(parser, args)
     args.writes = writes(args)

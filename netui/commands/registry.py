@@ -25,6 +25,7 @@ MODULES = (
     "doctor",
     "inventory",
     "init",
+    "completion",
     "export",
     "lab",
 )
