@@ -44,6 +44,8 @@ class NetuiApp(App[None]):
         Binding("question_mark", "help", "Help", id="help"),
         Binding("y", "confirm_armed", "Confirm", id="confirm_armed", show=False),
         Binding("S", "staged", "Staged", id="staged", show=False),
+        # only with no environment file (check_action): write `netui init`'s draft
+        Binding("W", "write_draft", "Write draft", id="write_draft"),
     ]
 
     def __init__(
@@ -56,8 +58,11 @@ class NetuiApp(App[None]):
         gather: Callable[[Environment], Any] | None = None,
         hosts: Any = None,
         start: str | None = None,
+        drafter: Callable[[], tuple[Any, str]] | None = None,
     ) -> None:
         super().__init__()
+        self.drafter = drafter  # netui init's draft (tests hand in a fixed one)
+        self.draft_text: str | None = None
         self.readonly = readonly
         self.start = start  # a view to open over the overview at once ("migrate")
         # Where live data comes from: HostPoller, Kubernetes discovery and the doctor's gather
@@ -119,6 +124,51 @@ class NetuiApp(App[None]):
         for p in self.theme_problems + key_problems:
             self.notify(p, severity="warning", timeout=8)
         self.set_interval(0.5, self._tick_armed)
+        from netui.core.drafting import kubeconfig_only
+
+        if kubeconfig_only(self.env):
+            self.run_worker(self._prepare_draft, thread=True, exit_on_error=False)
+
+    # --- no environment file: the kubeconfig's clusters, read-only, and init's draft ---------
+
+    def _prepare_draft(self) -> None:
+        from netui.core.drafting import draft_now, summary
+
+        try:
+            draft, self.draft_text = (self.drafter or draft_now)()
+        except Exception as e:  # a draft that cannot be made must not take the screen down
+            self.call_from_thread(self.notify, f"no draft: {e}", severity="warning", timeout=15)
+            return
+        self.call_from_thread(
+            self.notify,
+            f"No environment file: read-only on the kubeconfig. A draft is ready ({summary(draft)}). "
+            "W writes it to ./netui.yaml (what `netui init` prints).",
+            title="netui init",
+            timeout=60,
+        )
+        self.call_from_thread(self.refresh_bindings)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "write_draft":
+            return self.draft_text is not None
+        return super().check_action(action, parameters)
+
+    def action_write_draft(self) -> None:
+        from netui.core.drafting import write_new
+        from netui.errors import UserError
+
+        if self.draft_text is None:
+            return
+        try:
+            write_new("netui.yaml", self.draft_text)
+        except UserError as e:
+            self.notify(str(e), severity="error", timeout=15)
+            return
+        self.notify(
+            "wrote ./netui.yaml: read its CHECK lines, `netui trust` each host, "
+            "then `netui doctor`; the next `netui` opens on it",
+            timeout=60,
+        )
 
     # --- commit-confirmed, visible on every screen ------------------------------------------
 

@@ -245,7 +245,7 @@ def test_init_refuses_a_bad_office_in_one_line(bad):
 
 
 def test_init_never_overwrites_a_file(tmp_path):
-    from netui.commands.init import write_new
+    from netui.core.drafting import write_new
     from netui.errors import UserError
 
     f = tmp_path / "netui.yaml"

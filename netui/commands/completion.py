@@ -42,12 +42,11 @@ def run(args: argparse.Namespace) -> int:
 def _env_names(parsed: argparse.Namespace) -> tuple[list[str], list[str]]:
     """Host and cluster names of the environment file the command line would use; none when
     it cannot be read (a completion never prints an error)."""
-    from netui.model import envfile
-    from netui.paths import find_env_file
+    from netui.core.environment import open_environment
 
     given = next((v for k, v in vars(parsed).items() if k.startswith("env_") and v), None)
-    try:
-        env = envfile.load(find_env_file(given)[0])
+    try:  # with no environment file, the kubeconfig's clusters
+        env, _why = open_environment(given, command="completion", kubeconfig_alone=True)
     except Exception:
         return [], []
     return sorted(env.hosts), sorted(env.clusters)

@@ -4,7 +4,6 @@ routes. Prints the draft; `--write FILE` writes it, never over an existing file.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from netui.commands.registry import Command
@@ -64,24 +63,9 @@ def _ask_office() -> tuple[str, ...]:
             print(f"netui: {e}", file=sys.stderr)
 
 
-def write_new(path: str, text: str) -> None:
-    """Create `path` with the text, mode 0600; an existing file is never touched."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise UserError(
-            f"{path} exists; netui init never overwrites: give another --write FILE"
-        ) from None
-    except OSError as e:
-        raise UserError(f"cannot create {path} ({e.strerror})") from None
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-
-
 def run(args: argparse.Namespace) -> int:
     from netui.core.draft import draft_from, gather
-    from netui.core.draft_yaml import render
-    from netui.model import envfile
+    from netui.core.drafting import checked_text, write_new
 
     try:
         given = tuple(office_cidr(c) for c in args.office or ())
@@ -91,15 +75,7 @@ def run(args: argparse.Namespace) -> int:
     draft = draft_from(facts, given)
     if draft.office is None and (asked := _ask_office()):
         draft = draft_from(facts, asked)
-    import socket
-
-    text = render(draft, socket.gethostname())
-    # the promise of the draft: it loads; a draft that does not is netui's bug, said as one
-    target = args.write or "<draft>"
-    try:
-        envfile.loads(text, target if args.write else "<draft>")
-    except envfile.EnvironmentProblem as e:
-        raise AssertionError(f"the draft does not load: {e}") from None
+    text = checked_text(draft)
     if args.write:
         write_new(args.write, text)
         print(f"netui: wrote {args.write}", file=sys.stderr)

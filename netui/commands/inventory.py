@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 
 def _inventory(args: argparse.Namespace) -> dict[str, ClusterInventory]:
+    from netui.core.drafting import kubeconfig_only
     from netui.core.session import Session
 
     env = environment(args, kubeconfig_alone=True)
@@ -26,7 +27,7 @@ def _inventory(args: argparse.Namespace) -> dict[str, ClusterInventory]:
         raise UserError(f"no cluster {only!r} in {env.path}; clusters: {', '.join(env.clusters)}")
     with Session(env) as s:
         inventory = s.discover(only)
-    if "(kubeconfig only)" in env.path and not args.json:
+    if kubeconfig_only(env) and not args.json:
         print(
             f"netui: {env.path}: read-only, no hosts; `netui init` drafts an environment file",
             file=sys.stderr,

@@ -9,7 +9,9 @@ from netui.commands.registry import Command
 
 
 def _open(args: argparse.Namespace, start: str | None) -> int:
-    env = environment(args)  # a bad environment file fails here, before the screen takes over
+    # a bad environment file fails here, before the screen takes over; with none at all the TUI
+    # opens on the kubeconfig's clusters, read-only, and offers `netui init`'s draft
+    env = environment(args, kubeconfig_alone=True)
     from netui.app import NetuiApp
 
     app = NetuiApp(

@@ -111,13 +111,21 @@ def environment_from_kubeconfig(path: str) -> Environment:
         for c in read_contexts(path)
     }
     return Environment(
-        path=f"{path} (kubeconfig only)",
+        path=path + KUBECONFIG_ONLY,
         office=Office(cidrs=()),
         hosts={},
         clusters=clusters,
         kubeconfig=path,
         readonly=True,
     )
+
+
+KUBECONFIG_ONLY = " (kubeconfig only)"
+
+
+def is_kubeconfig_only(env: Environment) -> bool:
+    """An environment made by environment_from_kubeconfig (no file behind it)."""
+    return env.path.endswith(KUBECONFIG_ONLY) and not env.hosts
 
 
 NEEDS_HOSTS = (
