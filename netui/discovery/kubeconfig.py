@@ -63,9 +63,7 @@ def read_contexts(path: str) -> list[KubeContext]:
         with p.open("rb") as f:
             raw = f.read(MAX_BYTES + 1)
     except FileNotFoundError:
-        raise UserError(
-            f"kubeconfig {path} does not exist: point $KUBECONFIG at yours"
-        ) from None
+        raise UserError(f"kubeconfig {path} does not exist: point $KUBECONFIG at yours") from None
     except OSError as e:
         raise UserError(f"kubeconfig {path} cannot be read ({e.strerror})") from None
     if len(raw) > MAX_BYTES:
