@@ -75,10 +75,9 @@ def render_conf(forwards: list[Forward], listen: str | None, plan_id: str) -> st
     ]
     if listen:
         lines.append(f"listen-address={listen}")
-    lines += [
-        f"server=/{f.domain}/{f.dns_ip}  # cluster {f.cluster}".replace("  # ", "\n# ^ cluster ")
-        for f in forwards
-    ]
+    # dnsmasq has no trailing comments: the cluster's name goes on a line of its own below
+    for f in forwards:
+        lines += [f"server=/{f.domain}/{f.dns_ip}", f"# ^ cluster {f.cluster}"]
     return "\n".join(lines) + "\n"
 
 

@@ -35,6 +35,17 @@ def command_lines(hosts: list[str], themes: list[str]) -> list[tuple[str, str]]:
     return out
 
 
+def unknown_target(query: str, hosts: list[str]) -> str | None:
+    """`nat nosuch` / `host nosuch`: the line that says there is no such host, or None."""
+    verb, _, arg = query.strip().partition(" ")
+    arg = arg.strip()
+    if verb not in ("nat", "host") or not arg or arg in hosts:
+        return None
+    if any(h.startswith(arg) for h in hosts):
+        return None  # still being typed
+    return f"no host {arg[:40]!r} in the environment; hosts: {', '.join(hosts)}"
+
+
 class NetuiCommands(Provider):
     def _commands(self) -> Iterator[tuple[str, str, Callable[[], None]]]:
         app = self.app
@@ -69,6 +80,9 @@ class NetuiCommands(Provider):
             yield DiscoveryHit(name, run, help=help_text)
 
     async def search(self, query: str) -> Hits:
+        unknown = unknown_target(query, list(self.app.env.hosts))  # type: ignore[attr-defined]
+        if unknown:  # said, not silently nothing
+            yield Hit(1.0, unknown, partial(self.app.notify, unknown, severity="warning"))
         matcher = self.matcher(query)
         for name, help_text, run in self._commands():
             score = matcher.match(name)

@@ -32,7 +32,17 @@ def key_groups(screen: Screen[Any]) -> list[tuple[str, list[tuple[str, str, str]
     return [
         (title, [(" ".join(dict.fromkeys(k)), d, i) for k, d, i in own.values()]),
         ("everywhere", [(" ".join(dict.fromkeys(k)), d, i) for k, d, i in everywhere.values()]),
+        ("moving around", list(MOVING)),
     ]
+
+
+# The widgets' own keys (no binding id, so not listed above) that every screen relies on.
+MOVING = (
+    ("enter", "open the highlighted row; in a box: submit", ""),
+    ("tab", "next pane, box or button (shift+tab: back)", ""),
+    ("escape", "back or close (clears a filter first)", ""),
+    ("↑↓ pgup", "move in a list (pgdn home end too)", ""),
+)
 
 
 def keymap_shown() -> str:

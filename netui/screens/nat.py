@@ -27,6 +27,11 @@ def rule_matches(rule: Rule, needle: str) -> bool:
     return matches(rule, needle)
 
 
+def _sentence(label: str) -> str:
+    """The first letter up, the rest as written (str.capitalize lowercased the rule's text)."""
+    return label[:1].upper() + label[1:]
+
+
 # Per-service chains are thousands on a kube-proxy host: they are reached by following jumps,
 # not listed (an OptionList of 40,000 names alone takes seconds to build).
 _UNLISTED = ("KUBE-SVC-", "KUBE-SEP-", "KUBE-FW-", "KUBE-XLB-", "KUBE-EXT-", "KUBE-SVL-")
@@ -306,7 +311,7 @@ class NatScreen(Screen[None]):
 
         env = self.app.env  # type: ignore[attr-defined]
         office = env.office.cidrs[0].split("/")[0].rsplit(".", 1)[0] + ".10"
-        self.app.push_screen(WalkScreen(snap, f"{office} "))
+        self.app.push_screen(WalkScreen(snap, office))
 
     def _rule_change(self, move_to: int | None) -> None:
         """Delete (or move) the selected rule: previewed, journaled, undoable from history."""
@@ -322,7 +327,7 @@ class NatScreen(Screen[None]):
         offer_plan(
             self,
             plan,
-            f"{change_label(self.host, rule, move_to).capitalize()}?  {rule.line}",
+            f"{_sentence(change_label(self.host, rule, move_to))}?  {rule.line}",
             "Move" if move_to else "Delete",
             lambda status: self.action_refresh(),
         )

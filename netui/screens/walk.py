@@ -16,26 +16,22 @@ from netui.model.snapshot import HostSnapshot
 class WalkScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape", "app.pop_screen", "Close", id="close_walk")]
 
-    def __init__(self, snap: HostSnapshot, default: str = "") -> None:
+    def __init__(self, snap: HostSnapshot, example_source: str = "10.1.3.10") -> None:
         super().__init__()
         self.snap = snap
-        self.default = default
+        self.example_source = example_source.strip() or "10.1.3.10"
 
     def compose(self) -> ComposeResult:
+        # An example, never a value: typing over pre-filled text garbled the addresses.
         yield Input(
-            value=self.default,
-            placeholder="SRC DST [tcp|udp] [PORT], e.g. 10.1.3.10 10.200.1.3 tcp 80",
+            placeholder=f"SRC DST [tcp|udp] [PORT], e.g. {self.example_source} 10.200.1.3 tcp 80",
             id="packet",
         )
         with VerticalScroll():
             yield Static("", id="steps")
 
     def on_mount(self) -> None:
-        field = self.query_one(Input)
-        field.focus()
-        field.cursor_position = len(field.value)  # type after the pre-filled source
-        if self.default:
-            self._walk(self.default)
+        self.query_one(Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self._walk(event.value)
@@ -44,20 +40,44 @@ class WalkScreen(ModalScreen[None]):
         from netui.doctor.masquerade import office_packet
         from netui.doctor.walk import masquerade_path
 
-        parts = text.split()
         out = self.query_one("#steps", Static)
-        if len(parts) < 2 or self.snap.nat is None:
-            out.update("give a source and a destination address")
+        problem = packet_problem(text)
+        if problem or self.snap.nat is None:
+            out.update(problem or "this host has no nat table")
             return
-        try:
-            packet = office_packet(self.snap, parts[0], parts[1])
-            proto = parts[2] if len(parts) > 2 else "tcp"
-            port = int(parts[3]) if len(parts) > 3 else 80
-            packet = replace(packet, proto=proto, dport=port)
-            pre, post = masquerade_path(self.snap.nat, packet)
-        except ValueError as e:
-            out.update(f"not an IPv4 address or port: {e}")
-            return
+        parts = text.split()
+        proto = parts[2] if len(parts) > 2 else "tcp"
+        port = int(parts[3]) if len(parts) > 3 else 80
+        packet = replace(office_packet(self.snap, parts[0], parts[1]), proto=proto, dport=port)
+        pre, post = masquerade_path(self.snap.nat, packet)
         lines = (pre.lines() if pre else []) + post.lines()
         verdict = "masqueraded" if post.nat_applied else "NOT masqueraded"
         out.update("\n".join(lines) + f"\n\n{verdict} ({post.verdict})")
+
+
+PROTOCOLS = ("tcp", "udp", "sctp", "icmp")
+
+
+def _ipv4(word: str) -> bool:
+    parts = word.split(".")
+    return len(parts) == 4 and all(p.isdigit() and int(p) < 256 for p in parts)
+
+
+def packet_problem(text: str) -> str | None:
+    """What is wrong with `SRC DST [PROTO] [PORT]` as typed, in one line, or None."""
+    parts = text.split()
+    if len(parts) < 2:
+        return "give a source and a destination address: SRC DST [tcp|udp] [PORT]"
+    if len(parts) > 4:
+        return f"too many words ({len(parts)}): SRC DST [tcp|udp] [PORT]"
+    bad = [w for w in parts[:2] if not _ipv4(w)]
+    if bad:
+        return f"not an IPv4 address: {bad[0][:40]!r}"
+    if len(parts) > 2 and parts[2] not in PROTOCOLS:
+        return (
+            f"{parts[2][:40]!r} is not a protocol ({', '.join(PROTOCOLS)}); "
+            "one source and one destination only"
+        )
+    if len(parts) > 3 and not (parts[3].isdigit() and 0 < int(parts[3]) < 65536):
+        return f"not a port (1-65535): {parts[3][:40]!r}"
+    return None

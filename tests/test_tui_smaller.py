@@ -1,0 +1,85 @@
+"""The small lies and dead ends of issue 25's walk-through, each held by a test."""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual.widgets import Input, Static
+
+from netui.plan.dns import Forward, render_conf
+from netui.screens.commands import unknown_target
+from netui.screens.nat import _sentence
+from netui.screens.walk import packet_problem
+
+from .tui_data import fixed_app, open_host, until_ready, wait_until
+
+
+def run(scenario) -> None:
+    asyncio.run(scenario())
+
+
+def test_the_switch_preview_names_the_cluster_once():
+    conf = render_conf([Forward("cluster.local", "b", "10.43.0.10")], "192.168.1.109", "p1")
+    assert "server=/cluster.local/10.43.0.10\n# ^ cluster b\n" in conf
+    assert "cluster cluster" not in conf
+
+
+def test_the_delete_dialog_keeps_the_rules_case():
+    label = "delete rule 3 of nat/KUBE-POSTROUTING on a-master: -j MASQUERADE"
+    assert _sentence(label) == "Delete rule 3 of nat/KUBE-POSTROUTING on a-master: -j MASQUERADE"
+
+
+def test_nat_or_host_with_no_such_host_says_so():
+    hosts = ["a-master", "b-master"]
+    assert unknown_target("nat nosuch", hosts) == (
+        "no host 'nosuch' in the environment; hosts: a-master, b-master"
+    )
+    assert unknown_target("host zz", hosts) is not None
+    assert unknown_target("nat a-", hosts) is None  # still being typed
+    assert unknown_target("nat a-master", hosts) is None
+    assert unknown_target("doctor", hosts) is None
+
+
+def test_a_walk_takes_one_source_one_destination_and_says_what_is_wrong():
+    assert packet_problem("10.1.3.10 10.200.1.3") is None
+    assert packet_problem("10.1.3.10 10.200.1.3 udp 53") is None
+    three = packet_problem("10.1.3.10 10.200.1.3 10.200.1.4")
+    assert three and "one source and one destination only" in three
+    assert "not an IPv4 address" in (packet_problem("10.1.3.10 10.200.1") or "")
+    assert "not a port" in (packet_problem("10.1.3.10 10.200.1.3 tcp 99999") or "")
+    assert "too many words" in (packet_problem("1.1.1.1 2.2.2.2 tcp 80 x") or "")
+
+
+def test_the_walk_box_is_empty_with_an_example_and_refuses_three_addresses():
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until_ready(pilot)
+            await open_host(pilot, "a-master", "enter")
+            await pilot.press("w")
+            await wait_until(pilot, lambda: app.screen.query("#packet"))
+            box = app.screen.query_one("#packet", Input)
+            assert box.value == "" and "e.g. 10.1.3.10 " in box.placeholder
+            for ch in "10.1.3.10 10.200.1.3 10.200.1.4":
+                await pilot.press("space" if ch == " " else ch)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert box.value == "10.1.3.10 10.200.1.3 10.200.1.4"  # typed as typed
+            steps = str(app.screen.query_one("#steps", Static).render())
+            assert "one source and one destination only" in steps
+
+    run(scenario)
+
+
+def test_help_lists_enter_tab_and_escape():
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until_ready(pilot)
+            await pilot.press("question_mark")
+            await wait_until(pilot, lambda: app.screen.query("#help-text"))
+            text = str(app.screen.query_one("#help-text", Static).render())
+            for key in ("enter", "tab", "escape"):
+                assert f"  {key}" in text or f" {key} " in text, key
+
+    run(scenario)
