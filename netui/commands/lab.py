@@ -1,4 +1,4 @@
-"""`netui lab up/down/status/shell/tui`."""
+"""`netui lab up/down/status/reboot/shell/tui`."""
 
 from __future__ import annotations
 
@@ -82,6 +82,26 @@ def status(args: argparse.Namespace) -> int:
     return 0 if st["healthy"] or not st["up"] else 1
 
 
+def reboot(args: argparse.Namespace) -> int:
+    from netui.lab import reboot as lab_reboot
+
+    reports = lab_reboot.reboot(args.hosts)
+    if args.json:
+        print_json({"rebooted": [r.to_dict() for r in reports]})
+    else:
+        for r in reports:
+            print(f"{r.host}: rebooted")
+            for line in r.lines:
+                print(f"  {line}")
+            for line in r.failed:
+                print(f"  ✗ {line}")
+    return 1 if any(r.failed for r in reports) else 0
+
+
+def _reboot_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("hosts", nargs="+", metavar="HOST")
+
+
 def _enter_jump(args: argparse.Namespace) -> int:
     """Replace this process with a shell (or the TUI) inside a lab host, as an operator on it."""
     from netui.core.lab import enter_host
@@ -141,6 +161,13 @@ COMMANDS = (
                 writes=True,
             ),
             Command("status", "what of the lab is up", status),
+            Command(
+                "reboot",
+                "reboot lab hosts: runtime state gone, then their boot (network files, sysctl, units)",
+                reboot,
+                _reboot_arguments,
+                writes=True,
+            ),
             Command(
                 "shell",
                 "a shell on a lab host (default: the jump host)",

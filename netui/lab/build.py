@@ -38,6 +38,7 @@ from netui.lab.topology import (
     plan_named,
     with_extra_hosts,
 )
+from netui.model.netconfig import networkd_file
 from netui.paths import lab_home
 
 REQUIRED_TOOLS = (
@@ -51,6 +52,10 @@ REQUIRED_TOOLS = (
     "sudo",
     "sysctl",
 )
+
+
+# /etc directories every lab host has its own copy of (see _etc)
+HOST_ETC_DIRS = ("/etc/dnsmasq.d", "/etc/netui", "/etc/systemd")
 
 
 def _run(
@@ -197,6 +202,20 @@ def _etc(state: LabState, host: LabHost) -> None:
     (etc / "dnsmasq.d").mkdir(exist_ok=True)
     (etc / "sysctl.conf").write_text("# lab host " + host.name + ": see sysctl.d/\n")
     (etc / "resolv.conf").write_text("nameserver 127.0.0.1\n")
+    # what the host boots with (netui lab reboot): its systemd units, netui's own directory,
+    # its network configuration (systemd-networkd's files) and forwarding where it routes
+    (etc / "netui").mkdir(exist_ok=True)
+    (etc / "systemd" / "system" / "multi-user.target.wants").mkdir(parents=True, exist_ok=True)
+    network = etc / "systemd" / "network"
+    network.mkdir(exist_ok=True)
+    for ifname, address, gateway, routes in _interfaces(host):
+        (network / f"10-{ifname}.network").write_text(
+            networkd_file(ifname, address, gateway, routes)
+        )
+    if host.forwarding:
+        (etc / "sysctl.d" / "10-lab-forwarding.conf").write_text(
+            f"# lab host {host.name} routes: forwarding on at every boot\nnet.ipv4.ip_forward = 1\n"
+        )
     if host.variant == "legacy":
         alt = etc / "alternatives"
         shutil.copytree("/etc/alternatives", alt, symlinks=True, dirs_exist_ok=True)
@@ -206,6 +225,16 @@ def _etc(state: LabState, host: LabHost) -> None:
             (alt / name).symlink_to(target)
     if host.name == SUDO_HOST:
         _sudo_users(etc)
+
+
+def _interfaces(host: LabHost) -> list[tuple[str, str, str | None, list[tuple[str, str]]]]:
+    """(interface, address, default gateway, routes) of a host, as its network files hold them."""
+    if host.name == "router":
+        return [
+            ("eth0", f"{ROUTER_OFFICE_IP}/24", None, []),
+            ("eth1", f"{ROUTER_LAN_IP}/24", None, []),
+        ]
+    return [("eth0", f"{host.ip}/24", host.gateway, list(host.extra_routes))]
 
 
 def _sudo_users(etc: Path) -> None:
@@ -309,10 +338,13 @@ def up(
 def _build(
     state: LabState, home: Path, files: LabFiles, broken: bool, services: int, plan: LabPlan
 ) -> None:
-    if not Path("/etc/dnsmasq.d").exists():
-        state.created_paths.append("/etc/dnsmasq.d")
-        state.save()
-        Path("/etc/dnsmasq.d").mkdir()
+    # ip netns exec binds /etc/netns/<ns>/X over /etc/X only where /etc/X exists (else it
+    # complains on every exec): made when missing (scripts/test makes them once for its workers)
+    for shared in HOST_ETC_DIRS:
+        if not Path(shared).exists():
+            state.created_paths.append(shared)
+            state.save()
+            Path(shared).mkdir()
 
     # The two L2 segments live in their own namespace, so the root namespace has no lab link.
     _add_ns(state, LAN_BRIDGE_NS)

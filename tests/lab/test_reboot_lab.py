@@ -1,0 +1,127 @@
+"""`netui lab reboot`: a lab host forgets its runtime state and boots from its own files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+
+from .conftest import in_ns, netui
+
+UNIT = """[Unit]
+Description=a test unit of the lab's boot
+[Service]
+Type=oneshot
+ExecStartPre=-/bin/false
+ExecStartPre=/bin/sh -c 'echo pre >> /etc/netui/boot-log'
+ExecStart=/bin/sh -c 'echo start >> /etc/netui/boot-log'
+[Install]
+WantedBy=multi-user.target
+"""
+
+
+def _saved(ns: str, save: str = "iptables-save") -> str:
+    return in_ns(ns, save).stdout
+
+
+def _plant_runtime_state(ns: str) -> None:
+    """What a reboot must forget: a chain in both variants, a route by hand, forwarding at
+    runtime, a timer process, netui's /run files for the host."""
+    for restore in ("iptables-nft-restore", "iptables-legacy-restore"):
+        done = in_ns(
+            ns,
+            restore,
+            "--noflush",
+            "-w",
+            "5",
+            input_text="*nat\n:NETUI-POSTROUTING - [0:0]\n-A POSTROUTING -j NETUI-POSTROUTING\nCOMMIT\n",
+        )
+        assert done.returncode == 0, done.stderr
+    assert in_ns(ns, "ip", "route", "add", "10.77.0.0/16", "via", "192.168.1.1").returncode == 0
+    assert in_ns(ns, "sysctl", "-qw", "net.ipv4.ip_forward=1").returncode == 0
+
+
+def test_a_reboot_forgets_runtime_state_and_boots_from_the_hosts_files(lab):
+    ns = "nu-b-master"  # legacy iptables; its neighbour a-master is nft
+    host_units = Path(f"/etc/netns/{ns}/systemd/system")
+    (host_units / "lab-test.service").write_text(UNIT)
+    link = host_units / "multi-user.target.wants" / "lab-test.service"
+    link.symlink_to("/etc/systemd/system/lab-test.service")
+    _plant_runtime_state(ns)
+    timer = subprocess.Popen(
+        ["ip", "netns", "exec", ns, "setsid", "sleep", "600"], start_new_session=True
+    )
+    run_file = Path("/run/netui/rollback-p1-b-master.sh")
+    run_file.parent.mkdir(exist_ok=True)
+    run_file.write_text("#!/bin/sh\n")
+    other_host = Path("/run/netui/rollback-p1-a-master.sh")
+    other_host.write_text("#!/bin/sh\n")
+    try:
+        done = netui("lab", "reboot", "b-master", "--json")
+        assert done.returncode == 0, done.stdout + done.stderr
+        report = json.loads(done.stdout)["rebooted"][0]
+        assert report["host"] == "b-master" and report["failed"] == []
+        deadline = time.time() + 5
+        while timer.poll() is None and time.time() < deadline:
+            time.sleep(0.05)
+        assert timer.poll() is not None  # the host's processes died with it
+        assert not run_file.exists() and other_host.exists()  # only this host's /run state
+        for save in ("iptables-nft-save", "iptables-legacy-save"):
+            assert "NETUI" not in _saved(ns, save), save
+        # the boot: kube-proxy's chains back (legacy, its variant), its network file's routes,
+        # forwarding as its sysctl files say (off: nothing persisted it), the unit ran
+        assert "KUBE-SERVICES" in _saved(ns, "iptables-legacy-save")
+        routes = in_ns(ns, "ip", "route").stdout
+        assert "10.77.0.0/16" not in routes
+        assert "10.1.3.0/24 via 192.168.1.1" in routes and "default via 192.168.1.254" in routes
+        assert in_ns(ns, "sysctl", "-n", "net.ipv4.ip_forward").stdout.strip() == "0"
+        assert in_ns(ns, "cat", "/etc/netui/boot-log").stdout == "pre\nstart\n"
+        assert "ran lab-test.service" in report["done"]
+        # sshd stands for a boot service: the host answers again
+        ssh = in_ns(
+            "nu-jump",
+            "ssh",
+            "-i",
+            f"{lab.home}/id_ed25519",
+            "-o",
+            f"UserKnownHostsFile={lab.home}/known_hosts",
+            "-o",
+            "BatchMode=yes",
+            "root@192.168.1.243",
+            "true",
+        )
+        assert ssh.returncode == 0, ssh.stderr
+    finally:
+        timer.kill()
+        link.unlink(missing_ok=True)
+        (host_units / "lab-test.service").unlink(missing_ok=True)
+        Path(f"/etc/netns/{ns}/netui/boot-log").unlink(missing_ok=True)
+        other_host.unlink(missing_ok=True)
+
+
+def test_a_router_keeps_what_its_files_hold_and_a_failing_unit_is_reported(lab):
+    ns = "nu-router"
+    units = Path(f"/etc/netns/{ns}/systemd/system")
+    (units / "broken.service").write_text("[Service]\nExecStart=/bin/sh -c 'exit 3'\n")
+    link = units / "multi-user.target.wants" / "broken.service"
+    link.symlink_to("/etc/systemd/system/broken.service")
+    assert in_ns(ns, "ip", "route", "add", "10.200.0.0/16", "via", "192.168.1.109").returncode == 0
+    try:
+        done = netui("lab", "reboot", "router")
+        assert done.returncode == 1
+        assert "✗ broken.service: /bin/sh -c exit 3 exited 3\n" in done.stdout, done.stdout
+        assert "10.200.0.0/16" not in in_ns(ns, "ip", "route").stdout
+        # the router's forwarding is in its sysctl files (the lab's base config): on again
+        assert in_ns(ns, "sysctl", "-n", "net.ipv4.ip_forward").stdout.strip() == "1"
+        # nothing of the rest of the lab moved: the office still reaches the router
+        assert in_ns("nu-office-pc", "ping", "-c1", "-W2", "10.1.3.1").returncode == 0
+    finally:
+        link.unlink(missing_ok=True)
+        (units / "broken.service").unlink(missing_ok=True)
+
+
+def test_rebooting_an_unknown_host_is_one_clear_message(lab):
+    done = netui("lab", "reboot", "nosuch")
+    assert done.returncode == 2 and "no lab host 'nosuch'" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
