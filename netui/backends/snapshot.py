@@ -46,6 +46,31 @@ x addresses ip -j -4 addr
 END = r"""
 x end true
 """
+# What the next boot brings back (model/bootstate.py, model/netconfig.py): netui's own files
+# and unit, and the network configuration that holds routes; each file capped at 64 KiB.
+BOOT_FILES = (
+    "/etc/netui/restore.sh /etc/netui/restore.log /etc/netui/plans/*.conf "
+    "/etc/systemd/system/netui-restore.service /etc/systemd/network/*.network "
+    "/etc/netplan/*.yaml /etc/netplan/*.yml /etc/NetworkManager/system-connections/*.nmconnection "
+    "/etc/network/interfaces /etc/network/interfaces.d/* "
+    "/etc/sysconfig/network-scripts/route-* /etc/sysconfig/network-scripts/ifcfg-*"
+)
+BOOT_NAMES = (
+    "/etc/systemd/system/multi-user.target.wants/netui-restore.service "
+    "/etc/systemd/system/timers.target.wants/netui-restore-check.timer /etc/netui/armed/*"
+)
+BOOT_READS = f"""
+_boot_init() {{
+  if [ -d /run/systemd/system ]; then echo running; elif [ -d /etc/systemd/system ]; then echo installed; fi
+}}
+x boot-init _boot_init
+for f in {BOOT_FILES}; do
+  [ -f "$f" ] && x "boot:$f" head -c 65536 -- "$f"
+done
+for f in {BOOT_NAMES}; do
+  [ -e "$f" ] && x "boot-name:$f" true
+done
+"""
 SNAPSHOT_SCRIPT = (
     SECTIONS
     + r"""
@@ -78,6 +103,9 @@ for d in /etc/sysctl.d /run/sysctl.d /usr/local/lib/sysctl.d /usr/lib/sysctl.d /
   done
 done
 [ -f /etc/sysctl.conf ] && x "sysctl:/etc/sysctl.conf" cat /etc/sysctl.conf
+"""
+    + BOOT_READS
+    + r"""
 for p in "$@"; do
   if [ -d "$p" ]; then
     for f in "$p"/*; do [ -f "$f" ] && x "file:$f" cat -- "$f"; done

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from netui.doctor import clusters, dns, filtering, forwarding, masquerade, networks, routing
+from netui.doctor import (
+    clusters,
+    dns,
+    filtering,
+    forwarding,
+    masquerade,
+    networks,
+    persistence,
+    routing,
+)
 from netui.doctor.context import DoctorInput
 from netui.model.findings import ERROR, WARNING, Finding, sort_findings
 from netui.model.snapshot import FILES, FORWARDING, ROUTES, SYSCTL, TABLES
@@ -27,6 +36,7 @@ CHECKS = (
     routing.check,
     dns.check,
     clusters.check,
+    persistence.check,
 )
 
 

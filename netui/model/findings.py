@@ -49,6 +49,7 @@ CODES = (
     "host-partly-unreadable",
     "cluster-masquerade-missing",
     "cluster-route-missing",
+    "not-persisted",
 )
 
 

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 
 from netui.model.frames import Section
+from netui.model.bootstate import BootFacts, boot_facts
 from netui.model.iptables import ParseError, Table, parse
 from netui.model.routes import RoutingTable, parse_addresses, parse_routes
 from netui.model.sysctl import SysctlFile, SysctlSetting, boot_value, ignored_settings
@@ -46,6 +47,9 @@ class HostSnapshot:
     warnings: list[str] = field(default_factory=list)
     # aspect (ASPECTS) -> why it could not be read; what is named here is unknown, not empty
     unreadable: dict[str, str] = field(default_factory=dict)
+    # what the next boot brings back (netui's unit and files, the network configuration);
+    # None when the snapshot did not read it
+    boot: BootFacts | None = None
     # a light poll (backends/light.py): the rules are the last full snapshot's, their counters,
     # routes and forwarding are fresh
     light: bool = False
@@ -198,6 +202,16 @@ def parse_snapshot(host: str, sec: dict[str, Section], duration: float = 0.0) ->
         snap.routes = routing_table(sec)
     except ValueError as e:
         snap.unreadable[ROUTES] = f"routes/addresses: {e}"[:300]
+    boot = sec.get("boot-init")
+    if boot is not None:
+        boot_files: dict[str, str] = {}
+        names: set[str] = set()
+        for name, body in sec.items():
+            if name.startswith("boot:") and body.rc == 0 and not body.too_large:
+                boot_files[name[5:]] = body.text
+            elif name.startswith("boot-name:"):
+                names.add(name[10:])
+        snap.boot = boot_facts(boot.text.strip() or None, boot_files, names)
     for name, body in sec.items():
         kind, _, path = name.partition(":")
         if kind not in ("sysctl", "file") or not path:

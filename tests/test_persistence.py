@@ -1,0 +1,119 @@
+"""What a reboot would do, on plain data: the doctor's `not-persisted` findings per host and item,
+and the boot files they are judged from."""
+
+from __future__ import annotations
+
+from netui.doctor import diagnose
+from netui.doctor.persistence import boot_items
+from netui.model.bootstate import (
+    RESTORE_SCRIPT,
+    RESTORE_SCRIPT_PATH,
+    UNIT_PATH,
+    UNIT_TEXT,
+    WANTS_LINK,
+    PersistedJump,
+    PersistedRoute,
+    PersistedRule,
+    PlanFile,
+    boot_facts,
+    parse_plan_file,
+)
+from netui.model.netconfig import networkd_file
+
+from .test_doctor import doctor_input
+
+RULES = (
+    '-s 10.1.3.0/24 -d 10.200.0.0/16 -m comment --comment "netui:p1" -j MASQUERADE',
+    '-s 10.1.3.0/24 -d 10.96.0.0/12 -m comment --comment "netui:p1" -j MASQUERADE',
+)
+PLAN = PlanFile(
+    "p1",
+    tuple(PersistedRule("nat", "NETUI-POSTROUTING", r) for r in RULES),
+    (PersistedJump("nat", "POSTROUTING", 1, "NETUI-POSTROUTING"),),
+)
+ROUTER_PLAN = PlanFile(
+    "p1",
+    routes=(
+        PersistedRoute("10.200.0.0/16", "192.168.1.109"),
+        PersistedRoute("10.96.0.0/12", "192.168.1.109"),
+    ),
+)
+UNIT = {UNIT_PATH: UNIT_TEXT, RESTORE_SCRIPT_PATH: RESTORE_SCRIPT}
+RETURN_ROUTE = {
+    "/etc/systemd/network/10-eth0.network": networkd_file(
+        "eth0", "192.168.1.109/24", "192.168.1.254", [("10.1.3.0/24", "192.168.1.1")]
+    )
+}
+
+
+def _with_boot(inp, host, files, names=frozenset({WANTS_LINK}), systemd="running"):
+    inp.snapshots[host].boot = boot_facts(systemd, files, set(names))
+    return inp
+
+
+def _lost(inp):
+    return {(f.host, f.title.split(" on ")[0]) for f in diagnose(inp) if f.code == "not-persisted"}
+
+
+def test_a_plan_file_round_trips_and_ignores_foreign_lines():
+    text = PLAN.text() + "rm -rf /\njump nat POSTROUTING x NETUI\n"
+    assert parse_plan_file("p1", text) == PLAN
+
+
+def test_runtime_only_state_is_reported_per_host_and_item():
+    inp = doctor_input()
+    _with_boot(inp, "f", {}, names=())
+    _with_boot(inp, "r", {}, names=())
+    assert _lost(inp) == {
+        ("f", "netui's chain NETUI-POSTROUTING (2 rules)"),
+        ("f", "route 10.1.3.0/24 via 192.168.1.1"),
+        ("r", "route 10.200.0.0/16 via 192.168.1.109"),
+        ("r", "route 10.96.0.0/12 via 192.168.1.109"),
+        ("r", "IP forwarding (the office router)"),
+    }
+    finding = next(f for f in diagnose(inp) if f.code == "not-persisted" and f.host == "f")
+    assert any("netui-restore.service is not installed" in e for e in finding.evidence)
+
+
+def test_netuis_unit_and_plan_files_and_the_network_configuration_count_as_persisted():
+    inp = doctor_input()
+    _with_boot(inp, "f", {**UNIT, PLAN.path: PLAN.text(), **RETURN_ROUTE})
+    _with_boot(inp, "r", {**UNIT, ROUTER_PLAN.path: ROUTER_PLAN.text()})
+    inp.snapshots["r"].sysctl_files = list(doctor_input().snapshots["f"].sysctl_files)
+    assert _lost(inp) == set()
+    at_boot = {(i.host, i.item): i.at_boot for i in boot_items(inp)}
+    assert at_boot[("f", "netui's chain NETUI-POSTROUTING (2 rules)")] == (
+        "restored by netui-restore.service"
+    )
+    assert at_boot[("f", "route 10.1.3.0/24 via 192.168.1.1")] == (
+        "in /etc/systemd/network/10-eth0.network (systemd-networkd)"
+    )
+
+
+def test_a_unit_that_is_not_enabled_restores_nothing():
+    inp = doctor_input()
+    _with_boot(inp, "f", {**UNIT, PLAN.path: PLAN.text(), **RETURN_ROUTE}, names=())
+    found = [f for f in diagnose(inp) if f.code == "not-persisted" and f.host == "f"]
+    assert len(found) == 1 and any("is not enabled" in e for e in found[0].evidence)
+
+
+def test_a_rule_added_to_netuis_chain_after_the_plan_file_was_written_is_lost():
+    inp = doctor_input()
+    one_rule = PlanFile("p1", PLAN.rules[:1], PLAN.jumps)
+    _with_boot(inp, "f", {**UNIT, one_rule.path: one_rule.text(), **RETURN_ROUTE})
+    assert ("f", "netui's chain NETUI-POSTROUTING (2 rules)") in _lost(inp)
+
+
+def test_a_host_without_systemd_gets_what_to_add_by_hand():
+    inp = doctor_input()
+    _with_boot(inp, "f", {**RETURN_ROUTE}, names=(), systemd=None)
+    finding = next(f for f in diagnose(inp) if f.code == "not-persisted" and f.host == "f")
+    assert "netui cannot persist it there (no systemd)" in finding.title
+    assert any(
+        e.startswith("iptables -t nat -A NETUI-POSTROUTING -s 10.1.3.0/24")
+        for e in finding.evidence
+    )
+
+
+def test_a_snapshot_that_did_not_read_the_boot_files_says_nothing():
+    assert not [f for f in diagnose(doctor_input()) if f.code == "not-persisted"]
