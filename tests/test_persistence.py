@@ -117,3 +117,22 @@ def test_a_host_without_systemd_gets_what_to_add_by_hand():
 
 def test_a_snapshot_that_did_not_read_the_boot_files_says_nothing():
     assert not [f for f in diagnose(doctor_input()) if f.code == "not-persisted"]
+
+
+def test_the_host_screen_says_per_item_what_the_next_boot_does():
+    from netui.screens.host import boot_lines
+
+    inp = doctor_input()
+    _with_boot(inp, "f", {**UNIT, PLAN.path: PLAN.text()})
+    lines = boot_lines(inp.snapshots["f"])
+    assert lines[0] == "at boot          netui-restore.service enabled (1 plan file(s))"
+    assert any(
+        "NETUI-POSTROUTING (2 rules)" in line
+        and line.endswith("✓ at boot: restored by netui-restore.service")
+        for line in lines
+    )
+    assert any(
+        "route 10.1.3.0/24 via 192.168.1.1" in line and line.endswith("✗ lost at boot")
+        for line in lines
+    )
+    assert boot_lines(doctor_input().snapshots["f"]) == []  # boot files not read: nothing said

@@ -8,84 +8,11 @@ Forwarders' forwarding is the forwarding check's (`forwarding-not-persisted`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from netui.doctor.context import DoctorInput
 from netui.doctor.masquerade import samples
+from netui.model.at_boot import BootItem, chain_items, route_item
 from netui.model.bootstate import UNIT_NAME, BootFacts
 from netui.model.findings import WARNING, Finding
-from netui.model.netconfig import configured_routes
-from netui.model.snapshot import HostSnapshot
-
-OWNED_CHAINS = (("nat", "POSTROUTING", "NETUI-POSTROUTING"), ("filter", "FORWARD", "NETUI-FORWARD"))
-
-
-@dataclass(frozen=True)
-class BootItem:
-    """One thing a host has now and what its next boot does with it."""
-
-    host: str
-    item: str  # "netui's chain NETUI-POSTROUTING (2 rules)", "route 10.96.0.0/12 via …"
-    at_boot: str  # "restored by netui-restore.service", "in /etc/netplan/… (netplan)", "lost"
-    hand: tuple[str, ...] = ()  # what would bring it back by hand (hosts netui cannot persist on)
-    cluster: str | None = None
-
-    @property
-    def lost(self) -> bool:
-        return self.at_boot == "lost"
-
-
-def _chains(snap: HostSnapshot, facts: BootFacts) -> list[BootItem]:
-    out = []
-    for table_name, builtin, chain_name in OWNED_CHAINS:
-        table = snap.nat if table_name == "nat" else snap.filter
-        chain = table.chain(chain_name) if table else None
-        if chain is None:
-            continue
-        rules = [r.text for r in chain.rules]
-        restored = facts.chain_restored(table_name, chain_name) and all(
-            facts.rule_restored(table_name, chain_name, r) for r in rules
-        )
-        hand = (
-            f"iptables -t {table_name} -N {chain_name}",
-            *(f"iptables -t {table_name} -A {chain_name} {r}" for r in rules),
-            f"iptables -t {table_name} -I {builtin} 1 -j {chain_name}",
-        )
-        out.append(
-            BootItem(
-                snap.host,
-                f"netui's chain {chain_name} ({len(rules)} rule{'s' if len(rules) != 1 else ''})",
-                f"restored by {UNIT_NAME}" if restored else "lost",
-                hand,
-            )
-        )
-    return out
-
-
-def _route(
-    snap: HostSnapshot, facts: BootFacts, dst: str, via: str, cluster: str | None
-) -> BootItem:
-    held = next(
-        (
-            r
-            for r in configured_routes(facts.network_files)
-            if r.dst == dst and (r.via == via or r.via is None)
-        ),
-        None,
-    )
-    if held:
-        at_boot = f"in {held.where}"
-    elif facts.route_restored(dst, via):
-        at_boot = f"restored by {UNIT_NAME}"
-    else:
-        at_boot = "lost"
-    return BootItem(
-        snap.host,
-        f"route {dst} via {via}",
-        at_boot,
-        (f"ip route replace {dst} via {via}",),
-        cluster,
-    )
 
 
 def _relied_routes(inp: DoctorInput) -> list[BootItem]:
@@ -99,19 +26,15 @@ def _relied_routes(inp: DoctorInput) -> list[BootItem]:
             for cidr in c.cidrs:
                 r = snap.routes.covering(cidr)
                 if r and r.dst != "default" and r.gateway == c.forwarder_ip:
-                    out.append(_route(snap, facts_of(snap), r.dst, r.gateway, c.name))
+                    out.append(route_item(snap, r.dst, r.gateway, c.name))
         fwd = inp.snapshot(c.forwarder)
         if fwd is None:
             continue
         for office in inp.office:
             r = fwd.routes.lookup(samples(office)[0])
             if r and r.gateway and r.gateway in inp.router_lan_ips:
-                out.append(_route(fwd, facts_of(fwd), r.dst, r.gateway, c.name))
+                out.append(route_item(fwd, r.dst, r.gateway, c.name))
     return out
-
-
-def facts_of(snap: HostSnapshot) -> BootFacts:
-    return snap.boot or BootFacts()
 
 
 def boot_items(inp: DoctorInput) -> list[BootItem]:
@@ -120,7 +43,7 @@ def boot_items(inp: DoctorInput) -> list[BootItem]:
     for name in inp.env.hosts:
         snap = inp.snapshot(name)
         if snap is not None:
-            out += _chains(snap, facts_of(snap))
+            out += chain_items(snap)
     out += _relied_routes(inp)
     router = inp.snapshot(inp.env.office.router)
     if router is not None and router.ip_forward == 1 and not router.forwarding_on_at_boot:

@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
 from netui.discovery.model import network_map
+from netui.model.at_boot import facts_of, host_items, unit_state
 from netui.model.networks import NetworkMap
 from netui.model.route_coverage import route_annotations, uncovered_networks
 from netui.model.snapshot import HostSnapshot
@@ -65,7 +66,20 @@ def detail_lines(snap: HostSnapshot, address: str) -> list[str]:
             lines.append(
                 f"{i.name:<16} {' '.join(i.addresses)}  mtu {i.mtu or '?'}  {i.state or ''}"
             )
+    lines += boot_lines(snap)
     lines += [f"! {w}" for w in snap.warnings]
+    return lines
+
+
+def boot_lines(snap: HostSnapshot) -> list[str]:
+    """What the next boot does with each item: restored by netui's unit, held by the host's
+    network files or sysctl files, or lost (only when the snapshot read the boot files)."""
+    if snap.boot is None:
+        return []
+    lines = ["at boot          " + unit_state(facts_of(snap))]
+    for item in host_items(snap):
+        fate = "✗ lost at boot" if item.lost else f"✓ at boot: {item.at_boot}"
+        lines.append(f"  {item.item:<44} {fate}")
     return lines
 
 
