@@ -136,3 +136,15 @@ def test_the_host_screen_says_per_item_what_the_next_boot_does():
         for line in lines
     )
     assert boot_lines(doctor_input().snapshots["f"]) == []  # boot files not read: nothing said
+
+
+def test_a_flushed_state_the_plan_files_hold_is_reported_and_a_reasserted_one_explained():
+    from netui.model.bootstate import RESTORE_LOG
+
+    inp = doctor_input(nat="*nat\n:POSTROUTING ACCEPT [0:0]\nCOMMIT\n")
+    log = "2026-12-02T04:47:32Z re-asserted netui's state (missing: chain NETUI-POSTROUTING)\n"
+    _with_boot(inp, "f", {**UNIT, PLAN.path: PLAN.text(), **RETURN_ROUTE, RESTORE_LOG: log})
+    found = {f.code: f for f in diagnose(inp) if f.host == "f"}
+    assert "missing on f now: NETUI-POSTROUTING (nat)" in found["not-persisted"].title
+    assert found["state-reasserted"].severity == "info"
+    assert log.strip() in found["state-reasserted"].evidence

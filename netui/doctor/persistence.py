@@ -11,8 +11,9 @@ from __future__ import annotations
 from netui.doctor.context import DoctorInput
 from netui.doctor.masquerade import samples
 from netui.model.at_boot import BootItem, chain_items, route_item
+from netui.model.bootstate import TIMER_NAME as TIMER
 from netui.model.bootstate import UNIT_NAME, BootFacts
-from netui.model.findings import WARNING, Finding
+from netui.model.findings import INFO, WARNING, Finding
 
 
 def _relied_routes(inp: DoctorInput) -> list[BootItem]:
@@ -86,6 +87,54 @@ def check(inp: DoctorInput) -> list[Finding]:
                 f"`netui apply` persists it through {UNIT_NAME}; by hand: {'; '.join(item.hand[:3])}",
             )
         out.append(Finding("not-persisted", WARNING, item.host, title, evidence, (), item.cluster))
+    return out + wiped(inp)
+
+
+def wiped(inp: DoctorInput) -> list[Finding]:
+    """netui's state put back by the host's check after another tool flushed it (a firewall
+    reload), or missing now although the host's plan files hold it (the check has not run yet)."""
+    out = []
+    for name in inp.env.hosts:
+        snap = inp.snapshot(name)
+        if snap is None or snap.boot is None:
+            continue
+        facts = snap.boot
+        back = [line for line in facts.restore_log.splitlines() if "re-asserted" in line][-3:]
+        if back:
+            out.append(
+                Finding(
+                    "state-reasserted",
+                    INFO,
+                    name,
+                    f"netui's state on {name} was flushed by another tool and put back by its check",
+                    (
+                        *back,
+                        "a firewall reload (firewall-cmd --reload, nftables' flush ruleset) does this",
+                    ),
+                )
+            )
+        tables = {"nat": snap.nat, "filter": snap.filter}
+        missing = sorted(
+            {
+                f"{r.chain} ({r.table})"
+                for p in facts.plans
+                for r in p.rules
+                if (t := tables.get(r.table)) is None or t.chain(r.chain) is None
+            }
+        )
+        if missing and facts.unit_works:
+            out.append(
+                Finding(
+                    "not-persisted",
+                    WARNING,
+                    name,
+                    f"netui's persisted state is missing on {name} now: {', '.join(missing)}",
+                    (
+                        "its plan files under /etc/netui/plans hold it; another tool flushed the tables",
+                        f"{TIMER} puts it back within 30 s; now: sh /etc/netui/restore.sh check",
+                    ),
+                )
+            )
     return out
 
 

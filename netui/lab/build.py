@@ -205,7 +205,8 @@ def _etc(state: LabState, host: LabHost) -> None:
     # what the host boots with (netui lab reboot): its systemd units, netui's own directory,
     # its network configuration (systemd-networkd's files) and forwarding where it routes
     (etc / "netui").mkdir(exist_ok=True)
-    (etc / "systemd" / "system" / "multi-user.target.wants").mkdir(parents=True, exist_ok=True)
+    for wants in ("multi-user.target.wants", "timers.target.wants"):
+        (etc / "systemd" / "system" / wants).mkdir(parents=True, exist_ok=True)
     network = etc / "systemd" / "network"
     network.mkdir(exist_ok=True)
     for ifname, address, gateway, routes in _interfaces(host):

@@ -50,6 +50,7 @@ CODES = (
     "cluster-masquerade-missing",
     "cluster-route-missing",
     "not-persisted",
+    "state-reasserted",
 )
 
 

@@ -87,7 +87,8 @@ def in_ns(
 
 def host_state(hosts: tuple[str, ...]) -> dict[str, str]:
     """What "byte-exact" compares, per lab host: nat and filter without counters, routes,
-    forwarding, and the files of /etc/sysctl.d and /etc/dnsmasq.d."""
+    forwarding, and the files of /etc/sysctl.d, /etc/dnsmasq.d, /etc/netui and
+    /etc/systemd/system."""
     out = {}
     for h in hosts:
         ns = f"nu-{h}"
@@ -103,7 +104,10 @@ def host_state(hosts: tuple[str, ...]) -> dict[str, str]:
                     ns,
                     "sh",
                     "-c",
-                    "ls /etc/sysctl.d /etc/dnsmasq.d; cat /etc/sysctl.d/* /etc/dnsmasq.d/* 2>/dev/null",
+                    "ls /etc/sysctl.d /etc/dnsmasq.d; cat /etc/sysctl.d/* /etc/dnsmasq.d/* 2>/dev/null;"
+                    # what netui persists for boot: its own files and units, every link
+                    " ls -R /etc/netui /etc/systemd/system 2>/dev/null;"
+                    " find /etc/netui /etc/systemd/system -type f -exec cat {} + 2>/dev/null",
                 ).stdout,
             )
         )

@@ -125,3 +125,13 @@ def test_rebooting_an_unknown_host_is_one_clear_message(lab):
     done = netui("lab", "reboot", "nosuch")
     assert done.returncode == 2 and "no lab host 'nosuch'" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_reboot_of_an_untouched_host_gives_back_the_same_host(lab):
+    from .conftest import host_state
+
+    hosts = ("a-master", "b-master", "router", "a-worker")
+    before = host_state(hosts)
+    done = netui("lab", "reboot", *hosts)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert host_state(hosts) == before
