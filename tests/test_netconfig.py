@@ -103,3 +103,14 @@ def test_enabled_units_are_services_of_any_wants_directory_once_in_name_order():
         "network-online.target.wants": ["a.service", "b.service"],
     }
     assert enabled_units(wants) == ["a.service", "b.service", "netui-restore.service"]
+
+
+def test_a_timer_says_how_often_and_which_service():
+    from netui.lab.systemd import timer_interval, timer_service
+    from netui.model.bootstate import TIMER_NAME, TIMER_TEXT
+
+    assert timer_interval(TIMER_TEXT) == 30
+    assert timer_interval("[Timer]\nOnUnitActiveSec=2min\n") == 120
+    assert timer_interval("[Timer]\nOnCalendar=daily\n") is None
+    assert timer_service(TIMER_NAME, TIMER_TEXT) == "netui-restore-check.service"
+    assert timer_service("x.timer", "[Timer]\nUnit=y.service\n") == "y.service"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import time
@@ -133,6 +134,8 @@ def _shutdown(state: LabState, host: LabHost, report: HostReboot) -> list[_Servi
             continue
         if what.startswith(KEPT_DAEMONS):
             kept.add(pid)
+        elif what.startswith("timer:"):
+            pass  # its boot starts the host's timers afresh (_start_timers)
         else:  # e.g. firewalld: stopped with the host, started again at its boot
             services.append(_Service(what, _proc_argv(pid), _proc_environ(pid)))
     killed = 0
@@ -147,6 +150,8 @@ def _shutdown(state: LabState, host: LabHost, report: HostReboot) -> list[_Servi
             except ProcessLookupError:
                 pass
         time.sleep(0.05)
+    for what in [w for w in state.pids if w.startswith(f"timer:{host.name}:")]:
+        del state.pids[what]  # gone with the host; its boot starts the enabled ones again
     report.say(f"stopped {killed} process(es) (timers, sessions, services)")
     _clear_run(host, report)
     _flush_tables(ns, report)
@@ -251,7 +256,7 @@ def _boot(
                 input=kubeproxy.rules(c, state.services),
             )
             report.say(f"kube-proxy wrote its chains (cluster {c.name})")
-    _run_units(host, report)
+    _run_units(state, host, report)
     if host.name == OFFICE_DNS_HOST:
         done = _in(ns, "sh", str(office_dns_reload(home)), check=False)
         if done.returncode:
@@ -324,7 +329,7 @@ def _start_service(state: LabState, host: LabHost, svc: _Service, report: HostRe
     report.say(f"started {svc.what}")
 
 
-def _run_units(host: LabHost, report: HostReboot) -> None:
+def _run_units(state: LabState, host: LabHost, report: HostReboot) -> None:
     units_dir = _etc(host, systemd.UNIT_DIR)
     wants = {
         d.name: [p.name for p in d.iterdir()]
@@ -361,3 +366,41 @@ def _run_units(host: LabHost, report: HostReboot) -> None:
             report.say(f"ran {name}")
     if not names:
         report.say("no enabled units")
+    _start_timers(state, host, wants, report)
+
+
+def _start_timers(
+    state: LabState, host: LabHost, wants: dict[str, list[str]], report: HostReboot
+) -> None:
+    """Each enabled timer as a loop in the host that runs its service every interval (what
+    systemd's timers do between boots; the first run after one interval)."""
+    for name in systemd.enabled_timers(wants):
+        d = next(d for d, entries in sorted(wants.items()) if name in entries)
+        text = _in(host.netns, "cat", f"{systemd.UNIT_DIR}/{d}/{name}", check=False).stdout
+        every = systemd.timer_interval(text)
+        service = systemd.timer_service(name, text)
+        unit = _in(host.netns, "cat", f"{systemd.UNIT_DIR}/{service}", check=False)
+        if every is None or unit.returncode:
+            report.failed.append(f"{name}: no interval or no {service}")
+            continue
+        lines = systemd.parse_unit(service, unit.stdout).exec_lines
+        body = "; ".join(shlex.join(line.argv) + " >/dev/null 2>&1" for line in lines)
+        what = f"timer:{host.name}:{name}"
+        proc = subprocess.Popen(
+            [
+                "ip",
+                "netns",
+                "exec",
+                host.netns,
+                "sh",
+                "-c",
+                f"while sleep {every:g}; do {body}; done",
+                "netui-lab-timer",  # its $0: what `lab down` and `status` know it by
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        state.pids[what] = proc.pid
+        report.say(f"started {name} (every {every:g} s: {service})")

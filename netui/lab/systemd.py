@@ -64,6 +64,33 @@ def parse_unit(name: str, text: str) -> Unit:
     return Unit(name, tuple(pre + start))
 
 
+def timer_interval(text: str) -> float | None:
+    """A timer unit's repeat interval in seconds (OnUnitActiveSec=, e.g. 30s, 2min, 1h)."""
+    for raw in text.splitlines():
+        key, _, value = raw.strip().partition("=")
+        if key.strip() not in ("OnUnitActiveSec", "OnUnitInactiveSec"):
+            continue
+        value = value.strip()
+        for suffix, scale in (("min", 60), ("ms", 0.001), ("s", 1), ("h", 3600), ("", 1)):
+            number = value.removesuffix(suffix) if suffix else value
+            if value.endswith(suffix) and number.replace(".", "", 1).isdigit():
+                return float(number) * scale
+    return None
+
+
+def timer_service(name: str, text: str) -> str:
+    """The service a timer starts: its Unit=, else the timer's own name as a .service."""
+    for raw in text.splitlines():
+        key, _, value = raw.strip().partition("=")
+        if key.strip() == "Unit" and value.strip():
+            return value.strip()
+    return name.removesuffix(".timer") + ".service"
+
+
+def enabled_timers(wants: dict[str, list[str]]) -> list[str]:
+    return sorted({n for entries in wants.values() for n in entries if n.endswith(".timer")})
+
+
 def enabled_units(wants: dict[str, list[str]]) -> list[str]:
     """Unit names enabled through any `*.wants/` directory (dir -> entries), once, in name order."""
     names = {n for entries in wants.values() for n in entries if n.endswith(".service")}
