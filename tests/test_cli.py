@@ -83,6 +83,7 @@ def test_the_writers_are_exactly_the_commands_that_change_hosts_files_or_the_lab
         "trust",
         "lab up",
         "lab down",
+        "lab reboot",
     }
 
 
