@@ -25,6 +25,7 @@ class BootItem:
     at_boot: str  # "restored by netui-restore.service", "in /etc/netplan/… (netplan)", "lost"
     hand: tuple[str, ...] = ()  # what would bring it back by hand (hosts netui cannot persist on)
     cluster: str | None = None
+    persist: tuple[str, ...] = ()  # plan-file lines (model/bootstate.py) that would bring it back
 
     @property
     def lost(self) -> bool:
@@ -41,6 +42,11 @@ def chain_items(snap: HostSnapshot) -> list[BootItem]:
         if chain is None:
             continue
         rules = [r.text for r in chain.rules]
+        parent = table.chain(builtin) if table else None
+        at = next(
+            (i for i, r in enumerate(parent.rules if parent else [], 1) if r.target == chain_name),
+            1,
+        )
         restored = facts.chain_restored(table_name, chain_name) and all(
             facts.rule_restored(table_name, chain_name, r) for r in rules
         )
@@ -55,6 +61,10 @@ def chain_items(snap: HostSnapshot) -> list[BootItem]:
                 f"netui's chain {chain_name} ({len(rules)} rule{'s' if len(rules) != 1 else ''})",
                 f"restored by {UNIT_NAME}" if restored else "lost",
                 hand,
+                persist=(
+                    *(f"rule {table_name} {chain_name} {r}" for r in rules),
+                    f"jump {table_name} {builtin} {at} {chain_name}",
+                ),
             )
         )
     return out

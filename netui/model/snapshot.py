@@ -11,8 +11,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from netui.model.frames import Section
 from netui.model.bootstate import BootFacts, boot_facts
+from netui.model.frames import Section
 from netui.model.iptables import ParseError, Table, parse
 from netui.model.routes import RoutingTable, parse_addresses, parse_routes
 from netui.model.sysctl import SysctlFile, SysctlSetting, boot_value, ignored_settings
