@@ -83,3 +83,32 @@ def test_help_lists_enter_tab_and_escape():
                 assert f"  {key}" in text or f" {key} " in text, key
 
     run(scenario)
+
+
+def test_enter_on_a_failed_probe_traces_from_where_it_was_probed(monkeypatch):
+    from netui.core import verify as core_verify
+    from netui.verify.probe import Result, Target
+
+    failed = Result(Target("b", "pod", "Pod 10.42.1.2", "10.42.1.2", 8080), False, None, "timeout")
+    monkeypatch.setattr(
+        core_verify, "probe_plan", lambda *a, **k: core_verify.ProbePlan("b-master", [])
+    )
+    monkeypatch.setattr(core_verify, "run_probes", lambda session, plan: [failed])
+
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until_ready(pilot)
+            await pilot.press("o")
+            from textual.widgets import DataTable
+
+            table = app.screen.query_one("#probes", DataTable)
+            await wait_until(pilot, lambda: table.row_count)
+            table.focus()
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: type(app.screen).__name__ == "TraceScreen")
+            assert app.screen.source == "b-master"  # not the office host
+            await wait_until(pilot, lambda: app.screen.query("TracePane"))
+            assert app.screen.query_one("TracePane").source == "b-master"
+
+    run(scenario)

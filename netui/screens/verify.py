@@ -82,9 +82,10 @@ class TraceScreen(Screen[None]):
         Binding("n", "new_trace", "New trace", id="new_trace"),
     ]
 
-    def __init__(self, target: TraceTarget | None = None) -> None:
+    def __init__(self, target: TraceTarget | None = None, source: str | None = None) -> None:
         super().__init__()
         self.initial = target
+        self.source = source  # the host traces run from; None: the office host
         self.continuous = False
         self.runs: list[Any] = []  # every TraceRun started here, cancelled when the screen goes
         self.context: Any = None
@@ -143,7 +144,7 @@ class TraceScreen(Screen[None]):
 
         session = self.app.session  # type: ignore[attr-defined]
         try:
-            source = office_host(session)
+            source = self.source or office_host(session)
         except UserError as e:
             self._status(f" · ✗ {e}")
             return
@@ -338,6 +339,7 @@ class ProbeScreen(Screen[None]):
             return
         for w in plan.warnings:
             self.app.call_from_thread(self.notify, w, severity="warning", timeout=8)
+        self.probed_from = plan.source  # a ✗ is traced from where it was probed
         self.app.call_from_thread(self._show, results)
 
     def _show(self, results: list[Any]) -> None:
@@ -371,8 +373,11 @@ class ProbeScreen(Screen[None]):
             return
         if r.ok is not False:
             return
-        self.app.push_screen(TraceScreen(TraceTarget(t.cluster, t.label, t.address, t.port)))
+        source = getattr(self, "probed_from", None)
+        target = TraceTarget(t.cluster, t.label, t.address, t.port)
+        self.app.push_screen(TraceScreen(target, source=source))
         self.notify(
-            f"tracing {t.address}; escape twice, then d, for the doctor's findings on cluster {t.cluster}",
+            f"tracing {t.address} from {source or 'the office'}; escape twice, then d, for the "
+            f"doctor's findings on cluster {t.cluster}",
             timeout=6,
         )
