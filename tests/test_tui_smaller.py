@@ -112,3 +112,26 @@ def test_enter_on_a_failed_probe_traces_from_where_it_was_probed(monkeypatch):
             assert app.screen.query_one("TracePane").source == "b-master"
 
     run(scenario)
+
+
+def test_history_detail_shows_every_hosts_steps_not_the_first_dozen_lines(monkeypatch):
+    from netui.core.session import HistoryRow, Session
+
+    row = HistoryRow("p1", "2026-11-25 12:00:00", "op@jump", "applied", "a-master:applied", 0.0)
+    lines = ["plan p1: applied"] + [f"  ✓ step {i}" for i in range(20)] + ["b-master: applied"]
+    monkeypatch.setattr(Session, "history", lambda self: [row])
+    monkeypatch.setattr(Session, "plan_detail", lambda self, plan_id: lines)
+
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until_ready(pilot)
+            await pilot.press("h")
+            await wait_until(pilot, lambda: app.screen.query("#history-detail"))
+            detail = app.screen.query_one("#history-detail", Static)
+            await wait_until(pilot, lambda: "b-master" in str(detail.render()))
+            assert "b-master: applied" in str(detail.render())
+            box = app.screen.query_one("#history-detail-box")
+            assert box.max_scroll_y > 0  # it scrolls to the rest at 80x24
+
+    run(scenario)

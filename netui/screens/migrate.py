@@ -142,7 +142,7 @@ class MigrateScreen(Screen[None]):
             dns.update("DNS: asking the office's resolver…")
         lines = [
             f"{time.strftime('%H:%M:%S', time.localtime(at))} {text}"
-            for at, text in m.timeline[-8:]
+            for at, text in sorted(m.timeline, reverse=True)[:8]  # newest first, in order
         ]
         self.query_one("#timeline", Static).update("\n".join(lines))
         ready = sum(c.reachable is True for c in m.clusters.values())

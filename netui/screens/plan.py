@@ -197,7 +197,9 @@ class HistoryScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="detail")
+        # the whole plan, every host's steps: scrolled, never cut after a dozen lines
+        with VerticalScroll(id="history-detail-box"):
+            yield Static("", id="history-detail")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -224,7 +226,7 @@ class HistoryScreen(Screen[None]):
             lines = self.app.session.plan_detail(str(event.row_key.value))  # type: ignore[attr-defined]
         except UserError as e:
             lines = [f"✗ {e}"]
-        self.query_one("#detail", Static).update("\n".join(lines[:14]))
+        self.query_one("#history-detail", Static).update("\n".join(lines))
 
     def action_undo(self) -> None:
         if self.app.readonly:  # type: ignore[attr-defined]
@@ -234,7 +236,7 @@ class HistoryScreen(Screen[None]):
         if table.row_count == 0:
             return
         plan_id = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
-        self.query_one("#detail", Static).update(f"reading plan {plan_id} and its hosts…")
+        self.query_one("#history-detail", Static).update(f"reading plan {plan_id} and its hosts…")
         self.run_worker(lambda: self._prepare_undo(plan_id), thread=True, exclusive=True)
 
     def _prepare_undo(self, plan_id: str) -> None:
@@ -247,11 +249,12 @@ class HistoryScreen(Screen[None]):
         try:
             journal, notes = self.app.session.undo_target(plan_id)  # type: ignore[attr-defined]
         except (UserError, HostError) as e:
-            self.app.call_from_thread(self.query_one("#detail", Static).update, f"✗ {e}")
+            self.app.call_from_thread(self.query_one("#history-detail", Static).update, f"✗ {e}")
             return
         if journal is None:
             self.app.call_from_thread(
-                self.query_one("#detail", Static).update, "\n".join(notes) or "nothing to undo"
+                self.query_one("#history-detail", Static).update,
+                "\n".join(notes) or "nothing to undo",
             )
             return
         body = "\n".join(undoing.preview(journal)) + (
@@ -280,5 +283,7 @@ class HistoryScreen(Screen[None]):
                 lines.append(f"plan {plan_id}: {journal.status}")
         except (UserError, HostError) as e:
             lines.append(f"✗ {e}")
-        self.app.call_from_thread(self.query_one("#detail", Static).update, "\n".join(lines))
+        self.app.call_from_thread(
+            self.query_one("#history-detail", Static).update, "\n".join(lines)
+        )
         self.app.call_from_thread(self._load)
