@@ -135,3 +135,33 @@ def test_a_reboot_of_an_untouched_host_gives_back_the_same_host(lab):
     done = netui("lab", "reboot", *hosts)
     assert done.returncode == 0, done.stdout + done.stderr
     assert host_state(hosts) == before
+
+
+FORWARDERS_AND_ROUTER = ("a-master", "b-master", "router")
+
+
+def _office_reaches_every_cluster() -> list[str]:
+    """What the office cannot reach (empty: every Pod and Service path answers)."""
+    from netui.lab.topology import CLUSTERS
+
+    from .test_apply_lab import http
+
+    lost = []
+    for c in CLUSTERS:
+        for pod in c.pods:
+            if pod.kind != "dns" and pod.name not in http(pod.ip, pod.port):
+                lost.append(f"{c.name} pod {pod.ip}")
+        app = next(s for s in c.services if s.name == "app")
+        if "hello from app" not in http(app.cluster_ip, app.port):
+            lost.append(f"{c.name} service {app.cluster_ip}")
+    return lost
+
+
+def _netui_files(host: str) -> str:
+    return in_ns(
+        f"nu-{host}",
+        "sh",
+        "-c",
+        "find /etc/netui /etc/systemd/system -name '*netui*' 2>/dev/null; "
+        "ls /etc/netui/plans /etc/netui/armed 2>/dev/null; iptables-save | grep -i netui",
+    ).stdout.strip()
