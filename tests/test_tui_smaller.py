@@ -135,3 +135,38 @@ def test_history_detail_shows_every_hosts_steps_not_the_first_dozen_lines(monkey
             assert box.max_scroll_y > 0  # it scrolls to the rest at 80x24
 
     run(scenario)
+
+
+def test_the_doctor_runs_again_when_you_come_back_after_a_change(monkeypatch):
+    from netui.core.session import Session
+
+    runs = []
+    real_gather = Session.gather
+
+    def counting(self, cluster=None):
+        runs.append(1)
+        return real_gather(self, cluster)
+
+    monkeypatch.setattr(Session, "gather", counting)
+
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until_ready(pilot)
+            await pilot.press("d")
+            await wait_until(pilot, lambda: runs)
+            from netui.screens.plan import HistoryScreen
+
+            app.push_screen(HistoryScreen())  # away and back, nothing changed: findings hold
+            await pilot.pause(0.2)
+            app.pop_screen()
+            await pilot.pause(0.3)
+            assert len(runs) == 1 and type(app.screen).__name__ == "FindingsScreen"
+            app.push_screen(HistoryScreen())
+            await pilot.pause(0.2)
+            app.session.changes.append((0.0, "plan p1 applied: a-master"))  # as apply records
+            app.pop_screen()
+            await wait_until(pilot, lambda: len(runs) == 2)
+            assert len(runs) == 2 and type(app.screen).__name__ == "FindingsScreen"
+
+    run(scenario)
