@@ -134,7 +134,7 @@ def confirm_command(s: Session, args: argparse.Namespace) -> int:
     for host, what in result.items():
         print(f"  {host}: {what}")
     print(f"plan {journal.plan.id}: {journal.status}")
-    return 0 if not any(v.startswith("already fired") for v in result.values()) else 1
+    return 0 if all(v == "confirmed" for v in result.values()) else 1
 
 
 def undo_command(s: Session, args: argparse.Namespace) -> int:

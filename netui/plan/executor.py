@@ -202,26 +202,51 @@ def _keep_alive(journal: Journal, backend: Backend, name: str) -> None:
             journal.save()
 
 
+# What became of a host's armed timer: fired (its script renamed itself), armed (the script and
+# its process are there), rebooted (the host's boot unit rolled the plan back: netui-restore
+# renames /etc/netui/armed/<plan>.sh), or gone (a reboot or a kill took it, nothing rolled back).
+_TIMER_STATE = r"""
+p="$1"; pid="$2"; boot="$3"
+if [ -e "$p.fired" ]; then echo fired
+elif [ -e "$p" ] && grep -qs "$p" "/proc/$pid/cmdline"; then echo armed
+elif [ -e "$boot.rebooted" ]; then echo rebooted
+else echo gone; fi
+"""
+NOT_CONFIRMED = "not confirmed: its confirm timer is gone"
+
+
 def disarm(journal: Journal, backend: Backend, name: str) -> str:
-    """Stop a host's armed rollback; returns what happened ("confirmed" / "already fired")."""
+    """Stop a host's armed rollback; returns what happened. Only a timer that is still there
+    is confirmed: one a reboot took is never claimed."""
     info = journal.host(name).get("rollback")
     if not info:
         return "nothing armed"
     path, pid = info["path"], str(info["pid"])
-    fired = backend.run(["test", "-e", path + ".fired"]).ok
+    boot = f"/etc/netui/armed/{journal.plan.id}"
+    state = backend.run(["sh", "-c", _TIMER_STATE, "netui-timer", path, pid, boot]).text.strip()
     backend.run(
         [
             "sh",
             "-c",
-            'grep -qs "$2" "/proc/$1/cmdline" && kill "$1"; rm -f "$2" "$2.fired" "$2.alive"',
+            'grep -qs "$2" "/proc/$1/cmdline" && kill "$1"; rm -f "$2" "$2.fired" "$2.alive" "$3.sh"',
             "netui-disarm",
             pid,
             path,
+            boot,
         ]
     )
     journal.host(name).pop("rollback", None)
     journal.save()
-    return "already fired: the host was rolled back" if fired else "confirmed"
+    if state == "fired":
+        return "already fired: the host was rolled back"
+    if state == "rebooted":
+        return f"already fired: rolled back by a reboot of {name}"
+    if state == "gone":
+        return (
+            f"{NOT_CONFIRMED} (did {name} reboot?): what the plan left there is unknown; "
+            "`netui doctor` shows it, `netui undo` removes it"
+        )
+    return "confirmed"
 
 
 # One writer per target host, whoever runs it and from wherever (the journal's lock covers one
@@ -605,7 +630,9 @@ def confirm(journal: Journal, hosts: Hosts) -> dict[str, str]:
         if journal.host(name).get("rollback")
     }
     fired = any(v.startswith("already fired") for v in out.values())
-    partly = journal.status.startswith("partly")
+    partly = journal.status.startswith("partly") or any(
+        v.startswith(NOT_CONFIRMED) for v in out.values()
+    )
     journal.set_status(TIMER_FIRED if fired else ("partly applied" if partly else "applied"))
     audit(
         "confirm",

@@ -7,7 +7,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from .conftest import in_ns, netui
+from .conftest import in_ns, netui, record_fault
 
 UNIT = """[Unit]
 Description=a test unit of the lab's boot
@@ -165,3 +165,22 @@ def _netui_files(host: str) -> str:
         "find /etc/netui /etc/systemd/system -name '*netui*' 2>/dev/null; "
         "ls /etc/netui/plans /etc/netui/armed 2>/dev/null; iptables-save | grep -i netui",
     ).stdout.strip()
+
+
+def test_confirm_never_claims_a_host_whose_timer_a_reboot_took(lab):
+    applied = netui("apply", "--yes", "--confirm-timeout", "300", env_file=lab.env)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert netui("lab", "reboot", "a-master").returncode == 0
+    confirm = netui("confirm", env_file=lab.env)
+    assert confirm.returncode == 1, confirm.stdout
+    assert "a-master: not confirmed: its confirm timer is gone (did a-master reboot?)" in (
+        confirm.stdout
+    )
+    assert "router: confirmed" in confirm.stdout and "a-master: confirmed" not in confirm.stdout
+    assert "partly applied" in confirm.stdout
+    assert netui("undo", "--yes", env_file=lab.env).returncode == 0
+    record_fault(
+        "a reboot of an armed host before `netui confirm`",
+        "`a-master: not confirmed: its confirm timer is gone (did a-master reboot?)`, exit 1, "
+        "plan `partly applied`; the other hosts confirmed",
+    )
