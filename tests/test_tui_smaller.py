@@ -170,3 +170,22 @@ def test_the_doctor_runs_again_when_you_come_back_after_a_change(monkeypatch):
             assert len(runs) == 2 and type(app.screen).__name__ == "FindingsScreen"
 
     run(scenario)
+
+
+def test_a_host_that_went_down_keeps_its_last_values_marked_as_last_known():
+    from netui.model.snapshot import unreachable
+
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=(160, 40)) as pilot:
+            await until_ready(pilot)
+            hosts = app.screen.query_one("#hosts")
+            before = str(hosts.get_cell("a-master", "NAT"))
+            assert before.isdigit()
+            app.screen._show_snapshot(unreachable("a-master", "connection refused"))
+            await pilot.pause()
+            assert str(hosts.get_cell("a-master", "NAT")) == f"was {before}"
+            assert str(hosts.get_cell("a-master", "IPTABLES")).startswith("was ")
+            assert str(hosts.get_cell("a-master", "STATE")).startswith("✗ unreachable")
+
+    run(scenario)

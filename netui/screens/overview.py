@@ -89,6 +89,7 @@ class OverviewScreen(Screen[None]):
     def on_mount(self) -> None:
         env = self.app.env  # type: ignore[attr-defined]
         self.snapshots: dict[str, HostSnapshot] = {}
+        self._last_known: dict[str, dict[str, str]] = {}  # host -> its columns when last read
         self.app.snapshots = self.snapshots  # type: ignore[attr-defined]
         clusters = self.query_one("#clusters", FitTable)
         for c in env.clusters.values():
@@ -161,15 +162,17 @@ class OverviewScreen(Screen[None]):
         if not self.query("#hosts"):
             return  # a poll that lands while the app closes
         table = self.query_one("#hosts", FitTable)
+        known = self._last_known
         if snap.ok:
-            table.put_row(
-                snap.host,
-                {
-                    "IPTABLES": snap.variant or "-",
-                    "FORWARDING": f"{snap.forwarding_now} (boot {'on' if snap.forwarding_on_at_boot else 'off'})",
-                    "NAT": str(snap.nat.rule_count()) if snap.nat else "-",
-                },
-            )
+            known[snap.host] = {
+                "IPTABLES": snap.variant or "-",
+                "FORWARDING": f"{snap.forwarding_now} (boot {'on' if snap.forwarding_on_at_boot else 'off'})",
+                "NAT": str(snap.nat.rule_count()) if snap.nat else "-",
+            }
+            table.put_row(snap.host, known[snap.host])
+        elif snap.host in known:
+            # a host that went down: its last-known values stay, marked as such, never as now
+            table.put_row(snap.host, {k: f"was {v}" for k, v in known[snap.host].items()})
         self._tick_hosts()
         # the screen on top shows it now, not at its next once-a-second look
         on_top = self.app.screen
