@@ -241,21 +241,11 @@ class Session:
         """A plan in a few words, for the timeline: per host, what kinds of change."""
         parts = []
         for name, hp in plan.hosts.items():
-            kinds = []
-            if hp.forwarding_on or hp.persist_forwarding:
-                kinds.append("forwarding")
-            if hp.masquerade:
-                kinds.append("MASQUERADE")
-            if hp.forward_accept:
-                kinds.append("FORWARD accept")
-            if hp.routes:
-                kinds.append("routes")
-            if hp.delete_rules or hp.move_rules:
-                kinds.append("rule fixes")
-            if hp.dns:
-                kinds.append("DNS " + ", ".join(sorted(set(_domains(hp.dns.content)))))
-            if hp.file_edits:
-                kinds.append("file edits")
+            kinds: list[str] = []
+            for step in hp.steps:
+                label = step.label()
+                if label and label not in kinds:
+                    kinds.append(label)
             parts.append(f"{name} ({', '.join(kinds)})")
         return "; ".join(parts) or "nothing"
 
@@ -350,15 +340,6 @@ class Session:
 
     def history(self) -> list[HistoryRow]:
         return history()
-
-
-def _domains(dnsmasq_conf: str) -> list[str]:
-    """The domains a dnsmasq drop-in forwards: server=/DOMAIN/IP lines."""
-    return [
-        line.split("/")[1] + " → " + line.split("/")[2]
-        for line in dnsmasq_conf.splitlines()
-        if line.startswith("server=/") and line.count("/") >= 2
-    ]
 
 
 def _api_warnings(inventory: dict[str, Any]) -> list[str]:

@@ -29,7 +29,9 @@ from netui.plan.journal import (
     audit,
     check_space,
 )
-from netui.plan.model import PERSIST_FILE, HostPlan, Plan, Taint
+from netui.plan.legacy import found_files
+from netui.plan.model import HostPlan, Plan, Taint
+from netui.plan.step import HostState
 
 Progress = Callable[[str, str], None]  # (host, message)
 ROLLBACK_DIR = "/run/netui"
@@ -48,9 +50,7 @@ def _run(backend: Backend, cmd: render.Command) -> None:
 
 def snapshot_for(backend: Backend, hp: HostPlan | None = None) -> HostSnapshot:
     """The host's state as a plan on it needs it: tables, routes, and the files it writes."""
-    extra = [PERSIST_FILE] + ([hp.dns.path] if hp is not None and hp.dns else [])
-    extra += [e.path for e in hp.file_edits] if hp is not None else []
-    snap = take_snapshot(backend, extra)
+    snap = take_snapshot(backend, hp.files() if hp is not None else [])
     if not snap.ok:
         raise HostError(backend.host, snap.reason or "cannot be read")
     return snap
@@ -72,10 +72,7 @@ def preview_from(plan: Plan, snapshots: dict[str, HostSnapshot]) -> dict[str, li
     """The commands apply would run on hosts in these states."""
     out = {}
     for name, hp in plan.hosts.items():
-        snap = snapshots[name]
-        out[name] = render.apply_commands(
-            hp, plan.id, snap.nat, snap.filter, snap.files.get(PERSIST_FILE)
-        )
+        out[name] = render.apply_commands(hp, plan.id, HostState.of(snapshots[name]))
     return out
 
 
@@ -127,14 +124,7 @@ def _own_rollback_dir(backend: Backend) -> None:
 def _arm(
     journal: Journal, backend: Backend, hp: HostPlan, snap: HostSnapshot, timeout: float
 ) -> None:
-    script = render.rollback_script(
-        hp,
-        journal.plan.id,
-        snap.ip_forward,
-        snap.files.get(PERSIST_FILE),
-        {r.cidr: r.previous for r in hp.routes if r.previous},
-        snap.files.get(hp.dns.path) if hp.dns else None,
-    )
+    script = render.rollback_script(hp, journal.plan.id, HostState.of(snap))
     _own_rollback_dir(backend)
     # The script waits for netui's silence, then undoes, unless `netui confirm` killed it first.
     body = "#!/bin/sh\n" + _WAIT_FOR_SILENCE + script.split("\n", 1)[1] + _FIRED
@@ -330,8 +320,7 @@ def _apply_host(
         "nat": snap.nat_text,
         "filter": snap.filter_text,
         "ip_forward": snap.ip_forward,
-        "persisted": snap.files.get(PERSIST_FILE),
-        "dns_conf": snap.files.get(hp.dns.path) if hp.dns else None,
+        "files": {path: snap.files.get(path) for path in hp.files()},
         "variant": snap.variant,
         "taken_at": snap.taken_at,
     }
@@ -353,9 +342,7 @@ def write_host(
 ) -> bool:
     """The write step on one host, from a snapshot already taken and journaled."""
     name = hp.host
-    commands = render.apply_commands(
-        hp, journal.plan.id, snap.nat, snap.filter, snap.files.get(PERSIST_FILE)
-    )
+    commands = render.apply_commands(hp, journal.plan.id, HostState.of(snap))
     journal.set_host_status(name, "applying")
     for cmd in commands:
         i = journal.step(name, cmd.summary, cmd.preview())
@@ -382,23 +369,13 @@ def _undo_host(journal: Journal, backend: Backend, hp: HostPlan, progress: Progr
     ):
         return True  # nothing ever ran here
     pre = record["pre"]
-    reload_pending = False
+    found = HostState(ip_forward=pre.get("ip_forward"), files=found_files(pre, hp.steps))
+    failed: set[str] = set()
     for attempt in (1, 2):
         # Rendered from the live state: kube-proxy may have rewritten rules since we applied.
         snap = snapshot_for(backend, hp)
-        routes_now = {r.dst: r.line for r in snap.routes.routes}
         commands = render.undo_commands(
-            hp,
-            journal.plan.id,
-            snap.nat,
-            snap.filter,
-            routes_now,
-            pre.get("ip_forward"),
-            pre.get("persisted"),
-            snap.files.get(hp.dns.path) if hp.dns else None,
-            pre.get("dns_conf"),
-            reload_pending,
-            {e.path: snap.files.get(e.path) for e in hp.file_edits},
+            hp, journal.plan.id, HostState.of(snap), found, frozenset(failed)
         )
         try:
             for cmd in commands:
@@ -408,8 +385,8 @@ def _undo_host(journal: Journal, backend: Backend, hp: HostPlan, progress: Progr
                 except HostError as e:
                     journal.finish_step(name, i, FAILED, e.message)
                     # the file may be back already: the retry must still reload, or dnsmasq
-                    # keeps answering with what this plan wrote
-                    reload_pending = reload_pending or cmd.summary.startswith("reload dnsmasq")
+                    # keeps answering with what this plan wrote (its step sees what failed)
+                    failed.add(cmd.summary)
                     raise
                 journal.finish_step(name, i, DONE)
                 progress(name, f"↶ {cmd.summary}")
