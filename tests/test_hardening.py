@@ -131,9 +131,10 @@ def test_corrupt_journal_files_do_not_break_history_or_undo(tmp_path, capsys):
     (plans / "p20260101-000000-aaaa.json").write_text("{}")
     (plans / "p20260101-000001-bbbb.json").write_text("not json")
     assert list_journals() == []
-    code, out, _ = cli("history", capsys=capsys)
+    code, out, err = cli("history", capsys=capsys)
     assert code == 0 and "no plans yet" in out
-    with pytest.raises(JournalError, match="cannot be read"):
+    assert "p20260101-000001-bbbb.json: is not JSON" in err  # named, not skipped silently
+    with pytest.raises(JournalError, match="cannot be used: not a netui journal"):
         Journal.load("p20260101-000000-aaaa")
 
 

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from netui.errors import UserError
 from netui.model.envfile import Environment
 from netui.model.findings import Finding
+from netui.plan.states import HostOutcome as HostOutcome  # the journal's states: both faces
+from netui.plan.states import PlanState as PlanState  # ask them, never compare their text
 
 if TYPE_CHECKING:
     from netui.backends import Hosts
@@ -254,7 +256,7 @@ class Session:
 
         with self.writing("confirm"):
             try:
-                found = undoing.candidates(undoing.AWAITING, plan_id)
+                found = undoing.candidates(lambda s: s.awaiting_confirmation, plan_id)
             except undoing.UndoRefused as e:
                 raise UserError(str(e)) from None
             if not found:
@@ -263,7 +265,7 @@ class Session:
         self.changes.append((time.time(), f"plan {found[0].plan.id} confirmed"))
         return found[0], result
 
-    def settle(self, plan_id: str) -> tuple[str, dict[str, str]]:
+    def settle(self, plan_id: str) -> tuple[PlanState, dict[str, str]]:
         """Ask an armed plan's hosts whether their rollback fired: (the plan's status now,
         host -> when it fired)."""
         from netui.plan import executor
@@ -341,6 +343,9 @@ class Session:
     def history(self) -> list[HistoryRow]:
         return history()
 
+    def history_problems(self) -> list[str]:
+        return history_problems()
+
 
 def _api_warnings(inventory: dict[str, Any]) -> list[str]:
     return [inv.error for inv in inventory.values() if getattr(inv, "error", None)]
@@ -375,6 +380,14 @@ def plan_detail(plan_id: str) -> list[str]:
         lines.append(f"cluster {t.cluster} (API): taint {t.text} on {t.node}")
     lines += [f"note: {n}" for n in journal.plan.notes]
     return lines
+
+
+def history_problems() -> list[str]:
+    """Each journal file netui cannot use, named with what is wrong (both faces show them: an
+    undo is refused while one is there, since it may stand on the same hosts)."""
+    from netui.plan.journal import journal_problems
+
+    return [f"{p}; netui undoes nothing while it is there" for p in journal_problems()]
 
 
 def history() -> list[HistoryRow]:
