@@ -31,6 +31,6 @@ def failure_reason(data: dict[str, Any]) -> str | None:
     return None
 
 
-def outcome_line(plan_id: str, status: PlanState, data: dict[str, Any]) -> str:
-    reason = failure_reason(data) if not status.succeeded else None
+def outcome_line(plan_id: str, status: str, data: dict[str, Any]) -> str:
+    reason = failure_reason(data) if not PlanState(status).succeeded else None
     return f"plan {plan_id}: {status}" + (f" — {reason}" if reason else "")
