@@ -206,7 +206,6 @@ class NetuiApp(App[None]):
         from netui.backends import HostError
         from netui.core.confirm_clock import SETTLE_FOR
         from netui.errors import UserError
-        from netui.plan.journal import TIMER_FIRED
 
         ends = time.time() + SETTLE_FOR
         fired: dict[str, str] = {}
@@ -215,12 +214,14 @@ class NetuiApp(App[None]):
                 try:
                     status, newly = self.session.settle(plan_id)
                 except (HostError, UserError) as e:
-                    status, newly = "", {}
+                    status, newly = None, {}
                     error = str(e)
                 else:
                     error = ""
                 fired |= newly
-                if status == TIMER_FIRED or (fired and "awaiting" not in status):
+                if (status is not None and status.rolled_back) or (
+                    fired and not (status is not None and status.awaiting_confirmation)
+                ):
                     text = self.confirm_clock.record_fired(plan_id, fired, time.time())
                     self.call_from_thread(self.notify, text, severity="warning", timeout=20)
                     return

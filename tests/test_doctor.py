@@ -274,7 +274,10 @@ def test_hundreds_of_kube_proxy_services_give_no_false_positives():
 
 
 def test_fixing_one_finding_plans_exactly_its_change():
-    from netui.plan.model import ForeignRule, Pair, PlanRefused
+    from netui.plan.kinds.foreign_delete import ForeignDelete
+    from netui.plan.kinds.forwarding_on import ForwardingOn
+    from netui.plan.kinds.masquerade import Masquerade
+    from netui.plan.model import PlanRefused
     from netui.plan.planner import plan_for_finding
 
     reversed_rule = "-s 10.200.0.0/16 -d 10.1.3.0/24 -j MASQUERADE"
@@ -284,16 +287,17 @@ def test_fixing_one_finding_plans_exactly_its_change():
     # and what it meant goes into netui's chain: exactly what the finding promises
     plan = plan_for_finding(inp, findings["masquerade-reversed"])
     assert list(plan.hosts) == ["f"]
-    assert plan.hosts["f"].delete_rules == [ForeignRule("nat", "POSTROUTING", reversed_rule, 2)]
-    assert plan.hosts["f"].masquerade == [Pair("10.1.3.0/24", "10.200.0.0/16")]
-    assert not plan.hosts["f"].forwarding_on
+    hp = plan.hosts["f"]
+    assert hp.of(ForeignDelete) == [ForeignDelete("nat", "POSTROUTING", reversed_rule, 2)]
+    assert hp.of(Masquerade) == [Masquerade("10.1.3.0/24", "10.200.0.0/16")]
+    assert not hp.of(ForwardingOn)
     # a connecting fix goes into netui's own state, nothing else
     plan = plan_for_finding(inp, findings["forwarding-off"])
-    assert plan.hosts["f"].forwarding_on and not plan.hosts["f"].delete_rules
+    assert plan.hosts["f"].of(ForwardingOn) and not plan.hosts["f"].of(ForeignDelete)
     missing = next(f for f in run(nat_text("")) if f.code == "masquerade-missing")
     plan = plan_for_finding(doctor_input(nat_text("")), missing)
-    assert plan.hosts["f"].masquerade == [
-        Pair("10.1.3.0/24", missing.fixes[0].params["destination"])
+    assert plan.hosts["f"].of(Masquerade) == [
+        Masquerade("10.1.3.0/24", missing.fixes[0].params["destination"])
     ]
     # a finding with no change netui can make says so, and plans nothing
     from netui.model.findings import Finding
@@ -304,6 +308,9 @@ def test_fixing_one_finding_plans_exactly_its_change():
 
 
 def test_fix_all_plans_the_explicit_fixes_too_and_each_finding_shows_what_it_promises():
+    from netui.plan.kinds.dns_drop_in import DnsDropIn
+    from netui.plan.kinds.file_edit import FileEdit
+    from netui.plan.kinds.foreign_delete import ForeignDelete
     from netui.plan.planner import make_plan
 
     reversed_rule = "-s 10.200.0.0/16 -d 10.1.3.0/24 -j MASQUERADE"
@@ -318,14 +325,15 @@ def test_fix_all_plans_the_explicit_fixes_too_and_each_finding_shows_what_it_pro
     assert {"masquerade-reversed", "dns-loop"} <= {f.code for f in findings}
     # the connecting plan leaves foreign rules and files alone
     plain = make_plan(inp, findings)
-    assert not plain.hosts.get("f") or not plain.hosts["f"].delete_rules
+    assert not plain.hosts.get("f") or not plain.hosts["f"].of(ForeignDelete)
     # fix-all: the wrong rule deleted, the looping line removed (before/after kept for undo)
     full = make_plan(inp, findings, fix_all=True)
     hp = full.hosts["f"]
-    assert [r.rule for r in hp.delete_rules] == [reversed_rule]
-    [edit] = hp.file_edits
+    assert [r.rule for r in hp.of(ForeignDelete)] == [reversed_rule]
+    [edit] = hp.of(FileEdit)
     assert edit.path == "/etc/dnsmasq.d/office.conf" and edit.before == conf
     assert edit.after == "# by hand\nlisten-address=192.168.1.109\n"
     assert "dns-loop" in edit.why
     # with the loop gone, netui's own drop-in is planned in the same plan
-    assert hp.dns is not None and "server=/cluster.local/10.96.0.10" in hp.dns.content
+    [dns] = hp.of(DnsDropIn)
+    assert "server=/cluster.local/10.96.0.10" in dns.content

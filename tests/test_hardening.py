@@ -21,7 +21,8 @@ from netui.plan.journal import (
     list_journals,
     writer_lock,
 )
-from netui.plan.model import Plan, RouteChange
+from netui.plan.kinds.route import RouteChange
+from netui.plan.model import Plan
 
 GOOD = "office: {cidrs: [10.1.3.0/24]}\nhosts: {me: local}\nclusters: {a: {pod_cidrs: [10.200.0.0/16]}}\n"
 
@@ -130,9 +131,10 @@ def test_corrupt_journal_files_do_not_break_history_or_undo(tmp_path, capsys):
     (plans / "p20260101-000000-aaaa.json").write_text("{}")
     (plans / "p20260101-000001-bbbb.json").write_text("not json")
     assert list_journals() == []
-    code, out, _ = cli("history", capsys=capsys)
+    code, out, err = cli("history", capsys=capsys)
     assert code == 0 and "no plans yet" in out
-    with pytest.raises(JournalError, match="cannot be read"):
+    assert "p20260101-000001-bbbb.json: is not JSON" in err  # named, not skipped silently
+    with pytest.raises(JournalError, match="cannot be used: not a netui journal"):
         Journal.load("p20260101-000000-aaaa")
 
 
@@ -164,7 +166,7 @@ def _journal(hosts: list[str], status: str, created: float) -> Journal:
     plan = Plan(f"p20260101-0000{int(created) % 100:02d}-{int(created) % 10000:04x}"[:21])
     plan.created = created
     for h in hosts:
-        plan.host(h).routes.append(RouteChange("10.200.0.0/16", "192.168.1.109"))
+        plan.host(h).steps.append(RouteChange("10.200.0.0/16", "192.168.1.109"))
     j = Journal(plan)
     j.data["status"] = status
     j.save()

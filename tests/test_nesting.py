@@ -14,7 +14,9 @@ from netui.model.iptables import parse
 from netui.model.networks import KnownNetwork, NetworkMap, nesting
 from netui.model.routes import RoutingTable, parse_addresses, parse_routes
 from netui.model.snapshot import HostSnapshot
-from netui.plan.model import Pair, PlanRefused, RouteChange
+from netui.plan.kinds.masquerade import Masquerade
+from netui.plan.kinds.route import RouteChange
+from netui.plan.model import HostPlan, PlanRefused
 from netui.plan.planner import make_plan
 
 from .test_doctor import PERSISTED, addrs, nat_text
@@ -124,7 +126,7 @@ def test_a_nested_plan_without_routes_gets_both_routes_most_specific_included():
     inp = world()
     inp.snapshots["r"].routes = RoutingTable((), inp.snapshots["r"].routes.interfaces)
     plan = make_plan(inp, diagnose(inp))
-    routes = {(r.cidr, r.via) for r in plan.hosts["r"].routes}
+    routes = {(r.cidr, r.via) for r in plan.hosts["r"].of(RouteChange)}
     assert ("10.96.0.0/12", "192.168.1.109") in routes
     assert ("10.100.0.0/16", "192.168.1.243") in routes
 
@@ -220,16 +222,13 @@ def test_cluster_to_cluster_needs_masquerade_on_the_target_and_routes_on_the_sou
         (h, c) for h in ("fb", "bw") for c in ("10.200.0.0/16", "10.96.0.0/12")
     }
     plan = make_plan(inp, findings)
-    assert Pair("10.100.0.0/16", "10.96.0.0/12") in plan.hosts["fa"].masquerade
-    assert RouteChange("10.96.0.0/12", "192.168.1.109") in plan.hosts["bw"].routes
+    assert Masquerade("10.100.0.0/16", "10.96.0.0/12") in plan.hosts["fa"].steps
+    assert RouteChange("10.96.0.0/12", "192.168.1.109") in plan.hosts["bw"].steps
     # never the blanket masquerade of the manual method
-    assert all(p.destination != "0.0.0.0/0" for h in plan.hosts.values() for p in h.masquerade)
+    assert all(p.destination != "0.0.0.0/0" for h in plan.hosts.values() for p in h.of(Masquerade))
     # the other direction was not opted in: nothing on b's forwarder for a's sources
-    assert all(p.source == "10.1.3.0/24" for p in plan.hosts.get("fb", _Empty()).masquerade)
-
-
-class _Empty:
-    masquerade: list[Pair] = []
+    fb = plan.hosts.get("fb", HostPlan("fb"))
+    assert all(p.source == "10.1.3.0/24" for p in fb.of(Masquerade))
 
 
 def test_cluster_to_cluster_is_quiet_once_masqueraded_and_routed():

@@ -3,20 +3,34 @@
 from __future__ import annotations
 
 from netui.model.iptables import parse_table
-from netui.plan.model import ForeignRule, HostPlan, Pair, Plan, RouteChange
+from netui.plan.kinds.dns_drop_in import DnsDropIn
+from netui.plan.kinds.foreign_delete import ForeignDelete
+from netui.plan.kinds.forwarding_on import ForwardingOn
+from netui.plan.kinds.forwarding_persisted import ForwardingPersisted
+from netui.plan.kinds.jump import Jump
+from netui.plan.kinds.masquerade import Masquerade
+from netui.plan.kinds.route import RouteChange
+from netui.plan.model import HostPlan, Plan
 from netui.plan.render import apply_commands, rollback_script, undo_commands
+from netui.plan.step import HostState
 
 NAT = "*nat\n:PREROUTING ACCEPT [0:0]\n:POSTROUTING ACCEPT [0:0]\n:KUBE-POSTROUTING - [0:0]\n-A POSTROUTING -j KUBE-POSTROUTING\n-A POSTROUTING -s 10.9.0.0/16 -j RETURN\nCOMMIT\n"
 
 
-def hp(**kw) -> HostPlan:
-    return HostPlan("f", **kw)
+def hp(*steps) -> HostPlan:
+    return HostPlan("f", list(steps))
+
+
+def state(nat=None, routes=None, ip_forward=None, files=None) -> HostState:
+    return HostState({"nat": nat, "filter": None}, routes or {}, ip_forward, files or {})
+
+
+def masq(source: str, destination: str, position: int = 1) -> HostPlan:
+    return hp(Jump("nat", position), Masquerade(source, destination))
 
 
 def test_masquerade_goes_into_netuis_chain_jumped_to_first_in_one_restore():
-    cmds = apply_commands(
-        hp(masquerade=[Pair("10.1.3.0/24", "10.200.0.0/16")]), "p1", parse_table(NAT), None, None
-    )
+    cmds = apply_commands(masq("10.1.3.0/24", "10.200.0.0/16"), "p1", state(parse_table(NAT)))
     assert len(cmds) == 1 and cmds[0].argv == ("iptables-restore", "--noflush", "-w", "5")
     assert cmds[0].stdin == (
         "*nat\n:NETUI-POSTROUTING - [0:0]\n"
@@ -31,13 +45,7 @@ def test_an_existing_chain_and_jump_are_neither_redeclared_nor_doubled():
         "COMMIT",
         '-A POSTROUTING -m comment --comment "netui: owned chain" -j NETUI-POSTROUTING\nCOMMIT',
     )
-    cmds = apply_commands(
-        hp(masquerade=[Pair("10.1.3.0/24", "10.96.0.0/12")], jump_position=3),
-        "p2",
-        parse_table(text),
-        None,
-        None,
-    )
+    cmds = apply_commands(masq("10.1.3.0/24", "10.96.0.0/12", 3), "p2", state(parse_table(text)))
     body = cmds[0].stdin
     assert ":NETUI-POSTROUTING" not in body  # declaring it would flush other plans' rules
     assert "-I POSTROUTING" not in body
@@ -45,13 +53,7 @@ def test_an_existing_chain_and_jump_are_neither_redeclared_nor_doubled():
 
 
 def test_the_jump_position_is_clamped_to_the_chain():
-    cmds = apply_commands(
-        hp(masquerade=[Pair("10.1.3.0/24", "10.200.0.0/16")], jump_position=99),
-        "p1",
-        parse_table(NAT),
-        None,
-        None,
-    )
+    cmds = apply_commands(masq("10.1.3.0/24", "10.200.0.0/16", 99), "p1", state(parse_table(NAT)))
     assert "-I POSTROUTING 3 " in cmds[0].stdin
 
 
@@ -67,7 +69,7 @@ P2 = '-A NETUI-POSTROUTING -s 10.1.3.0/24 -d 10.96.0.0/12 -m comment --comment "
 def test_undo_removes_only_this_plans_rules_and_keeps_a_chain_others_still_use():
     both = parse_table(OWNED.format(rules=P1 + P2))
     cmds = undo_commands(
-        hp(masquerade=[Pair("10.1.3.0/24", "10.200.0.0/16")]), "p1", both, None, {}, 1, None
+        masq("10.1.3.0/24", "10.200.0.0/16"), "p1", state(both), state(ip_forward=1)
     )
     assert cmds[-1].stdin == "*nat\n-D " + P1[3:] + "COMMIT\n"
 
@@ -75,7 +77,7 @@ def test_undo_removes_only_this_plans_rules_and_keeps_a_chain_others_still_use()
 def test_undo_of_the_last_plan_in_the_chain_removes_the_chain_and_its_jump():
     only = parse_table(OWNED.format(rules=P2))
     cmds = undo_commands(
-        hp(masquerade=[Pair("10.1.3.0/24", "10.96.0.0/12")]), "p2", only, None, {}, 1, None
+        masq("10.1.3.0/24", "10.96.0.0/12"), "p2", state(only), state(ip_forward=1)
     )
     assert cmds[-1].stdin.endswith(
         '-D POSTROUTING -m comment --comment "netui: owned chain" -j NETUI-POSTROUTING\n-X NETUI-POSTROUTING\nCOMMIT\n'
@@ -84,54 +86,45 @@ def test_undo_of_the_last_plan_in_the_chain_removes_the_chain_and_its_jump():
 
 def test_undo_leaves_a_route_someone_changed_since():
     plan = hp(
-        routes=[
-            RouteChange(
-                "10.200.0.0/16", "192.168.1.109", "10.200.0.0/16 via 192.168.1.243 dev eth1"
-            )
-        ]
+        RouteChange("10.200.0.0/16", "192.168.1.109", "10.200.0.0/16 via 192.168.1.243 dev eth1")
     )
     mine = undo_commands(
         plan,
         "p1",
-        None,
-        None,
-        {"10.200.0.0/16": "10.200.0.0/16 via 192.168.1.109 dev eth1"},
-        None,
-        None,
+        state(routes={"10.200.0.0/16": "10.200.0.0/16 via 192.168.1.109 dev eth1"}),
+        state(),
     )
     assert mine[0].stdin == "route replace 10.200.0.0/16 via 192.168.1.243 dev eth1\n"
     theirs = undo_commands(
         plan,
         "p1",
-        None,
-        None,
-        {"10.200.0.0/16": "10.200.0.0/16 via 192.168.1.77 dev eth1"},
-        None,
-        None,
+        state(routes={"10.200.0.0/16": "10.200.0.0/16 via 192.168.1.77 dev eth1"}),
+        state(),
     )
     assert theirs == []
 
 
 def test_a_deleted_foreign_rule_comes_back_at_its_position():
     live = parse_table(NAT.replace("-A POSTROUTING -s 10.9.0.0/16 -j RETURN\n", ""))
-    plan = hp(delete_rules=[ForeignRule("nat", "POSTROUTING", "-s 10.9.0.0/16 -j RETURN", 2)])
-    cmds = undo_commands(plan, "p1", live, None, {}, None, None)
+    plan = hp(ForeignDelete("nat", "POSTROUTING", "-s 10.9.0.0/16 -j RETURN", 2))
+    cmds = undo_commands(plan, "p1", state(live), state())
     assert cmds[-1].stdin == "*nat\n-I POSTROUTING 2 -s 10.9.0.0/16 -j RETURN\nCOMMIT\n"
 
 
 def test_forwarding_and_its_file_are_put_back_as_they_were():
-    plan = hp(forwarding_on=True, persist_forwarding=True)
-    cmds = apply_commands(plan, "p1", None, None, None)
+    plan = hp(ForwardingOn(), ForwardingPersisted())
+    cmds = apply_commands(plan, "p1", state())
     assert [c.summary for c in cmds] == [
         "IP forwarding on now",
         "IP forwarding on at boot (/etc/sysctl.d/90-netui-ip-forward.conf)",
     ]
-    back = undo_commands(plan, "p1", None, None, {}, 0, None)
+    back = undo_commands(plan, "p1", state(), state(ip_forward=0))
     assert [c.remove or c.argv for c in back] == [
         "/etc/sysctl.d/90-netui-ip-forward.conf",
         ("sysctl", "-qw", "net.ipv4.ip_forward=0"),
     ]
-    back = undo_commands(plan, "p1", None, None, {}, 0, "net.ipv4.ip_forward=1 # theirs\n")
+    theirs = {"/etc/sysctl.d/90-netui-ip-forward.conf": "net.ipv4.ip_forward=1 # theirs\n"}
+    back = undo_commands(plan, "p1", state(), state(ip_forward=0, files=theirs))
     assert back[0].write == (
         "/etc/sysctl.d/90-netui-ip-forward.conf",
         "net.ipv4.ip_forward=1 # theirs\n",
@@ -140,12 +133,10 @@ def test_forwarding_and_its_file_are_put_back_as_they_were():
 
 def test_the_rollback_script_quotes_every_value():
     plan = hp(
-        delete_rules=[
-            ForeignRule("nat", "POSTROUTING", '-m comment --comment "$(reboot)" -j RETURN', 1)
-        ],
-        routes=[RouteChange("10.200.0.0/16", "192.168.1.109")],
+        ForeignDelete("nat", "POSTROUTING", '-m comment --comment "$(reboot)" -j RETURN', 1),
+        RouteChange("10.200.0.0/16", "192.168.1.109"),
     )
-    script = rollback_script(plan, "p1", 0, None, {})
+    script = rollback_script(plan, "p1", state(ip_forward=0))
     assert "ip route del 10.200.0.0/16 via 192.168.1.109" in script
     # the foreign rule travels encoded: the shell never sees it as text
     assert "$(reboot)" not in script and "| iptables-restore --noflush -w 5" in script
@@ -156,16 +147,14 @@ def test_no_previous_file_content_can_break_out_of_the_rollback_script(tmp_path)
     delimiter) used to end a heredoc early; the rest of the file then ran as root."""
     import subprocess
 
-    from netui.plan.model import DnsChange
-
     marker = tmp_path / "pwned"
     hostile = (
         "server=/cluster.local/10.96.0.10\nNETUI_EOF\nEOF\n"
         f"touch {marker}\n'$(touch {marker})'\nno newline at the end"
     )
     conf = tmp_path / "netui.conf"
-    plan = hp(dns=DnsChange(str(conf), "new\n", "true"))
-    script = rollback_script(plan, "p1", None, None, {}, hostile)
+    plan = hp(DnsDropIn(str(conf), "new\n", "true"))
+    script = rollback_script(plan, "p1", state(files={str(conf): hostile}))
     # only the file steps: the script's iptables/sysctl lines are not what is tested here
     body = "\n".join(
         line for line in script.splitlines() if str(conf) in line or line.startswith("sh -c")
@@ -177,8 +166,9 @@ def test_no_previous_file_content_can_break_out_of_the_rollback_script(tmp_path)
 
 def test_plans_survive_the_journal_round_trip():
     p = Plan("p1")
-    p.host("f").masquerade.append(Pair("10.1.3.0/24", "10.200.0.0/16"))
-    p.host("r").routes.append(RouteChange("10.200.0.0/16", "192.168.1.109"))
+    p.host("f").steps += [Jump("nat", 2), Masquerade("10.1.3.0/24", "10.200.0.0/16")]
+    p.host("r").steps.append(RouteChange("10.200.0.0/16", "192.168.1.109"))
+    p.host("d").steps.append(DnsDropIn("/etc/dnsmasq.d/netui.conf", "x\n", "true"))
     assert Plan.from_dict(p.to_dict()) == p
 
 

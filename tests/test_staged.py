@@ -12,47 +12,57 @@ from netui.model.iptables import parse
 from netui.model.routes import Route, RoutingTable
 from netui.model.snapshot import HostSnapshot
 from netui.plan.diff import host_diff, play_restore
-from netui.plan.model import FileEdit, ForeignRule, Pair, Plan, PlanRefused, RouteChange
+from netui.plan.kinds.file_edit import FileEdit
+from netui.plan.kinds.foreign_delete import ForeignDelete
+from netui.plan.kinds.foreign_move import ForeignMove
+from netui.plan.kinds.forwarding_on import ForwardingOn
+from netui.plan.kinds.forwarding_persisted import ForwardingPersisted
+from netui.plan.kinds.jump import Jump
+from netui.plan.kinds.masquerade import Masquerade
+from netui.plan.kinds.route import RouteChange
+from netui.plan.model import Plan, PlanRefused
 from netui.plan.render import RESTORE, Command
 from netui.plan.staging import Stage, merge
 
 from .tui_data import fixed_app, open_host, until_ready, wait_until
 
 
-def _plan(host: str, **fields) -> Plan:
+def _plan(host: str, *steps) -> Plan:
     plan = Plan("p1", env="e.yaml")
-    hp = plan.host(host)
-    for k, v in fields.items():
-        setattr(hp, k, v)
+    plan.host(host).steps = list(steps)
     return plan
 
 
 def test_merge_joins_what_each_staged_plan_does_once():
-    a = _plan("fw", masquerade=[Pair("10.1.3.0/24", "10.200.0.0/16")], forwarding_on=True)
+    a = _plan("fw", Jump("nat", 3), Masquerade("10.1.3.0/24", "10.200.0.0/16"), ForwardingOn())
     b = _plan(
-        "fw", masquerade=[Pair("10.1.3.0/24", "10.200.0.0/16"), Pair("10.1.3.0/24", "10.96.0.0/12")]
+        "fw",
+        Jump("nat", 2),
+        Masquerade("10.1.3.0/24", "10.200.0.0/16"),
+        Masquerade("10.1.3.0/24", "10.96.0.0/12"),
     )
-    c = _plan("router", routes=[RouteChange("10.200.0.0/16", "192.168.1.109")])
+    c = _plan("router", RouteChange("10.200.0.0/16", "192.168.1.109"))
     plan = merge([a, b, c], "e.yaml")
     assert plan.id != "p1" and plan.env == "e.yaml"
-    assert plan.hosts["fw"].forwarding_on and len(plan.hosts["fw"].masquerade) == 2
-    assert plan.hosts["router"].routes == [RouteChange("10.200.0.0/16", "192.168.1.109")]
+    assert plan.hosts["fw"].of(ForwardingOn) and len(plan.hosts["fw"].of(Masquerade)) == 2
+    assert plan.hosts["fw"].of(Jump) == [Jump("nat", 2)]  # one jump, at the first position picked
+    assert plan.hosts["router"].steps == [RouteChange("10.200.0.0/16", "192.168.1.109")]
 
 
 def test_merge_refuses_what_cannot_be_one_plan_with_every_reason():
-    rule = ForeignRule("nat", "POSTROUTING", "-s 10.1.3.0/24 -j RETURN", 1)
-    moved = ForeignRule("nat", "POSTROUTING", "-s 10.1.3.0/24 -j RETURN", 1, 3)
+    rule = ForeignDelete("nat", "POSTROUTING", "-s 10.1.3.0/24 -j RETURN", 1)
+    moved = ForeignMove("nat", "POSTROUTING", "-s 10.1.3.0/24 -j RETURN", 1, 3)
     edit1 = FileEdit("/etc/dnsmasq.d/office.conf", "a\nb\n", "a\n")
     edit2 = FileEdit("/etc/dnsmasq.d/office.conf", "a\nb\n", "b\n")
     with pytest.raises(PlanRefused) as e:
         merge(
             [
-                _plan("fw", delete_rules=[rule]),
-                _plan("fw", move_rules=[moved]),
-                _plan("dns", file_edits=[edit1]),
-                _plan("dns", file_edits=[edit2]),
-                _plan("router", routes=[RouteChange("10.200.0.0/16", "192.168.1.109")]),
-                _plan("router", routes=[RouteChange("10.200.0.0/16", "192.168.1.110")]),
+                _plan("fw", rule),
+                _plan("fw", moved),
+                _plan("dns", edit1),
+                _plan("dns", edit2),
+                _plan("router", RouteChange("10.200.0.0/16", "192.168.1.109")),
+                _plan("router", RouteChange("10.200.0.0/16", "192.168.1.110")),
             ]
         )
     reasons = " | ".join(e.value.reasons)
@@ -63,9 +73,9 @@ def test_merge_refuses_what_cannot_be_one_plan_with_every_reason():
 
 def test_the_stage_keeps_each_pick_once_and_drops_on_request():
     stage = Stage()
-    assert stage.add("one", _plan("fw", forwarding_on=True))
-    assert not stage.add("one", _plan("fw", forwarding_on=True))
-    assert stage.add("two", _plan("fw", persist_forwarding=True))
+    assert stage.add("one", _plan("fw", ForwardingOn()))
+    assert not stage.add("one", _plan("fw", ForwardingOn()))
+    assert stage.add("two", _plan("fw", ForwardingPersisted()))
     assert stage.drop(0).label == "one" and len(stage) == 1
     stage.clear()
     assert len(stage) == 0

@@ -96,7 +96,7 @@ def switch(s: Session, args: argparse.Namespace) -> int:
         return 1
     journal = s.apply(plan, None, _progress)
     print(f"plan {plan.id}: {journal.status}; undo with `netui undo {plan.id}`")
-    return 0 if journal.status == "applied" else 1
+    return 0 if journal.status.succeeded else 1
 
 
 def client(s: Session, args: argparse.Namespace) -> int:

@@ -115,15 +115,15 @@ def _plan_or_apply(s: Session, args: argparse.Namespace) -> int:
         )
         return 1
     for name, h in journal.data["hosts"].items():
-        if h.get("status") != "applied":
+        if not journal.host_outcome(name).applied:
             print(f"  {name}: {h.get('status')}: {h.get('error', '')}".rstrip(": "))
-    if args.confirm_timeout and "awaiting confirmation" in journal.status:
+    if args.confirm_timeout and journal.status.awaiting_confirmation:
         print(
             f"run `netui confirm {plan.id}` within {args.confirm_timeout:g} s, or every host rolls back by itself"
         )
     else:
         print(f"undo with `netui undo {plan.id}`")
-    return 0 if journal.status in ("applied", "awaiting confirmation") else 1
+    return 0 if journal.status.succeeded else 1
 
 
 def confirm_command(s: Session, args: argparse.Namespace) -> int:
@@ -138,9 +138,9 @@ def confirm_command(s: Session, args: argparse.Namespace) -> int:
 
 
 def undo_command(s: Session, args: argparse.Namespace) -> int:
-    from netui.plan.journal import list_journals
+    from netui.plan.journal import scan
 
-    if args.plan_id is None and not list_journals():
+    if args.plan_id is None and scan() == ([], []):
         raise UserError("no plan to undo yet; see `netui history`")
     with s.writing("undo"):
         return _undo(s, args)
@@ -186,6 +186,10 @@ def history(args: argparse.Namespace) -> int:
             print("\n".join(lines))
         return 0
     rows = history_rows()
+    from netui.core.session import history_problems
+
+    for problem in history_problems():  # named, never skipped silently
+        print(f"netui: {problem}", file=sys.stderr)
     if args.json:
         from netui.plan.journal import list_journals
 
@@ -251,7 +255,7 @@ def _rule(s: Session, args: argparse.Namespace, spec: str | None, position: int 
         return 1
     journal = s.apply(plan, None, _progress)
     print(f"plan {plan.id}: {journal.status}; undo with `netui undo {plan.id}`")
-    return 0 if journal.status == "applied" else 1
+    return 0 if journal.status.succeeded else 1
 
 
 def _planning_arguments(p: argparse.ArgumentParser) -> None:

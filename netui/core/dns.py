@@ -154,10 +154,13 @@ def switch_refusal(
     env = session.env
     assert env.dns is not None
     host = env.dns.host
+    from netui.plan.kinds.dns_drop_in import DnsDropIn
+
     hp = plan.hosts.get(host)
-    if hp is None or hp.dns is None:
+    drop_ins = hp.of(DnsDropIn) if hp is not None else []
+    if not drop_ins:
         return None
-    for check in hp.dns.checks:
+    for check in drop_ins[0].checks:
         answer, _ = dig(session.hosts[host], check.name, check.expect)
         if check.expect in answer.split(", "):
             continue

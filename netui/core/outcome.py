@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from netui.plan.journal import FAILED
+from netui.plan.states import PlanState
 
 MAX_REASON = 240
 
@@ -31,5 +32,5 @@ def failure_reason(data: dict[str, Any]) -> str | None:
 
 
 def outcome_line(plan_id: str, status: str, data: dict[str, Any]) -> str:
-    reason = failure_reason(data) if status not in ("applied", "awaiting confirmation") else None
+    reason = failure_reason(data) if not PlanState(status).succeeded else None
     return f"plan {plan_id}: {status}" + (f" — {reason}" if reason else "")

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from netui.errors import UserError
 from netui.model.envfile import Environment
 from netui.model.findings import Finding
+from netui.plan.states import HostOutcome as HostOutcome  # the journal's states: both faces
+from netui.plan.states import PlanState as PlanState  # ask them, never compare their text
 
 if TYPE_CHECKING:
     from netui.backends import Hosts
@@ -241,21 +243,11 @@ class Session:
         """A plan in a few words, for the timeline: per host, what kinds of change."""
         parts = []
         for name, hp in plan.hosts.items():
-            kinds = []
-            if hp.forwarding_on or hp.persist_forwarding:
-                kinds.append("forwarding")
-            if hp.masquerade:
-                kinds.append("MASQUERADE")
-            if hp.forward_accept:
-                kinds.append("FORWARD accept")
-            if hp.routes:
-                kinds.append("routes")
-            if hp.delete_rules or hp.move_rules:
-                kinds.append("rule fixes")
-            if hp.dns:
-                kinds.append("DNS " + ", ".join(sorted(set(_domains(hp.dns.content)))))
-            if hp.file_edits:
-                kinds.append("file edits")
+            kinds: list[str] = []
+            for step in hp.steps:
+                label = step.label()
+                if label and label not in kinds:
+                    kinds.append(label)
             parts.append(f"{name} ({', '.join(kinds)})")
         return "; ".join(parts) or "nothing"
 
@@ -264,7 +256,7 @@ class Session:
 
         with self.writing("confirm"):
             try:
-                found = undoing.candidates(undoing.AWAITING, plan_id)
+                found = undoing.candidates(lambda s: s.awaiting_confirmation, plan_id)
             except undoing.UndoRefused as e:
                 raise UserError(str(e)) from None
             if not found:
@@ -273,7 +265,7 @@ class Session:
         self.changes.append((time.time(), f"plan {found[0].plan.id} confirmed"))
         return found[0], result
 
-    def settle(self, plan_id: str) -> tuple[str, dict[str, str]]:
+    def settle(self, plan_id: str) -> tuple[PlanState, dict[str, str]]:
         """Ask an armed plan's hosts whether their rollback fired: (the plan's status now,
         host -> when it fired)."""
         from netui.plan import executor
@@ -351,14 +343,8 @@ class Session:
     def history(self) -> list[HistoryRow]:
         return history()
 
-
-def _domains(dnsmasq_conf: str) -> list[str]:
-    """The domains a dnsmasq drop-in forwards: server=/DOMAIN/IP lines."""
-    return [
-        line.split("/")[1] + " → " + line.split("/")[2]
-        for line in dnsmasq_conf.splitlines()
-        if line.startswith("server=/") and line.count("/") >= 2
-    ]
+    def history_problems(self) -> list[str]:
+        return history_problems()
 
 
 def _api_warnings(inventory: dict[str, Any]) -> list[str]:
@@ -394,6 +380,14 @@ def plan_detail(plan_id: str) -> list[str]:
         lines.append(f"cluster {t.cluster} (API): taint {t.text} on {t.node}")
     lines += [f"note: {n}" for n in journal.plan.notes]
     return lines
+
+
+def history_problems() -> list[str]:
+    """Each journal file netui cannot use, named with what is wrong (both faces show them: an
+    undo is refused while one is there, since it may stand on the same hosts)."""
+    from netui.plan.journal import journal_problems
+
+    return [f"{p}; netui undoes nothing while it is there" for p in journal_problems()]
 
 
 def history() -> list[HistoryRow]:

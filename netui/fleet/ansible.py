@@ -1,7 +1,8 @@
 """An Ansible project that applies exactly what `netui plan` shows, and its undo.
 
 netui renders a plan's commands from each host's live state (`Session.preview`); this module
-turns those very commands into tasks of Ansible's builtin modules — one play per host, one host
+turns those very commands into tasks of Ansible's builtin modules, each with the state check
+its step gave it (`Command.guards`) — one play per host, one host
 at a time, the rollout stopping at the first host that fails — and the undo from the same
 commands played over the host's state (`render.undo_commands`, as `netui undo` would run it).
 Every step checks the host's state first, so a second run changes nothing (`changed=0`), and in
@@ -28,35 +29,13 @@ from netui.errors import UserError
 from netui.model.envfile import Environment
 from netui.model.iptables import Table, parse
 from netui.model.snapshot import HostSnapshot
+from netui.plan.command import Command, Guard
 from netui.plan.diff import play_restore, rule_texts
-from netui.plan.model import PERSIST_FILE, Plan, comment
-from netui.plan.render import RESTORE, Command, undo_commands
+from netui.plan.model import Plan
+from netui.plan.render import undo_commands
+from netui.plan.restore import RESTORE, restore_text, sections
+from netui.plan.step import HostState
 
-# Each guarded step: $1 is "check" (say whether it would change, change nothing) or "run".
-RESTORE_STEP = r"""
-mode=$1 table=$2 mark=$3 when=$4
-if iptables-save -t "$table" 2>/dev/null | grep -qF -- "$mark"; then have=present; else have=absent; fi
-[ "$have" = "$when" ] || { echo netui-unchanged; exit 0; }
-[ "$mode" = check ] && { echo netui-would-change; exit 0; }
-iptables-restore --noflush -w 5 && echo netui-changed
-"""
-SYSCTL_STEP = r"""
-mode=$1 key=$2 value=$3
-now=$(cat "/proc/sys/$(printf %s "$key" | tr . /)" 2>/dev/null)
-[ "$now" = "$value" ] && { echo netui-unchanged; exit 0; }
-[ "$mode" = check ] && { echo netui-would-change; exit 0; }
-sysctl -qw "$key=$value" && echo netui-changed
-"""
-ROUTE_STEP = r"""
-mode=$1 op=$2 cidr=$3; shift 3
-now=$(ip -4 route show exact "$cidr" table main 2>/dev/null | head -n 1)
-case "$op" in
-  del) [ -z "$now" ] && { echo netui-unchanged; exit 0; } ;;
-  *) case " $now " in *" $* "*) echo netui-unchanged; exit 0 ;; esac ;;
-esac
-[ "$mode" = check ] && { echo netui-would-change; exit 0; }
-ip route "$op" "$cidr" "$@" && echo netui-changed
-"""
 CHANGED = "'netui-changed' in {r}.stdout or 'netui-would-change' in {r}.stdout"
 MODE = "{{ 'check' if ansible_check_mode else 'run' }}"
 
@@ -65,7 +44,7 @@ def check_exportable(env: Environment, plan: Plan) -> None:
     """What the export covers: connecting plans on hosts Ansible can reach."""
     problems = []
     for name, hp in plan.hosts.items():
-        if hp.delete_rules or hp.move_rules or hp.file_edits:
+        if any(step.foreign for step in hp.steps):
             problems.append(
                 f"{name}: fixes of foreign rules and files (fix-all) are not exported; apply those with netui"
             )
@@ -124,46 +103,45 @@ def _quoted(path: str) -> str:
 
 
 def _after(table: Table | None, name: str, commands: list[Command]) -> Table | None:
-    """A table as it will be after the plan's restore scripts for it."""
+    """A table as it will be after the plan's restore for it."""
     chains = rule_texts(table)
     policies = {c: ch.policy for c, ch in (table.chains.items() if table else [])}
     touched = False
     for cmd in commands:
-        if cmd.argv == RESTORE and cmd.stdin and cmd.stdin.startswith(f"*{name}\n"):
-            play_restore(chains, cmd.stdin)
+        if cmd.argv == RESTORE and cmd.stdin and name in sections(cmd.stdin):
+            play_restore(chains, sections(cmd.stdin)[name])
             touched = True
     if not touched:
         return table
-    lines = [f"*{name}"]
-    lines += [f":{c} {policies.get(c, '-')} [0:0]" for c in chains]
+    lines = [f":{c} {policies.get(c, '-')} [0:0]" for c in chains]
     lines += [f"-A {c} {r}" for c, rules in chains.items() for r in rules]
-    return parse("\n".join(lines) + "\nCOMMIT\n").table(name)
+    return parse(restore_text({name: lines})).table(name)
 
 
 def undo_of(plan: Plan, name: str, snap: HostSnapshot, commands: list[Command]) -> list[Command]:
-    """What `netui undo` would run on `name` right after this plan was applied."""
-    hp = plan.hosts[name]
-    routes_now = {r.dst: r.line for r in snap.routes.routes}  # as `netui undo` reads them
-    for change in hp.routes:
-        routes_now[change.cidr] = f"{change.cidr} via {change.via}"
-    dns_previous = snap.files.get(hp.dns.path) if hp.dns else None
-    return undo_commands(
-        hp,
-        plan.id,
-        _after(snap.nat, "nat", commands),
-        _after(snap.filter, "filter", commands),
-        routes_now,
-        snap.ip_forward,
-        snap.files.get(PERSIST_FILE),
-        dns_live=hp.dns.content if hp.dns else None,
-        dns_previous=dns_previous,
-    )
+    """What `netui undo` would run on `name` right after this plan was applied: its steps'
+    inverse over the state `commands` leave (found: the state they were rendered from)."""
+    found = HostState.of(snap)
+    after = HostState.of(snap)
+    after.tables = {t: _after(tab, t, commands) for t, tab in found.tables.items()}
+    for cmd in commands:
+        if cmd.write:
+            after.files[cmd.write[0]] = cmd.write[1]
+        elif cmd.remove:
+            after.files[cmd.remove] = None
+        elif cmd.argv[:3] == ("ip", "-batch", "-") and cmd.stdin:
+            for line in cmd.stdin.splitlines():
+                words = line.split()
+                if words[:2] == ["route", "replace"] and len(words) >= 3:
+                    after.routes[words[2]] = " ".join(words[2:])  # as `netui undo` reads them
+    return undo_commands(plan.hosts[name], plan.id, after, found)
 
 
 def tasks(plan: Plan, commands: list[Command], undo: bool = False) -> list[dict[str, Any]]:
-    """Ansible tasks (builtin modules only) running `commands` with their state checks."""
+    """Ansible tasks (builtin modules only) running `commands` with the state checks their
+    steps gave them (`Command.guards`). `undo` is kept for the callers' symmetry: each guard
+    says itself whether it runs while netui's mark is absent or present."""
     out: list[dict[str, Any]] = []
-    mark = comment(plan.id)
     wrote: list[str] = []  # registers of file steps: a reload runs when one changed
     for i, cmd in enumerate(commands, 1):
         reg = f"netui_step_{i}"
@@ -175,43 +153,12 @@ def tasks(plan: Plan, commands: list[Command], undo: bool = False) -> list[dict[
         elif cmd.remove:
             task["ansible.builtin.file"] = {"path": cmd.remove, "state": "absent"}
             wrote.append(reg)
-        elif cmd.argv == RESTORE and cmd.stdin:
-            table = cmd.stdin.split("\n", 1)[0].lstrip("*")
-            task |= _guarded(
-                [
-                    "sh",
-                    "-c",
-                    RESTORE_STEP,
-                    "netui-restore",
-                    MODE,
-                    table,
-                    mark,
-                    "present" if undo else "absent",
-                ],
-                reg,
-                cmd.stdin,
-            )
-        elif cmd.argv[:2] == ("sysctl", "-qw"):
-            key, _, value = cmd.argv[2].partition("=")
-            task |= _guarded(["sh", "-c", SYSCTL_STEP, "netui-sysctl", MODE, key, value], reg)
-        elif cmd.argv[:3] == ("ip", "-batch", "-") and cmd.stdin:
-            for j, line in enumerate(cmd.stdin.splitlines(), 1):
-                words = line.split()
-                if words[:1] != ["route"] or len(words) < 3:
-                    continue
-                sub = f"{reg}_{j}"
-                out.append(
-                    {"name": f"{i}.{j} ip {line}", "register": sub}
-                    | _guarded(["sh", "-c", ROUTE_STEP, "netui-route", MODE, *words[1:]], sub)
-                )
-                out.append(_shown(sub, f"ip {line}"))
-            continue
-        elif cmd.argv[:2] == ("sh", "-c") and cmd.summary.startswith("reload"):
+        elif cmd.role == "reload":
             task |= {
                 "ansible.builtin.command": {"argv": list(cmd.argv)},
                 "when": _any_changed(wrote),
             }
-        elif cmd.argv[:2] == ("sh", "-c"):
+        elif cmd.role in ("check", "verify"):
             # a check netui runs (dnsmasq --test of the new drop-in before it is written, the
             # names resolving after the reload): changes nothing, runs in check mode too
             task |= {
@@ -220,13 +167,23 @@ def tasks(plan: Plan, commands: list[Command], undo: bool = False) -> list[dict[
                 "changed_when": False,
                 "check_mode": False,
             }
-            if "verify" in (cmd.argv[3] if len(cmd.argv) > 3 else ""):
+            if cmd.role == "verify":
                 task["when"] = f"not ansible_check_mode and ({_any_changed(wrote)})"
+        elif len(cmd.guards) == 1 and not cmd.guards[0].name:  # one guard for the command
+            task |= _guarded(cmd.guards[0], reg)
+            out += [task, _shown(reg, cmd.preview())]
+            continue
+        elif cmd.guards:  # a guard per line of a batch, each its own task
+            for j, guard in enumerate(cmd.guards, 1):
+                sub = f"{reg}_{j}"
+                out.append(
+                    {"name": f"{i}.{j} {guard.name}", "register": sub} | _guarded(guard, sub)
+                )
+                out.append(_shown(sub, guard.shown))
+            continue
         else:
             raise UserError(f"the Ansible export has no task for `{cmd.preview()[:80]}`")
         out.append(task)
-        if "changed_when" in task and task["changed_when"] is not False:
-            out.append(_shown(reg, cmd.preview()))
     return out
 
 
@@ -235,10 +192,11 @@ def _any_changed(registers: list[str]) -> str:
     return " or ".join(f"{r} is changed" for r in registers) or "false"
 
 
-def _guarded(argv: list[str], reg: str, stdin: str | None = None) -> dict[str, Any]:
+def _guarded(guard: Guard, reg: str) -> dict[str, Any]:
+    argv = ["sh", "-c", guard.script, "netui-step", MODE, *guard.args]
     command: dict[str, Any] = {"argv": argv}
-    if stdin is not None:
-        command |= {"stdin": stdin, "stdin_add_newline": False}
+    if guard.stdin is not None:
+        command |= {"stdin": guard.stdin, "stdin_add_newline": False}
     return {
         "ansible.builtin.command": command,
         "changed_when": CHANGED.format(r=reg),

@@ -13,7 +13,8 @@ from collections.abc import Callable
 
 from netui.model.iptables import Table
 from netui.model.snapshot import HostSnapshot
-from netui.plan.render import RESTORE, Command
+from netui.plan.command import Command
+from netui.plan.restore import RESTORE, sections
 
 
 def rule_texts(table: Table | None) -> dict[str, list[str]]:
@@ -74,9 +75,9 @@ def host_diff(
     runs: list[str] = []
     for cmd in commands:
         if cmd.argv == RESTORE and cmd.stdin:
-            table = cmd.stdin.split("\n", 1)[0].lstrip("*")
-            if table in tables:
-                touched[table] |= play_restore(tables[table], cmd.stdin)
+            for table, script in sections(cmd.stdin).items():
+                if table in tables:
+                    touched[table] |= play_restore(tables[table], script)
         elif cmd.argv[:3] == ("ip", "-batch", "-") and cmd.stdin:
             for line in cmd.stdin.splitlines():
                 words = line.split()

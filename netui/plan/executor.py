@@ -22,14 +22,15 @@ from netui.plan.journal import (
     DONE,
     FAILED,
     PENDING,
-    TIMER_FIRED,
     Journal,
     JournalWriteError,
-    PlanStatus,
     audit,
     check_space,
 )
-from netui.plan.model import PERSIST_FILE, HostPlan, Plan, Taint
+from netui.plan.legacy import found_files
+from netui.plan.model import HostPlan, Plan, Taint
+from netui.plan.states import HostOutcome, PlanState
+from netui.plan.step import HostState
 
 Progress = Callable[[str, str], None]  # (host, message)
 ROLLBACK_DIR = "/run/netui"
@@ -48,9 +49,7 @@ def _run(backend: Backend, cmd: render.Command) -> None:
 
 def snapshot_for(backend: Backend, hp: HostPlan | None = None) -> HostSnapshot:
     """The host's state as a plan on it needs it: tables, routes, and the files it writes."""
-    extra = [PERSIST_FILE] + ([hp.dns.path] if hp is not None and hp.dns else [])
-    extra += [e.path for e in hp.file_edits] if hp is not None else []
-    snap = take_snapshot(backend, extra)
+    snap = take_snapshot(backend, hp.files() if hp is not None else [])
     if not snap.ok:
         raise HostError(backend.host, snap.reason or "cannot be read")
     return snap
@@ -72,10 +71,7 @@ def preview_from(plan: Plan, snapshots: dict[str, HostSnapshot]) -> dict[str, li
     """The commands apply would run on hosts in these states."""
     out = {}
     for name, hp in plan.hosts.items():
-        snap = snapshots[name]
-        out[name] = render.apply_commands(
-            hp, plan.id, snap.nat, snap.filter, snap.files.get(PERSIST_FILE)
-        )
+        out[name] = render.apply_commands(hp, plan.id, HostState.of(snapshots[name]))
     return out
 
 
@@ -127,14 +123,7 @@ def _own_rollback_dir(backend: Backend) -> None:
 def _arm(
     journal: Journal, backend: Backend, hp: HostPlan, snap: HostSnapshot, timeout: float
 ) -> None:
-    script = render.rollback_script(
-        hp,
-        journal.plan.id,
-        snap.ip_forward,
-        snap.files.get(PERSIST_FILE),
-        {r.cidr: r.previous for r in hp.routes if r.previous},
-        snap.files.get(hp.dns.path) if hp.dns else None,
-    )
+    script = render.rollback_script(hp, journal.plan.id, HostState.of(snap))
     _own_rollback_dir(backend)
     # The script waits for netui's silence, then undoes, unless `netui confirm` killed it first.
     body = "#!/bin/sh\n" + _WAIT_FOR_SILENCE + script.split("\n", 1)[1] + _FIRED
@@ -152,7 +141,7 @@ def _arm(
     )
     journal.set_host_status(
         hp.host,
-        "armed",
+        HostOutcome.ARMED,
         rollback={
             "path": path,
             "pid": int(result.text.strip()),
@@ -323,15 +312,14 @@ def _apply_host(
     try:
         snap = snapshot_for(backend, hp)
     except HostError as e:
-        journal.set_host_status(name, FAILED, error=e.message)
+        journal.set_host_status(name, HostOutcome.FAILED, error=e.message)
         progress(name, f"✗ cannot read the host: {e.message}")
         return False
     pre = {
         "nat": snap.nat_text,
         "filter": snap.filter_text,
         "ip_forward": snap.ip_forward,
-        "persisted": snap.files.get(PERSIST_FILE),
-        "dns_conf": snap.files.get(hp.dns.path) if hp.dns else None,
+        "files": {path: snap.files.get(path) for path in hp.files()},
         "variant": snap.variant,
         "taken_at": snap.taken_at,
     }
@@ -340,7 +328,9 @@ def _apply_host(
         try:
             _arm(journal, backend, hp, snap, confirm_timeout)
         except HostError as e:
-            journal.set_host_status(name, FAILED, error=f"could not arm the rollback: {e.message}")
+            journal.set_host_status(
+                name, HostOutcome.FAILED, error=f"could not arm the rollback: {e.message}"
+            )
             progress(name, f"✗ could not arm the rollback, nothing changed: {e.message}")
             return False
         heartbeat.start(name)
@@ -353,10 +343,8 @@ def write_host(
 ) -> bool:
     """The write step on one host, from a snapshot already taken and journaled."""
     name = hp.host
-    commands = render.apply_commands(
-        hp, journal.plan.id, snap.nat, snap.filter, snap.files.get(PERSIST_FILE)
-    )
-    journal.set_host_status(name, "applying")
+    commands = render.apply_commands(hp, journal.plan.id, HostState.of(snap))
+    journal.set_host_status(name, HostOutcome.APPLYING)
     for cmd in commands:
         i = journal.step(name, cmd.summary, cmd.preview())
         try:
@@ -365,12 +353,12 @@ def write_host(
             journal.finish_step(name, i, FAILED, e.message)
             progress(name, f"✗ {cmd.summary}: {e.message}; rolling this host back")
             _undo_host(journal, backend, hp, progress)
-            journal.set_host_status(name, "rolled-back", error=e.message)
+            journal.set_host_status(name, HostOutcome.ROLLED_BACK, error=e.message)
             return False
         journal.finish_step(name, i, DONE)
         progress(name, f"✓ {cmd.summary}")
         _step_delay()
-    journal.set_host_status(name, "applied")
+    journal.set_host_status(name, HostOutcome.APPLIED)
     return True
 
 
@@ -382,23 +370,13 @@ def _undo_host(journal: Journal, backend: Backend, hp: HostPlan, progress: Progr
     ):
         return True  # nothing ever ran here
     pre = record["pre"]
-    reload_pending = False
+    found = HostState(ip_forward=pre.get("ip_forward"), files=found_files(pre, hp.steps))
+    failed: set[str] = set()
     for attempt in (1, 2):
         # Rendered from the live state: kube-proxy may have rewritten rules since we applied.
         snap = snapshot_for(backend, hp)
-        routes_now = {r.dst: r.line for r in snap.routes.routes}
         commands = render.undo_commands(
-            hp,
-            journal.plan.id,
-            snap.nat,
-            snap.filter,
-            routes_now,
-            pre.get("ip_forward"),
-            pre.get("persisted"),
-            snap.files.get(hp.dns.path) if hp.dns else None,
-            pre.get("dns_conf"),
-            reload_pending,
-            {e.path: snap.files.get(e.path) for e in hp.file_edits},
+            hp, journal.plan.id, HostState.of(snap), found, frozenset(failed)
         )
         try:
             for cmd in commands:
@@ -408,8 +386,8 @@ def _undo_host(journal: Journal, backend: Backend, hp: HostPlan, progress: Progr
                 except HostError as e:
                     journal.finish_step(name, i, FAILED, e.message)
                     # the file may be back already: the retry must still reload, or dnsmasq
-                    # keeps answering with what this plan wrote
-                    reload_pending = reload_pending or cmd.summary.startswith("reload dnsmasq")
+                    # keeps answering with what this plan wrote (its step sees what failed)
+                    failed.add(cmd.summary)
                     raise
                 journal.finish_step(name, i, DONE)
                 progress(name, f"↶ {cmd.summary}")
@@ -442,11 +420,13 @@ def _taint_step(journal: Journal, hosts: Hosts, t: Taint, add: bool, progress: P
         outcome = taint.add(hosts.env, t) if add else taint.remove(hosts.env, t)
     except ApiUnavailable as e:
         journal.finish_step(rec, i, FAILED, str(e))
-        journal.set_host_status(rec, FAILED if add else "undo-failed", error=str(e))
+        journal.set_host_status(
+            rec, HostOutcome.FAILED if add else HostOutcome.UNDO_FAILED, error=str(e)
+        )
         progress(rec, f"✗ {e}")
         return False
     journal.finish_step(rec, i, DONE)
-    journal.set_host_status(rec, "applied" if add else "undone")
+    journal.set_host_status(rec, HostOutcome.APPLIED if add else HostOutcome.UNDONE)
     progress(rec, f"{'✓' if add else '↶'} {outcome}: node {t.node} {t.text}")
     return True
 
@@ -473,7 +453,7 @@ def apply(
     progress = progress or (lambda h, m: None)
     check_space()
     journal = Journal(plan)
-    journal.set_status("applying")
+    journal.set_status(PlanState.APPLYING)
     audit("apply-start", plan, list(plan.hosts), "started")
 
     heartbeat = _Heartbeat(journal, hosts, confirm_timeout)
@@ -482,7 +462,7 @@ def apply(
         try:
             lock_host(journal, hosts[name], name)
         except HostError as e:
-            journal.set_host_status(name, FAILED, error=e.message)
+            journal.set_host_status(name, HostOutcome.FAILED, error=e.message)
             progress(name, f"✗ {e.message}")
             return False
         try:
@@ -490,7 +470,7 @@ def apply(
                 journal, hosts[name], plan.hosts[name], confirm_timeout, progress, heartbeat
             )
         except HostError as e:
-            journal.set_host_status(name, FAILED, error=e.message)
+            journal.set_host_status(name, HostOutcome.FAILED, error=e.message)
             progress(name, f"✗ {e.message}")
             return False
         except JournalWriteError as e:
@@ -501,7 +481,7 @@ def apply(
                 _undo_host(journal, hosts[name], plan.hosts[name], progress)
             except HostError as err:
                 progress(name, f"✗ the rollback failed too: {err.message}")
-            journal.set_host_status(name, "rolled-back", error=str(e))
+            journal.set_host_status(name, HostOutcome.ROLLED_BACK, error=str(e))
             return False
         finally:
             unlock_host(journal, hosts[name], name)
@@ -529,23 +509,19 @@ def apply(
                     _undo_host(journal, hosts[name], plan.hosts[name], progress)
                 except HostError as err:
                     progress(name, f"✗ the rollback failed: {err.message}")
-                journal.set_host_status(name, "rolled-back", error=journal.write_error)
+                journal.set_host_status(name, HostOutcome.ROLLED_BACK, error=journal.write_error)
                 results[name] = False
         if confirm_timeout:
             armed = [n for n, ok in results.items() if ok and n in plan.hosts]
             list(pool.map(restart_timer, armed))
-    status: PlanStatus = (
-        "applied"
+    status = (
+        PlanState.APPLIED
         if all(results.values())
-        else ("partly applied" if any(results.values()) else "failed")
+        else (PlanState.PARTLY_APPLIED if any(results.values()) else PlanState.FAILED)
     )
     if confirm_timeout and any(results.values()):
         # hosts that failed were rolled back (or never changed); say so beside the wait
-        status = (
-            "awaiting confirmation"
-            if all(results.values())
-            else "partly applied, awaiting confirmation"
-        )
+        status = PlanState.AWAITING if all(results.values()) else PlanState.PARTLY_AWAITING
     journal.set_status(status)
     audit("apply", plan, list(plan.hosts), status)
     return journal
@@ -554,27 +530,27 @@ def apply(
 def undo(journal: Journal, hosts: Hosts, progress: Progress | None = None) -> bool:
     progress = progress or (lambda h, m: None)
     plan = journal.plan
-    journal.set_status("undoing")
+    journal.set_status(PlanState.UNDOING)
 
     def one(name: str) -> bool:
-        if journal.host(name).get("status") == TIMER_FIRED:
+        if journal.host_outcome(name) is HostOutcome.TIMER_FIRED:
             progress(name, "nothing to undo: its confirm timer already rolled it back")
             return True
         try:
             backend = hosts[name]
             lock_host(journal, backend, name)
         except HostError as e:
-            journal.set_host_status(name, "undo-failed", error=e.message)
+            journal.set_host_status(name, HostOutcome.UNDO_FAILED, error=e.message)
             progress(name, f"✗ {e.message}")
             return False
         try:
             if journal.host(name).get("rollback"):
                 disarm(journal, backend, name)
             ok = _undo_host(journal, backend, plan.hosts[name], progress)
-            journal.set_host_status(name, "undone" if ok else "undo-failed")
+            journal.set_host_status(name, HostOutcome.UNDONE if ok else HostOutcome.UNDO_FAILED)
             return ok
         except HostError as e:
-            journal.set_host_status(name, "undo-failed", error=e.message)
+            journal.set_host_status(name, HostOutcome.UNDO_FAILED, error=e.message)
             progress(name, f"✗ {e.message}")
             return False
         finally:
@@ -583,7 +559,7 @@ def undo(journal: Journal, hosts: Hosts, progress: Progress | None = None) -> bo
     with ThreadPoolExecutor(max_workers=max(1, min(8, len(plan.hosts)))) as pool:
         ok = all(pool.map(one, plan.hosts))
     ok = _undo_taints(journal, hosts, progress) and ok
-    journal.set_status("undone" if ok else "undo-failed")
+    journal.set_status(PlanState.UNDONE if ok else PlanState.UNDO_FAILED)
     audit("undo", plan, list(plan.hosts), "undone" if ok else "undo failed")
     return ok
 
@@ -614,12 +590,14 @@ def settle_timers(journal: Journal, hosts: Hosts) -> dict[str, str]:
             fired[name] = when
             with journal.lock:
                 journal.host(name).pop("rollback", None)
-            journal.set_host_status(name, TIMER_FIRED, fired_at=when)
+            journal.set_host_status(name, HostOutcome.TIMER_FIRED, fired_at=when)
     armed = [
-        n for n in journal.plan.hosts if journal.host(n).get("status") in (TIMER_FIRED, "applied")
+        n
+        for n in journal.plan.hosts
+        if journal.host_outcome(n) in (HostOutcome.TIMER_FIRED, HostOutcome.APPLIED)
     ]
-    if fired and all(journal.host(n).get("status") == TIMER_FIRED for n in armed):
-        journal.set_status(TIMER_FIRED)
+    if fired and all(journal.host_outcome(n) is HostOutcome.TIMER_FIRED for n in armed):
+        journal.set_status(PlanState.TIMER_FIRED)
     return fired
 
 
@@ -630,10 +608,12 @@ def confirm(journal: Journal, hosts: Hosts) -> dict[str, str]:
         if journal.host(name).get("rollback")
     }
     fired = any(v.startswith("already fired") for v in out.values())
-    partly = journal.status.startswith("partly") or any(
-        v.startswith(NOT_CONFIRMED) for v in out.values()
+    partly = journal.status.partly or any(v.startswith(NOT_CONFIRMED) for v in out.values())
+    journal.set_status(
+        PlanState.TIMER_FIRED
+        if fired
+        else (PlanState.PARTLY_APPLIED if partly else PlanState.APPLIED)
     )
-    journal.set_status(TIMER_FIRED if fired else ("partly applied" if partly else "applied"))
     audit(
         "confirm",
         journal.plan,

@@ -12,7 +12,9 @@ from __future__ import annotations
 from netui.model.iptables import Rule, Table
 from netui.model.owners import NETUI, OTHER, rule_owner
 from netui.plan import model
-from netui.plan.model import ForeignRule, Plan
+from netui.plan.kinds.foreign_delete import ForeignDelete
+from netui.plan.kinds.foreign_move import ForeignMove
+from netui.plan.model import Plan
 
 # Owners whose rules come back on their next sync, or that other rules depend on.
 CONTROLLERS = {
@@ -93,9 +95,11 @@ def describe(rule: Rule) -> str:
 def rule_change_plan(env_path: str, host: str, rule: Rule, to: int | None = None) -> Plan:
     """The plan that deletes `rule` (or moves it to position `to`), addressed by its text."""
     plan = Plan(model.new_plan_id(), env=env_path)
-    hp = plan.host(host)
-    change = ForeignRule("nat", rule.chain, rule.text, rule.position, to)
-    (hp.move_rules if to else hp.delete_rules).append(change)
+    plan.host(host).add(
+        ForeignMove("nat", rule.chain, rule.text, rule.position, to)
+        if to
+        else ForeignDelete("nat", rule.chain, rule.text, rule.position)
+    )
     return plan
 
 

@@ -12,61 +12,30 @@ import fcntl
 import json
 import os
 import re
+import stat
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from netui.errors import UserError
 from netui.paths import state_home
+from netui.plan.journal_check import FORMAT, problem
 from netui.plan.model import Plan
+from netui.plan.states import HostOutcome, PlanState
 
 PENDING, DONE, UNDONE, SKIPPED = "pending", "done", "undone", "skipped"
-FAILED: Literal["failed"] = "failed"
-# A plan's state in the journal (history shows it; undo and confirm choose by it).
-PlanStatus = Literal[
-    "planned",
-    "applying",
-    "applied",
-    "partly applied",
-    "failed",
-    "awaiting confirmation",
-    "partly applied, awaiting confirmation",
-    "rolled back by the confirm timer",
-    "undoing",
-    "undone",
-    "undo-failed",
-    "exported to Ansible",
-]
-EXPORTED: Literal["exported to Ansible"] = "exported to Ansible"
-# One host's (or one cluster API's) state within a plan.
-HostStatus = Literal[
-    "planned",
-    "armed",
-    "applying",
-    "applied",
-    "failed",
-    "rolled-back",
-    "rolled back by the confirm timer",
-    "undone",
-    "undo-failed",
-]
+FAILED = "failed"  # a step's outcome (the plan's and a host's are PlanState / HostOutcome)
+# kept as names: what the rest of netui and the tests import
+EXPORTED = PlanState.EXPORTED
+TIMER_FIRED = PlanState.TIMER_FIRED
 PLAN_ID_RE = re.compile(r"p\d{8}-\d{6}-[0-9a-f]{4}\Z")
-TIMER_FIRED: Literal["rolled back by the confirm timer"] = "rolled back by the confirm timer"
-# Plans whose changes may still stand on their hosts (what a later undo must not run under).
-STANDING = (
-    "applied",
-    "partly applied",
-    "awaiting confirmation",
-    "partly applied, awaiting confirmation",
-    "applying",
-    "undoing",
-    "undo-failed",
-)
 
 
-class JournalError(Exception):
-    """A plan id or journal file netui cannot use; the message says what to do."""
+class JournalError(UserError):
+    """A plan id, journal file or state directory netui cannot use; the message says what to
+    do (a one-line refusal in both faces, exit 2)."""
 
 
 class JournalWriteError(JournalError):
@@ -94,14 +63,23 @@ def _private_dir(path: Path) -> Path:
     users must not swap journal files or the audit log for links."""
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     st = path.stat()
+    if not stat.S_ISDIR(st.st_mode):
+        raise FileExistsError(path)
     if st.st_uid == os.geteuid() and st.st_mode & 0o077:
-        os.chmod(path, 0o700)
+        with contextlib.suppress(OSError):  # a read-only state directory is still readable
+            os.chmod(path, 0o700)
     return path
 
 
 def plans_dir() -> Path:
-    _private_dir(state_home())
-    return _private_dir(state_home() / "plans")
+    where = state_home() / "plans"
+    try:
+        _private_dir(state_home())
+        return _private_dir(where)
+    except FileExistsError:
+        raise JournalError(f"{where} (the journal) is not a directory: move it away") from None
+    except OSError as e:
+        raise _unwritable(where, e) from None
 
 
 def check_plan_id(plan_id: str) -> str:
@@ -113,14 +91,11 @@ def check_plan_id(plan_id: str) -> str:
     return plan_id
 
 
-def _valid(data: Any) -> bool:
-    return (
-        isinstance(data, dict)
-        and isinstance(data.get("plan"), dict)
-        and isinstance(data["plan"].get("id"), str)
-        and isinstance(data["plan"].get("created"), int | float)
-        and isinstance(data.get("status"), str)
-        and isinstance(data.get("hosts"), dict)
+def _unwritable(where: Path, e: OSError) -> JournalError:
+    return JournalError(
+        f"the state directory {where} cannot be written ({e.strerror or e}): netui records every "
+        "change there before it makes it, so nothing was done — make it writable and free "
+        "(or set XDG_STATE_HOME elsewhere)"
     )
 
 
@@ -130,8 +105,11 @@ def writer_lock(action: str) -> Iterator[None]:
     from is read, held until the last step is journaled. A second one is refused with who
     holds it; the kernel drops the lock when its holder dies, so a crash leaves none behind."""
     path = state_home() / "writer.lock"
-    _private_dir(path.parent)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        _private_dir(path.parent)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    except OSError as e:  # a read-only or full state directory
+        raise _unwritable(path.parent, e) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -141,10 +119,13 @@ def writer_lock(action: str) -> Iterator[None]:
                 f"another netui is changing hosts right now ({holder}); nothing was done — "
                 "wait for it to finish, then look again (`netui history`)"
             ) from None
-        os.ftruncate(fd, 0)
         user = os.environ.get("SUDO_USER") or os.environ.get("USER") or str(os.getuid())
         since = time.strftime("%H:%M:%S")
-        os.pwrite(fd, f"{action} by {user}, pid {os.getpid()}, since {since}".encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{action} by {user}, pid {os.getpid()}, since {since}".encode(), 0)
+        except OSError as e:
+            raise _unwritable(path.parent, e) from None
         yield
     finally:
         os.close(fd)
@@ -181,7 +162,14 @@ class Journal:
 
     def __init__(self, plan: Plan, data: dict[str, Any] | None = None) -> None:
         self.plan = plan
-        self.data = data or {"plan": plan.to_dict(), "status": "planned", "hosts": {}, "events": []}
+        self.data = data or {
+            "format": FORMAT,
+            "seq": next_sequence(),  # the journal's own order: a clock stepped back is no matter
+            "plan": plan.to_dict(),
+            "status": PlanState.PLANNED,
+            "hosts": {},
+            "events": [],
+        }
         self.path = plans_dir() / f"{plan.id}.json"
         self.lock = threading.RLock()
         # Set when a write failed: the record goes on in memory only (the rollback of what ran
@@ -191,18 +179,18 @@ class Journal:
     @classmethod
     def load(cls, plan_id: str) -> Journal:
         path = plans_dir() / f"{check_plan_id(plan_id)}.json"
-        try:
-            data = json.loads(path.read_text())
-            if not _valid(data):
-                raise ValueError("not a netui journal")
-            return cls(Plan.from_dict(data["plan"]), data)
-        except FileNotFoundError:
-            raise
-        except (OSError, ValueError, KeyError, TypeError) as e:
-            raise JournalError(
-                f"{path}: the journal of plan {plan_id} cannot be read ({e}); its pre-change "
-                f"tables are in {path.parent}/{plan_id}.*.pre.json"
-            ) from None
+        if not path.exists() and not path.is_symlink():
+            raise FileNotFoundError(path)
+        data, wrong = read_journal(path)
+        if wrong is None:
+            try:
+                return cls(Plan.from_dict(data["plan"]), data)
+            except (ValueError, KeyError, TypeError) as e:
+                wrong = f"its plan cannot be read ({e})"
+        raise JournalError(
+            f"{path}: the journal of plan {plan_id} cannot be used: {wrong}; nothing of it is "
+            f"undone (its pre-change tables are in {path.parent}/{plan_id}.*.pre.json)"
+        )
 
     def save(self) -> None:
         with self.lock:
@@ -217,10 +205,14 @@ class Journal:
                 ) from None
 
     @property
-    def status(self) -> str:
-        return str(self.data["status"])
+    def status(self) -> PlanState:
+        return PlanState(self.data["status"])
 
-    def set_status(self, status: PlanStatus) -> None:
+    def host_outcome(self, name: str) -> HostOutcome:
+        """A host's (or a cluster API's) state within this plan."""
+        return HostOutcome(self.host(name).get("status", HostOutcome.PLANNED))
+
+    def set_status(self, status: PlanState) -> None:
         with self.lock:
             self.data["status"] = status
             self.data["events"].append({"time": time.time(), "status": status})
@@ -229,7 +221,7 @@ class Journal:
     def host(self, name: str) -> dict[str, Any]:
         with self.lock:
             return self.data["hosts"].setdefault(
-                name, {"pre": {}, "steps": [], "status": "planned"}
+                name, {"pre": {}, "steps": [], "status": HostOutcome.PLANNED}
             )
 
     def record_pre(self, name: str, pre: dict[str, Any]) -> None:
@@ -284,36 +276,98 @@ class Journal:
                 s["error"] = error
             self.save()
 
-    def set_host_status(self, name: str, status: HostStatus, **extra: Any) -> None:
+    def set_host_status(self, name: str, status: HostOutcome, **extra: Any) -> None:
         with self.lock:
             self.host(name)["status"] = status
             self.host(name).update(extra)
             self.save()
 
 
-def list_journals() -> list[dict[str, Any]]:
-    out = []
+MAX_JOURNAL = 64 * 1024 * 1024  # a 100k-rule host's journal is ~1 MB; its tables are apart
+
+
+def read_journal(path: Path) -> tuple[Any, str | None]:
+    """A journal file's content, or what is wrong with it (not a regular file, not JSON, a
+    format or a field netui does not write)."""
+    try:
+        st = path.lstat()
+    except OSError as e:
+        return None, f"cannot be read ({e.strerror or e})"
+    if not stat.S_ISREG(st.st_mode):
+        what = "a directory" if stat.S_ISDIR(st.st_mode) else "a link or a special file"
+        return None, f"is not a regular file ({what})"
+    if st.st_size > MAX_JOURNAL:
+        return None, f"is {st.st_size // (1024 * 1024)} MB, more than a journal can be"
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        return None, f"is not JSON ({e})"
+    wrong = problem(data)
+    if wrong is None:
+        try:  # its steps too: an unknown kind is refused here, not half-undone later
+            Plan.from_dict(data["plan"])
+        except (ValueError, KeyError, TypeError) as e:
+            wrong = f"its plan cannot be read ({e})"
+    return data, wrong
+
+
+def scan() -> tuple[list[dict[str, Any]], list[str]]:
+    """Every journal netui can use, oldest first (by the journal's own sequence; files of
+    earlier netui, which have none, come first by their time), and one line naming each file
+    it cannot use and why."""
+    good, bad = [], []
     for path in sorted(plans_dir().glob("p*.json")):
         if path.name.endswith(".pre.json"):
             continue  # a host's pre-change tables, not a journal
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError):
-            continue
-        if _valid(data):  # a corrupt or foreign file must not break history or undo
-            out.append(data)
-    return sorted(out, key=lambda d: d["plan"]["created"])
+        data, wrong = read_journal(path)
+        if wrong is None:
+            good.append(data)
+        else:
+            bad.append(f"{path}: {wrong}")
+    return sorted(good, key=order), bad
+
+
+def order(d: dict[str, Any]) -> tuple[bool, int, float]:
+    seq = d.get("seq")
+    return (seq is not None, seq or 0, d["plan"]["created"])
+
+
+def list_journals() -> list[dict[str, Any]]:
+    return scan()[0]
+
+
+def journal_problems() -> list[str]:
+    return scan()[1]
+
+
+def next_sequence() -> int:
+    """One more than any plan the journal holds or ever held (the counter survives a removed
+    file). Taken under the writer lock by the callers that apply or export."""
+    counter = plans_dir() / "sequence"
+    try:
+        last = int(counter.read_text().strip() or 0)
+    except (OSError, ValueError):
+        last = 0
+    last = max([last, *(d.get("seq") or 0 for d in list_journals())])
+    try:
+        write_json(counter, last + 1)
+    except OSError as e:
+        raise JournalWriteError(
+            f"the journal cannot be written ({counter}: {e.strerror or e})"
+        ) from None
+    return last + 1
 
 
 def later_standing(journal: Journal) -> list[tuple[str, list[str]]]:
-    """(plan id, shared hosts) of every newer plan whose changes may still stand on a host this
-    plan touched: undoing this one first would put back state that plan built on."""
+    """(plan id, shared hosts) of every newer plan (by the journal's sequence) whose changes
+    may still stand on a host this plan touched: undoing this one first would put back state
+    that plan built on."""
     mine = set(journal.plan.hosts)
     out = []
     for d in list_journals():
-        if d["plan"]["created"] <= journal.plan.created or d["plan"]["id"] == journal.plan.id:
+        if order(d) <= order(journal.data) or d["plan"]["id"] == journal.plan.id:
             continue
-        if d["status"] not in STANDING:
+        if not PlanState(d["status"]).standing:
             continue
         shared = sorted(mine & set(d["plan"].get("hosts", {})))
         if shared:

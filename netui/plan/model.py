@@ -1,6 +1,7 @@
 """A plan: per host, what netui will change. Plain data, (de)serialisable for the journal.
 
-Plans say *what* (a MASQUERADE pair, a route, forwarding on); the exact commands are rendered
+Plans say *what*, as steps (a MASQUERADE pair, a route, forwarding on: plan/step.py and
+plan/kinds/); the exact commands are rendered
 from the host's live state right before they run (render.py), and their inverse from the journal
 plus the live state at undo time — so undo stays surgical even after kube-proxy rewrote rules.
 """
@@ -13,13 +14,15 @@ import os
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+if TYPE_CHECKING:
+    from netui.plan.step import Step
+
+S = TypeVar("S", bound="Step")
 NAT_CHAIN = "NETUI-POSTROUTING"
 FILTER_CHAIN = "NETUI-FORWARD"
 JUMP_COMMENT = "netui: owned chain"
-PERSIST_FILE = "/etc/sysctl.d/90-netui-ip-forward.conf"
-PERSIST_TEXT = "# written by netui: this host forwards the office's traffic to its cluster\nnet.ipv4.ip_forward = 1\n"
 
 
 def new_plan_id() -> str:
@@ -30,69 +33,17 @@ def comment(plan_id: str) -> str:
     return f"netui:{plan_id}"
 
 
-@dataclass(frozen=True)
-class Pair:
-    """Office CIDR -> cluster CIDR."""
-
-    source: str
-    destination: str
-
-
-@dataclass(frozen=True)
-class RouteChange:
-    cidr: str
-    via: str
-    previous: str | None = None  # the route line it replaces, as `ip route` prints it
-
-
-@dataclass(frozen=True)
-class ForeignRule:
-    """A rule netui did not write, deleted or moved on the operator's explicit request."""
-
-    table: str
-    chain: str
-    rule: str  # the rule text after "-A CHAIN"
-    position: int  # where it was (1-based)
-    to: int | None = None  # for a move: where it goes
-
-
-@dataclass(frozen=True)
-class DnsCheck:
-    """After a reload, `name` must resolve to `expect` through `server`."""
-
-    name: str
-    server: str
-    expect: str
-
-
-@dataclass(frozen=True)
-class DnsChange:
-    path: str  # netui's drop-in, e.g. /etc/dnsmasq.d/netui.conf
-    content: str
-    reload: str  # the operator's reload command, from the environment file
-    checks: tuple[DnsCheck, ...] = ()
-
-
-@dataclass(frozen=True)
-class FileEdit:
-    """Someone else's file netui edits on an explicit fix (fix-all): lines removed from a
-    dnsmasq file that loops or sends a domain elsewhere. Undo puts `before` back only while the
-    file still reads `after` (a later edit makes it theirs again)."""
-
-    path: str
-    before: str
-    after: str
-    reload: str | None = None  # run after the edit (dnsmasq re-reads its files on restart)
-    why: str = ""
-
-
 TAINT_KEY = "netui.io/forwarder"
 
 
 @dataclass(frozen=True)
 class Taint:
     """`node` of `cluster` tainted `netui.io/forwarder=true:NoSchedule` through its API, so new
-    workloads stay off the forwarder. netui's own key: undo removes exactly this one."""
+    workloads stay off the forwarder. netui's own key: undo removes exactly this one.
+
+    Not a `Step`: a taint is a call to a cluster's API, not a change on a host — no snapshot, no
+    commands, no rollback script on a target, no Ansible task — so it stays beside the hosts'
+    steps (`Plan.taints`), journaled per cluster."""
 
     cluster: str
     node: str
@@ -105,33 +56,39 @@ class Taint:
         return f"{self.key}={self.value}:{self.effect}"
 
 
+# The plan's format in the journal: 2 = steps by kind; 1 (no format field) = the nine named
+# fields of earlier netui, still read (a plan applied before an upgrade must stay undoable).
+FORMAT = 2
+
+
 @dataclass
 class HostPlan:
+    """What one plan changes on one host: its steps (netui/plan/step.py), in plan order."""
+
     host: str
-    forwarding_on: bool = False
-    persist_forwarding: bool = False
-    masquerade: list[Pair] = field(default_factory=list)
-    jump_position: int = 1  # where POSTROUTING/FORWARD jump to netui's chain (1 = first)
-    forward_accept: list[Pair] = field(default_factory=list)
-    routes: list[RouteChange] = field(default_factory=list)
-    delete_rules: list[ForeignRule] = field(default_factory=list)
-    move_rules: list[ForeignRule] = field(default_factory=list)
-    dns: DnsChange | None = None
-    file_edits: list[FileEdit] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not (
-            self.file_edits
-            or self.forwarding_on
-            or self.persist_forwarding
-            or self.masquerade
-            or self.forward_accept
-            or self.routes
-            or self.delete_rules
-            or self.move_rules
-            or self.dns
-        )
+        return not self.steps
+
+    def add(self, step: Step) -> bool:
+        """Add `step` unless the same step is there already; False when it was."""
+        if step in self.steps:
+            return False
+        self.steps.append(step)
+        return True
+
+    def of(self, kind: type[S]) -> list[S]:
+        """This host's steps of one kind (for tests and the planner's own bookkeeping)."""
+        return [s for s in self.steps if isinstance(s, kind)]
+
+    def files(self) -> list[str]:
+        """Every file its steps write: the snapshot before the change reads them."""
+        out: list[str] = []
+        for s in self.steps:
+            out += [f for f in s.files() if f not in out]
+        return out
 
 
 @dataclass
@@ -161,25 +118,42 @@ class Plan:
         return self
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return {
+            "format": FORMAT,
+            "id": self.id,
+            "hosts": {
+                n: {"host": h.host, "steps": [s.to_dict() for s in h.steps]}
+                for n, h in self.hosts.items()
+            },
+            "taints": [dataclasses.asdict(t) for t in self.taints],
+            "notes": list(self.notes),
+            "env": self.env,
+            "created": self.created,
+            "user": self.user,
+            "came_from": self.came_from,
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Plan:
+        """A plan back from the journal. Raises StepError (a ValueError) naming what is wrong."""
+        from netui.plan.step import StepError, step_from_dict
+
+        fmt = d.get("format", 1)
+        if fmt not in (1, FORMAT):
+            raise StepError(f"unknown plan format {fmt!r} (this netui reads 1 and {FORMAT})")
         hosts = {}
         for name, h in d.get("hosts", {}).items():
-            hosts[name] = HostPlan(
-                host=h["host"],
-                forwarding_on=h["forwarding_on"],
-                persist_forwarding=h["persist_forwarding"],
-                masquerade=[Pair(**p) for p in h["masquerade"]],
-                jump_position=h["jump_position"],
-                forward_accept=[Pair(**p) for p in h["forward_accept"]],
-                routes=[RouteChange(**r) for r in h["routes"]],
-                delete_rules=[ForeignRule(**r) for r in h["delete_rules"]],
-                move_rules=[ForeignRule(**r) for r in h["move_rules"]],
-                dns=_dns_from_dict(h.get("dns")),
-                file_edits=[FileEdit(**f) for f in h.get("file_edits", [])],
-            )
+            if not isinstance(h, dict):
+                raise StepError(f"host {name!r} is not a mapping")
+            if fmt == 1:
+                from netui.plan.legacy import steps_of
+
+                steps = steps_of(h)
+            else:
+                if not isinstance(h.get("steps"), list):
+                    raise StepError(f"host {name!r} has no list of steps")
+                steps = [step_from_dict(s) for s in h["steps"]]
+            hosts[name] = HostPlan(host=h.get("host", name), steps=steps)
         return cls(
             id=d["id"],
             hosts=hosts,
@@ -190,14 +164,6 @@ class Plan:
             user=d["user"],
             came_from=d["came_from"],
         )
-
-
-def _dns_from_dict(d: dict[str, Any] | None) -> DnsChange | None:
-    if not d:
-        return None
-    return DnsChange(
-        d["path"], d["content"], d["reload"], tuple(DnsCheck(**c) for c in d.get("checks", ()))
-    )
 
 
 def _user() -> str:

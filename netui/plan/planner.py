@@ -11,19 +11,16 @@ from netui.discovery.model import ClusterInventory
 from netui.doctor.context import DoctorInput
 from netui.model.findings import Change, Finding
 from netui.plan.dns import choose, conf_path, current_choices, render_conf, same_forwards
-from netui.plan.model import (
-    TAINT_KEY,
-    DnsChange,
-    DnsCheck,
-    FileEdit,
-    ForeignRule,
-    Pair,
-    Plan,
-    PlanRefused,
-    RouteChange,
-    Taint,
-    new_plan_id,
-)
+from netui.plan.kinds.dns_drop_in import DnsCheck, DnsDropIn
+from netui.plan.kinds.file_edit import FileEdit
+from netui.plan.kinds.foreign_delete import ForeignDelete
+from netui.plan.kinds.forward_accept import ForwardAccept
+from netui.plan.kinds.forwarding_on import ForwardingOn
+from netui.plan.kinds.forwarding_persisted import ForwardingPersisted
+from netui.plan.kinds.jump import Jump
+from netui.plan.kinds.masquerade import Masquerade
+from netui.plan.kinds.route import RouteChange
+from netui.plan.model import TAINT_KEY, Plan, PlanRefused, Taint, new_plan_id
 
 # Findings the connecting plan answers, and the ones it leaves to the operator (foreign rules are
 # never touched without an explicit `netui rule delete/move`).
@@ -122,30 +119,26 @@ def make_plan(
 def _add_connecting_change(inp: DoctorInput, plan: Plan, ch: Change, jump_position: int) -> None:
     """One fix that connects the office, into netui's own chains, routes and sysctls."""
     hp = plan.host(ch.host)
-    hp.jump_position = jump_position
     p = ch.params
     match ch.kind:
         case "forwarding-on":
-            hp.forwarding_on = True
+            hp.add(ForwardingOn())
         case "forwarding-persist":
-            hp.persist_forwarding = True
+            hp.add(ForwardingPersisted())
         case "masquerade-add" | "rule-move":
             # a shadowed rule is answered by netui's own rule ahead of the winner
             if p.get("source") and p.get("destination"):
-                pair = Pair(p["source"], p["destination"])
-                if pair not in hp.masquerade:
-                    hp.masquerade.append(pair)
+                hp.add(Jump("nat", jump_position))
+                hp.add(Masquerade(p["source"], p["destination"]))
         case "route-replace" | "return-route-add":
             snap = inp.snapshot(ch.host)
             now = snap.routes.covering(p["cidr"]) if snap else None
             previous = now.line if now is not None and now.dst == p["cidr"] else None
-            rc = RouteChange(p["cidr"], p["via"], previous)
-            if all(r.cidr != rc.cidr for r in hp.routes):
-                hp.routes.append(rc)
+            if all(r.cidr != p["cidr"] for r in hp.of(RouteChange)):
+                hp.add(RouteChange(p["cidr"], p["via"], previous))
         case "forward-accept":
-            pair = Pair(p["source"], p["destination"])
-            if pair not in hp.forward_accept:
-                hp.forward_accept.append(pair)
+            hp.add(Jump("filter", jump_position))
+            hp.add(ForwardAccept(p["source"], p["destination"]))
         case "rule-delete" | "dns-line-remove":
             pass  # someone else's rule or file: changed only on an explicit fix (x)
         case _:
@@ -160,10 +153,9 @@ def _add_explicit_fixes(inp: DoctorInput, plan: Plan, findings: list[Finding]) -
         for ch in f.fixes:
             p = ch.params
             if ch.kind == "rule-delete":
-                rule = ForeignRule(p["table"], p["chain"], p["rule"], int(p["position"]))
-                hp = plan.host(ch.host)
-                if rule not in hp.delete_rules:
-                    hp.delete_rules.append(rule)
+                plan.host(ch.host).add(
+                    ForeignDelete(p["table"], p["chain"], p["rule"], int(p["position"]))
+                )
             elif ch.kind == "dns-line-remove":
                 removals.setdefault((ch.host, p["file"]), {})[int(p["line"])] = f.code
     for (host, path), lines in removals.items():
@@ -177,7 +169,7 @@ def _add_explicit_fixes(inp: DoctorInput, plan: Plan, findings: list[Finding]) -
         ]
         reload = inp.env.dns.reload if inp.env.dns and inp.env.dns.host == host else None
         why = "remove line(s) " + ", ".join(f"{no} ({code})" for no, code in sorted(lines.items()))
-        plan.host(host).file_edits.append(FileEdit(path, before, "".join(kept), reload, why))
+        plan.host(host).add(FileEdit(path, before, "".join(kept), reload, why))
 
 
 def plan_for_finding(inp: DoctorInput, finding: Finding, jump_position: int = 1) -> Plan:
@@ -275,7 +267,8 @@ def plan_dns(
         else ()
     )
     hp = plan.host(dns.host)
-    hp.dns = DnsChange(path, render_conf(forwards, dns.listen, plan.id), dns.reload, checks)
+    hp.steps = [s for s in hp.steps if not isinstance(s, DnsDropIn)]  # one drop-in per host
+    hp.add(DnsDropIn(path, render_conf(forwards, dns.listen, plan.id), dns.reload, checks))
 
 
 ROUTER_SYNTAX = {

@@ -2,8 +2,8 @@
 one plan — one preview, one before/after diff per host, one journal entry, one undo.
 
 Each staged item is the small plan its own `x`/`m` would have applied; `combined` merges them
-and refuses what cannot be one plan (two different edits of one file, one rule both moved and
-deleted, two different DNS drop-ins for a host).
+step by step and refuses what cannot be one plan, as each kind says (two different edits of one
+file, one rule both moved and deleted, two routes to one range, two DNS drop-ins for a host).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from netui.plan import model
 from netui.plan.model import HostPlan, Plan, PlanRefused
+from netui.plan.step import Step
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,23 @@ def _extend(target: list, items: list) -> None:  # type: ignore[type-arg]
             target.append(item)
 
 
+def _join(name: str, into: HostPlan, step: Step, problems: list[str]) -> None:
+    """Put `step` into `into`: once; merged with a step changing the same thing when the kind
+    can merge them; a problem named by the kind when it cannot."""
+    if step in into.steps:
+        return
+    key = step.key()
+    same = next((i for i, s in enumerate(into.steps) if key is not None and s.key() == key), None)
+    if same is None:
+        into.steps.append(step)
+        return
+    merged = into.steps[same].merge(step)
+    if merged is None:
+        problems.append(f"{name}: {into.steps[same].conflict(step)}")
+    else:
+        into.steps[same] = merged
+
+
 def merge(plans: list[Plan], env: str = "") -> Plan:
     """One plan doing what every one of `plans` does."""
     out = Plan(model.new_plan_id(), env=env)
@@ -34,35 +52,8 @@ def merge(plans: list[Plan], env: str = "") -> Plan:
         _extend(out.taints, plan.taints)
         _extend(out.notes, plan.notes)
         for name, hp in plan.hosts.items():
-            into: HostPlan = out.host(name)
-            into.forwarding_on |= hp.forwarding_on
-            into.persist_forwarding |= hp.persist_forwarding
-            into.jump_position = min(into.jump_position, hp.jump_position)
-            for attr in ("masquerade", "forward_accept", "routes", "delete_rules", "move_rules"):
-                _extend(getattr(into, attr), getattr(hp, attr))
-            if hp.dns is not None:
-                if into.dns is not None and into.dns != hp.dns:
-                    problems.append(f"{name}: two different DNS drop-ins staged; keep one")
-                into.dns = hp.dns
-            for edit in hp.file_edits:
-                same = [e for e in into.file_edits if e.path == edit.path]
-                if same and same[0] != edit:
-                    problems.append(
-                        f"{name}: {edit.path} is edited by two staged fixes; apply one, then stage the other"
-                    )
-                elif not same:
-                    into.file_edits.append(edit)
-    for name, hp in out.hosts.items():
-        deleted = {(r.chain, r.rule) for r in hp.delete_rules}
-        for moved in hp.move_rules:
-            if (moved.chain, moved.rule) in deleted:
-                problems.append(
-                    f"{name}: {moved.chain} rule {moved.rule!r} is both deleted and moved"
-                )
-        via: dict[str, str] = {}
-        for route in hp.routes:
-            if via.setdefault(route.cidr, route.via) != route.via:
-                problems.append(f"{name}: two different routes to {route.cidr} staged")
+            for step in hp.steps:
+                _join(name, out.host(name), step, problems)
     if problems:
         raise PlanRefused(problems)
     return out.prune()

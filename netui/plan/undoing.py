@@ -7,30 +7,21 @@ one of its hosts is refused with the order to undo in.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from netui.backends import Hosts
 from netui.plan import executor
 from netui.plan.journal import (
     DONE,
-    EXPORTED,
     FAILED,
     PENDING,
-    TIMER_FIRED,
     Journal,
     JournalError,
+    journal_problems,
     later_standing,
     list_journals,
 )
-
-AWAITING = ("awaiting confirmation", "partly applied, awaiting confirmation")
-UNDOABLE = (
-    "applied",
-    "partly applied",
-    *AWAITING,
-    "applying",
-    "failed",
-    "undo-failed",
-    "undoing",
-)
+from netui.plan.states import HostOutcome, PlanState
 
 
 class UndoRefused(Exception):
@@ -46,28 +37,31 @@ def load(plan_id: str) -> Journal:
         raise UndoRefused(str(e)) from None
 
 
-def candidates(status_ok: tuple[str, ...], plan_id: str | None) -> list[Journal]:
-    """The plan named, or every plan in one of these states, newest first."""
+def candidates(wanted: Callable[[PlanState], bool], plan_id: str | None) -> list[Journal]:
+    """The plan named, or every plan whose state is `wanted`, newest first."""
     if plan_id:
         return [load(plan_id)]
-    return [load(d["plan"]["id"]) for d in reversed(list_journals()) if d["status"] in status_ok]
+    return [
+        load(d["plan"]["id"]) for d in reversed(list_journals()) if wanted(PlanState(d["status"]))
+    ]
 
 
 def choose(hosts: Hosts, plan_id: str | None) -> tuple[Journal | None, list[str]]:
     """The plan to undo (the one named, else the newest with something left to undo), after
     asking the hosts whether confirm timers fired; and notes on the plans passed over."""
+    refuse_unreadable()
     notes = []
-    for journal in candidates(UNDOABLE, plan_id):
-        if journal.status == EXPORTED:  # named: netui did not run it, Ansible did (or will)
+    for journal in candidates(lambda s: s.undoable, plan_id):
+        if journal.status.exported:  # named: netui did not run it, Ansible did (or will)
             folder = journal.data.get("exported_to", "its folder")
             notes.append(
                 f"plan {journal.plan.id} was exported to Ansible ({folder}): netui did not run "
                 "it; undo it with `ansible-playbook undo.yml` there"
             )
             return None, notes
-        if "awaiting confirmation" in journal.status:
+        if journal.status.awaiting_confirmation:
             executor.settle_timers(journal, hosts)
-        if journal.status == TIMER_FIRED:
+        if journal.status.rolled_back:
             when = sorted(h["fired_at"] for h in journal.data["hosts"].values() if "fired_at" in h)
             notes.append(
                 f"plan {journal.plan.id} was rolled back by its confirm timer"
@@ -88,6 +82,18 @@ def choose(hosts: Hosts, plan_id: str | None) -> tuple[Journal | None, list[str]
     return None, notes
 
 
+def refuse_unreadable() -> None:
+    """A journal file netui cannot read may be a newer plan standing on the same hosts: no
+    undo runs blindly under it."""
+    bad = journal_problems()
+    if bad:
+        raise UndoRefused(
+            "the journal holds what netui cannot read, so it cannot tell what an undo would "
+            f"run under: {'; '.join(bad)} — move it out of the journal (or put it right), then "
+            "undo again"
+        )
+
+
 def ran_anything(journal: Journal) -> bool:
     """Did any step of this plan run (or start) on a host or an API?"""
     return any(
@@ -99,7 +105,8 @@ def ran_anything(journal: Journal) -> bool:
 
 def check(journal: Journal) -> None:
     """Refuse an undo that would run under a newer plan's changes."""
-    if journal.status == "undone":
+    refuse_unreadable()
+    if journal.status.undone:
         raise UndoRefused(f"plan {journal.plan.id} is already undone: nothing to do")
     later = later_standing(journal)
     if later:
@@ -116,7 +123,7 @@ def preview(journal: Journal) -> list[str]:
     lines = []
     for name in journal.plan.hosts:
         record = journal.host(name)
-        if record.get("status") == TIMER_FIRED:
+        if journal.host_outcome(name) is HostOutcome.TIMER_FIRED:
             lines.append(f"{name}: nothing (its confirm timer already rolled it back)")
             continue
         ran = [

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 def next_steps(journal: Journal, confirm_seconds: int) -> list[str]:
     """What to do now, after an apply: in the words of the keys that do it."""
     out = ["next:"]
-    if confirm_seconds and "awaiting confirmation" in journal.status:
+    if confirm_seconds and journal.status.awaiting_confirmation:
         out.append(
             f"  y       confirm (anywhere in netui) within {confirm_seconds} s, or every host rolls back"
         )
@@ -31,7 +31,7 @@ def next_steps(journal: Journal, confirm_seconds: int) -> list[str]:
         "  t / o   trace a path / probe every cluster from the office",
         "  h       history: undo this plan (u) — surgical, also after a crash",
     ]
-    if journal.status not in ("applied", "awaiting confirmation"):
+    if not journal.status.succeeded:
         out.append("  d       the doctor: why a host failed")
     return out
 
@@ -176,7 +176,7 @@ class PlanScreen(Screen[None]):
             self.app.call_from_thread(self.query_one("#progress", Static).update, "\n".join(lines))
             return
         self.journal = journal
-        if confirm_seconds and "awaiting confirmation" in journal.status:
+        if confirm_seconds and journal.status.awaiting_confirmation:
             self.app.call_from_thread(self.app.arm, journal.plan.id, confirm_seconds)  # type: ignore[attr-defined]
         lines.append(f"plan {journal.plan.id}: {journal.status}")
         lines.append("")
@@ -215,6 +215,8 @@ class HistoryScreen(Screen[None]):
         table.clear()
         for r in self.app.session.history():  # type: ignore[attr-defined]
             table.add_row(r.plan, r.when, r.who, r.status, r.hosts, key=r.plan)
+        for problem in self.app.session.history_problems():  # type: ignore[attr-defined]
+            self.notify(problem, severity="warning", timeout=10)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         """The highlighted plan: what it changed, host by host (as `netui history PLAN`)."""

@@ -1,0 +1,15 @@
+"""Every kind of change netui makes, one module each. Importing this package registers them
+(the journal reads steps back by kind name): a new kind is one module here and one line below."""
+
+from netui.plan.kinds import (  # noqa: F401  (each import registers its kind)
+    dns_drop_in,
+    file_edit,
+    foreign_delete,
+    foreign_move,
+    forward_accept,
+    forwarding_on,
+    forwarding_persisted,
+    jump,
+    masquerade,
+    route,
+)

@@ -1,0 +1,152 @@
+"""The one place that writes `iptables-restore` input (kube-proxy's way): steps hand in chain
+and rule lines per table, and the builder writes them once — one `iptables-restore --noflush`
+per host, each table between its own `*table` and `COMMIT` (atomic per table).
+
+Undo stays surgical: a step asks for its chain to be swept of this plan's rules (found by the
+plan's comment in the live table, so a rule kube-proxy re-ordered since is still found), and the
+chain's own step asks for the chain and its jump to go once nothing else is left in it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from netui.model.iptables import Table, quote
+from netui.plan.command import Command, Guard
+from netui.plan.model import comment
+
+RESTORE = ("iptables-restore", "--noflush", "-w", "5")
+# Tables in the order iptables-save prints them; the restore text follows it.
+TABLE_ORDER = ("raw", "mangle", "nat", "filter", "security")
+
+# The Ansible guard of a restore: $2 the tables it touches, $3 the plan's comment, $4 when to
+# run (absent: apply; present: undo).
+RESTORE_GUARD = r"""
+mode=$1 tables=$2 mark=$3 when=$4
+have=absent
+for t in $tables; do iptables-save -t "$t" 2>/dev/null | grep -qF -- "$mark" && have=present; done
+[ "$have" = "$when" ] || { echo netui-unchanged; exit 0; }
+[ "$mode" = check ] && { echo netui-would-change; exit 0; }
+iptables-restore --noflush -w 5 && echo netui-changed
+"""
+
+
+def restore_text(tables: dict[str, list[str]]) -> str:
+    """`iptables-restore` input for these tables' lines (chains first, as the caller gives)."""
+    order = sorted(tables, key=lambda t: (TABLE_ORDER.index(t) if t in TABLE_ORDER else 99, t))
+    return "".join(
+        f"*{t}\n" + "".join(f"{line}\n" for line in tables[t]) + "COMMIT\n"
+        for t in order
+        if tables[t]
+    )
+
+
+def sections(text: str) -> dict[str, str]:
+    """A restore input split per table: table -> its `*table … COMMIT` text."""
+    out: dict[str, str] = {}
+    current: str | None = None
+    for line in text.splitlines(keepends=True):
+        if line.startswith("*"):
+            current = line[1:].strip()
+            out[current] = ""
+        if current is not None:
+            out[current] += line
+        if line.strip() == "COMMIT":
+            current = None
+    return out
+
+
+def tagged(table: Table | None, chain: str, plan_id: str) -> list[str]:
+    """The texts of this plan's rules in `chain` (by the plan's comment)."""
+    c = table.chain(chain) if table else None
+    if c is None:
+        return []
+    tag = quote(comment(plan_id))
+    return [r.text for r in c.rules if f"--comment {tag} " in r.text + " "]
+
+
+@dataclass
+class _Table:
+    chains: list[str] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)
+    sweeps: list[str] = field(default_factory=list)
+    drops: list[tuple[str, str]] = field(default_factory=list)  # (builtin, chain)
+    notes: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+class RestoreBuilder:
+    """Collects what steps want of each table; `command()` writes it once."""
+
+    def __init__(self, plan_id: str, phase: str, tables: dict[str, Table | None]) -> None:
+        self.plan_id, self.phase, self.live = plan_id, phase, tables
+        self._tables: dict[str, _Table] = {}
+
+    def _t(self, table: str) -> _Table:
+        return self._tables.setdefault(table, _Table())
+
+    def chain(self, table: str, name: str) -> None:
+        """Create a chain of netui's (a no-op when it exists: --noflush keeps its rules)."""
+        line = f":{name} - [0:0]"
+        if line not in self._t(table).chains:
+            self._t(table).chains.append(line)
+
+    def rule(self, table: str, line: str) -> None:
+        """One `-A`/`-I`/`-D` line, after the lines asked for before it."""
+        self._t(table).rules.append(line)
+
+    def note(self, table: str, text: str) -> None:
+        """A part of the command's summary for this table (once)."""
+        if text not in self._t(table).notes:
+            self._t(table).notes.append(text)
+            self._t(table).counts.setdefault(text, 0)
+
+    def count(self, table: str, what: str) -> None:
+        """A counted part of the summary: "2 MASQUERADE rule(s) in …"."""
+        self.note(table, what)
+        self._t(table).counts[what] += 1
+
+    def sweep(self, table: str, chain: str) -> None:
+        """Undo: delete every rule of this plan in `chain`."""
+        if chain not in self._t(table).sweeps:
+            self._t(table).sweeps.append(chain)
+
+    def drop_if_emptied(self, table: str, builtin: str, chain: str) -> None:
+        """Undo: remove `chain` and its jump from `builtin` when only this plan's rules are in it."""
+        if (builtin, chain) not in self._t(table).drops:
+            self._t(table).drops.append((builtin, chain))
+
+    def _lines(self, name: str, t: _Table) -> list[str]:
+        live = self.live.get(name)
+        lines = list(t.chains)
+        swept: dict[str, list[str]] = {}
+        for chain in t.sweeps:
+            swept[chain] = tagged(live, chain, self.plan_id)
+            lines += [f"-D {chain} {text}" for text in swept[chain]]
+        for builtin, chain in t.drops:
+            c = live.chain(chain) if live else None
+            if c is None or len(swept.get(chain, [])) != len(c.rules):
+                continue
+            bi = live.chain(builtin) if live else None
+            lines += [
+                f"-D {builtin} {r.text}" for r in (bi.rules if bi else []) if r.target == chain
+            ]
+            lines.append(f"-X {chain}")
+        return lines + t.rules
+
+    def _summary(self, name: str, t: _Table) -> str:
+        parts = [f"{t.counts[n]} {n}" if t.counts[n] else n for n in t.notes]
+        return f"{name} table: {', '.join(parts) or 'rules'}"
+
+    def command(self) -> Command | None:
+        """The one restore of this host (None when no table changes)."""
+        lines = {name: self._lines(name, t) for name, t in self._tables.items()}
+        lines = {name: ls for name, ls in lines.items() if ls}
+        if not lines:
+            return None
+        text = restore_text(lines)
+        order = list(sections(text))
+        summary = "; ".join(self._summary(n, self._tables[n]) for n in order)
+        when = "present" if self.phase == "undo" else "absent"
+        guard = Guard(RESTORE_GUARD, (" ".join(order), comment(self.plan_id), when), text)
+        return Command(summary, RESTORE, text, guards=(guard,))
