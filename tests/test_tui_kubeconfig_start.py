@@ -82,6 +82,9 @@ def test_no_environment_file_opens_read_only_on_the_kubeconfig_and_w_writes_the_
             await pilot.pause()
             assert (tmp_path / "netui.yaml").read_text() == "mine\n"
             assert any("never overwrites" in n.message for n in app._notifications)
+            for key in ("d", "escape", "p", "escape", "i", "escape"):  # host views, no hosts
+                await pilot.press(key)
+                await pilot.pause(0.2)
             assert app.crashes == []
 
     asyncio.run(scenario())
