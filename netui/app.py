@@ -141,8 +141,9 @@ class NetuiApp(App[None]):
             return
         self.call_from_thread(
             self.notify,
-            f"No environment file: read-only on the kubeconfig. A draft is ready ({summary(draft)}). "
-            "W writes it to ./netui.yaml (what `netui init` prints).",
+            "No environment file: read-only on the kubeconfig's clusters; what needs hosts "
+            "(doctor, plan, host views) shows nothing until there is one. "
+            f"A draft is ready ({summary(draft)}). W writes it to ./netui.yaml (what `netui init` prints).",
             title="netui init",
             timeout=60,
         )
