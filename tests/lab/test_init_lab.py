@@ -100,16 +100,16 @@ def test_clusters_and_nodes_start_on_the_kubeconfig_alone_and_hosts_says_what_it
         f"KUBECONFIG={lab.kubeconfig_jump}", "sh", "-c", f'cd {tmp} && exec "$@"', "sh",
         sys.executable, "-m", "netui.cli",
     ]  # fmt: skip
-    clusters = in_ns("nu-jump", *run, "clusters", timeout=60)
+    clusters = in_ns("nu-jump", *run, "clusters", timeout=120)
     assert clusters.returncode == 0, clusters.stderr
     assert "cluster lab-a" in clusters.stdout and "cluster lab-b" in clusters.stdout
     assert "10.200.0.0/16" in clusters.stdout and "kubeadm-config" in clusters.stdout
     assert "10.43.0.0/16" in clusters.stdout and "ServiceCIDR API" in clusters.stdout
     assert "kube-proxy" in clusters.stdout and "iptables" in clusters.stdout
     assert "read-only, no hosts" in clusters.stderr
-    nodes = in_ns("nu-jump", *run, "nodes", timeout=60)
+    nodes = in_ns("nu-jump", *run, "nodes", timeout=120)
     assert nodes.returncode == 0, nodes.stderr
     assert "a-master" in nodes.stdout and "192.168.1.244" in nodes.stdout
-    hosts = in_ns("nu-jump", *run, "hosts", timeout=60)
+    hosts = in_ns("nu-jump", *run, "hosts", timeout=120)
     assert hosts.returncode == 2 and hosts.stderr.count("\n") == 1
     assert "needs hosts" in hosts.stderr and "netui init" in hosts.stderr
