@@ -43,6 +43,37 @@ ROUTING = r"""
 x routes ip -j -4 route show table main
 x addresses ip -j -4 addr
 """
+# The rest of the firewall (model/firewall.py, model/nftables.py): native nft tables one by one
+# (the tables iptables-nft manages were read by iptables-save above; listing them again as JSON
+# would double the cost on a 100k-rule kube-proxy host), the managers' files, rp_filter, IPVS.
+FIREWALL = r"""
+if command -v nft >/dev/null 2>&1; then
+  case "$(iptables -V 2>/dev/null)" in *nf_tables*) xt=1 ;; *) xt=0 ;; esac
+  _nft_tables() { nft list tables | head -n 500; }
+  x nft-tables _nft_tables
+  printf '%s\n' "$_o" | while read -r kw fam name; do
+    [ "$kw" = table ] || continue
+    case "$xt:$fam:$name" in
+      1:ip:filter|1:ip:nat|1:ip:mangle|1:ip:raw|1:ip:security) continue ;;
+      1:ip6:filter|1:ip6:nat|1:ip6:mangle|1:ip6:raw|1:ip6:security) continue ;;
+    esac
+    x "nft:$fam $name" nft -j list table "$fam" "$name"
+  done
+fi
+for f in /etc/firewalld/firewalld.conf /etc/ufw/ufw.conf /etc/default/ufw /etc/nftables.conf \
+         /etc/firewalld/zones/*.xml /etc/firewalld/policies/*.xml; do
+  [ -f "$f" ] && x "fw:$f" head -c 262144 -- "$f"
+done
+_nft_wants() { ls -d /etc/systemd/system/*.wants/nftables.service; }
+x nftables-enabled _nft_wants
+_rp_filter() {
+  for f in /proc/sys/net/ipv4/conf/*/rp_filter; do
+    [ -r "$f" ] && { i=${f%/rp_filter}; printf '%s %s\n' "${i##*/}" "$(cat "$f")"; }
+  done
+}
+x rp_filter _rp_filter
+[ -r /proc/net/ip_vs ] && x ip_vs head -c 1048576 /proc/net/ip_vs
+"""
 END = r"""
 x end true
 """
@@ -95,6 +126,7 @@ if command -v iptables-save >/dev/null 2>&1; then
   x other-variant _other_count
 fi
 """
+    + FIREWALL
     + ROUTING
     + r"""
 for d in /etc/sysctl.d /run/sysctl.d /usr/local/lib/sysctl.d /usr/lib/sysctl.d /lib/sysctl.d; do

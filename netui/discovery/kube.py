@@ -207,6 +207,12 @@ def discover_cluster(spec: ClusterSpec, kubeconfig: str) -> ClusterInventory:
                 pods.append(Sourced(cidr, "Calico IPPool"))
         cilium = _call(core.read_namespaced_config_map, "cilium-config", "kube-system")
         if cilium is not None:
+            data = cilium.data or {}
+            inv.cilium = {
+                k: str(data[k])[:40]
+                for k in ("kube-proxy-replacement", "bpf-lb-external-clusterip")
+                if k in data
+            }
             for c in str((cilium.data or {}).get("cluster-pool-ipv4-cidr", "")).split():
                 pods.append(Sourced(c, "cilium-config"))
         if not svcs and not spec.service_cidrs:

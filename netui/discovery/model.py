@@ -72,6 +72,7 @@ class ClusterInventory:
     cni: Sourced | None = None
     proxy_mode: Sourced | None = None
     found_domain: Sourced | None = None  # CoreDNS's or kubeadm's; the spec's domain is used
+    cilium: dict[str, str] = field(default_factory=dict)  # cilium-config's kube-proxy keys
 
     @property
     def pod_cidr_values(self) -> tuple[str, ...]:

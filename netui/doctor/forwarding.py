@@ -60,4 +60,65 @@ def check(inp: DoctorInput) -> list[Finding]:
                     c.name,
                 )
             )
+    return out + router_and_nodes(inp)
+
+
+def _off(
+    host: str, snap_value: int | None, boot_on: bool, role: str, severity: str, cluster: str | None
+) -> Finding:
+    fixes = [Change("forwarding-on", host, f"sysctl -w net.ipv4.ip_forward=1 on {host}")]
+    if not boot_on:
+        fixes.append(
+            Change(
+                "forwarding-persist",
+                host,
+                f"write net.ipv4.ip_forward = 1 to {PERSIST_FILE} on {host}",
+                {"file": PERSIST_FILE},
+            )
+        )
+    return Finding(
+        "forwarding-off",
+        ERROR if severity == ERROR else WARNING,
+        host,
+        f"IP forwarding is off on {host}, {role}: it drops what it should pass on",
+        (f"now: net.ipv4.ip_forward = {snap_value}",),
+        tuple(fixes),
+        cluster,
+    )
+
+
+def router_and_nodes(inp: DoctorInput) -> list[Finding]:
+    """The office router routes the office to the forwarders: with forwarding off nothing
+    leaves the LAN (and `apply` used to say 0 errors). A cluster's other nodes forward their
+    Pods' replies back through the forwarder."""
+    out = []
+    router = inp.env.office.router
+    forwarders = {c.forwarder for c in inp.clusters.values()}
+    rsnap = inp.snapshot(router)
+    if router and rsnap is not None and router not in forwarders and rsnap.ip_forward == 0:
+        out.append(
+            _off(
+                router,
+                rsnap.ip_forward,
+                rsnap.forwarding_on_at_boot,
+                "the office router",
+                ERROR,
+                None,
+            )
+        )
+    for c in inp.clusters.values():
+        for node in c.nodes:
+            snap = inp.snapshot(node)
+            if node == c.forwarder or snap is None or snap.ip_forward != 0:
+                continue
+            out.append(
+                _off(
+                    node,
+                    snap.ip_forward,
+                    snap.forwarding_on_at_boot,
+                    f"a node of cluster {c.name} (its Pods' traffic passes through it)",
+                    WARNING,
+                    c.name,
+                )
+            )
     return out

@@ -10,8 +10,10 @@ from __future__ import annotations
 from netaddr import IPNetwork
 
 from netui.doctor.context import ClusterFacts, DoctorInput
+from netui.doctor.path import forward_path
 from netui.doctor.walk import Packet, Walk, in_cidr, masquerade_path
 from netui.model.findings import ERROR, WARNING, Change, Finding
+from netui.model.hooks import NFT
 from netui.model.iptables import Rule, Table
 from netui.model.owners import NETUI, OTHER, chain_owner, rule_owner
 from netui.model.snapshot import ROUTES, TABLES, HostSnapshot
@@ -73,11 +75,26 @@ def unmasqueraded(
         src = samples(source)[0]
         for cidr in destinations:
             for dst in samples(cidr):
-                _pre, post = masquerade_path(nat, office_packet(snap, src, dst))
-                if not post.nat_applied:
+                packet = office_packet(snap, src, dst)
+                _pre, post = masquerade_path(nat, packet)
+                if not post.nat_applied and not _native_snat(snap, packet):
                     out.append((source, cidr, post))
                     break
     return out
+
+
+def _native_snat(snap: HostSnapshot, packet: Packet) -> bool:
+    """A native nft table (firewalld's policy, fw4's zone) that masquerades the connection:
+    it is masqueraded even though iptables' nat table does not do it."""
+    if snap.nft is None or not snap.nft.tables:
+        return False
+
+    def out(addr: str) -> str | None:
+        r = snap.routes.lookup(addr)
+        return r.dev if r else None
+
+    hop = forward_path(snap, packet, out).snat_by
+    return hop is not None and hop.chain.source == NFT
 
 
 def check_pairs(inp: DoctorInput, c: ClusterFacts, snap: HostSnapshot, nat: Table) -> list[Finding]:

@@ -24,6 +24,8 @@ ChangeKind = Literal[
     "return-route-add",
     "forward-accept",
     "dns-line-remove",
+    "firewalld-office",
+    "nft-rule-insert",
 ]
 CHANGE_KINDS: tuple[str, ...] = get_args(ChangeKind)
 SEVERITY_RANK = {ERROR: 0, WARNING: 1, INFO: 2}
@@ -51,6 +53,14 @@ CODES = (
     "cluster-route-missing",
     "not-persisted",
     "state-reasserted",
+    "nat-preempted",
+    "firewalld-running",
+    "ufw-routed-deny",
+    "nftables-conf-flushes",
+    "kube-proxy-mode",
+    "cilium-external-clusterip",
+    "dns-link-local",
+    "rp-filter-strict",
 )
 
 

@@ -12,8 +12,11 @@ import time
 from dataclasses import dataclass, field
 
 from netui.model.bootstate import BootFacts, boot_facts
+from netui.model.firewall import FirewallFacts
 from netui.model.frames import Section
+from netui.model.hooks import BaseChain, hook_map, table_owner
 from netui.model.iptables import ParseError, Table, parse
+from netui.model.nftables import NftParseError, NftRuleset, parse_documents
 from netui.model.routes import RoutingTable, parse_addresses, parse_routes
 from netui.model.sysctl import SysctlFile, SysctlSetting, boot_value, ignored_settings
 
@@ -50,6 +53,12 @@ class HostSnapshot:
     # what the next boot brings back (netui's unit and files, the network configuration);
     # None when the snapshot did not read it
     boot: BootFacts | None = None
+    # every iptables table iptables-save printed (nat and filter above are two of them)
+    xtables: dict[str, Table] = field(default_factory=dict)
+    # native nftables tables (those iptables-nft manages are in `xtables`); None: no nft here
+    nft: NftRuleset | None = None
+    nft_tables: tuple[str, ...] = ()  # "family name" of every nft table, native or not
+    firewall: FirewallFacts = field(default_factory=FirewallFacts)
     # a light poll (backends/light.py): the rules are the last full snapshot's, their counters,
     # routes and forwarding are fresh
     light: bool = False
@@ -95,6 +104,37 @@ class HostSnapshot:
         if self.ok and self.unreadable:
             return f"partial ({', '.join(self.unreadable)})"
         return self.state
+
+    @property
+    def hooks(self) -> dict[str, list[BaseChain]]:
+        """Every base chain of every table per hook, in the kernel's order (model/hooks.py)."""
+        skip = {k for k in self.nft_tables if self.nft is None or k not in self.nft.tables}
+        return hook_map(self.iptables_tables, self.variant, self.nft, skip)
+
+    @property
+    def iptables_tables(self) -> dict[str, Table]:
+        if self.xtables:
+            return self.xtables
+        return {t.name: t for t in (self.nat, self.filter) if t is not None}
+
+    @property
+    def firewall_managers(self) -> list[str]:
+        """Firewall managers whose rules are loaded here: firewalld, ufw, nftables (a native
+        table of a hand-written rule set), fw4, docker, kube-proxy (nftables mode)."""
+        out = []
+        keys = set(self.nft_tables)
+        if "inet firewalld" in keys or "ip firewalld" in keys:
+            out.append("firewalld")
+        if self.firewall.ufw_enabled or any(
+            name.startswith("ufw-") for name in (self.filter.chains if self.filter else {})
+        ):
+            out.append("ufw")
+        if self.nft is not None:
+            for t in self.nft.tables.values():
+                owner = table_owner(t.name)
+                if owner not in out and owner not in ("firewalld", "netui") and t.base_chains():
+                    out.append(owner)
+        return out
 
     @property
     def age(self) -> float:
@@ -159,8 +199,14 @@ def _read_tables(snap: HostSnapshot, sec: dict[str, Section]) -> None:
     except ParseError as e:
         snap.unreadable[TABLES] = f"iptables-save printed what is not a rule set: {e}"[:300]
         return
+    snap.xtables = ruleset.tables
     snap.nat = ruleset.table("nat") or Table("nat")
     snap.filter = ruleset.table("filter")
+    if "is incompatible, use 'nft' tool" in saved.text:
+        snap.warnings.append(
+            "iptables-save calls some tables incompatible (native nft rules in them): "
+            "those rules are not walked"
+        )
     snap.nat_text = table_text(saved.text, "nat")
     snap.filter_text = table_text(saved.text, "filter")
     if "# Warning: iptables-legacy tables present" in saved.text:
@@ -198,6 +244,7 @@ def parse_snapshot(host: str, sec: dict[str, Section], duration: float = 0.0) ->
     else:
         snap.unreadable[FORWARDING] = fwd
     _read_tables(snap, sec)
+    read_firewall(snap, sec)
     try:
         snap.routes = routing_table(sec)
     except ValueError as e:
@@ -226,6 +273,42 @@ def parse_snapshot(host: str, sec: dict[str, Section], duration: float = 0.0) ->
         else:
             snap.files[path] = body.text
     return snap
+
+
+def read_firewall(snap: HostSnapshot, sec: dict[str, Section]) -> None:
+    """The native nft tables, the firewall managers' files, rp_filter and IPVS sections."""
+    listed = sec.get("nft-tables")
+    if listed is not None and listed.rc == 0 and not listed.too_large:
+        snap.nft_tables = tuple(
+            line.split(None, 1)[1].strip()
+            for line in listed.text.splitlines()
+            if line.startswith("table ") and len(line.split()) == 3
+        )
+        docs = []
+        for name, body in sec.items():
+            if not name.startswith("nft:"):
+                continue
+            if body.too_large:
+                snap.unreadable[TABLES] = _too_large(f"nft -j list table {name[4:]}")
+            elif body.rc == 0:
+                docs.append(body.text)
+        try:
+            snap.nft = parse_documents(docs)
+        except NftParseError as e:
+            snap.warnings.append(f"could not read the native nftables tables: {e}")
+            snap.nft = NftRuleset()
+        snap.warnings += snap.nft.notes[:5]
+    facts = FirewallFacts()
+    for name, body in sec.items():
+        if name.startswith("fw:") and body.rc == 0 and not body.too_large:
+            facts.files[name[3:]] = body.text
+    facts.nftables_enabled = tuple(_text(sec, "nftables-enabled").split())
+    for line in _text(sec, "rp_filter").splitlines():
+        iface, _, value = line.partition(" ")
+        if value.strip().isdigit():
+            facts.rp_filter[iface] = int(value)
+    facts.ipvs = _text(sec, "ip_vs")
+    snap.firewall = facts
 
 
 def table_text(saved: str, name: str) -> str:

@@ -139,8 +139,10 @@ def _add_connecting_change(inp: DoctorInput, plan: Plan, ch: Change, jump_positi
         case "forward-accept":
             hp.add(Jump("filter", jump_position))
             hp.add(ForwardAccept(p["source"], p["destination"]))
-        case "rule-delete" | "dns-line-remove":
+        case "rule-delete" | "dns-line-remove" | "nft-rule-insert":
             pass  # someone else's rule or file: changed only on an explicit fix (x)
+        case "firewalld-office":
+            pass  # not planned yet: the doctor names it, the fix is shown as data
         case _:
             assert_never(ch.kind)
 
