@@ -223,7 +223,7 @@ def _kube_proxy(c: ClusterFacts, host: str, snap: HostSnapshot, inp: DoctorInput
     if snap.nat is not None and snap.nat.chain("KUBE-SERVICES") is not None and "ipvs" not in modes:
         modes.append("iptables")
     inv = inp.inventory.get(c.name)
-    said = inv.proxy_mode if inv else None
+    said = inv.proxy_mode.value if inv and inv.proxy_mode else None
     out = []
     meaning = {
         "nftables": "Service traffic is DNATed in table ip kube-proxy (prerouting, dstnat) before "
