@@ -384,3 +384,39 @@ def test_managers_ufw_nftables_conf_rp_filter_and_link_local_dns():
 def test_plain_iptables_host_gets_no_firewall_findings():
     found = diagnose_with(forwarder())
     assert {f.code for f in found if f.severity != "info"} == set(), [f.title for f in found]
+
+
+# --- the CLI face -------------------------------------------------------------------------
+
+
+def test_show_firewall_lists_every_base_chain_per_hook_in_order(capsys):
+    from netui.commands.firewall import show_firewall
+
+    snap = forwarder(fixture("firewalld-default"), fixture("kube-proxy"))
+    assert show_firewall("f", snap, as_json=False) == 0
+    out = capsys.readouterr().out
+    forward = out.split("\nforward\n", 1)[1].split("\n\n", 1)[0]
+    order = [line.split()[1:3] for line in forward.splitlines()[1:]]
+    assert [o[0] for o in order] == ["table", "iptables", "table"]
+    assert "firewalld, kube-proxy" in out.splitlines()[0]
+    assert "7/420" in out  # iptables POSTROUTING policy counters
+    show_firewall("f", snap, as_json=True)
+    data = json.loads(capsys.readouterr().out)
+    assert [c["table"] for c in data["hooks"]["forward"]] == ["kube-proxy", "filter", "firewalld"]
+    assert data["hooks"]["forward"][2]["priority"] == 10
+
+
+def test_show_firewall_escapes_what_a_host_sends(capsys):
+    from netui.commands.firewall import show_firewall
+
+    doc = json.loads(fixture("docker"))
+    for item in doc["nftables"]:
+        for kind in ("table", "chain"):
+            if kind in item:
+                key = "name" if kind == "table" else "table"
+                item[kind][key] = "docker\x1b[2Jbridges"
+            if "rule" in item:
+                item["rule"]["table"] = "docker\x1b[2Jbridges"
+    show_firewall("f", forwarder(json.dumps(doc)), as_json=False)
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\\x1b[2J" in out

@@ -191,6 +191,12 @@ def _host_argument(p: argparse.ArgumentParser) -> None:
     p.add_argument("host")
 
 
+def _show_firewall(args: argparse.Namespace) -> int:
+    from netui.commands.firewall import run as show_firewall
+
+    return show_firewall(args)
+
+
 def _trust_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("host")
     p.add_argument("--yes", action="store_true", help="accept without asking")
@@ -218,6 +224,12 @@ COMMANDS = (
                 "routes",
                 "routes annotated with the networks they serve",
                 in_session(lambda s, args: show_routes(s, args.host, args.json)),
+                _host_argument,
+            ),
+            Command(
+                "firewall",
+                "every base chain of every table per hook (iptables, nft, firewalld, ufw), read-only",
+                _show_firewall,
                 _host_argument,
             ),
         ),

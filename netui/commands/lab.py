@@ -24,6 +24,8 @@ def up(args: argparse.Namespace) -> int:
         services=args.services,
         plan=args.plan,
         extra_hosts=args.extra_hosts,
+        firewall=getattr(args, "firewall", "") or "",
+        kube_proxy=getattr(args, "kube_proxy", "iptables") or "iptables",
     )
     took = time.monotonic() - start
     if args.json:
@@ -71,6 +73,15 @@ def status(args: argparse.Namespace) -> int:
             )
         )
         print(f"lab: {state}, plan {st['plan']}{' (broken)' if st['broken'] else ''}")
+        if st.get("firewall") or st.get("kube_proxy") not in (None, "iptables"):
+            print(
+                f"firewall {st.get('firewall') or 'iptables only'}, kube-proxy {st.get('kube_proxy')}"
+                + (
+                    " (recorded state: no IPVS in this kernel)"
+                    if st.get("kube_proxy") == "ipvs"
+                    else ""
+                )
+            )
         if st["up"]:
             print(f"namespaces: {' '.join(st['namespaces'])}")  # type: ignore[arg-type]
             for what, alive in st["processes"].items():  # type: ignore[attr-defined]
@@ -134,6 +145,20 @@ def _up_arguments(p: argparse.ArgumentParser) -> None:
         default=0,
         metavar="N",
         help="add N forwarder-like hosts with sshd (fwd-01 …): a fleet to measure fan-out on",
+    )
+    p.add_argument(
+        "--firewall",
+        choices=["firewalld", "ufw", "nftables"],
+        default="",
+        help="a firewall manager on the forwarders: the real firewalld (cluster A's), ufw, "
+        "or a native nft table whose forward chain drops",
+    )
+    p.add_argument(
+        "--kube-proxy",
+        dest="kube_proxy",
+        choices=["iptables", "nftables", "ipvs"],
+        default="iptables",
+        help="cluster A's kube-proxy mode (ipvs: recorded state only, this kernel has no IPVS)",
     )
 
 

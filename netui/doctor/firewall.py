@@ -232,7 +232,8 @@ def _kube_proxy(c: ClusterFacts, host: str, snap: HostSnapshot, inp: DoctorInput
         "(input chains must accept it), IPVS then sends it to a Pod",
         "iptables": "Service traffic is DNATed in iptables nat KUBE-SERVICES",
     }
-    if modes or said:
+    # iptables mode is what the rest of the doctor already reads: only the others are news
+    if any(m in ("nftables", "ipvs") for m in (*modes, said or "")):
         evidence = [f"on {host}: {', '.join(modes) or 'no kube-proxy tables'}"]
         if said is not None:
             evidence.append(f"kube-proxy config map: mode {said or 'iptables'}")

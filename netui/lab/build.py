@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 
 from netui.errors import UserError
-from netui.lab import kubeproxy
+from netui.lab import firewalls, kubeproxy
 from netui.lab.topology import (
     LAN_BRIDGE_NS,
     LAN_CIDR,
@@ -87,6 +87,8 @@ class LabState:
     services: int = 0
     plan: str = "classic"
     extra_hosts: int = 0
+    firewall: str = ""  # lab/firewalls.py: firewalld, ufw, nftables on the forwarders
+    kube_proxy: str = "iptables"  # cluster A's kube-proxy mode
     ready: bool = False
     started: float = 0.0
 
@@ -295,6 +297,8 @@ def up(
     home: Path | None = None,
     plan: str = "classic",
     extra_hosts: int = 0,
+    firewall: str = "",
+    kube_proxy: str = "iptables",
 ) -> LabFiles:
     try:
         lab_plan = with_extra_hosts(plan_named(plan), extra_hosts)
@@ -311,6 +315,8 @@ def up(
         and state.services == services
         and state.plan == plan
         and state.extra_hosts == extra_hosts
+        and state.firewall == firewall
+        and state.kube_proxy == kube_proxy
     ):
         return files
     if state.namespaces or existing_namespaces() or state.pids:
@@ -323,6 +329,8 @@ def up(
         services=services,
         plan=plan,
         extra_hosts=extra_hosts,
+        firewall=firewall,
+        kube_proxy=kube_proxy,
         started=time.time(),
     )
     state.save()
@@ -378,6 +386,17 @@ def _build(
         if h.forwarding:
             _in(ns, "sysctl", "-qw", "net.ipv4.ip_forward=1")
 
+    walled = firewalls.hosts_for(state.firewall, [c.master for c in plan.clusters])
+    for name in walled:
+        firewalls.prepare_etc(Path("/etc/netns") / f"{PREFIX}{name}", state.firewall)
+    if state.firewall == "firewalld":
+        # before any rule is loaded: firewalld's start flushes iptables
+        firewalls.start_firewalld(
+            f"{PREFIX}{walled[0]}",
+            lambda what, argv: _spawn(state, what, argv),
+            own_bus="dbus-daemon:lab" in state.pids,
+        )
+
     for c in plan.clusters:
         worker = f"{PREFIX}{c.worker}"
         _run(["ip", "-n", worker, "link", "add", "cni0", "type", "bridge"])
@@ -390,7 +409,12 @@ def _build(
             _run(["ip", "-n", pod.netns, "route", "add", "default", "via", c.gateway])
         rules = kubeproxy.rules(c, services)
         for node in (c.master, c.worker):
+            if c is plan.clusters[0] and state.kube_proxy != "iptables":
+                firewalls.load_kube_proxy(state.kube_proxy, c, node)
+                continue
             _in(f"{PREFIX}{node}", "iptables-restore", "--noflush", "-w", "5", input=rules)
+    for name in walled:
+        firewalls.start(state.firewall, f"{PREFIX}{name}")
 
     _start_dns_pods(state, home, plan)
     _start_office_dns(state, home)
@@ -726,6 +750,8 @@ def status(home: Path | None = None) -> dict[str, object]:
         "healthy": healthy,
         "broken": state.broken,
         "services": state.services,
+        "firewall": state.firewall or None,
+        "kube_proxy": state.kube_proxy,
         "namespaces": sorted(present),
         "missing_namespaces": missing_ns,
         "processes": procs,

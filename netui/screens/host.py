@@ -83,6 +83,29 @@ def boot_lines(snap: HostSnapshot) -> list[str]:
     return lines
 
 
+def firewall_text(snap: HostSnapshot) -> Text | None:
+    """Every base chain per hook when more than iptables filters here (native nft tables, a
+    firewall manager): read-only, in the kernel's order. None on a plain iptables host."""
+    if not snap.ok or snap.nft is None or not snap.nft.tables:
+        return None
+    text = Text()
+    managers = ", ".join(snap.firewall_managers) or "native nft tables"
+    text.append(f"Firewall (read-only): {managers}\n", style="bold")
+    for hook, chains in snap.hooks.items():
+        if not chains:
+            continue
+        text.append(f"{hook}\n", style="bold")
+        for c in chains:
+            counters = "" if c.packets is None else f"  [{c.packets} pkts]"
+            style = "red" if c.policy in ("drop", "reject") else ""
+            text.append(
+                f"  {c.priority:>5}  {c.label}  {c.type} policy {c.policy}  "
+                f"{c.rules} rules  {c.owner}{counters}\n",
+                style=style,
+            )
+    return text
+
+
 class HostScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back", id="back"),
@@ -102,10 +125,12 @@ class HostScreen(Screen[None]):
             yield Static("Routes (main table)", classes="title")
             yield DataTable(id="routes", cursor_type="row", zebra_stripes=True)
             yield Static("", id="uncovered")
+            yield Static("", id="firewall")
         yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = f"netui — {self.host}"
+        self.query_one("#firewall", Static).display = False
         table = self.query_one("#routes", DataTable)
         table.add_column("ROUTE", key="route")
         table.add_column("NETWORK", key="network")
@@ -156,6 +181,11 @@ class HostScreen(Screen[None]):
         if not missing:
             text.append("✓ every known network has a route of its own", style="green")
         self.query_one("#uncovered", Static).update(text)
+        fw = firewall_text(snap)
+        box = self.query_one("#firewall", Static)
+        box.display = fw is not None
+        if fw is not None:
+            box.update(fw)
 
     def action_back(self) -> None:
         self.app.pop_screen()

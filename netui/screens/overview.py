@@ -165,7 +165,10 @@ class OverviewScreen(Screen[None]):
         known = self._last_known
         if snap.ok:
             known[snap.host] = {
-                "IPTABLES": snap.variant or "-",
+                # a firewall manager running there (firewalld, ufw, fw4 …) is marked: it
+                # decides forwarding too, and a reload may erase iptables rules
+                "IPTABLES": (snap.variant or "-")
+                + "".join(f" +{m}" for m in snap.firewall_managers),
                 "FORWARDING": f"{snap.forwarding_now} (boot {'on' if snap.forwarding_on_at_boot else 'off'})",
                 "NAT": str(snap.nat.rule_count()) if snap.nat else "-",
             }
