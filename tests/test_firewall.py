@@ -420,3 +420,13 @@ def test_show_firewall_escapes_what_a_host_sends(capsys):
     show_firewall("f", forwarder(json.dumps(doc)), as_json=False)
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\\x1b[2J" in out
+
+
+def test_the_plan_turns_the_office_routers_forwarding_on_now_and_at_boot():
+    from netui.doctor.context import build_input
+    from netui.plan.planner import make_plan
+
+    inp = build_input(loads(ENV, "env.yaml"), {"f": forwarder(), "r": router(ip_forward=0)}, {})
+    plan = make_plan(inp, diagnose(inp))
+    hp = plan.host("r")
+    assert hp.forwarding_on and hp.persist_forwarding
