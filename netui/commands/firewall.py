@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-from netui.commands import environment
 from netui.model.hooks import HOOKS, BaseChain
 from netui.model.snapshot import HostSnapshot
 from netui.output import print_json, table
+
+if TYPE_CHECKING:
+    from netui.core.session import Session
 
 
 def plain(text: object) -> str:
@@ -85,11 +88,10 @@ def show_firewall(host: str, snap: HostSnapshot, as_json: bool) -> int:
     return 0
 
 
-def run(args: argparse.Namespace) -> int:
-    from netui.commands.hosts import snapshot_one
+def run(session: Session, args: argparse.Namespace) -> int:
+    from netui.core.hosts import read_host
 
-    env = environment(args)
-    snap = snapshot_one(env, args.host)
+    snap = read_host(session, args.host)
     for w in snap.warnings:
         print(f"warning: {args.host}: {plain(w)}", file=sys.stderr)
     return show_firewall(args.host, snap, args.json)

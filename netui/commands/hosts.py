@@ -191,10 +191,10 @@ def _host_argument(p: argparse.ArgumentParser) -> None:
     p.add_argument("host")
 
 
-def _show_firewall(args: argparse.Namespace) -> int:
+def _show_firewall(session: Session, args: argparse.Namespace) -> int:
     from netui.commands.firewall import run as show_firewall
 
-    return show_firewall(args)
+    return show_firewall(session, args)
 
 
 def _trust_arguments(p: argparse.ArgumentParser) -> None:
@@ -229,7 +229,7 @@ COMMANDS = (
             Command(
                 "firewall",
                 "every base chain of every table per hook (iptables, nft, firewalld, ufw), read-only",
-                _show_firewall,
+                in_session(_show_firewall),
                 _host_argument,
             ),
         ),
