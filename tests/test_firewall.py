@@ -428,5 +428,8 @@ def test_the_plan_turns_the_office_routers_forwarding_on_now_and_at_boot():
 
     inp = build_input(loads(ENV, "env.yaml"), {"f": forwarder(), "r": router(ip_forward=0)}, {})
     plan = make_plan(inp, diagnose(inp))
+    from netui.plan.kinds.forwarding_on import ForwardingOn
+    from netui.plan.kinds.forwarding_persisted import ForwardingPersisted
+
     hp = plan.host("r")
-    assert hp.forwarding_on and hp.persist_forwarding
+    assert hp.of(ForwardingOn) and hp.of(ForwardingPersisted)
