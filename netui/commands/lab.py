@@ -94,9 +94,9 @@ def status(args: argparse.Namespace) -> int:
 
 
 def reboot(args: argparse.Namespace) -> int:
-    from netui.lab import reboot as lab_reboot
+    from netui.core import lab
 
-    reports = lab_reboot.reboot(args.hosts)
+    reports = lab.reboot(args.hosts)
     if args.json:
         print_json({"rebooted": [r.to_dict() for r in reports]})
     else:

@@ -1,5 +1,5 @@
-"""The network-namespace lab, for `netui lab`: build it, remove it, say what of it is up, and
-the command line that enters one of its hosts as an operator would."""
+"""The network-namespace lab, for `netui lab`: build it, remove it, say what of it is up, reboot
+its hosts, and the command line that enters one of its hosts as an operator would."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import sys
 
 from netui.errors import UserError
 from netui.lab.build import down, status, up
+from netui.lab.reboot import reboot
 
-__all__ = ["down", "enter_host", "status", "up"]
+__all__ = ["down", "enter_host", "reboot", "status", "up"]
 
 
 def enter_host(
