@@ -206,6 +206,7 @@ class NetuiApp(App[None]):
         fire a second or two after netui's deadline), then say so once, everywhere."""
         from netui.backends import HostError
         from netui.core.confirm_clock import SETTLE_FOR
+        from netui.core.session import PlanState
         from netui.errors import UserError
 
         ends = time.time() + SETTLE_FOR
@@ -220,8 +221,9 @@ class NetuiApp(App[None]):
                 else:
                     error = ""
                 fired |= newly
-                if (status is not None and status.rolled_back) or (
-                    fired and not (status is not None and status.awaiting_confirmation)
+                state = PlanState(status) if status else None  # asked, never compared as text
+                if (state is not None and state.rolled_back) or (
+                    fired and not (state is not None and state.awaiting_confirmation)
                 ):
                     text = self.confirm_clock.record_fired(plan_id, fired, time.time())
                     self.call_from_thread(self.notify, text, severity="warning", timeout=20)
