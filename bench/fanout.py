@@ -136,7 +136,7 @@ async def keystrokes(env, count: int) -> bool:
         the pilot's idle wait (which also waits for every queued snapshot)."""
         out = []
         async with app.run_test(size=(120, 40)) as pilot:
-            if not isinstance(app.screen_stack[0].poller, Idle):
+            if not isinstance(app.poller, Idle):
                 for _ in range(400):  # every host delivered once
                     if len(getattr(app, "snapshots", {})) >= count:
                         break

@@ -37,8 +37,8 @@ def watch(
     `chain`, polled at the default interval (`paced`: stretched to keep netui's reads within
     HOST_SHARE of the host's time; without it, every 2 s as before)."""
     from netui.model.envfile import load
-    from netui.screens import poller as poller_module
-    from netui.screens.poller import HostPoller
+    from netui.core import poller as poller_module
+    from netui.core.poller import HostPoller
 
     poller_module.HOST_SHARE = 0.05 if paced else 1e9
 

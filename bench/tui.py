@@ -37,6 +37,7 @@ def nat_snapshot(services: int):
 async def nat_view_times(snap) -> tuple[float, float]:
     """(first paint of the KUBE-SERVICES chain, one filter keystroke's repaint)."""
     from textual.app import App
+    from textual.signal import Signal
 
     from netui.model.envfile import loads
     from netui.screens.nat import NatScreen
@@ -48,6 +49,15 @@ async def nat_view_times(snap) -> tuple[float, float]:
             self.env = loads(ENV, "bench.yaml")
             self.readonly = True
             self.snapshots = {"h": snap}
+            self.inventory = None
+            # what the NAT view asks of NetuiApp beyond these: no poller here
+            self.snapshot_arrived = Signal(self, "snapshot-arrived")
+
+        def watch_counters(self, *args: object) -> None:
+            pass
+
+        def unwatch_counters(self, owner: object) -> None:
+            pass
 
     app = Harness()
     async with app.run_test(size=(120, 40)) as pilot:

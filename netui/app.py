@@ -10,7 +10,7 @@ import asyncio
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,14 +18,20 @@ from typing import TYPE_CHECKING, Any
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.signal import Signal
 from textual.theme import Theme
 
+from netui.core.poller import HostPoller, Poller
 from netui.model.envfile import Environment
 from netui.screens.commands import NetuiCommands
+from netui.screens.views import view
 from netui.themes import load_theme_files
 
 if TYPE_CHECKING:  # the parser behind it loads after the first paint
+    from netui.core.inventory import ClusterInventory
     from netui.model.snapshot import HostSnapshot
+
+PollerFactory = Callable[[Environment, Callable[["HostSnapshot"], None]], Poller]
 
 
 # Every unexpected error any app of this process survived (the test suite fails on one).
@@ -53,7 +59,7 @@ class NetuiApp(App[None]):
         env: Environment,
         theme: str | None = None,
         readonly: bool = False,
-        poller_factory: Callable[[Environment, Callable[[HostSnapshot], None]], Any] | None = None,
+        poller_factory: PollerFactory | None = None,
         discover: Callable[[Environment], dict[str, Any]] | None = None,
         gather: Callable[[Environment], Any] | None = None,
         hosts: Any = None,
@@ -68,6 +74,12 @@ class NetuiApp(App[None]):
         # Where live data comes from: HostPoller, Kubernetes discovery and the doctor's gather
         # (every host and API at once) unless given; screen tests hand in a fixed world here.
         self.poller_factory = poller_factory
+        self.poller: Poller | None = None  # made on mount, started after the first paint
+        self.snapshots: dict[str, HostSnapshot] = {}  # host -> its newest snapshot
+        self.inventory: dict[str, ClusterInventory] | None = None  # once discovery answered
+        # published on the app's thread: a host's name, then None once the inventory is in
+        self.snapshot_arrived: Signal[str] = Signal(self, "snapshot-arrived")
+        self.inventory_arrived: Signal[None] = Signal(self, "inventory-arrived")
         from netui.core.session import Session
 
         # the UI-free core every screen calls (the CLI calls the same)
@@ -124,6 +136,16 @@ class NetuiApp(App[None]):
         for p in self.theme_problems + key_problems:
             self.notify(p, severity="warning", timeout=8)
         self.set_interval(0.5, self._tick_armed)
+        factory = self.poller_factory
+        deliver = self._deliver
+        self.poller = (
+            factory(self.env, deliver)
+            if factory
+            else HostPoller(self.env, deliver, hosts=lambda: self.session.hosts)
+        )
+        # After the first paint: the kubernetes client alone takes ~0.5 s to import, and a thread
+        # importing it competes with the paint for the interpreter.
+        self.call_after_refresh(self._start_workers)
         from netui.core.drafting import kubeconfig_only
 
         if kubeconfig_only(self.env):
@@ -171,6 +193,57 @@ class NetuiApp(App[None]):
             timeout=60,
         )
 
+    # --- live data: the poller's snapshots and discovery's inventory ----------------------
+
+    def _start_workers(self) -> None:
+        poller = self.poller
+        if poller is not None:
+            self.run_worker(poller.start, thread=True, exclusive=False)
+        self.run_worker(self._discover, thread=True)
+
+    def _discover(self) -> None:
+        inventory = self.session.discover()
+        self.call_from_thread(self._inventory_found, inventory)
+
+    def _inventory_found(self, inventory: dict[str, ClusterInventory]) -> None:
+        self.inventory = inventory
+        self.inventory_arrived.publish(None)
+
+    def _deliver(self, snap: HostSnapshot) -> None:
+        """The poller's callback, on its own thread: the snapshot goes to the app's thread."""
+        try:
+            self.call_from_thread(self._snapshot_found, snap)
+        except RuntimeError:
+            pass  # the app has ended: nothing to show it on
+
+    def _snapshot_found(self, snap: HostSnapshot) -> None:
+        self.snapshots[snap.host] = snap
+        self.snapshot_arrived.publish(snap.host)
+
+    def refresh_hosts(self, name: str | None = None) -> None:
+        """Poll `name` (None: every host) now, e.g. after a change was applied."""
+        if self.poller is not None:
+            self.poller.refresh(name)
+
+    def watch_counters(
+        self, owner: object, host: str, chains: Iterable[tuple[str, str]] | None
+    ) -> None:
+        """Tell the poller what a screen shows (see HostPoller.watch)."""
+        if self.poller is not None:
+            self.poller.watch(owner, host, chains)
+
+    def unwatch_counters(self, owner: object) -> None:
+        if self.poller is not None:
+            self.poller.unwatch(owner)
+
+    def open_view(self, name: str, arg: str | None = None) -> None:
+        """Open a registered view (screens/views.py) over the current screen."""
+        self.push_screen(view(name).build(arg))
+
+    def switch_view(self, name: str, arg: str | None = None) -> None:
+        """Open a registered view in place of the current screen (nat <-> host of one host)."""
+        self.switch_screen(view(name).build(arg))
+
     # --- commit-confirmed, visible on every screen ------------------------------------------
 
     def arm(self, plan_id: str, seconds: float) -> None:
@@ -204,10 +277,9 @@ class NetuiApp(App[None]):
     def _settle(self, plan_id: str) -> None:
         """The confirm time ran out: ask the hosts until they say their timers fired (they
         fire a second or two after netui's deadline), then say so once, everywhere."""
-        from netui.backends import HostError
         from netui.core.confirm_clock import SETTLE_FOR
+        from netui.core.errors import HostError, UserError
         from netui.core.session import PlanState
-        from netui.errors import UserError
 
         ends = time.time() + SETTLE_FOR
         fired: dict[str, str] = {}
@@ -249,8 +321,7 @@ class NetuiApp(App[None]):
         self.confirm_clock.confirmed(plan_id)
 
         def work() -> None:
-            from netui.backends import HostError
-            from netui.errors import UserError
+            from netui.core.errors import HostError, UserError
 
             try:
                 journal, result = self.session.confirm(plan_id)
@@ -271,7 +342,8 @@ class NetuiApp(App[None]):
         self.notify(f"theme: {self.theme}", timeout=2)
 
     def _open_start(self) -> None:
-        getattr(self.screen_stack[0], f"action_{self.start}")()
+        assert self.start is not None
+        self.open_view(self.start)
 
     def action_staged(self) -> None:
         """Every change staged so far, its before/after per host, applied as one plan."""
@@ -279,7 +351,7 @@ class NetuiApp(App[None]):
 
         if isinstance(self.screen, StagedScreen):
             return
-        self.push_screen(StagedScreen())
+        self.open_view("staged")
 
     def action_help(self) -> None:
         """The keys in force on this screen, grouped, with their ids (k9s' `?`)."""
@@ -298,16 +370,14 @@ class NetuiApp(App[None]):
         Only a burst of them (the screen itself broken) ends the app, with a non-zero status."""
         from textual.worker import WorkerFailed
 
-        from netui.backends import HostError
-        from netui.errors import UserError
-        from netui.plan.model import PlanRefused
+        from netui.core.errors import EXPECTED
 
         if isinstance(error, WorkerFailed) and isinstance(error.error, Exception):
             error = error.error  # a worker's own exception, not Textual's wrapper
         now = time.monotonic()
         self.crash_times = [t for t in self.crash_times if now - t < 10] + [now]
         self._say_on_its_screen(error)
-        if isinstance(error, HostError | UserError | PlanRefused):
+        if isinstance(error, EXPECTED):
             self.notify(f"✗ {error}", severity="error", timeout=10)
             return
         report = save_crash_report(error)
@@ -333,11 +403,14 @@ class NetuiApp(App[None]):
                     screen.sub_title = f"✗ {type(error).__name__}: {error}"[:200]
                 return
 
+    def on_unmount(self) -> None:
+        if self.poller is not None:
+            self.poller.stop()
+
     async def action_quit(self) -> None:
         """Quit at once, whatever the hosts do: connections close in the background."""
-        poller = getattr(self, "poller", None)
-        if poller is not None:
-            poller.stop()
+        if self.poller is not None:
+            self.poller.stop()
         self.session.close(wait=False)
         self.exit()
 

@@ -86,7 +86,7 @@ def test_a_chain_whose_rule_count_moved_means_a_full_read():
 
 
 def test_polls_are_paced_so_reading_a_host_costs_it_at_most_five_percent():
-    from netui.screens.poller import host_state, paced
+    from netui.core.poller import host_state, paced
 
     quick = HostSnapshot("fw", duration=0.015, taken_at=100.0)
     assert paced(quick) == 2.0  # the interval: a cheap read is not slowed down

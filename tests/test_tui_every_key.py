@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from netui.app import NetuiApp
+from netui.screens.views import VIEWS
 
 from .tui_data import FixedPoller, environment, gather, inventory, until_ready
 
@@ -42,17 +43,10 @@ ROUTES = [
     (("tab", "enter"), "nat view of the first host (an empty nat table)"),
     (("tab", "down", "down", "enter"), "nat view of a forwarder"),
     (("tab", "down", "down", "down", "down", "down", "enter"), "nat view of an unreachable host"),
-    (("i",), "host screen"),
-    (("d",), "findings"),
-    (("p",), "plan"),
-    (("h",), "history"),
-    (("n",), "dns"),
-    (("k",), "hot rules"),
-    (("t",), "traces"),
-    (("o",), "probes"),
+    # every registered view with a key of its own on the overview (enter: the routes above)
+    *(((v.key,), f"{v.name} view") for v in VIEWS if v.key and v.key != "enter"),
     (("f",), "forwarder picker"),
     (("question_mark",), "help"),
-    (("m",), "migration cockpit"),
     (("S",), "staged edits, none staged"),
     (("tab", "down", "down", "enter", "D", "M", "S"), "staged edits, two staged"),
 ]

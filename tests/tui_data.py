@@ -227,14 +227,14 @@ def fixed_app(dns: bool = False, **kwargs: Any) -> Any:
 
 
 async def until_ready(pilot: Any) -> None:
-    """Wait until the fixed snapshots and inventory reached the app, then one more refresh."""
-    app = pilot.app
-    for _ in range(200):
-        if len(getattr(app, "snapshots", {})) == 4 and getattr(app, "inventory", None):
-            await pilot.pause()
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("the fixed snapshots never arrived")
+    """Wait until the overview shows the fixed snapshots and the inventory."""
+    overview = pilot.app.screen_stack[0]
+    await wait_until(
+        pilot, lambda: len(getattr(overview, "shown", ())) == 4 and overview.inventory_shown
+    )
+    if not (len(overview.shown) == 4 and overview.inventory_shown):
+        raise AssertionError("the fixed snapshots never arrived")
+    await pilot.pause()
 
 
 async def wait_until(

@@ -2,7 +2,7 @@
 
 A full snapshot runs `iptables-save -c`, which on nft dumps and prints the whole ruleset: on a
 kube-proxy node with 100,000 rules over a second of that node's CPU, every poll. While `nft
-monitor` follows a host (see screens/poller.py), its rules cannot have changed without an event,
+monitor` follows a host (see core/poller.py), its rules cannot have changed without an event,
 so a poll needs only what moves without one: counters, routes, forwarding. `nft list chain`
 fetches just the chain it names (nftables' cache filtering): a few milliseconds for POSTROUTING
 where the whole table costs ~150 ms at 20,000 rules.
@@ -125,7 +125,9 @@ def light_snapshot(
         routes=routes,
         ip_forward=fwd,
         unreadable={
-            k: v for k, v in previous.unreadable.items() if k not in (model.FORWARDING, model.ROUTES)
+            k: v
+            for k, v in previous.unreadable.items()
+            if k not in (model.FORWARDING, model.ROUTES)
         },
         light=True,
     )

@@ -283,6 +283,22 @@ class Migration:
             )
         return "\n".join(out) + "\n"
 
+    def save_report(self) -> str:
+        """Write the record under the state directory (two in one second: both kept); its
+        path. OSError when it cannot be written."""
+        from netui.paths import state_home
+
+        folder = state_home() / "reports"
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        stem = time.strftime("migration-%Y%m%d-%H%M%S")
+        path = folder / f"{stem}.md"
+        n = 1
+        while path.exists():
+            n += 1
+            path = folder / f"{stem}-{n}.md"
+        path.write_text(self.report())
+        return str(path)
+
 
 def _clock(at: float) -> str:
     return time.strftime("%H:%M:%S", time.localtime(at))

@@ -12,12 +12,12 @@ from typing import Any
 
 from textual.screen import Screen
 
-from netui.plan.model import Plan
-from netui.plan.render import plan_text
+from netui.core.plans import Plan, plan_text
+from netui.screens.netui_app import netui_app
 
 
 def offer_plan(
-    screen: Screen,  # type: ignore[type-arg]
+    screen: Screen[Any],
     plan: Plan,
     question: str,
     ok_label: str,
@@ -27,15 +27,15 @@ def offer_plan(
     `done(outcome)`: the plan's status, with the reason in one line when it failed."""
     from netui.screens.confirm import ConfirmScreen
 
-    app = screen.app
-    if app.readonly:  # type: ignore[attr-defined]
+    app = netui_app(screen)
+    if app.readonly:
         screen.notify("read-only: netui changes nothing in this session", severity="warning")
         return
 
-    session = app.session  # type: ignore[attr-defined]
+    session = app.session
 
     def apply() -> None:
-        from netui.errors import UserError
+        from netui.core.errors import UserError
 
         try:
             journal = session.apply(plan)
@@ -49,9 +49,7 @@ def offer_plan(
         app.call_from_thread(
             screen.notify, line, severity="error" if failed else "information", timeout=12
         )
-        poller = getattr(app, "poller", None)
-        if poller:
-            poller.refresh()
+        app.refresh_hosts()
         if done:
             app.call_from_thread(done, line)
 
@@ -66,7 +64,7 @@ def offer_plan(
         app.push_screen(ConfirmScreen(question, body, ok_label), decided)
 
     def preview() -> None:
-        from netui.backends import HostError
+        from netui.core.errors import HostError
 
         try:
             commands = session.preview(plan)
@@ -79,7 +77,7 @@ def offer_plan(
 
 
 def offer_switch(
-    screen: Screen,  # type: ignore[type-arg]
+    screen: Screen[Any],
     domain: str,
     cluster: str,
     say: Callable[[str], None],
@@ -89,10 +87,10 @@ def offer_switch(
     preview-ask-apply as every write; `say` tells the screen what happened (the plan's id, why
     there is nothing to switch, why it cannot be planned)."""
     from netui.core.dns import switch_plan
-    from netui.errors import UserError
+    from netui.core.errors import UserError
 
-    app = screen.app
-    if app.readonly:  # type: ignore[attr-defined]
+    app = netui_app(screen)
+    if app.readonly:
         screen.notify("read-only: netui changes nothing in this session", severity="warning")
         return
     say(f"planning: {domain} -> cluster {cluster}…")
@@ -112,7 +110,7 @@ def offer_switch(
 
     def work() -> None:
         try:
-            plan = switch_plan(app.session, domain, cluster)  # type: ignore[attr-defined]
+            plan = switch_plan(app.session, domain, cluster)
         except UserError as e:
             app.call_from_thread(say, f"✗ {e}")
             return

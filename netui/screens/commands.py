@@ -2,7 +2,7 @@
 `dns` …), a host (`nat a-master`, `host router`) or a theme, and go there from any screen.
 
 Views open from the clusters & hosts screen, as its own keys do: the stack is unwound to it first,
-so `:` never piles screens up, and each command reuses that screen's action (one code path)."""
+so `:` never piles screens up; the commands are the registered views (screens/views.py)."""
 
 from __future__ import annotations
 
@@ -11,28 +11,8 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-# (command, what it opens, the overview action that opens it)
-VIEWS = (
-    ("hosts", "clusters & hosts (the first screen)", None),
-    ("doctor", "the doctor's findings, worst first", "doctor"),
-    ("plan", "the plan: exact commands per host", "plan"),
-    ("history", "applied plans, with undo", "history"),
-    ("dns", "cluster domains, resolve box, migration switch", "dns"),
-    ("traces", "trace panes from the office", "traces"),
-    ("probes", "the probe grid: office -> every cluster", "probes"),
-    ("hot", "the nat rules hit hardest right now", "hot"),
-    ("migrate", "the migration cockpit: traffic per cluster, DNS switch, timeline", "migrate"),
-)
-
-
-def command_lines(hosts: list[str], themes: list[str]) -> list[tuple[str, str]]:
-    """Every command the palette offers, with its help text."""
-    out = [(name, help_text) for name, help_text, _ in VIEWS]
-    for h in hosts:
-        out.append((f"nat {h}", f"{h}: the nat table, live"))
-        out.append((f"host {h}", f"{h}: forwarding, addresses, routes"))
-    out += [(f"theme {t}", f"switch to the {t} theme") for t in themes]
-    return out
+from netui.screens.netui_app import netui_app
+from netui.screens.views import command_lines
 
 
 def unknown_target(query: str, hosts: list[str]) -> str | None:
@@ -49,31 +29,21 @@ def unknown_target(query: str, hosts: list[str]) -> str | None:
 class NetuiCommands(Provider):
     def _commands(self) -> Iterator[tuple[str, str, Callable[[], None]]]:
         app = self.app
-        hosts = list(app.env.hosts)  # type: ignore[attr-defined]
+        hosts = list(netui_app(self).env.hosts)
         themes = list(getattr(app, "_theme_names", []))
         for name, help_text in command_lines(hosts, themes):
             yield name, help_text, partial(self._run, name)
 
     def _run(self, command: str) -> None:
-        from netui.screens.host import HostScreen
-        from netui.screens.nat import NatScreen
-
-        app = self.app
+        app = netui_app(self)
         verb, _, arg = command.partition(" ")
         if verb == "theme":
             app.theme = arg
             return
         while len(app.screen_stack) > 1:
             app.pop_screen()
-        overview = app.screen_stack[0]
-        if verb == "nat":
-            app.push_screen(NatScreen(arg))
-        elif verb == "host":
-            app.push_screen(HostScreen(arg))
-        else:
-            action = next(a for n, _, a in VIEWS if n == verb)
-            if action:
-                getattr(overview, f"action_{action}")()
+        if verb != "hosts":
+            app.open_view(verb, arg or None)
 
     async def discover(self) -> Hits:
         for name, help_text, run in self._commands():

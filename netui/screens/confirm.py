@@ -98,7 +98,7 @@ class ConfirmTimedScreen(ConfirmScreen):
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.prevent_default()  # not also ConfirmScreen's handler (Textual runs the whole MRO)
-        self.dismiss(self.seconds if event.button.id == "ok" else None)  # type: ignore[arg-type]
+        self.dismiss(self.seconds if event.button.id == "ok" else None)  # type: ignore[arg-type]  # seconds, not the base dialog's bool
 
     def action_cancel(self) -> None:
-        self.dismiss(None)  # type: ignore[arg-type]
+        self.dismiss(None)  # type: ignore[arg-type]  # None (cancelled), not the base dialog's bool

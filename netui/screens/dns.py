@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Static
 
+from netui.screens.netui_app import netui_app
 from netui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ class DnsScreen(Screen[None]):
         for col in ("DOMAIN", "CLUSTER", "DNS IP", "STATE", "DNS IP FROM DNS HOST"):
             table.add_column(col, key=col)
         table.focus()
-        env = self.app.env  # type: ignore[attr-defined]
+        env = netui_app(self).env
         if env.dns is None:
             self.query_one("#dns-detail", Static).update(
                 "no dns: section in the environment file: netui manages no DNS here"
@@ -48,7 +49,7 @@ class DnsScreen(Screen[None]):
         self.action_refresh()
 
     def action_refresh(self) -> None:
-        if self.app.env.dns is None:  # type: ignore[attr-defined]
+        if netui_app(self).env.dns is None:
             self.query_one("#dns-detail", Static).update(
                 "no dns: section in the environment file: netui manages no DNS here"
             )
@@ -59,7 +60,7 @@ class DnsScreen(Screen[None]):
     def _status(self) -> None:
         from netui.core.dns import domain_states
 
-        states, _written = domain_states(self.app.session)  # type: ignore[attr-defined]
+        states, _written = domain_states(netui_app(self).session)
         self.app.call_from_thread(self._show, states)
 
     def _show(self, rows: list[DomainState]) -> None:
@@ -70,7 +71,8 @@ class DnsScreen(Screen[None]):
                 r.state, "○ " + r.state
             )
             table.add_row(r.domain, r.cluster, r.dns_ip or "?", mark, r.reachable, key=r.cluster)
-        env = self.app.env  # type: ignore[attr-defined]
+        env = netui_app(self).env
+        assert env.dns is not None  # refresh shows no table without a dns: section
         self.query_one("#dns-detail", Static).update(
             f"dnsmasq on {env.dns.host} ({env.dns.listen or 'all addresses'}); s: forward the highlighted cluster's domain to it; /: resolve a name"
         )
@@ -83,10 +85,10 @@ class DnsScreen(Screen[None]):
 
         def work() -> None:
             from netui.core.dns import resolve_name
-            from netui.errors import UserError
+            from netui.core.errors import UserError
 
             try:
-                source, via, answer = resolve_name(self.app.session, name)  # type: ignore[attr-defined]
+                source, via, answer = resolve_name(netui_app(self).session, name)
                 text = f"{name} from {source} via {via}: {answer}"
             except UserError as e:
                 text = f"✗ {e}"
@@ -101,7 +103,7 @@ class DnsScreen(Screen[None]):
 
         detail = self.query_one("#dns-detail", Static)
         table = self.query_one("#domains", DataTable)
-        if self.app.readonly:  # type: ignore[attr-defined]
+        if netui_app(self).readonly:
             self.notify("read-only: netui changes nothing in this session", severity="warning")
             return
         if table.row_count == 0:

@@ -8,9 +8,9 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
-from netui.doctor.context import DoctorInput
+from netui.core.plans import DoctorInput, Plan
 from netui.model.findings import Finding
-from netui.plan.model import Plan
+from netui.screens.netui_app import netui_app
 from netui.widgets.fit_table import Column, FitTable
 from netui.widgets.footer import KeyFooter
 
@@ -62,7 +62,7 @@ class FindingsScreen(Screen[None]):
             self.action_rerun()
 
     def _diagnose(self) -> None:
-        d = self.app.session.gather()  # type: ignore[attr-defined]
+        d = netui_app(self).session.gather()
         self.inp = d.inp
         for w in d.warnings:
             self.app.call_from_thread(self.notify, w, severity="warning", timeout=8)
@@ -123,8 +123,8 @@ class FindingsScreen(Screen[None]):
         preview (the exact commands), one journal entry, one undo."""
         if self.inp is None:
             return
-        from netui.plan.model import PlanRefused
-        from netui.plan.planner import make_plan
+        from netui.core.errors import PlanRefused
+        from netui.core.plans import make_plan
         from netui.screens.apply_flow import offer_plan
 
         try:
@@ -149,8 +149,8 @@ class FindingsScreen(Screen[None]):
         f = self._current()
         if f is None or self.inp is None:
             return None
-        from netui.plan.model import PlanRefused
-        from netui.plan.planner import plan_for_finding
+        from netui.core.errors import PlanRefused
+        from netui.core.plans import plan_for_finding
 
         try:
             return f, plan_for_finding(self.inp, f)

@@ -12,13 +12,14 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
-from netui.discovery.model import network_map
+from netui.core.inventory import network_map
+from netui.core.poller import age_text
 from netui.model.at_boot import facts_of, host_items, unit_state
 from netui.model.networks import NetworkMap
 from netui.model.route_coverage import route_annotations, uncovered_networks
 from netui.model.snapshot import HostSnapshot
 from netui.model.sysctl import boot_order
-from netui.screens.poller import age_text
+from netui.screens.netui_app import follow_snapshots, netui_app
 from netui.widgets.footer import KeyFooter
 
 
@@ -136,19 +137,20 @@ class HostScreen(Screen[None]):
         table.add_column("NETWORK", key="network")
         table.focus()
         self.set_interval(1.0, self._maybe_update)
+        follow_snapshots(self, self._snapshot_arrived)  # shown now, not at the next look
         self._maybe_update()
 
-    def snapshot_arrived(self, host: str) -> None:
+    def _snapshot_arrived(self, host: str) -> None:
         """A new snapshot of some host reached the app (the monitor or a poll): show it now."""
         if host == self.host:
             self._maybe_update()
 
     def _networks(self) -> NetworkMap:
-        env = self.app.env  # type: ignore[attr-defined]
-        return network_map(env, getattr(self.app, "inventory", None) or {})
+        env = netui_app(self).env
+        return network_map(env, netui_app(self).inventory or {})
 
     def _maybe_update(self) -> None:
-        snap = getattr(self.app, "snapshots", {}).get(self.host)
+        snap = netui_app(self).snapshots.get(self.host)
         if snap is None:
             self.sub_title = "waiting for the first snapshot"
             return
@@ -156,7 +158,7 @@ class HostScreen(Screen[None]):
         if snap.taken_at == self._shown_at:
             return
         self._shown_at = snap.taken_at
-        env = self.app.env  # type: ignore[attr-defined]
+        env = netui_app(self).env
         self.query_one("#host-detail", Static).update(
             "\n".join(detail_lines(snap, env.hosts[self.host].uri))
         )
@@ -191,11 +193,7 @@ class HostScreen(Screen[None]):
         self.app.pop_screen()
 
     def action_nat(self) -> None:
-        from netui.screens.nat import NatScreen
-
-        self.app.switch_screen(NatScreen(self.host))
+        netui_app(self).switch_view("nat", self.host)
 
     def action_refresh(self) -> None:
-        poller = getattr(self.app, "poller", None)
-        if poller:
-            poller.refresh(self.host)
+        netui_app(self).refresh_hosts(self.host)

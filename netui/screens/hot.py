@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Header, Static
 
 from netui.model.snapshot import HostSnapshot
 from netui.screens.nat import _UNLISTED, keyed
-from netui.screens.poller import unwatch, watch
+from netui.screens.netui_app import follow_snapshots, netui_app
 from netui.widgets.footer import KeyFooter
 
 BLOCKS = "▁▂▃▄▅▆▇█"
@@ -90,20 +90,21 @@ class HotRulesScreen(Screen[None]):
             self.app.push_screen(NatScreen(host, chain, highlight=text))
 
     def on_mount(self) -> None:
-        watch(self.app, self, "*", None)  # every rule of every host: full reads
+        netui_app(self).watch_counters(self, "*", None)  # every rule of every host: full reads
         self.title = "netui — hot rules (new connections per second)"
         table = self.query_one("#hot", DataTable)
         for col in ("HOST", "RULE AT", "NOW", "RECENT", "RULE"):
             table.add_column(col, key=col)
         self.set_interval(1.0, self._update)
+        follow_snapshots(self, self._snapshot_arrived)  # shown now, not at the next look
         self._update()
 
-    def snapshot_arrived(self, host: str) -> None:
+    def _snapshot_arrived(self, host: str) -> None:
         """A new snapshot reached the app (the monitor or a poll): show it now."""
         self._update()
 
     def _update(self) -> None:
-        for snap in list(getattr(self.app, "snapshots", {}).values()):
+        for snap in list(netui_app(self).snapshots.values()):
             if snap.ok:
                 self.rates.add(snap)
         table = self.query_one("#hot", DataTable)
@@ -126,4 +127,4 @@ class HotRulesScreen(Screen[None]):
         )
 
     def on_unmount(self) -> None:
-        unwatch(self.app, self)
+        netui_app(self).unwatch_counters(self)

@@ -15,7 +15,8 @@ from textual.screen import Screen
 from textual.widgets import Header, Static
 
 from netui.core.migration import ClusterLive, Migration
-from netui.verify.trace import sparkline
+from netui.core.verify import sparkline
+from netui.screens.netui_app import follow_snapshots, netui_app
 from netui.widgets.footer import KeyFooter
 
 PROBE_EVERY = 6.0  # seconds between probe rounds (and DNS checks)
@@ -83,20 +84,21 @@ class MigrateScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Container(id="lanes"):
-            for name in self.app.env.clusters:  # type: ignore[attr-defined]
+            for name in netui_app(self).env.clusters:
                 yield ClusterLane(name)
         yield Static("", id="migrate-dns")
         yield Static("", id="timeline")
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        session = self.app.session  # type: ignore[attr-defined]
+        session = netui_app(self).session
         self.title = "netui — migration"
-        self.migration = Migration(self.app.env, session.changes)  # type: ignore[attr-defined]
-        self.migration.note("cockpit opened" + (" (read-only)" if self.app.readonly else ""))  # type: ignore[attr-defined]
+        self.migration = Migration(netui_app(self).env, session.changes)
+        self.migration.note("cockpit opened" + (" (read-only)" if netui_app(self).readonly else ""))
         self._layout()
         self._refresh_view()
         self.set_interval(1.0, self._refresh_view)
+        follow_snapshots(self, self._snapshot_arrived)  # shown now, not at the next look
         self.run_worker(self._watch, thread=True, group="migrate-probe")
 
     def on_unmount(self) -> None:
@@ -109,27 +111,27 @@ class MigrateScreen(Screen[None]):
         # side by side on a wide screen, stacked on 80 columns: every lane stays readable
         self.query_one("#lanes").set_class(self.app.size.width < 100, "stacked")
 
-    def snapshot_arrived(self, host: str) -> None:
+    def _snapshot_arrived(self, host: str) -> None:
         self._refresh_view()
 
     def _refresh_view(self) -> None:
         m = self.migration
         if m is None:
             return
-        inventory = getattr(self.app, "inventory", None) or {}
+        inventory = netui_app(self).inventory or {}
         for name, inv in inventory.items():
             m.learn_ranges(name, (*inv.pod_cidr_values, *inv.service_cidr_values))
             if inv.dns_ip:
                 self.dns_ips[name] = inv.dns_ip.value
-        m.observe_all(dict(getattr(self.app, "snapshots", {})))
-        for c in self.app.env.clusters.values():  # type: ignore[attr-defined]
+        m.observe_all(dict(netui_app(self).snapshots))
+        for c in netui_app(self).env.clusters.values():
             if c.dns_ip:
                 self.dns_ips.setdefault(c.name, c.dns_ip)
         for lane in self.query(ClusterLane):
             here = [d for d, c in m.domains.items() if c == lane.cluster]
             lane.show(m.clusters[lane.cluster], here, compact=self.app.size.width < 100)
         dns = self.query_one("#migrate-dns", Static)
-        if self.app.env.dns is None:  # type: ignore[attr-defined]
+        if netui_app(self).env.dns is None:
             dns.update("DNS: the environment file has no dns: section — nothing to switch")
         elif m.domains:
             parts = [f"{d} → {c or 'no cluster'}" for d, c in sorted(m.domains.items())]
@@ -159,14 +161,13 @@ class MigrateScreen(Screen[None]):
                 time.sleep(0.1)
 
     def _probe_round(self) -> None:
-        from netui.backends import HostError
         from netui.core.dns import resolving_cluster
+        from netui.core.errors import HostError, UserError
         from netui.core.verify import probe_plan, run_probes
-        from netui.errors import UserError
 
         m = self.migration
-        session = self.app.session  # type: ignore[attr-defined]
-        env = self.app.env  # type: ignore[attr-defined]
+        session = netui_app(self).session
+        env = netui_app(self).env
         if m is None:
             return
         if env.dns is not None and env.dns.listen:
@@ -180,7 +181,7 @@ class MigrateScreen(Screen[None]):
                 self.app.call_from_thread(m.observe_dns, now)
         # every cluster's targets in one probe script: one round trip to the office host
         try:
-            plan = probe_plan(session, inventory=getattr(self.app, "inventory", None))
+            plan = probe_plan(session, inventory=netui_app(self).inventory)
             results = run_probes(session, plan, timeout=2.0)
         except (UserError, HostError) as e:
             self.app.call_from_thread(m.note, f"cannot probe: {e}")
@@ -203,10 +204,10 @@ class MigrateScreen(Screen[None]):
         same preview-ask-apply as every write."""
         from netui.screens.apply_flow import offer_switch
 
-        if self.app.readonly:  # type: ignore[attr-defined]
+        if netui_app(self).readonly:
             self.notify("read-only: netui changes nothing in this session", severity="warning")
             return
-        env = self.app.env  # type: ignore[attr-defined]
+        env = netui_app(self).env
         if env.dns is None:
             self.notify("the environment file has no dns: section", severity="warning")
             return
@@ -231,22 +232,12 @@ class MigrateScreen(Screen[None]):
     # --- the record --------------------------------------------------------------------------
 
     def action_export(self) -> None:
-        from netui.paths import state_home
-
         assert self.migration is not None
-        folder = state_home() / "reports"
         try:
-            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-            stem = time.strftime("migration-%Y%m%d-%H%M%S")
-            path = folder / f"{stem}.md"
-            n = 1
-            while path.exists():  # two exports in one second: both kept
-                n += 1
-                path = folder / f"{stem}-{n}.md"
-            path.write_text(self.migration.report())
+            path = self.migration.save_report()
         except OSError as e:
             self.notify(f"✗ cannot write the record: {e}", severity="error", timeout=8)
             return
-        self.last_export = str(path)
+        self.last_export = path
         self.migration.note(f"record exported to {path}")
         self.notify(f"the migration's record: {path}", timeout=8)

@@ -12,11 +12,12 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Header, Input, OptionList, Static
 
+from netui.core.plans import Plan
+from netui.core.poller import age_text
 from netui.model.iptables import Rule
 from netui.model.rule_index import RuleIndex, matches
 from netui.model.snapshot import HostSnapshot
-from netui.plan.model import Plan
-from netui.screens.poller import age_text, unwatch, watch
+from netui.screens.netui_app import follow_snapshots, netui_app
 from netui.widgets.footer import KeyFooter
 from netui.widgets.rule_list import RuleList, RuleRow
 
@@ -118,9 +119,10 @@ class NatScreen(Screen[None]):
         self._show_chains()
         self.query_one(RuleList).focus()
         self.set_interval(1.0, self._maybe_update)
+        follow_snapshots(self, self._snapshot_arrived)  # shown now, not at the next look
         self._maybe_update()
 
-    def snapshot_arrived(self, host: str) -> None:
+    def _snapshot_arrived(self, host: str) -> None:
         """A new snapshot of some host reached the app (the monitor or a poll): show it now."""
         if host == self.host:
             self._maybe_update()
@@ -167,7 +169,7 @@ class NatScreen(Screen[None]):
         return {key: r.packets for key, r in self._keyed_rules(snap)}
 
     def _snapshot(self) -> HostSnapshot | None:
-        return getattr(self.app, "snapshots", {}).get(self.host)
+        return netui_app(self).snapshots.get(self.host)
 
     def _maybe_update(self) -> None:
         snap = self._snapshot()
@@ -219,10 +221,10 @@ class NatScreen(Screen[None]):
     def _watch(self) -> None:
         """Tell the poller which chain is on screen: between rule changes it reads only the
         counters looked at (a light touch on a 100,000-rule host)."""
-        watch(self.app, self, self.host, [("nat", self.chain)])
+        netui_app(self).watch_counters(self, self.host, [("nat", self.chain)])
 
     def on_unmount(self) -> None:
-        unwatch(self.app, self)
+        netui_app(self).unwatch_counters(self)
 
     def on_rule_list_highlighted(self, event: RuleList.Highlighted) -> None:
         rule = self.by_key.get(event.row.key) if event.row else None
@@ -309,7 +311,7 @@ class NatScreen(Screen[None]):
             return
         from netui.screens.walk import WalkScreen
 
-        env = self.app.env  # type: ignore[attr-defined]
+        env = netui_app(self).env
         office = env.office.cidrs[0].split("/")[0].rsplit(".", 1)[0] + ".10"
         self.app.push_screen(WalkScreen(snap, office))
 
@@ -318,7 +320,7 @@ class NatScreen(Screen[None]):
         rule = self._rule_at_cursor()
         if rule is None:
             return
-        from netui.plan.foreign import change_label
+        from netui.core.plans import change_label
         from netui.screens.apply_flow import offer_plan
 
         plan = self._rule_plan(rule, move_to)
@@ -334,7 +336,7 @@ class NatScreen(Screen[None]):
 
     def _rule_plan(self, rule: Rule, move_to: int | None) -> Plan | None:
         """The plan changing `rule`, or None (and why, on screen) when netui refuses it."""
-        from netui.plan.foreign import refusal, rule_change_plan
+        from netui.core.plans import refusal, rule_change_plan
 
         # the owner is in the dialog the operator confirms: a controller's rule may be changed
         # here after reading it; netui's own never (its journal would lie)
@@ -342,11 +344,11 @@ class NatScreen(Screen[None]):
         if why_not:
             self.notify(f"{why_not}; history is h", severity="warning", timeout=8)
             return None
-        return rule_change_plan(self.app.env.path, self.host, rule, move_to)  # type: ignore[attr-defined]
+        return rule_change_plan(netui_app(self).env.path, self.host, rule, move_to)
 
     def _stage(self, move_to: int | None) -> None:
         """Put the change with the others picked so far: one preview, one diff, one apply."""
-        from netui.plan.foreign import change_label
+        from netui.core.plans import change_label
 
         rule = self._rule_at_cursor()
         plan = self._rule_plan(rule, move_to) if rule is not None else None
@@ -369,11 +371,7 @@ class NatScreen(Screen[None]):
         self._rule_change(1)
 
     def action_host_detail(self) -> None:
-        from netui.screens.host import HostScreen
-
-        self.app.switch_screen(HostScreen(self.host))
+        netui_app(self).switch_view("host", self.host)
 
     def action_refresh(self) -> None:
-        poller = getattr(self.app, "poller", None)
-        if poller:
-            poller.refresh(self.host)
+        netui_app(self).refresh_hosts(self.host)

@@ -12,8 +12,9 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
-from netui.discovery.model import ClusterInventory, Sourced
-from netui.screens.overview import state_mark
+from netui.core.inventory import ClusterInventory, Sourced
+from netui.core.poller import state_mark
+from netui.screens.netui_app import netui_app
 from netui.widgets.footer import KeyFooter
 
 
@@ -58,13 +59,13 @@ class NodesScreen(Screen[None]):
         self._show()
 
     def _show(self) -> None:
-        env = self.app.env  # type: ignore[attr-defined]
+        env = netui_app(self).env
         spec = env.clusters[self.cluster]
         self.title = f"netui — cluster {self.cluster}"
         self.sub_title = (
             f"context {spec.context or '-'} · forwarder {spec.forwarder or 'none picked'}"
         )
-        inv = (getattr(self.app, "inventory", None) or {}).get(self.cluster)
+        inv = (netui_app(self).inventory or {}).get(self.cluster)
         detail = self.query_one("#cluster-detail", Static)
         table = self.query_one("#nodes", DataTable)
         table.clear()
@@ -72,7 +73,7 @@ class NodesScreen(Screen[None]):
             detail.update("discovering …")
             return
         detail.update("\n".join(cluster_lines(inv)))
-        snaps = getattr(self.app, "snapshots", {})
+        snaps = netui_app(self).snapshots
         for n in inv.nodes:
             snap = snaps.get(n.name)
             host = (
@@ -93,10 +94,8 @@ class NodesScreen(Screen[None]):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         name = str(event.row_key.value)
-        if name in self.app.env.hosts:  # type: ignore[attr-defined]
-            from netui.screens.host import HostScreen
-
-            self.app.push_screen(HostScreen(name))
+        if name in netui_app(self).env.hosts:
+            netui_app(self).open_view("host", name)
         else:
             self.notify(f"{name} is not a host of the environment file (add it under hosts:)")
 

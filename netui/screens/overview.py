@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,43 +11,24 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
-from netui.screens.poller import HostPoller, age_text, host_state
+from netui.core.poller import age_text, state_mark
+from netui.screens.netui_app import follow_inventory, follow_snapshots, netui_app
+from netui.screens.views import overview_bindings, view
 from netui.widgets.fit_table import Column, FitTable
 from netui.widgets.footer import KeyFooter
 
 if TYPE_CHECKING:  # the parser behind it loads after the first paint
-    from netui.model.snapshot import HostSnapshot
-
-STATE_MARK = {
-    "ok": "● ok",
-    "slow": "◐ slow",
-    "stale": "◌ stale",
-    "unreachable": "✗ unreachable",
-    "error": "✗ error",
-}
-
-
-def state_mark(snap: HostSnapshot, now: float) -> tuple[str, str]:
-    """A host's state with its symbol (the symbol carries the meaning without colour), and why."""
-    state, why = host_state(snap, now)
-    return STATE_MARK.get(state, state), why
+    pass
 
 
 class OverviewScreen(Screen[None]):
-    BINDINGS = [
-        Binding("r", "refresh", "Refresh", id="refresh"),
-        Binding("enter", "open_host", "Open host", id="open_host"),
-        Binding("i", "host_detail", "Host & routes", id="host_detail"),
-        Binding("d", "doctor", "Doctor", id="doctor"),
-        Binding("p", "plan", "Plan", id="plan"),
-        Binding("f", "pick_forwarder", "Forwarder", id="pick_forwarder"),
-        Binding("t", "traces", "Traces", id="traces"),
-        Binding("o", "probes", "Probes", id="probes"),
-        Binding("n", "dns", "DNS", id="dns"),
-        Binding("k", "hot", "Hot rules", id="hot_rules"),
-        Binding("h", "history", "History", id="history"),
-        Binding("m", "migrate", "Migrate", id="migrate"),
-    ]
+    # every registered view's key (screens/views.py), with this screen's own two in their place
+    BINDINGS = overview_bindings(
+        {
+            "open_host": [Binding("r", "refresh", "Refresh", id="refresh")],
+            "traces": [Binding("f", "pick_forwarder", "Forwarder", id="pick_forwarder")],
+        }
+    )
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -87,10 +68,10 @@ class OverviewScreen(Screen[None]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        env = self.app.env  # type: ignore[attr-defined]
-        self.snapshots: dict[str, HostSnapshot] = {}
+        env = netui_app(self).env
+        self.shown: set[str] = set()  # hosts whose snapshot this screen shows (tests wait on it)
+        self.inventory_shown = False
         self._last_known: dict[str, dict[str, str]] = {}  # host -> its columns when last read
-        self.app.snapshots = self.snapshots  # type: ignore[attr-defined]
         clusters = self.query_one("#clusters", FitTable)
         for c in env.clusters.values():
             clusters.put_row(
@@ -105,39 +86,13 @@ class OverviewScreen(Screen[None]):
         for name, h in env.hosts.items():
             hosts.put_row(name, {"HOST": name, "STATE": "… connecting", "ADDRESS": h.uri})
         clusters.focus()  # the clusters first: what netui is for
-
-        def deliver(snap: HostSnapshot) -> None:
-            try:
-                self.app.call_from_thread(self._show_snapshot, snap)
-            except RuntimeError:
-                pass  # the app has ended: nothing to show it on
-
-        factory = self.app.poller_factory  # type: ignore[attr-defined]
-        self.poller = (
-            factory(env, deliver)
-            if factory
-            else HostPoller(env, deliver, hosts=lambda: self.app.session.hosts)  # type: ignore[attr-defined]
-        )
-        # After the first paint: the kubernetes client alone takes ~0.5 s to import, and a thread
-        # importing it competes with the paint for the interpreter.
-        self.call_after_refresh(self._start_workers)
+        follow_snapshots(self, self._show_snapshot)
+        follow_inventory(self, self._show_inventory)
         self.set_interval(1.0, self._tick_hosts)
-        self.app.poller = self.poller  # type: ignore[attr-defined]
 
-    def _start_workers(self) -> None:
-        self.run_worker(self._start_polling, thread=True, exclusive=False)
-        self.run_worker(self._discover, thread=True)
-
-    def _start_polling(self) -> None:
-        self.poller.start()
-
-    def _discover(self) -> None:
-        inventory = self.app.session.discover()  # type: ignore[attr-defined]
-        self.app.call_from_thread(self._show_inventory, inventory)
-
-    def _show_inventory(self, inventory: dict[str, Any]) -> None:
+    def _show_inventory(self, _: None) -> None:
         table = self.query_one("#clusters", FitTable)
-        for name, inv in inventory.items():
+        for name, inv in (netui_app(self).inventory or {}).items():
             # The ranges stand with their source whether or not the API answered (the file's
             # values are ranges too); the API's state has its own column.
             if inv.error:
@@ -154,13 +109,11 @@ class OverviewScreen(Screen[None]):
                     or ("? (API unreachable)" if inv.error else "-"),
                 },
             )
-        self.app.inventory = inventory  # type: ignore[attr-defined]
+        self.inventory_shown = True
         self._detail()
 
-    def _show_snapshot(self, snap: HostSnapshot) -> None:
-        self.snapshots[snap.host] = snap
-        if not self.query("#hosts"):
-            return  # a poll that lands while the app closes
+    def _show_snapshot(self, host: str) -> None:
+        snap = netui_app(self).snapshots[host]
         table = self.query_one("#hosts", FitTable)
         known = self._last_known
         if snap.ok:
@@ -176,22 +129,14 @@ class OverviewScreen(Screen[None]):
         elif snap.host in known:
             # a host that went down: its last-known values stay, marked as such, never as now
             table.put_row(snap.host, {k: f"was {v}" for k, v in known[snap.host].items()})
+        self.shown.add(host)
         self._tick_hosts()
-        # the screen on top shows it now, not at its next once-a-second look
-        on_top = self.app.screen
-        if on_top is not self and hasattr(on_top, "snapshot_arrived"):
-            from textual.css.query import NoMatches
-
-            try:
-                on_top.snapshot_arrived(snap.host)
-            except NoMatches:
-                pass  # that screen is closing: its widgets are gone
 
     def _tick_hosts(self) -> None:
         """Every second: each host's age and state (a host can turn stale between polls)."""
         table = self.query_one("#hosts", FitTable)
         now = time.time()
-        for name, snap in self.snapshots.items():
+        for name, snap in netui_app(self).snapshots.items():
             mark, why = state_mark(snap, now)
             table.put_row(name, {"STATE": mark, "WHY": why, "AGE": age_text(now - snap.taken_at)})
         self._detail()
@@ -221,7 +166,7 @@ class OverviewScreen(Screen[None]):
         self._detail()
 
     def action_refresh(self) -> None:
-        self.poller.refresh()
+        netui_app(self).refresh_hosts()
         self.notify("refreshing every host", timeout=1.5)
 
     def _key_at_cursor(self, table_id: str) -> str | None:
@@ -237,80 +182,23 @@ class OverviewScreen(Screen[None]):
         if name:
             pick_forwarder(self.app, name, lambda node: self._show_forwarders())
 
-    def action_open_cluster(self) -> None:
-        name = self._key_at_cursor("#clusters")
-        if name:
-            from netui.screens.nodes import NodesScreen
-
-            self.app.push_screen(NodesScreen(name))
-
-    def action_hot(self) -> None:
-        from netui.screens.hot import HotRulesScreen
-
-        self.app.push_screen(HotRulesScreen())
-
-    def action_dns(self) -> None:
-        from netui.screens.dns import DnsScreen
-
-        self.app.push_screen(DnsScreen())
-
-    def action_traces(self) -> None:
-        from netui.screens.verify import TraceScreen
-
-        self.app.push_screen(TraceScreen())
-
-    def action_probes(self) -> None:
-        from netui.screens.verify import ProbeScreen
-
-        self.app.push_screen(ProbeScreen())
-
-    def action_plan(self) -> None:
-        from netui.screens.plan import PlanScreen
-
-        self.app.push_screen(PlanScreen())
-
-    def action_migrate(self) -> None:
-        from netui.screens.migrate import MigrateScreen
-
-        self.app.push_screen(MigrateScreen())
-
-    def action_history(self) -> None:
-        from netui.screens.plan import HistoryScreen
-
-        self.app.push_screen(HistoryScreen())
-
-    def action_doctor(self) -> None:
-        from netui.screens.findings import FindingsScreen
-
-        self.app.push_screen(FindingsScreen())
-
-    def action_open_host(self) -> None:
-        host = self._key_at_cursor("#hosts")
-        if host:
-            from netui.screens.nat import NatScreen
-
-            self.app.push_screen(NatScreen(host))
-
-    def action_host_detail(self) -> None:
-        host = self._key_at_cursor("#hosts")
-        if host:
-            from netui.screens.host import HostScreen
-
-            self.app.push_screen(HostScreen(host))
+    def action_open_view(self, name: str) -> None:
+        """A view's key: it opens for the host or cluster under the cursor when it needs one."""
+        needs = view(name).needs
+        arg = self._key_at_cursor(f"#{needs}s") if needs else None
+        if needs is None or arg:
+            netui_app(self).open_view(name, arg)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.data_table.id == "hosts":
-            self.action_open_host()
+            self.action_open_view("nat")
         elif event.data_table.id == "clusters":
-            self.action_open_cluster()
+            self.action_open_view("nodes")
 
     def on_screen_resume(self) -> None:
         self._show_forwarders()  # one picked on the nodes screen shows here too
 
     def _show_forwarders(self) -> None:
         table = self.query_one("#clusters", FitTable)
-        for c in self.app.env.clusters.values():  # type: ignore[attr-defined]
+        for c in netui_app(self).env.clusters.values():
             table.put(c.name, "FORWARDER", c.forwarder or "-")
-
-    def on_unmount(self) -> None:
-        self.poller.stop()

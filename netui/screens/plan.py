@@ -10,14 +10,15 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
-from netui.plan.render import plan_text
+from netui.core.plans import plan_text
 from netui.screens.confirm import ConfirmScreen
+from netui.screens.netui_app import netui_app
 from netui.widgets.footer import KeyFooter
 
 CONFIRM_SECONDS = 60
 
 if TYPE_CHECKING:
-    from netui.plan.journal import Journal
+    from netui.core.plans import Journal
 
 
 def next_steps(journal: Journal, confirm_seconds: int) -> list[str]:
@@ -65,12 +66,10 @@ class PlanScreen(Screen[None]):
         self.run_worker(self._make, thread=True, exclusive=True)
 
     def _make(self) -> None:
-        from netui.backends import HostError
-        from netui.errors import UserError
-        from netui.plan.model import PlanRefused
+        from netui.core.errors import HostError, PlanRefused, UserError
 
         try:
-            planned = self.app.session.plan(taint_forwarders=self.taint_forwarders)  # type: ignore[attr-defined]
+            planned = netui_app(self).session.plan(taint_forwarders=self.taint_forwarders)
         except PlanRefused as e:
             self.app.call_from_thread(
                 self._show_text, "refusing to plan:\n" + "\n".join(f"  ✗ {r}" for r in e.reasons)
@@ -113,14 +112,14 @@ class PlanScreen(Screen[None]):
             )
             return
         text = f"plan {plan.id} — exactly these commands will run:\n\n" + plan_text(commands, plan)
-        if self.app.readonly:  # type: ignore[attr-defined]
+        if netui_app(self).readonly:
             text += "\n\n(read-only: applying is disabled)"
         else:
             text += "\n\na: apply   c: apply with a rollback armed on every host unless confirmed (y) within 60 s"
         self._show_text(text)
 
     def _can_apply(self) -> bool:
-        if self.app.readonly:  # type: ignore[attr-defined]
+        if netui_app(self).readonly:
             self.notify("read-only: netui changes nothing in this session", severity="warning")
             return False
         return self.plan is not None and not self.plan.empty and self.journal is None
@@ -157,11 +156,11 @@ class PlanScreen(Screen[None]):
                 plan_text(self.commands, self.plan),
                 CONFIRM_SECONDS,
             ),
-            decided,  # type: ignore[arg-type]
+            decided,  # type: ignore[arg-type]  # the timed dialog dismisses with seconds, not bool
         )
 
     def _apply(self, confirm_seconds: int) -> None:
-        from netui.errors import UserError
+        from netui.core.errors import UserError
 
         lines: list[str] = []
 
@@ -169,23 +168,22 @@ class PlanScreen(Screen[None]):
             lines.append(f"{host}: {message}")
             self.app.call_from_thread(self.query_one("#progress", Static).update, "\n".join(lines))
 
+        assert self.plan is not None  # the apply keys check it before this worker starts
         try:
-            journal = self.app.session.apply(self.plan, confirm_seconds or None, progress)  # type: ignore[attr-defined]
+            journal = netui_app(self).session.apply(self.plan, confirm_seconds or None, progress)
         except UserError as e:  # another netui is writing; read-only
             lines.append(f"✗ {e}")
             self.app.call_from_thread(self.query_one("#progress", Static).update, "\n".join(lines))
             return
         self.journal = journal
         if confirm_seconds and journal.status.awaiting_confirmation:
-            self.app.call_from_thread(self.app.arm, journal.plan.id, confirm_seconds)  # type: ignore[attr-defined]
+            self.app.call_from_thread(netui_app(self).arm, journal.plan.id, confirm_seconds)
         lines.append(f"plan {journal.plan.id}: {journal.status}")
         lines.append("")
         lines += next_steps(journal, confirm_seconds)
         self.app.call_from_thread(self._show_text, f"plan {journal.plan.id}: what each host did")
         self.app.call_from_thread(self.query_one("#progress", Static).update, "\n".join(lines))
-        poller = getattr(self.app, "poller", None)
-        if poller:
-            poller.refresh()
+        netui_app(self).refresh_hosts()
 
 
 class HistoryScreen(Screen[None]):
@@ -213,25 +211,25 @@ class HistoryScreen(Screen[None]):
     def _load(self) -> None:
         table = self.query_one("#history", DataTable)
         table.clear()
-        for r in self.app.session.history():  # type: ignore[attr-defined]
+        for r in netui_app(self).session.history():
             table.add_row(r.plan, r.when, r.who, r.status, r.hosts, key=r.plan)
         for problem in self.app.session.history_problems():  # type: ignore[attr-defined]
             self.notify(problem, severity="warning", timeout=10)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         """The highlighted plan: what it changed, host by host (as `netui history PLAN`)."""
-        from netui.errors import UserError
+        from netui.core.errors import UserError
 
         if event.row_key is None or event.row_key.value is None:
             return
         try:
-            lines = self.app.session.plan_detail(str(event.row_key.value))  # type: ignore[attr-defined]
+            lines = netui_app(self).session.plan_detail(str(event.row_key.value))
         except UserError as e:
             lines = [f"✗ {e}"]
         self.query_one("#history-detail", Static).update("\n".join(lines))
 
     def action_undo(self) -> None:
-        if self.app.readonly:  # type: ignore[attr-defined]
+        if netui_app(self).readonly:
             self.notify("read-only: netui changes nothing in this session", severity="warning")
             return
         table = self.query_one("#history", DataTable)
@@ -244,12 +242,11 @@ class HistoryScreen(Screen[None]):
     def _prepare_undo(self, plan_id: str) -> None:
         """What the undo will revert, from the journal — shown before anything runs (the same
         checks as `netui undo`: a fired timer, a newer plan on the same hosts)."""
-        from netui.backends import HostError
-        from netui.errors import UserError
-        from netui.plan import undoing
+        from netui.core.errors import HostError, UserError
+        from netui.core.plans import undo_preview
 
         try:
-            journal, notes = self.app.session.undo_target(plan_id)  # type: ignore[attr-defined]
+            journal, notes = netui_app(self).session.undo_target(plan_id)
         except (UserError, HostError) as e:
             self.app.call_from_thread(self.query_one("#history-detail", Static).update, f"✗ {e}")
             return
@@ -259,7 +256,7 @@ class HistoryScreen(Screen[None]):
                 "\n".join(notes) or "nothing to undo",
             )
             return
-        body = "\n".join(undoing.preview(journal)) + (
+        body = "\n".join(undo_preview(journal)) + (
             "\n\nRemoves what the plan added and puts back what it removed; what changed since is left alone."
         )
 
@@ -272,10 +269,9 @@ class HistoryScreen(Screen[None]):
         )
 
     def _undo(self, plan_id: str) -> None:
-        from netui.backends import HostError
-        from netui.errors import UserError
+        from netui.core.errors import HostError, UserError
 
-        session = self.app.session  # type: ignore[attr-defined]
+        session = netui_app(self).session
         lines: list[str] = []
         try:
             journal, notes = session.undo_target(plan_id)

@@ -13,12 +13,13 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
+from netui.screens.netui_app import netui_app
 from netui.widgets.footer import KeyFooter
 
 
 def stage(screen: Screen[Any], label: str, plan: Any) -> None:
     """Put `plan` with the changes picked so far, and say so on `screen`."""
-    staged = screen.app.session.stage  # type: ignore[attr-defined]
+    staged = netui_app(screen).session.stage
     added = staged.add(label, plan)
     screen.notify(
         (f"staged: {label}" if added else "staged already")
@@ -78,7 +79,7 @@ class StagedScreen(Screen[None]):
 
     @property
     def stage(self) -> Any:
-        return self.app.session.stage  # type: ignore[attr-defined]
+        return netui_app(self).session.stage
 
     def _refresh(self) -> None:
         table = self.query_one("#staged", DataTable)
@@ -99,12 +100,11 @@ class StagedScreen(Screen[None]):
         self.run_worker(self._diff, thread=True, exclusive=True, group="staged-diff")
 
     def _diff(self) -> None:
-        from netui.backends import HostError
-        from netui.plan.model import PlanRefused
+        from netui.core.errors import HostError, PlanRefused
 
         try:
-            plan = self.stage.combined(self.app.env.path)  # type: ignore[attr-defined]
-            pages = self.app.session.diff(plan)  # type: ignore[attr-defined]
+            plan = self.stage.combined(netui_app(self).env.path)
+            pages = netui_app(self).session.diff(plan)
         except PlanRefused as e:
             self.app.call_from_thread(self._failed, "cannot be one plan: " + "; ".join(e.reasons))
             return
@@ -160,7 +160,7 @@ class StagedScreen(Screen[None]):
             self._refresh()
 
     def action_apply_staged(self) -> None:
-        from netui.plan.model import PlanRefused
+        from netui.core.errors import PlanRefused
         from netui.screens.apply_flow import offer_plan
 
         if not len(self.stage):
@@ -168,7 +168,7 @@ class StagedScreen(Screen[None]):
             return
         try:
             # the plan whose diff is on screen (its ids are in the diff), once it is read
-            plan = self.plan or self.stage.combined(self.app.env.path)  # type: ignore[attr-defined]
+            plan = self.plan or self.stage.combined(netui_app(self).env.path)
         except PlanRefused as e:
             self.notify("; ".join(e.reasons), severity="warning", timeout=8)
             return

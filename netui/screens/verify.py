@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Static
 
 from netui.core.verify import TraceTarget
+from netui.screens.netui_app import netui_app
 from netui.widgets.footer import KeyFooter
 
 
@@ -48,7 +49,7 @@ class TracePane(Static):
         self.show()
 
     def show(self) -> None:
-        from netui.verify.trace import stats_table
+        from netui.core.verify import stats_table
 
         run = self.run
         head = f"{self.started} from {self.source}"
@@ -119,13 +120,12 @@ class TraceScreen(Screen[None]):
 
     def _plan(self) -> None:
         """Which targets to open with: found in the background, the screen is up at once."""
-        from netui.backends import HostError
+        from netui.core.errors import HostError, UserError
         from netui.core.verify import trace_plan
-        from netui.errors import UserError
 
-        session = self.app.session  # type: ignore[attr-defined]
+        session = netui_app(self).session
         try:
-            targets = trace_plan(session, getattr(self.app, "inventory", None))
+            targets = trace_plan(session, netui_app(self).inventory)
         except (UserError, HostError) as e:
             self.app.call_from_thread(self._status, f" · ✗ {e}")
             return
@@ -139,10 +139,10 @@ class TraceScreen(Screen[None]):
 
     def _open(self, targets: list[TraceTarget]) -> None:
         """A column per cluster (its Pod above its Service), each pane tracing."""
+        from netui.core.errors import UserError
         from netui.core.verify import TraceContext, office_host
-        from netui.errors import UserError
 
-        session = self.app.session  # type: ignore[attr-defined]
+        session = netui_app(self).session
         try:
             source = self.source or office_host(session)
         except UserError as e:
@@ -173,10 +173,10 @@ class TraceScreen(Screen[None]):
         self.run_worker(lambda: self._rounds(pane), thread=True, group="trace")
 
     def _rounds(self, pane: TracePane) -> None:
-        from netui.backends import HostError
-        from netui.verify.trace import TraceRun
+        from netui.core.errors import HostError
+        from netui.core.verify import TraceRun
 
-        session = self.app.session  # type: ignore[attr-defined]
+        session = netui_app(self).session
         call = self.app.call_from_thread
         try:
             if pane.run is None:
@@ -223,8 +223,8 @@ class TraceScreen(Screen[None]):
                 self._go(pane)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        from netui.core.errors import UserError
         from netui.core.verify import trace_target
-        from netui.errors import UserError
 
         text = event.value.strip()
         if not text:
@@ -282,7 +282,7 @@ class ProbeScreen(Screen[None]):
 
     def _sources(self) -> list[str | None]:
         """The office, then every cluster another cluster lets in (reach_from)."""
-        env = self.app.env  # type: ignore[attr-defined]
+        env = netui_app(self).env
         froms = {s for c in env.clusters.values() for s in c.reach_from if s in env.clusters}
         return [None, *sorted(froms)]
 
@@ -322,16 +322,15 @@ class ProbeScreen(Screen[None]):
         self.run_worker(self._probe, thread=True, exclusive=True)
 
     def _probe(self) -> None:
-        from netui.backends import HostError
+        from netui.core.errors import HostError, UserError
         from netui.core.verify import probe_plan, run_probes
-        from netui.errors import UserError
 
-        session = self.app.session  # type: ignore[attr-defined]
+        session = netui_app(self).session
         try:
             plan = probe_plan(
                 session,
                 from_cluster=self.source,
-                inventory=getattr(self.app, "inventory", None),
+                inventory=netui_app(self).inventory,
             )
             results = run_probes(session, plan)
         except (UserError, HostError) as e:
@@ -351,7 +350,7 @@ class ProbeScreen(Screen[None]):
             where = f"{t.address}:{t.port}" if t.port else f"@{t.server}"
             mark = f"{r.mark} " + (f"{r.ms} ms" if r.ms is not None else "")
             table.add_row(t.cluster, t.kind, t.label, where, mark, r.detail, key=str(i))
-        from netui.verify.probe import tally
+        from netui.core.verify import tally
 
         failed = any(r.ok is False for r in results)
         self.query_one("#probe-detail", Static).update(

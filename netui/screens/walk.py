@@ -1,8 +1,7 @@
-"""A packet's walk through a host's nat table, step by step: why is it (not) masqueraded?"""
+"""A packet's walk through a host, step by step (the core's walk, as `netui walk` prints it):
+why is it (not) let through, (not) masqueraded?"""
 
 from __future__ import annotations
-
-from dataclasses import replace
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,6 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from netui.model.snapshot import HostSnapshot
+from netui.screens.netui_app import netui_app
 
 
 class WalkScreen(ModalScreen[None]):
@@ -37,22 +37,23 @@ class WalkScreen(ModalScreen[None]):
         self._walk(event.value)
 
     def _walk(self, text: str) -> None:
-        from netui.doctor.masquerade import office_packet
-        from netui.doctor.walk import masquerade_path
+        from netui.core.errors import UserError
+        from netui.core.inventory import network_map
+        from netui.core.walk import PacketQuery, walk_packet
 
         out = self.query_one("#steps", Static)
         problem = packet_problem(text)
         if problem or self.snap.nat is None:
             out.update(problem or "this host has no nat table")
             return
-        parts = text.split()
-        proto = parts[2] if len(parts) > 2 else "tcp"
-        port = int(parts[3]) if len(parts) > 3 else 80
-        packet = replace(office_packet(self.snap, parts[0], parts[1]), proto=proto, dport=port)
-        pre, post = masquerade_path(self.snap.nat, packet)
-        lines = (pre.lines() if pre else []) + post.lines()
-        verdict = "masqueraded" if post.nat_applied else "NOT masqueraded"
-        out.update("\n".join(lines) + f"\n\n{verdict} ({post.verdict})")
+        app = netui_app(self)
+        networks = network_map(app.env, app.inventory or {})
+        try:
+            result = walk_packet(self.snap, PacketQuery.parse(text), networks)
+        except UserError as e:
+            out.update(str(e))
+            return
+        out.update("\n".join(result.lines()))
 
 
 PROTOCOLS = ("tcp", "udp", "sctp", "icmp")

@@ -6,6 +6,7 @@ shows for the highlighted row."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from textual.widgets import DataTable
 
@@ -21,8 +22,8 @@ class Column:
 
 
 class FitTable(DataTable[str]):
-    def __init__(self, columns: list[Column], **kwargs: object) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, columns: list[Column], **kwargs: Any) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.spec = columns
         self.data: dict[str, dict[str, str]] = {}
         self.shown: list[Column] = []

@@ -8,6 +8,8 @@ are folded into it; the footer shows the same keys, just once.
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
@@ -37,7 +39,7 @@ WRITES = {
 class KeyFooter(Footer):
     _rebuild_pending = False
 
-    def bindings_changed(self, screen: Screen) -> None:  # type: ignore[type-arg]
+    def bindings_changed(self, screen: Screen[Any]) -> None:
         self._bindings_ready = True  # what Footer itself records before rebuilding
         if not screen.app.app_focus:
             return

@@ -7,7 +7,7 @@ import subprocess
 import time
 
 from netui.model.snapshot import HostSnapshot
-from netui.screens.poller import HostPoller
+from netui.core.poller import HostPoller
 
 from .conftest import in_ns, load_env
 

@@ -1,4 +1,5 @@
-"""Live host state for the screens: one polling thread per host that reschedules itself only
+"""Live host state for the screens (UI-free: the app owns one and hands its snapshots to the
+screens as messages): one polling thread per host that reschedules itself only
 after its previous poll finished (no pile-up on a slow host) and backs off while a host is down.
 
 On hosts whose iptables is the nft variant, a second thread follows `nft monitor rules` over the
@@ -12,7 +13,7 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from netui.model.envfile import Environment
 
@@ -55,6 +56,16 @@ MONITOR_EVENTS = (
     "add chain ",
     "delete chain ",
 )
+
+
+class Poller(Protocol):
+    """What the app needs of a poller: HostPoller, or a test's or a bench's fixed world."""
+
+    def start(self) -> None: ...
+    def refresh(self, name: str | None = None) -> None: ...
+    def watch(self, owner: object, host: str, chains: Iterable[tuple[str, str]] | None) -> None: ...
+    def unwatch(self, owner: object) -> None: ...
+    def stop(self) -> None: ...
 
 
 class HostPoller:
@@ -223,19 +234,6 @@ class HostPoller:
         threading.Thread(target=cleanup, daemon=True, name="poller-stop").start()
 
 
-def watch(app: object, owner: object, host: str, chains: Iterable[tuple[str, str]] | None) -> None:
-    """Tell the app's poller what a screen shows (see HostPoller.watch)."""
-    poller = getattr(app, "poller", None)
-    if poller is not None:
-        poller.watch(owner, host, chains)
-
-
-def unwatch(app: object, owner: object) -> None:
-    poller = getattr(app, "poller", None)
-    if poller is not None:
-        poller.unwatch(owner)
-
-
 def age_text(seconds: float) -> str:
     """How old a snapshot is, as the screens show it: "now" while it is fresher than one poll
     interval can tell apart, then seconds, then minutes (a host that stopped answering)."""
@@ -261,3 +259,18 @@ def host_state(snap: HostSnapshot, now: float, interval: float = INTERVAL) -> tu
     if snap.duration > SLOW_SECONDS:
         return "slow", f"the last snapshot took {snap.duration:.1f} s"
     return "ok", ""
+
+
+STATE_MARK = {
+    "ok": "● ok",
+    "slow": "◐ slow",
+    "stale": "◌ stale",
+    "unreachable": "✗ unreachable",
+    "error": "✗ error",
+}
+
+
+def state_mark(snap: HostSnapshot, now: float) -> tuple[str, str]:
+    """A host's state with its symbol (the symbol carries the meaning without colour), and why."""
+    state, why = host_state(snap, now)
+    return STATE_MARK.get(state, state), why
