@@ -15,7 +15,7 @@ from netui.model.iptables import parse
 from netui.model.routes import Interface, Route, RoutingTable
 from netui.model.snapshot import HostSnapshot
 
-from .tui_data import fixed_app, until_ready, wait_until
+from .tui_data import fixed_app, showing, until_ready, wait_until
 
 ENV = """
 office: {cidrs: [10.1.3.0/24], router: router}
@@ -120,6 +120,7 @@ def test_the_cockpit_stacks_on_80_columns_exports_its_record_and_is_read_only_wh
     tmp_path, monkeypatch
 ):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    from netui.screens.confirm import ConfirmScreen
     from netui.screens.migrate import ClusterLane
 
     async def scenario(size, readonly) -> None:
@@ -132,7 +133,10 @@ def test_the_cockpit_stacks_on_80_columns_exports_its_record_and_is_read_only_wh
             await wait_until(
                 pilot, lambda: all(screen.migration.clusters[c].probes for c in ("a", "b")), 4, 0.02
             )
-            await pilot.pause(0.2)
+            # the lanes show what the probes found (each redraws on its own message)
+            await wait_until(
+                pilot, lambda: "probes 6/6" in str(screen.query(ClusterLane)[0].render())
+            )
             lanes = list(screen.query(ClusterLane))
             stacked = lanes[0].region.y != lanes[1].region.y
             assert stacked == (size[0] < 100)
@@ -144,10 +148,13 @@ def test_the_cockpit_stacks_on_80_columns_exports_its_record_and_is_read_only_wh
             assert screen.last_export is not None
             assert "| a | a-master ✓ |" in Path(screen.last_export).read_text()
             await pilot.press("s")
-            await pilot.pause(0.2)
-            if readonly:
+            if readonly:  # refused at once, with a notice
+                await wait_until(
+                    pilot, lambda: any("read-only" in str(n.message) for n in app._notifications)
+                )
                 assert app.screen is screen  # no dialog: refused, and said
-            else:
+            else:  # the switch is planned in a worker, then the dialog
+                await wait_until(pilot, lambda: showing(app, ConfirmScreen, "#ok"))
                 assert app.screen.__class__.__name__ == "ConfirmScreen"
                 await pilot.press("escape")
 

@@ -15,7 +15,15 @@ from textual.screen import Screen
 from netui.app import NetuiApp
 from netui.screens.views import VIEWS
 
-from .tui_data import FixedPoller, environment, gather, inventory, until_ready
+from .tui_data import (
+    FixedPoller,
+    environment,
+    gather,
+    inventory,
+    until_ready,
+    wait_until,
+    workers_done,
+)
 
 # Keys that leave the screen under test on purpose: quitting is tested on its own.
 NOT_HERE = {"quit"}
@@ -59,27 +67,33 @@ def test_every_key_of_every_screen_keeps_the_app_running(route, name):
             environment(), poller_factory=FixedPoller, discover=api_down_for_b, gather=gather
         )
         async with app.run_test(size=(100, 30)) as pilot:
+
+            def settled() -> bool:  # the cockpit's probe loop lasts as long as the cockpit
+                return workers_done(app, lasting=("migrate-probe",))
+
             await until_ready(pilot)
+            # each key's own work (a worker, a dialog after it) is let run before the next
             for key in route:
                 await pilot.press(key)
-                await pilot.pause(0.05)
+                await wait_until(pilot, settled)
             target = app.screen
             depth = len(app.screen_stack)
             for key in keys_of(target):
                 await pilot.press(key)
-                await pilot.pause(0.05)
+                await wait_until(pilot, settled)
                 for _ in range(5):  # back to the screen under test (dialogs, pushed screens)
                     if len(app.screen_stack) <= depth:
                         break
                     await pilot.press("escape")
-                    await pilot.pause(0.05)
+                    await wait_until(pilot, settled)
                 assert app.is_running, f"{name}: {key} ended the app"
                 if len(app.screen_stack) < depth:  # the key went back (escape): go there again
                     for k in route:
                         await pilot.press(k)
-                        await pilot.pause(0.05)
+                        await wait_until(pilot, settled)
                     depth = len(app.screen_stack)
-            await pilot.pause(0.3)  # workers started by the keys finish (and fail) here
+            # workers started by the keys finish (and fail) here
+            await wait_until(pilot, settled)
             assert app.is_running, f"{name}: the app ended"
             assert app.crashes == [], app.crashes
 
@@ -99,10 +113,10 @@ def test_q_quits_at_once_even_while_a_host_is_still_connecting():
     async def scenario() -> float:
         app = NetuiApp(environment(), poller_factory=SlowPoller, discover=inventory, gather=gather)
         async with app.run_test(size=(100, 30)) as pilot:
-            await pilot.pause(0.2)
+            await wait_until(pilot, lambda: app.poller is not None and workers_done(app))
             start = time.monotonic()
             await pilot.press("q")
-            await pilot.pause(0.05)
+            await wait_until(pilot, lambda: not app.is_running, 1.0)
             took = time.monotonic() - start
             assert not app.is_running
             return took

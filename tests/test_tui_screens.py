@@ -10,9 +10,11 @@ import re
 import pytest
 from textual.widgets import DataTable, Static
 
+from netui.screens.findings import FindingsScreen
+from netui.screens.nat import NatScreen
 from netui.widgets.rule_list import RuleList
 
-from .tui_data import fixed_app, open_host, until_ready, wait_until
+from .tui_data import fixed_app, open_host, palette_offers, showing, until_ready, wait_until
 
 
 def _rows(table: DataTable) -> list[list[str]]:
@@ -195,9 +197,9 @@ def test_colon_command_mode_jumps_to_views_and_hosts(typed, screen_class, what):
             await pilot.press("colon")
             await pilot.pause()
             await pilot.press(*typed)
-            await pilot.pause(0.3)
+            assert await wait_until(pilot, lambda: palette_offers(app, typed))
             await pilot.press("enter")
-            await pilot.pause(0.2)
+            await wait_until(pilot, lambda: type(app.screen).__name__ == screen_class)
             assert type(app.screen).__name__ == screen_class
             if what:
                 assert app.screen.host == what
@@ -213,7 +215,7 @@ def test_colon_switches_themes_too():
         async with app.run_test(size=(120, 40)) as pilot:
             await until_ready(pilot)
             await pilot.press("colon", *"theme netui-light")
-            await pilot.pause(0.3)
+            assert await wait_until(pilot, lambda: palette_offers(app, "theme netui-light"))
             await pilot.press("enter")
             await pilot.pause()
             assert app.theme == "netui-light"
@@ -252,7 +254,7 @@ def test_readonly_refuses_a_rule_delete_and_says_so():
             await pilot.pause()
             assert type(app.screen).__name__ == "NatScreen"  # no confirm dialog opened
             assert any("read-only" in str(n.message) for n in app._notifications)
-            await pilot.pause(0.6)
+            await wait_until(pilot, lambda: app.screen.title.startswith("READ-ONLY"))
             assert app.screen.title.startswith("READ-ONLY")  # said in every header
             footer = " ".join(str(k.description) for k in app.screen.query("FooterKey"))
             assert "Delete rule" not in footer and "Help" in footer
@@ -361,7 +363,7 @@ def test_the_nat_filter_matches_addresses_inside_rule_cidrs_as_you_type_and_esca
             rules = app.screen.query_one(RuleList)
             everything = len(rules.rows)
             await pilot.press("slash", *"10.96.0.20")  # a bare address, no enter: as typed
-            await pilot.pause(0.2)
+            await wait_until(pilot, lambda: app.screen.needle == "10.96.0.20")
             shown = [r.text for r in rules.rows]
             assert shown and len(shown) < everything
             assert all("-d 10.96.0.20/32" in t for t in shown), shown
@@ -392,12 +394,13 @@ def test_an_armed_plan_counts_down_in_every_header_and_y_confirms_from_anywhere(
             await pilot.pause()
             assert app.screen.title.startswith("⏱ 30 s to confirm (y)")
             await pilot.press("d")  # another screen: the countdown follows
-            await pilot.pause(0.7)
+            await wait_until(pilot, lambda: "s to confirm (y)" in app.screen.title)
             assert "s to confirm (y)" in app.screen.title
             await pilot.press("y")
             await wait_until(pilot, lambda: confirmed, 2.5, 0.05)
             assert confirmed == ["p20261125-120000-abcd"]
-            await pilot.pause(1.1)  # the next tick gives the screen its own title back
+            # the next tick gives the screen its own title back
+            await wait_until(pilot, lambda: "to confirm" not in app.screen.title)
             assert "to confirm" not in app.screen.title
 
     run(scenario)
@@ -455,7 +458,7 @@ def test_enter_on_a_hot_rule_opens_it_in_its_nat_view_and_the_chain_list_follows
             await pilot.pause()
             screen.query_one("#hot", DataTable).focus()
             await pilot.press("enter")
-            await pilot.pause(0.2)
+            await wait_until(pilot, lambda: showing(app, NatScreen, "#chains"))
             assert app.screen.__class__.__name__ == "NatScreen"
             assert app.screen.chain == "KUBE-SERVICES"
             chains = app.screen.query_one("#chains")
@@ -492,7 +495,7 @@ def test_a_workers_error_is_said_on_the_screen_that_started_it():
         async with app.run_test(size=(120, 40)) as pilot:
             await until_ready(pilot)
             await pilot.press("d")
-            await pilot.pause(0.2)
+            assert await wait_until(pilot, lambda: showing(app, FindingsScreen, "#findings"))
             findings = app.screen
 
             def fails() -> None:
@@ -516,11 +519,13 @@ def test_traces_open_one_column_per_cluster_with_tcp_to_what_each_target_serves(
         async with app.run_test(size=(120, 40)) as pilot:
             await until_ready(pilot)
             await pilot.press("t")
-            for _ in range(100):
+
+            def explained() -> bool:
                 panes = list(app.screen.query(TracePane))
-                if len(panes) == 3 and all(p.explanation for p in panes):
-                    break
-                await pilot.pause(0.05)
+                return len(panes) == 3 and all(p.explanation for p in panes)
+
+            await wait_until(pilot, explained, 5)
+            panes = list(app.screen.query(TracePane))
             heads = [p.border_title for p in panes]
             assert heads == [
                 "a: Pod of default/app 10.200.1.3 tcp/8080",
@@ -539,8 +544,9 @@ def test_traces_open_one_column_per_cluster_with_tcp_to_what_each_target_serves(
             text = "\n".join(panes[0].lines)
             assert "LOSS" in text and "HISTORY" in text and "▁▁▁" in text
             await pilot.press("c")
-            await pilot.pause(1.5)
+            await wait_until(pilot, lambda: not any(p.working for p in panes))  # the last round
             stopped = [p.run.stats.rounds for p in panes]
+            # that nothing more happens takes time to see: longer than the 1 s between rounds
             await pilot.pause(1.2)
             assert [p.run.stats.rounds for p in panes] == stopped
 
@@ -562,11 +568,12 @@ def test_a_typed_trace_target_takes_a_port_and_escape_closes_only_the_box():
             await pilot.pause()
             assert app.screen.query_one("#target").display  # refused, the box stays
             await pilot.press(*["backspace"] * 6, *":80", "enter")
-            for _ in range(100):
-                typed = [p for p in app.screen.query(TracePane) if p.target.cluster is None]
-                if typed and typed[0].explanation:
-                    break
-                await pilot.pause(0.05)
+
+            def typed_pane() -> list[TracePane]:
+                return [p for p in app.screen.query(TracePane) if p.target.cluster is None]
+
+            await wait_until(pilot, lambda: typed_pane() and typed_pane()[0].explanation, 5)
+            typed = typed_pane()
             assert typed[0].border_title == "address 10.96.0.30 tcp/80"
             assert typed[0].run.method == "tcp/80"
 
@@ -579,9 +586,12 @@ def test_the_first_screen_starts_on_the_clusters_and_fits_its_terminal(size):
         app = fixed_app()
         async with app.run_test(size=size) as pilot:
             await until_ready(pilot)
-            await pilot.pause(0.2)
             clusters = app.screen.query_one("#clusters", DataTable)
             hosts = app.screen.query_one("#hosts", DataTable)
+            # the tables fit their columns to the terminal once their rows are in
+            await wait_until(
+                pilot, lambda: all(t.virtual_size.width <= size[0] for t in (clusters, hosts))
+            )
             assert app.focused is clusters
             for table in (clusters, hosts):
                 # nothing hangs off the right edge: low-value columns left, the long text is cut

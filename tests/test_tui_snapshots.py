@@ -5,9 +5,9 @@ at the new SVG and accepts it: `scripts/test tests/test_tui_snapshots.py --snaps
 from __future__ import annotations
 
 import pytest
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Static
 
-from .tui_data import fixed_app, open_host, until_ready, wait_until
+from .tui_data import fixed_app, open_host, until_ready, wait_until, workers_done
 
 SIZES = [(80, 24), (120, 40)]
 
@@ -66,12 +66,14 @@ async def _nodes_of_a(pilot) -> None:
     await until_ready(pilot)
     pilot.app.screen.query_one("#clusters", DataTable).focus()
     await pilot.press("enter")
+    await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "NodesScreen")
     await pilot.pause()
 
 
 async def _hot(pilot) -> None:
     await until_ready(pilot)
     await pilot.press("k")
+    await wait_until(pilot, lambda: pilot.app.screen.query("#hot"))
     await pilot.pause()
 
 
@@ -86,11 +88,11 @@ def _wait_for(text: str, widget: str):
     async def before(pilot) -> None:
         from textual.widgets import Static
 
-        for _ in range(300):
-            shown = str(pilot.app.screen.query_one(widget, Static).render())
-            if text not in shown:
-                break
-            await pilot.pause(0.02)
+        def done() -> bool:  # the screen is up and its widget no longer says `text`
+            found = pilot.app.screen.query(widget)
+            return bool(found) and text not in str(found.first(Static).render())
+
+        await wait_until(pilot, done, 6)
         await pilot.pause()
 
     return before
@@ -102,22 +104,18 @@ async def _plan(pilot) -> None:
     await _wait_for("planning", "#plan")(pilot)
 
 
-async def _settled(pilot, seconds: float = 0.6) -> None:
-    for _ in range(int(seconds / 0.05)):
-        await pilot.pause(0.05)
-
-
 async def _traces(pilot) -> None:
     from netui.screens.verify import TracePane
 
     await until_ready(pilot)
     await pilot.press("t")
-    for _ in range(200):  # every pane's first round done and explained
+
+    def explained() -> bool:  # every pane's first round done and explained, its worker ended
         panes = list(pilot.app.screen.query(TracePane))
-        if len(panes) == 3 and all(p.explanation for p in panes):
-            break
-        await pilot.pause(0.02)
-    await _settled(pilot)
+        return len(panes) == 3 and all(p.explanation for p in panes) and workers_done(pilot.app)
+
+    await wait_until(pilot, explained, 6)
+    await pilot.pause()
 
 
 async def _probes(pilot) -> None:
@@ -135,6 +133,7 @@ async def _dns(pilot) -> None:
 async def _help(pilot) -> None:
     await until_ready(pilot)
     await pilot.press("question_mark")
+    await wait_until(pilot, lambda: pilot.app.screen.query("#help-text"))
     await pilot.pause()
 
 
@@ -154,12 +153,25 @@ async def _staged(pilot) -> None:
 async def _migrate(pilot) -> None:
     await until_ready(pilot)
     await pilot.press("m")
-    for _ in range(300):  # both clusters probed and the DNS asked
-        m = pilot.app.screen.migration
-        if m is not None and m.domains and all(c.probes for c in m.clusters.values()):
-            break
-        await pilot.pause(0.02)
-    await _settled(pilot)
+
+    def shown() -> bool:  # both clusters probed, the DNS asked, and the lanes drawn from them
+        from netui.screens.migrate import ClusterLane
+
+        screen = pilot.app.screen
+        m = getattr(screen, "migration", None)
+        if m is None or not m.domains or not all(c.probes for c in m.clusters.values()):
+            return False
+        lanes = [str(lane.render()) for lane in screen.query(ClusterLane)]
+        dns = screen.query("#migrate-dns")
+        return (
+            len(lanes) == len(m.clusters)
+            and all("probes " in lane for lane in lanes)
+            and bool(dns)
+            and "cluster.local → a" in str(dns.first(Static).render())
+        )
+
+    await wait_until(pilot, shown, 6)
+    await pilot.pause()
 
 
 SCREENS = {

@@ -239,13 +239,43 @@ async def until_ready(pilot: Any) -> None:
 
 async def wait_until(
     pilot: Any, predicate: Callable[[], object], seconds: float = 4.0, step: float = 0.02
-) -> None:
-    """Let the app run until `predicate()` holds or `seconds` pass; the test's own assertion
-    after it says what did not happen."""
+) -> bool:
+    """Let the app run until `predicate()` holds or `seconds` pass; whether it held. The one way
+    a screen test waits: for what it acts on next (a dialog mounted, a worker done, a row shown),
+    never for a fixed time. A caller that must not go on without it says so:
+    `assert await wait_until(pilot, ...), what_was_seen()`."""
+    await pilot.pause()  # what was just pressed or pushed is handled before the first look
     for _ in range(round(seconds / step)):
         if predicate():
-            return
+            return True
         await pilot.pause(step)
+    return bool(predicate())
+
+
+def showing(app: Any, kind: type, selector: str = "Button") -> bool:
+    """The app's top screen is a `kind` with `selector` mounted: a dialog that can be pressed
+    (pushing a screen makes it app.screen before its buttons exist)."""
+    screen = app.screen
+    return isinstance(screen, kind) and screen.is_mounted and bool(screen.query(selector))
+
+
+def palette_offers(app: Any, command: str) -> bool:
+    """The `:` palette's search answered and its highlighted command is `command` (what Enter
+    runs)."""
+    from textual.command import CommandList
+
+    found = app.screen.query(CommandList)
+    if not found or found.first().highlighted is None:
+        return False
+    options = found.first()
+    hit = getattr(options.get_option_at_index(options.highlighted), "hit", None)
+    return hit is not None and hit.text == command
+
+
+def workers_done(app: Any, lasting: tuple[str, ...] = ()) -> bool:
+    """No worker of the app or its screens is pending or running (but those of the `lasting`
+    groups, which run as long as their screen, e.g. the cockpit's "migrate-probe")."""
+    return all(w.is_finished or w.group in lasting for w in app.workers)
 
 
 async def open_host(pilot: Any, name: str, key: str) -> None:

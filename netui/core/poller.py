@@ -210,6 +210,11 @@ class HostPoller:
             with self._lock:
                 self._monitors.pop(name, None)  # the next good poll starts another
 
+    def following(self, name: str) -> bool:
+        """Whether an `nft monitor` follows `name` now (rule changes wake its poll)."""
+        with self._lock:
+            return name in self._monitors
+
     def refresh(self, name: str | None = None) -> None:
         for n, ev in self._wake.items():
             if name in (None, n):

@@ -15,6 +15,7 @@ import pytest
 from netui.lab import build
 from netui.lab.topology import LabFiles
 
+from ..tui_data import wait_until
 from .conftest import host_state, in_ns, netui
 
 HOSTS = ("a-master", "a-worker", "b-master", "b-worker", "router")
@@ -177,16 +178,18 @@ def test_the_probe_grid_probes_from_a_node_of_a_cluster_too(article_lab):
         app = NetuiApp(envfile.load(article_lab.env))
         async with app.run_test(size=(140, 40)) as pilot:
             await pilot.press("o")
-            await pilot.pause(0.2)
+            await wait_until(pilot, lambda: app.screen.query("#probes"))
             await pilot.press("s")  # from the office to: a node of cluster a
-            await pilot.pause(0.2)
-            assert app.screen.title == "netui — probes from a node of cluster a"
+            title = "netui — probes from a node of cluster a"
+            await wait_until(pilot, lambda: app.screen.title == title)
+            assert app.screen.title == title
             table = app.screen.query_one("#probes", DataTable)
-            for _ in range(300):
-                rows = [[str(c) for c in table.get_row(k)] for k in table.rows]
-                if rows and {r[0] for r in rows} == {"b"}:
-                    break
-                await pilot.pause(0.05)
+
+            def shown() -> list[list[str]]:
+                return [[str(c) for c in table.get_row(k)] for k in table.rows]
+
+            await wait_until(pilot, lambda: shown() and {r[0] for r in shown()} == {"b"}, 15)
+            rows = shown()
             assert rows and {r[0] for r in rows} == {"b"}, rows
             assert all(r[4].startswith("✓") for r in rows), rows
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import subprocess
 import time
 
-from netui.model.snapshot import HostSnapshot
 from netui.core.poller import HostPoller
+from netui.model.snapshot import HostSnapshot
 
 from .conftest import in_ns, load_env
 
@@ -29,6 +29,15 @@ class Seen:
             time.sleep(0.01)
         return None
 
+    def until(self, condition, seconds: float) -> bool:
+        """Whether `condition()` came true within `seconds` (looked at every 10 ms)."""
+        deadline = time.monotonic() + seconds
+        while not condition():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
 
 def _has_rule(snap: HostSnapshot) -> bool:
     chain = snap.nat.chain("POSTROUTING") if snap.nat else None
@@ -43,7 +52,7 @@ def test_a_rule_added_on_an_nft_host_shows_before_the_next_poll_and_legacy_waits
     try:
         assert seen.wait_for("a-master", lambda s: s.ok and s.variant == "nft", 15)
         assert seen.wait_for("b-master", lambda s: s.ok and s.variant == "legacy", 15)
-        time.sleep(0.5)  # the monitor is up once the first snapshot is in
+        assert seen.until(lambda: poller.following("a-master"), 5)  # its monitor is up
         # netui's own reads (iptables-save) are no rule changes: no poll storm on an idle host
         assert poller.rule_events.get("a-master", 0) == 0
         since = len(seen.snaps)
@@ -76,8 +85,8 @@ def test_a_rule_added_on_an_nft_host_shows_before_the_next_poll_and_legacy_waits
         poller.stop()
         in_ns("nu-a-master", "iptables", "-t", "nat", "-D", "POSTROUTING", *RULE)
         in_ns("nu-b-master", "iptables", "-t", "nat", "-D", "POSTROUTING", *RULE)
-    time.sleep(0.3)
-    assert _monitors_in_this_lab() == [], "a monitor outlived the poller"
+    # the monitors are cancelled in the background: gone within moments
+    assert seen.until(lambda: _monitors_in_this_lab() == [], 5), "a monitor outlived the poller"
 
 
 def _monitors_in_this_lab() -> list[str]:
@@ -124,8 +133,12 @@ def test_between_rule_changes_polls_read_only_the_counters_looked_at(lab):
         assert not any(s.light for s in seen.snaps if s.host == "b-master")
         poller.watch("hot rules", "*", None)
         since = len(seen.snaps)
-        time.sleep(1.5)
-        assert not any(s.light for s in seen.snaps[since + 1 :] if s.host == "a-master")
+
+        def polls_since() -> list[HostSnapshot]:  # the first may have been under way already
+            return [s for s in seen.snaps[since + 1 :] if s.host == "a-master"]
+
+        assert seen.until(lambda: len(polls_since()) >= 3, 10)
+        assert not any(s.light for s in polls_since())
     finally:
         poller.stop()
         in_ns("nu-a-master", "iptables", "-t", "nat", "-D", "POSTROUTING", *rule)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from netui.app import NetuiApp
 
+from ..tui_data import showing, wait_until
 from .conftest import load_env, netui
 
 # ~0.15 s per request, at most 1200 of them (three minutes): the test stops it when done
@@ -24,11 +25,7 @@ done
 
 
 async def _wait(pilot, predicate, seconds: float, state=lambda: "") -> None:
-    for _ in range(int(seconds / 0.1)):
-        if predicate():
-            return
-        await pilot.pause(0.1)
-    raise AssertionError(f"condition not met in time: {state()}")
+    assert await wait_until(pilot, predicate, seconds, 0.1), f"not in time: {state()}"
 
 
 def test_switching_the_shared_domain_moves_the_office_traffic_on_the_cockpit(
@@ -58,7 +55,9 @@ def test_switching_the_shared_domain_moves_the_office_traffic_on_the_cockpit(
                 pilot, lambda: rate(m, "a") > 1 and rate(m, "b") == 0, 40, lambda: m.clusters
             )
             await pilot.press("s")  # cluster.local → b: the usual preview, Cancel first
-            await _wait(pilot, lambda: isinstance(app.screen, ConfirmScreen), 20)
+            # the dialog mounted with its buttons, not only pushed (pressing #ok before it was
+            # mounted failed once: NoMatches '#ok' on ConfirmScreen)
+            await _wait(pilot, lambda: showing(app, ConfirmScreen, "#ok"), 20)
             assert "Resolve cluster.local in cluster b?" in app.screen.title_text
             app.screen.query_one("#ok").press()
             await _wait(pilot, lambda: m.domains.get("cluster.local") == "b", 40)

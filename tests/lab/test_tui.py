@@ -8,17 +8,18 @@ from pathlib import Path
 from textual.widgets import DataTable
 
 from netui.app import NetuiApp
+from netui.screens.forwarder import ForwarderScreen
+from netui.screens.nat import NatScreen
+from netui.screens.plan import PlanScreen
+from netui.screens.walk import WalkScreen
 from netui.widgets.rule_list import RuleList
 
+from ..tui_data import showing, wait_until, workers_done
 from .conftest import load_env
 
 
 async def _wait(pilot, predicate, seconds: float = 10.0) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if predicate():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("condition not met in time")
+    assert await wait_until(pilot, predicate, seconds, 0.05), "condition not met in time"
 
 
 def test_overview_shows_live_hosts_and_opens_a_hosts_nat_view(lab):
@@ -66,7 +67,7 @@ def test_overview_shows_live_hosts_and_opens_a_hosts_nat_view(lab):
             app.screen._go("KUBE-SERVICES")
             await pilot.press("slash")
             await pilot.press(*"10.96.0.20/32", "enter")
-            await pilot.pause(0.1)
+            await _wait(pilot, lambda: app.screen.needle == "10.96.0.20/32")
             texts = [r.text for r in rules.rows]
             assert texts and all("10.96.0.20/32" in t for t in texts)
             await pilot.press("escape", "escape", "escape")
@@ -106,14 +107,16 @@ def test_findings_pane_lists_the_doctors_findings_and_jumps_to_the_rule(broken_l
             table.move_cursor(row=rows.index(("masquerade-reversed", "a-master")))
             await _wait(pilot, lambda: "swapped" in str(app.screen.query_one("#detail").render()))
             await pilot.press("enter")
-            await pilot.pause(0.3)
+            await _wait(pilot, lambda: showing(app, NatScreen, "#rules"))
             rules = app.screen.query_one("#rules", RuleList)
             assert app.screen.chain == "POSTROUTING"
             assert rules.current.text == "-s 10.200.0.0/16 -d 10.1.3.0/24 -j MASQUERADE"
             await pilot.press("w")
-            await pilot.pause(0.1)
+            await _wait(pilot, lambda: showing(app, WalkScreen, "#packet"))
             await pilot.press(*"10.200.1.3", "enter")
-            await pilot.pause(0.2)
+            await _wait(
+                pilot, lambda: "masqueraded" in str(app.screen.query_one("#steps").render())
+            )
             steps = str(app.screen.query_one("#steps").render())
             assert "NOT masqueraded" in steps and "KUBE-POSTROUTING" in steps
 
@@ -139,9 +142,9 @@ def test_fixing_a_finding_from_the_pane_previews_deletes_the_rule_and_undo_resto
             table = findings.query_one("#findings", DataTable)
             rows = [(str(table.get_row(k)[1]), str(table.get_row(k)[2])) for k in table.rows]
             table.move_cursor(row=rows.index(("masquerade-reversed", "a-master")))
-            await pilot.pause(0.1)
+            await _wait(pilot, lambda: "swapped" in str(findings.query_one("#detail").render()))
             await pilot.press("x")  # the hosts are read afresh, then the dialog opens
-            await _wait(pilot, lambda: isinstance(app.screen, ConfirmScreen), 10)
+            await _wait(pilot, lambda: showing(app, ConfirmScreen, "#ok"), 10)
             # the exact command, before anything runs
             assert "-D POSTROUTING -s 10.200.0.0/16 -d 10.1.3.0/24 -j MASQUERADE" in app.screen.body
             await pilot.press("tab", "enter")  # from Cancel to Fix
@@ -176,24 +179,29 @@ def test_plan_dialog_defaults_to_cancel_then_applies_and_history_undoes(lab):
                 and "route replace 10.200.0.0/16 via 192.168.1.109" in text
             )
             await pilot.press("a")
-            await _wait(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            await _wait(pilot, lambda: showing(app, ConfirmScreen, "#ok"))
             await pilot.press("enter")  # Cancel has the focus
-            await pilot.pause(
-                0.2
-            )  # a cancelled dialog applies nothing: still nothing after a while
+            # a cancelled dialog applies nothing: back on the plan, no worker, no journal
+            await _wait(pilot, lambda: showing(app, PlanScreen, "#plan") and workers_done(app))
             assert app.screen.journal is None
             await pilot.press("a")
-            await pilot.pause(0.2)
+            await _wait(pilot, lambda: showing(app, ConfirmScreen, "#ok"))
             await pilot.press("tab", "enter")  # move to Apply, press it
             await _wait(pilot, lambda: app.screen.journal is not None, 20)
             assert app.screen.journal.status == "applied"
             await pilot.press("escape", "h")
-            await pilot.pause(0.2)
+            await _wait(
+                pilot,
+                lambda: (
+                    app.screen.query("#history")
+                    and app.screen.query_one("#history", DataTable).row_count
+                ),
+            )
             table = app.screen.query_one("#history", DataTable)
             assert str(table.get_row_at(0)[3]) == "applied"
             await pilot.press("u")
             # the undo's own preview first: what it reverts, per host, from the journal
-            await _wait(pilot, lambda: isinstance(app.screen, ConfirmScreen), 20)
+            await _wait(pilot, lambda: showing(app, ConfirmScreen, "#ok"), 20)
             assert "a-master: undo nat table" in app.screen.body  # type: ignore[attr-defined]
             await pilot.press("tab", "enter")
             await _wait(
@@ -216,7 +224,9 @@ def test_readonly_disables_every_write(lab):
             await _wait(pilot, lambda: getattr(app.screen, "plan", None) is not None, 20)
             assert "read-only: applying is disabled" in str(app.screen.query_one("#plan").render())
             await pilot.press("a")
-            await pilot.pause(0.2)
+            await _wait(
+                pilot, lambda: any("read-only" in str(n.message) for n in app._notifications)
+            )
             assert app.screen.__class__.__name__ == "PlanScreen" and app.screen.journal is None
 
     asyncio.run(scenario())
@@ -229,7 +239,7 @@ def test_picking_another_forwarder_changes_the_plan(lab):
             await _wait(pilot, lambda: getattr(app, "inventory", None) is not None)
             app.screen.query_one("#clusters", DataTable).focus()
             await pilot.press("f")
-            await pilot.pause(0.2)
+            await _wait(pilot, lambda: showing(app, ForwarderScreen, "#nodes"))
             await pilot.press("down", "enter")  # a-master is first; a-worker second
             await _wait(pilot, lambda: app.env.clusters["a"].forwarder == "a-worker")
             await pilot.press("p")
@@ -297,7 +307,7 @@ def test_dns_screen_lists_domains_resolves_and_switches(lab):
             table.move_cursor(row=1)  # cluster b
             await pilot.press("s")
             # planned by the core from a fresh read of the hosts, then the exact commands
-            await _wait(pilot, lambda: isinstance(app.screen, ConfirmScreen), 20)
+            await _wait(pilot, lambda: showing(app, ConfirmScreen, "#ok"), 20)
             body = app.screen.body  # type: ignore[attr-defined]
             assert "server=/cluster.local/10.43.0.10" in body and "dnsmasq" in body
             await pilot.press("tab", "enter")
@@ -332,8 +342,10 @@ def test_hot_rules_show_netuis_masquerade_being_hit(lab):
         app = NetuiApp(load_env(lab.env))
         async with app.run_test(size=(160, 40)) as pilot:
             await _wait(pilot, lambda: len(getattr(app, "snapshots", {})) == len(app.env.hosts))
+            before = app.snapshots["a-master"].taken_at
             await pilot.press("k")
-            await pilot.pause(2.5)  # a first round of counters
+            # a first round of counters read for this screen, counted before the connections
+            await _wait(pilot, lambda: app.screen.rates.seen.get("a-master", 0) > before)
             connect = "for i in $(seq 30); do (exec 3<>/dev/tcp/10.200.1.3/8080) 2>/dev/null; done"
             in_ns("nu-office-pc", "bash", "-c", connect)
             table = app.screen.query_one("#hot", DataTable)
