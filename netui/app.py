@@ -255,6 +255,8 @@ class NetuiApp(App[None]):
     def _tick_armed(self) -> None:
         """Every screen's header says what the operator must not miss: a countdown while a
         plan is armed, its rollback once it fired, and read-only mode."""
+        if not self.screen_stack:
+            return  # the app is closing: no screen to put it on
         screen = self.screen
         now = time.time()
         clock = self.confirm_clock

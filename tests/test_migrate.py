@@ -149,9 +149,7 @@ def test_the_cockpit_stacks_on_80_columns_exports_its_record_and_is_read_only_wh
             assert "| a | a-master ✓ |" in Path(screen.last_export).read_text()
             await pilot.press("s")
             if readonly:  # refused at once, with a notice
-                await wait_until(
-                    pilot, lambda: any("read-only" in str(n.message) for n in app._notifications)
-                )
+                await wait_until(pilot, lambda: any("read-only" in m for m in app.said))
                 assert app.screen is screen  # no dialog: refused, and said
             else:  # the switch is planned in a worker, then the dialog
                 await wait_until(pilot, lambda: showing(app, ConfirmScreen, "#ok"))

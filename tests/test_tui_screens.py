@@ -253,7 +253,8 @@ def test_readonly_refuses_a_rule_delete_and_says_so():
             await pilot.press("x")
             await pilot.pause()
             assert type(app.screen).__name__ == "NatScreen"  # no confirm dialog opened
-            assert any("read-only" in str(n.message) for n in app._notifications)
+            await wait_until(pilot, lambda: any("read-only" in m for m in app.said))
+            assert any("read-only" in m for m in app.said)
             await wait_until(pilot, lambda: app.screen.title.startswith("READ-ONLY"))
             assert app.screen.title.startswith("READ-ONLY")  # said in every header
             footer = " ".join(str(k.description) for k in app.screen.query("FooterKey"))
@@ -274,7 +275,7 @@ def test_bad_theme_files_are_named_and_the_default_theme_stays(tmp_path, monkeyp
         app = fixed_app(theme="no-such-theme")
         async with app.run_test(size=(120, 40)) as pilot:
             await until_ready(pilot)
-            messages = [str(n.message) for n in app._notifications]
+            messages = app.said
             assert any(f"{themes / 'broken.yaml'}: not readable YAML" in m for m in messages)
             assert any(f"{themes / 'typo.yaml'}: unknown keys backgrund" in m for m in messages), (
                 messages

@@ -94,11 +94,15 @@ class ConfirmTimedScreen(ConfirmScreen):
         event.stop()
         if event.value.isdigit():
             self.seconds = max(10, min(3600, int(event.value)))
-        self.dismiss(self.seconds)  # type: ignore[arg-type]
+        self._answer(self.seconds)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.prevent_default()  # not also ConfirmScreen's handler (Textual runs the whole MRO)
-        self.dismiss(self.seconds if event.button.id == "ok" else None)  # type: ignore[arg-type]  # seconds, not the base dialog's bool
+        self._answer(self.seconds if event.button.id == "ok" else None)
 
     def action_cancel(self) -> None:
-        self.dismiss(None)  # type: ignore[arg-type]  # None (cancelled), not the base dialog's bool
+        self._answer(None)
+
+    def _answer(self, seconds: int | None) -> None:
+        # this dialog answers with the seconds (None: cancelled), not its base class's bool
+        self.dismiss(seconds)  # type: ignore[arg-type]

@@ -102,7 +102,10 @@ def test_hostile_program_cannot_forge_another_section(lab, hostile, over_ssh):
 
 def test_hostile_interface_name_makes_routes_unreadable_not_a_false_finding(lab):
     name = "\x1b[2J"
-    assert in_ns(NS, "ip", "link", "add", name, "type", "veth", "peer", "name", "nuvx0").returncode == 0
+    assert (
+        in_ns(NS, "ip", "link", "add", name, "type", "veth", "peer", "name", "nuvx0").returncode
+        == 0
+    )
     try:
         in_ns(NS, "ip", "addr", "add", "10.250.0.1/30", "dev", name)
         in_ns(NS, "ip", "link", "set", name, "up")

@@ -48,6 +48,7 @@ def test_switching_the_shared_domain_moves_the_office_traffic_on_the_cockpit(
         app = NetuiApp(load_env(lab.env))
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.press("m")
+            await _wait(pilot, lambda: getattr(app.screen, "migration", None) is not None, 20)
             m = app.screen.migration
             cockpit = app.screen
             await _wait(pilot, lambda: m.domains.get("cluster.local") == "a", 40)
