@@ -50,7 +50,7 @@ class NetuiCommands(Provider):
             yield DiscoveryHit(name, run, help=help_text)
 
     async def search(self, query: str) -> Hits:
-        unknown = unknown_target(query, list(self.app.env.hosts))  # type: ignore[attr-defined]
+        unknown = unknown_target(query, list(netui_app(self).env.hosts))
         if unknown:  # said, not silently nothing
             yield Hit(1.0, unknown, partial(self.app.notify, unknown, severity="warning"))
         matcher = self.matcher(query)

@@ -52,13 +52,13 @@ class FindingsScreen(Screen[None]):
 
     def action_rerun(self) -> None:
         self.query_one("#detail", Static).update("running the doctor…")
-        self._changes_seen = len(self.app.session.changes)  # type: ignore[attr-defined]
+        self._changes_seen = len(netui_app(self).session.changes)
         self.run_worker(self._diagnose, thread=True, exclusive=True)
 
     def on_screen_resume(self) -> None:
         """Back from a fix, a plan, an undo (here or on any screen): the findings on screen
         are of hosts that changed since, so the doctor runs again rather than show them."""
-        if len(self.app.session.changes) != getattr(self, "_changes_seen", 0):  # type: ignore[attr-defined]
+        if len(netui_app(self).session.changes) != getattr(self, "_changes_seen", 0):
             self.action_rerun()
 
     def _diagnose(self) -> None:
