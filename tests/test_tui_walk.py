@@ -70,7 +70,8 @@ def test_the_walk_box_shows_the_cores_walk_line_for_line():
         app = fixed_app()
         async with app.run_test(size=(120, 40)) as pilot:
             await until_ready(pilot)
-            await app.push_screen(WalkScreen(snap, query))
+            await app.push_screen(WalkScreen(snap))
+            await pilot.press(*query, "enter")
             await wait_until(pilot, lambda: "FORWARD:" in _steps(app))
             networks = network_map(app.env, app.inventory or {})
             assert _steps(app) == "\n".join(

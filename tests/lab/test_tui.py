@@ -113,7 +113,8 @@ def test_findings_pane_lists_the_doctors_findings_and_jumps_to_the_rule(broken_l
             assert rules.current.text == "-s 10.200.0.0/16 -d 10.1.3.0/24 -j MASQUERADE"
             await pilot.press("w")
             await _wait(pilot, lambda: showing(app, WalkScreen, "#packet"))
-            await pilot.press(*"10.200.1.3", "enter")
+            # the box offers the office's address as an example, never as a value
+            await pilot.press(*f"{app.screen.example_source} 10.200.1.3", "enter")
             await _wait(
                 pilot, lambda: "masqueraded" in str(app.screen.query_one("#steps").render())
             )
