@@ -213,7 +213,7 @@ class HistoryScreen(Screen[None]):
         table.clear()
         for r in netui_app(self).session.history():
             table.add_row(r.plan, r.when, r.who, r.status, r.hosts, key=r.plan)
-        for problem in self.app.session.history_problems():  # type: ignore[attr-defined]
+        for problem in netui_app(self).session.history_problems():
             self.notify(problem, severity="warning", timeout=10)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
