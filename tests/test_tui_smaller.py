@@ -182,7 +182,7 @@ def test_a_host_that_went_down_keeps_its_last_values_marked_as_last_known():
             hosts = app.screen.query_one("#hosts")
             before = str(hosts.get_cell("a-master", "NAT"))
             assert before.isdigit()
-            app.screen._show_snapshot(unreachable("a-master", "connection refused"))
+            app._snapshot_found(unreachable("a-master", "connection refused"))  # as a poll brings it
             await pilot.pause()
             assert str(hosts.get_cell("a-master", "NAT")) == f"was {before}"
             assert str(hosts.get_cell("a-master", "IPTABLES")).startswith("was ")
