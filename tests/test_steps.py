@@ -13,6 +13,7 @@ from netui.model.iptables import parse
 from netui.model.snapshot import HostSnapshot
 from netui.plan import kinds  # noqa: F401
 from netui.plan.diff import host_diff
+from netui.plan.kinds.boot_persisted import BootPersisted
 from netui.plan.kinds.dns_drop_in import DnsCheck, DnsDropIn
 from netui.plan.kinds.file_edit import FileEdit
 from netui.plan.kinds.foreign_delete import ForeignDelete
@@ -41,6 +42,7 @@ ONE_OF_EACH = [
     FileEdit("/etc/dnsmasq.d/office.conf", "a\nb\n", "a\n", "true", "remove line 2"),
     DnsDropIn("/etc/dnsmasq.d/netui.conf", "x\n", "true", (DnsCheck("n", "1.2.3.4", "5.6.7.8"),)),
     RouteChange("10.200.0.0/16", "192.168.1.109", "10.200.0.0/16 via 192.168.1.1 dev eth0"),
+    BootPersisted(("route 10.1.3.0/24 via 192.168.1.1",)),
 ]
 
 

@@ -13,7 +13,7 @@ from netui.doctor.masquerade import samples
 from netui.model.at_boot import BootItem, chain_items, route_item
 from netui.model.bootstate import TIMER_NAME as TIMER
 from netui.model.bootstate import UNIT_NAME, BootFacts
-from netui.model.findings import INFO, WARNING, Finding
+from netui.model.findings import INFO, WARNING, Change, Finding
 
 
 def _relied_routes(inp: DoctorInput) -> list[BootItem]:
@@ -86,8 +86,41 @@ def check(inp: DoctorInput) -> list[Finding]:
                 else f"not restored by {UNIT_NAME} ({_unit_state(facts)})",
                 f"`netui apply` persists it through {UNIT_NAME}; by hand: {'; '.join(item.hand[:3])}",
             )
-        out.append(Finding("not-persisted", WARNING, item.host, title, evidence, (), item.cluster))
+        out.append(
+            Finding(
+                "not-persisted",
+                WARNING,
+                item.host,
+                title,
+                evidence,
+                _fixes(item, facts),
+                item.cluster,
+            )
+        )
     return out + wiped(inp)
+
+
+def _fixes(item: BootItem, facts: BootFacts) -> tuple[Change, ...]:
+    """netui persists it through its unit (the plan's file holds the lines); forwarding through
+    its sysctl file; nothing where systemd cannot run the unit."""
+    if item.item.startswith("IP forwarding"):
+        return (
+            Change(
+                "forwarding-persist",
+                item.host,
+                f"write net.ipv4.ip_forward = 1 to /etc/sysctl.d/90-netui-ip-forward.conf on {item.host}",
+            ),
+        )
+    if facts.systemd is None or not item.persist:
+        return ()
+    return (
+        Change(
+            "boot-persist",
+            item.host,
+            f"persist {item.item} on {item.host} for boot ({UNIT_NAME})",
+            {"lines": "\n".join(item.persist)},
+        ),
+    )
 
 
 def wiped(inp: DoctorInput) -> list[Finding]:

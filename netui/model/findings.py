@@ -26,6 +26,7 @@ ChangeKind = Literal[
     "dns-line-remove",
     "firewalld-office",
     "nft-rule-insert",
+    "boot-persist",
 ]
 CHANGE_KINDS: tuple[str, ...] = get_args(ChangeKind)
 SEVERITY_RANK = {ERROR: 0, WARNING: 1, INFO: 2}

@@ -11,6 +11,7 @@ from netui.discovery.model import ClusterInventory
 from netui.doctor.context import DoctorInput
 from netui.model.findings import Change, Finding
 from netui.plan.dns import choose, conf_path, current_choices, render_conf, same_forwards
+from netui.plan.kinds import boot_persisted
 from netui.plan.kinds.dns_drop_in import DnsCheck, DnsDropIn
 from netui.plan.kinds.file_edit import FileEdit
 from netui.plan.kinds.foreign_delete import ForeignDelete
@@ -35,6 +36,7 @@ CONNECTING = {
     "forward-blocked",
     "cluster-masquerade-missing",
     "cluster-route-missing",
+    "not-persisted",
 }
 
 
@@ -108,6 +110,7 @@ def make_plan(
     if taint_forwarders:
         plan.taints, notes = planned_taints(inp.inventory, clusters)
         plan.notes += notes
+    boot_persisted.attach(inp, plan)
     router = inp.env.office.router
     if router is None:
         plan.notes.append(
@@ -139,6 +142,8 @@ def _add_connecting_change(inp: DoctorInput, plan: Plan, ch: Change, jump_positi
         case "forward-accept":
             hp.add(Jump("filter", jump_position))
             hp.add(ForwardAccept(p["source"], p["destination"]))
+        case "boot-persist":
+            boot_persisted.add_to(hp, tuple(p.get("lines", "").splitlines()))
         case "rule-delete" | "dns-line-remove" | "nft-rule-insert":
             pass  # someone else's rule or file: changed only on an explicit fix (x)
         case "firewalld-office":

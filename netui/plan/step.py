@@ -72,6 +72,7 @@ class Script:
         self._pending: list[str] = []
         self._reloaded: set[str] = set()
         self._kind: str | None = None
+        self.boot: list[str] = []
 
     def begin(self, step: Step) -> None:
         """The renderer moves on to `step`: reloads asked for by the steps before it (of
@@ -79,6 +80,8 @@ class Script:
         if step.kind != self._kind:
             self._flush()
         self._kind = step.kind
+        # what the steps so far say must come back at boot (kinds/boot_persisted.py reads it)
+        self.boot += [line for line in step.at_boot(self.plan_id) if line not in self.boot]
 
     def _flush(self) -> None:
         for text in self._pending:
@@ -190,6 +193,12 @@ class Step:
     def rollback(self, found: HostState, out: Rollback) -> None:
         """The inverse as sh lines for the confirm timer's script (runs on the target alone)."""
         raise NotImplementedError
+
+    def at_boot(self, plan_id: str) -> tuple[str, ...]:
+        """Lines of the plan's file under /etc/netui/plans that bring this change back at every
+        boot (model/bootstate.py: `rule TABLE CHAIN TEXT`, `jump TABLE BUILTIN POS CHAIN`,
+        `route CIDR via GW`); none for a change that is a file or gone at boot by design."""
+        return ()
 
     def undo_order(self) -> int:
         """A tie-break among steps of one kind when undone (a rule's old position: lowest first)."""

@@ -162,7 +162,7 @@ def _netui_files(host: str) -> str:
         f"nu-{host}",
         "sh",
         "-c",
-        "find /etc/netui /etc/systemd/system -name '*netui*' 2>/dev/null; "
+        "find /etc/netui -mindepth 1 2>/dev/null; find /etc/systemd/system -name '*netui*'; "
         "ls /etc/netui/plans /etc/netui/armed 2>/dev/null; iptables-save | grep -i netui",
     ).stdout.strip()
 
@@ -184,3 +184,30 @@ def test_confirm_never_claims_a_host_whose_timer_a_reboot_took(lab):
         "`a-master: not confirmed: its confirm timer is gone (did a-master reboot?)`, exit 1, "
         "plan `partly applied`; the other hosts confirmed",
     )
+
+
+def test_an_applied_plan_survives_a_reboot_and_its_undo_leaves_nothing_behind(lab):
+    from .conftest import host_state
+
+    before = host_state(FORWARDERS_AND_ROUTER)
+    applied = netui("apply", "--yes", netns="nu-jump", env_file=lab.env_ssh)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert _office_reaches_every_cluster() == []
+    rebooted = netui("lab", "reboot", *FORWARDERS_AND_ROUTER)
+    assert rebooted.returncode == 0, rebooted.stdout
+    assert "ran netui-restore.service" in rebooted.stdout
+    assert _office_reaches_every_cluster() == []
+    doctor = netui("doctor", "--json", netns="nu-jump", env_file=lab.env_ssh)
+    findings = json.loads(doctor.stdout)
+    # (both lab clusters use cluster.local: that warning is the lab's own, not the reboot's)
+    assert doctor.returncode == 0 and not [
+        f
+        for f in findings
+        if f["severity"] in ("error", "warning") and f["code"] != "dns-domain-conflict"
+    ], findings
+    undo = netui("undo", "--yes", netns="nu-jump", env_file=lab.env_ssh)
+    assert undo.returncode == 0, undo.stdout + undo.stderr
+    assert netui("lab", "reboot", *FORWARDERS_AND_ROUTER).returncode == 0
+    for host in FORWARDERS_AND_ROUTER:
+        assert _netui_files(host) == "", host
+    assert host_state(FORWARDERS_AND_ROUTER) == before

@@ -2,6 +2,7 @@
 (the journal reads steps back by kind name): a new kind is one module here and one line below."""
 
 from netui.plan.kinds import (  # noqa: F401  (each import registers its kind)
+    boot_persisted,
     dns_drop_in,
     file_edit,
     foreign_delete,

@@ -34,6 +34,12 @@ class ForwardAccept(Step):
             if rule not in have:
                 out.restore.rule("filter", f"-A {FILTER_CHAIN} {rule}")
 
+    def at_boot(self, plan_id: str) -> tuple[str, ...]:
+        return tuple(
+            f"rule filter {FILTER_CHAIN} {accept_rule(s, d, plan_id)}"
+            for s, d in ((self.source, self.destination), (self.destination, self.source))
+        )
+
     def undo(self, live: HostState, found: HostState, out: Script) -> None:
         out.restore.sweep("filter", FILTER_CHAIN)
         out.restore.note("filter", f"remove this plan's rules from {FILTER_CHAIN}")

@@ -44,6 +44,10 @@ class Jump(Step):
             at = max(1, min(self.position, size + 1))
             out.restore.rule(self.table, f"-I {builtin} {at} {jump_rule(chain)}")
 
+    def at_boot(self, plan_id: str) -> tuple[str, ...]:
+        builtin, chain = OWNED[self.table]
+        return (f"jump {self.table} {builtin} {self.position} {chain}",)
+
     def undo(self, live: HostState, found: HostState, out: Script) -> None:
         builtin, chain = OWNED[self.table]
         out.restore.drop_if_emptied(self.table, builtin, chain)

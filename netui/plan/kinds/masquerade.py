@@ -39,6 +39,9 @@ class Masquerade(Step):
         if rule not in owned(live, "nat", NAT_CHAIN):
             out.restore.rule("nat", f"-A {NAT_CHAIN} {rule}")
 
+    def at_boot(self, plan_id: str) -> tuple[str, ...]:
+        return (f"rule nat {NAT_CHAIN} {masquerade_rule(self.source, self.destination, plan_id)}",)
+
     def undo(self, live: HostState, found: HostState, out: Script) -> None:
         # found by the plan's comment: what kube-proxy re-ordered since is still found
         out.restore.sweep("nat", NAT_CHAIN)

@@ -45,6 +45,9 @@ class RouteChange(Step):
     def apply(self, live: HostState, out: Script) -> None:
         _line(out, f"route replace {self.cidr} via {self.via}", "{n} route(s)")
 
+    def at_boot(self, plan_id: str) -> tuple[str, ...]:
+        return (f"route {self.cidr} via {self.via}",)
+
     def undo(self, live: HostState, found: HostState, out: Script) -> None:
         now = live.routes.get(self.cidr)
         if now is None or f" via {self.via}" not in f" {now} ":
