@@ -17,12 +17,15 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.binding import Binding
+from textual.content import Content
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.signal import Signal
 from textual.theme import Theme
 
 from netui.core.poller import HostPoller, Poller
 from netui.model.envfile import Environment
+from netui.model.safe_text import clean, clean_block
 from netui.screens.commands import NetuiCommands
 from netui.screens.views import view
 from netui.themes import load_theme_files
@@ -365,6 +368,30 @@ class NetuiApp(App[None]):
         self.push_screen(HelpScreen(self.screen))
 
     # --- never die in front of people ------------------------------------------------------
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast: its text often carries a host's (an error, a name, a comment), so it
+        is never markup and its controls are escaped (a `[link=…]` in an error used to raise
+        MarkupError inside the handler of the first one and freeze the app)."""
+        super().notify(
+            clean_block(message),
+            title=clean(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
+
+    def format_title(self, title: str, sub_title: str) -> Content:
+        """Titles name hosts and say why they failed (their own text): escaped."""
+        return super().format_title(clean(title), clean(sub_title))
 
     def _handle_exception(self, error: Exception) -> None:
         """An error nobody caught (a worker's, a handler's): said on screen, and netui goes on.

@@ -163,6 +163,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         from netui.commands.completion import complete
 
         complete(build_parser())
+    # every line printed passes one sanitiser: text from hosts and APIs is never obeyed by
+    # the terminal (the TUI writes to the terminal itself and builds its own safe text)
+    from netui.safe_output import safe_output
+
+    with safe_output():
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser, args = _parse(sys.argv[1:] if argv is None else list(argv))
     _merge_common(parser, args)
     args.writes = writes(args)

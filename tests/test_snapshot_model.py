@@ -142,3 +142,12 @@ def test_a_setting_in_a_file_nothing_reads_is_found_as_ignored():
         "/etc/sysctl.d/ip_forward",
         "/etc/ip_forward.conf",
     ]
+
+
+def test_a_counter_that_is_no_number_makes_the_tables_unreadable_not_a_crash():
+    """bench/fuzz.py found it: `[\ufffd:0] -A FORWARD ...` parsed, then int() failed inside the
+    doctor's filtering check."""
+    saved = "*filter\n:FORWARD DROP [0:0]\n[\ufffd:0] -A FORWARD -j ACCEPT\nCOMMIT\n"
+    raw = frames({"iptables-version": "iptables v1.8.9 (legacy)\n", "tables": saved})
+    snap = parse_snapshot("h", read_frames(raw))
+    assert "not [packets:bytes]" in snap.unreadable["tables"] and snap.filter is None

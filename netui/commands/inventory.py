@@ -61,6 +61,8 @@ def clusters_command(args: argparse.Namespace) -> int:
                     "  " + line for line in table(rows, ["WHAT", "VALUE", "FROM"]).splitlines()
                 )
             )
+        for w in c.warnings:
+            print(f"  ! {w}")
         for d in c.disagreements:
             print(f"  ! {d}")
         if c.error:
@@ -75,6 +77,8 @@ def nodes_command(args: argparse.Namespace) -> int:
         return _status(inventory)
     rows = []
     for c in inventory.values():
+        for w in c.warnings:
+            print(f"netui: warning: {w}", file=sys.stderr)
         if c.error:
             print(f"netui: {c.error}", file=sys.stderr)
         for n in c.nodes:

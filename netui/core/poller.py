@@ -258,6 +258,10 @@ def host_state(snap: HostSnapshot, now: float, interval: float = INTERVAL) -> tu
     timeout); slow when the last one took long (a 100k-rule nft host, a long SSH hop); else ok."""
     if not snap.ok:
         return snap.state, snap.reason or ""
+    if snap.unreadable:
+        from netui.model.snapshot import unreadable_text  # loaded by the poll that made snap
+
+        return "partial", unreadable_text(snap)
     age = now - snap.taken_at
     if age > max(10.0, 3 * (paced(snap, interval) + snap.duration)):
         return "stale", f"no fresh data for {age_text(age)}"
@@ -270,6 +274,7 @@ STATE_MARK = {
     "ok": "● ok",
     "slow": "◐ slow",
     "stale": "◌ stale",
+    "partial": "◑ partial",
     "unreachable": "✗ unreachable",
     "error": "✗ error",
 }

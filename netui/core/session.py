@@ -348,7 +348,12 @@ class Session:
 
 
 def _api_warnings(inventory: dict[str, Any]) -> list[str]:
-    return [inv.error for inv in inventory.values() if getattr(inv, "error", None)]
+    out = []
+    for inv in inventory.values():
+        out += list(getattr(inv, "warnings", ()))
+        if getattr(inv, "error", None):
+            out.append(inv.error)
+    return out
 
 
 # --- the journal alone (no environment, no hosts): `netui history` reads only this -------------

@@ -12,9 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from netui.discovery.model import Sourced
+from netui.model import plain_yaml
 
 # node annotation prefix -> CNI; each CNI's agent writes its own on every node it runs on
 _ANNOTATIONS = (
@@ -66,9 +65,9 @@ def proxy_mode_from(proxy_conf: str | None, cilium: dict[str, str], k3s: bool) -
     if replacement in ("true", "strict"):
         return Sourced("none (Cilium replaces kube-proxy)", "cilium-config kube-proxy-replacement")
     if proxy_conf is not None:
-        try:
-            conf = yaml.safe_load(proxy_conf) or {}
-        except yaml.YAMLError:
+        try:  # the API's YAML: plain data only (aliases and tags refused, 1 MB at most)
+            conf = plain_yaml.load(proxy_conf) or {}
+        except ValueError:
             conf = {}
         mode = str(conf.get("mode") or "") if isinstance(conf, dict) else ""
         return Sourced(
@@ -101,11 +100,15 @@ def read_flavour(
     coredns = _config(core, call, "coredns")
     kubeadm = _config(core, call, "kubeadm-config")
     try:
-        conf = yaml.safe_load(kubeadm.get("ClusterConfiguration", "") or "{}") or {}
+        conf = plain_yaml.load(kubeadm.get("ClusterConfiguration", "") or "{}") or {}
         kubeadm_domain = str((conf.get("networking") or {}).get("dnsDomain") or "") or None
-    except (yaml.YAMLError, AttributeError):
+    except (ValueError, AttributeError):
         kubeadm_domain = None
-    annotations = [dict(n.metadata.annotations or {}) for n in node_items]
+    annotations = []
+    for n in node_items:  # one node without metadata is skipped here (kube._nodes names it)
+        meta = getattr(n, "metadata", None)
+        found = getattr(meta, "annotations", None)
+        annotations.append(dict(found) if isinstance(found, dict) else {})
     return Flavour(
         cni=cni_from(annotations, pod_sources, k3s, flannel),
         proxy_mode=proxy_mode_from(proxy.get("config.conf") if proxy else None, cilium, k3s),

@@ -73,6 +73,9 @@ class ClusterInventory:
     proxy_mode: Sourced | None = None
     found_domain: Sourced | None = None  # CoreDNS's or kubeadm's; the spec's domain is used
     cilium: dict[str, str] = field(default_factory=dict)  # cilium-config's kube-proxy keys
+    # objects the API gave that could not be used, each named (a /33 podCIDR, a node with no
+    # status): skipped one by one, never an error that hides the rest
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def pod_cidr_values(self) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import yaml
 from netaddr import AddrFormatError, IPAddress
 
+from netui.model import plain_yaml
 from netui.model.networks import KnownNetwork, NetworkMap, has_host_bits, parse_cidr
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
@@ -468,48 +469,15 @@ def _resolve_path(base: Path, value: str | None) -> str | None:
 
 
 MAX_BYTES = 1024 * 1024  # real environment files are a few KB
-MAX_DEPTH = 16
-_PLAIN_TAGS = {
-    "tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "map", "seq")
-} | {"!"}
 
 
 def _shape_problem(text: str, file: str) -> Problem | None:
     """Refuse, before anything is built, what YAML allows and an environment never needs:
-    anchors and aliases (a few lines of them expand to gigabytes), deep nesting, and tags
-    that name objects."""
-    depth = 0
-    for ev in yaml.parse(text, Loader=yaml.SafeLoader):
-        line = ev.start_mark.line + 1 if ev.start_mark else None
-        if isinstance(ev, yaml.AliasEvent) or getattr(ev, "anchor", None):
-            return Problem(
-                file,
-                line,
-                "",
-                "uses a YAML anchor or alias (&name / *name)",
-                "write each value out: netui refuses aliases (a few lines of them can expand to gigabytes)",
-            )
-        tag = getattr(ev, "tag", None)
-        if tag and tag not in _PLAIN_TAGS:
-            return Problem(
-                file,
-                line,
-                "",
-                f"uses the YAML tag {tag!r}",
-                "plain strings, numbers, lists and mappings",
-            )
-        if isinstance(ev, yaml.MappingStartEvent | yaml.SequenceStartEvent):
-            depth += 1
-            if depth > MAX_DEPTH:
-                return Problem(
-                    file,
-                    line,
-                    "",
-                    f"nests deeper than {MAX_DEPTH} levels",
-                    "an environment file is three or four levels deep (see docs/environment.md)",
-                )
-        elif isinstance(ev, yaml.MappingEndEvent | yaml.SequenceEndEvent):
-            depth -= 1
+    anchors and aliases, deep nesting, and tags that name objects (model/plain_yaml)."""
+    try:
+        plain_yaml.check(text)
+    except plain_yaml.Refused as r:
+        return Problem(file, r.line, "", r.what, r.fix)
     return None
 
 

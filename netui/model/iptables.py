@@ -487,6 +487,18 @@ class Ruleset:
         return "\n".join(out) + "\n" if out else ""
 
 
+def _counts(inner: str) -> bool:
+    """`packets:bytes` as iptables-save prints them (ASCII digits: int() refuses others)."""
+    packets, sep, count = inner.partition(":")
+    return (
+        bool(sep)
+        and packets.isascii()
+        and packets.isdigit()
+        and count.isascii()
+        and count.isdigit()
+    )
+
+
 def parse(text: str) -> Ruleset:
     """Parse iptables-save output (with or without -c) of any table(s).
 
@@ -505,6 +517,8 @@ def parse(text: str) -> Ruleset:
                 start = line.find("] -A ") + 5
                 if start == 4:
                     raise ParseError(no, line, "counters without a closing ']' before '-A CHAIN'")
+                if not _counts(line[1 : start - 5]):
+                    raise ParseError(no, line, "counters that are not [packets:bytes]")
             elif line.startswith("-A "):
                 start = 3
             else:
@@ -519,7 +533,7 @@ def parse(text: str) -> Ruleset:
             if table is None:
                 raise ParseError(no, line, "chain outside a table")
             parts = line[1:].split(" ")
-            if len(parts) != 3 or not parts[2].startswith("["):
+            if len(parts) != 3 or parts[2][-1:] != "]" or not _counts(parts[2][1:-1]):
                 raise ParseError(no, line, "expected ':CHAIN POLICY [packets:bytes]'")
             chains[parts[0]] = Chain(parts[0], parts[1], parts[2], table=table.name)
         elif c0 == "*":

@@ -8,6 +8,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
+from netui.widgets.safe import Plain
+
 
 class ConfirmScreen(ModalScreen[bool]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="cancel_dialog")]
@@ -20,9 +22,9 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static(self.title_text, classes="title")
+            yield Plain(self.title_text, classes="title")
             with VerticalScroll(id="dialog-body"):
-                yield Static(self.body)
+                yield Plain(self.body)
             with Horizontal(id="dialog-buttons"):
                 yield Button("Cancel", id="cancel", variant="primary")
                 yield Button(self.ok_label, id="ok", variant="error")
@@ -54,10 +56,10 @@ class ConfirmTimedScreen(ConfirmScreen):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static(self.title_text, classes="title")
+            yield Plain(self.title_text, classes="title")
             with VerticalScroll(id="dialog-body"):
-                yield Static(self.body)
-            yield Static(self._timer_text(), id="timer-text")
+                yield Plain(self.body)
+            yield Plain(self._timer_text(), id="timer-text")
             with Horizontal(id="dialog-buttons"):
                 # A fixed width: an Input is 100% wide by default and pushed the buttons out.
                 yield Input(str(self.seconds), id="seconds", type="integer", max_length=5)

@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Header, Input, Static
 
 from netui.screens.netui_app import netui_app
 from netui.widgets.footer import KeyFooter
+from netui.widgets.safe import Plain, cells
 
 if TYPE_CHECKING:
     from netui.core.dns import DomainState
@@ -31,7 +32,7 @@ class DnsScreen(Screen[None]):
             placeholder="resolve a name as the office does, e.g. eureka.default.svc.cluster.local",
             id="name",
         )
-        yield Static("", id="dns-detail")
+        yield Plain("", id="dns-detail")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -70,7 +71,9 @@ class DnsScreen(Screen[None]):
             mark = {"forwarded": "● forwarded", "not forwarded": "✗ not forwarded"}.get(
                 r.state, "○ " + r.state
             )
-            table.add_row(r.domain, r.cluster, r.dns_ip or "?", mark, r.reachable, key=r.cluster)
+            table.add_row(
+                *cells(r.domain, r.cluster, r.dns_ip or "?", mark, r.reachable), key=r.cluster
+            )
         env = netui_app(self).env
         assert env.dns is not None  # refresh shows no table without a dns: section
         self.query_one("#dns-detail", Static).update(

@@ -13,6 +13,7 @@ from netui.model.findings import Finding
 from netui.screens.netui_app import netui_app
 from netui.widgets.fit_table import Column, FitTable
 from netui.widgets.footer import KeyFooter
+from netui.widgets.safe import Plain
 
 MARK = {"error": "✗ error", "warning": "! warning", "info": "· info"}
 
@@ -42,7 +43,7 @@ class FindingsScreen(Screen[None]):
             ],
             id="findings",
         )
-        yield Static("running the doctor…", id="detail")
+        yield Plain("running the doctor…", id="detail")
         yield KeyFooter()
 
     def on_mount(self) -> None:

@@ -10,8 +10,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import OptionList, Static
+from textual.widgets import OptionList
 from textual.widgets.option_list import Option
+
+from netui.widgets.safe import Plain, safe_text
 
 
 class ForwarderScreen(ModalScreen[str | None]):
@@ -27,15 +29,17 @@ class ForwarderScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static(
+            yield Plain(
                 f"Forwarder of cluster {self.cluster} (now: {self.current or 'none'})",
                 classes="title",
             )
             yield OptionList(
                 *[
                     Option(
-                        f"{'★ ' if n == self.current else '  '}{n}  {d}"
-                        + ("" if ok else "  (no host entry: add it under hosts:)"),
+                        safe_text(
+                            f"{'★ ' if n == self.current else '  '}{n}  {d}"
+                            + ("" if ok else "  (no host entry: add it under hosts:)")
+                        ),
                         id=n,
                         disabled=not ok,
                     )

@@ -21,6 +21,7 @@ from netui.model.snapshot import HostSnapshot
 from netui.model.sysctl import boot_order
 from netui.screens.netui_app import follow_snapshots, netui_app
 from netui.widgets.footer import KeyFooter
+from netui.widgets.safe import Plain, cells
 
 
 def forwarding_lines(snap: HostSnapshot) -> list[str]:
@@ -69,6 +70,7 @@ def detail_lines(snap: HostSnapshot, address: str) -> list[str]:
             )
     lines += boot_lines(snap)
     lines += [f"! {w}" for w in snap.warnings]
+    lines += [f"! {a} unreadable: {why}" for a, why in snap.unreadable.items()]
     return lines
 
 
@@ -122,11 +124,11 @@ class HostScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical():
-            yield Static("", id="host-detail")
-            yield Static("Routes (main table)", classes="title")
+            yield Plain("", id="host-detail")
+            yield Plain("Routes (main table)", classes="title")
             yield DataTable(id="routes", cursor_type="row", zebra_stripes=True)
-            yield Static("", id="uncovered")
-            yield Static("", id="firewall")
+            yield Plain("", id="uncovered")
+            yield Plain("", id="firewall")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -169,7 +171,7 @@ class HostScreen(Screen[None]):
             return
         nets = self._networks()
         for a in route_annotations(snap.routes, nets):
-            table.add_row(a.line, a.network)
+            table.add_row(*cells(a.line, a.network))
         table.move_cursor(row=min(row, max(0, table.row_count - 1)))
         missing = uncovered_networks(snap.routes, nets, env.clusters_of_host(self.host))
         text = Text()

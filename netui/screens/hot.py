@@ -17,6 +17,7 @@ from netui.model.snapshot import HostSnapshot
 from netui.screens.nat import _UNLISTED, keyed
 from netui.screens.netui_app import follow_snapshots, netui_app
 from netui.widgets.footer import KeyFooter
+from netui.widgets.safe import Plain, cells
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 HISTORY = 20  # samples per rule
@@ -77,7 +78,7 @@ class HotRulesScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield DataTable(id="hot", cursor_type="row", zebra_stripes=True)
-        yield Static("waiting for two snapshots of each host…", id="hot-detail")
+        yield Plain("waiting for two snapshots of each host…", id="hot-detail")
         yield KeyFooter()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -113,11 +114,13 @@ class HotRulesScreen(Screen[None]):
         for k, now, history in top:
             host, chain, position, text = self.rates.where[k]
             table.add_row(
-                host,
-                f"{chain} #{position}",
-                f"▲ {now:,.1f}/s" if now > 0 else "·",
-                sparkline(history),
-                text,
+                *cells(
+                    host,
+                    f"{chain} #{position}",
+                    f"▲ {now:,.1f}/s" if now > 0 else "·",
+                    sparkline(history),
+                    text,
+                ),
                 key=k,
             )
         self.query_one("#hot-detail", Static).update(

@@ -18,15 +18,16 @@ from netui.core.migration import ClusterLive, Migration
 from netui.core.verify import sparkline
 from netui.screens.netui_app import follow_snapshots, netui_app
 from netui.widgets.footer import KeyFooter
+from netui.widgets.safe import Plain, safe_text
 
 PROBE_EVERY = 6.0  # seconds between probe rounds (and DNS checks)
 
 
-class ClusterLane(Static):
+class ClusterLane(Plain):
     def __init__(self, name: str) -> None:
         super().__init__(classes="lane")
         self.cluster = name
-        self.border_title = f"cluster {name}"
+        self.border_title = safe_text(f"cluster {name}")
 
     def show(self, c: ClusterLive, resolving: list[str], compact: bool) -> None:
         state = {True: "✓", False: f"✗ {c.why}", None: "… waiting"}[c.reachable]
@@ -86,8 +87,8 @@ class MigrateScreen(Screen[None]):
         with Container(id="lanes"):
             for name in netui_app(self).env.clusters:
                 yield ClusterLane(name)
-        yield Static("", id="migrate-dns")
-        yield Static("", id="timeline")
+        yield Plain("", id="migrate-dns")
+        yield Plain("", id="timeline")
         yield KeyFooter()
 
     def on_mount(self) -> None:

@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Header, Input, OptionList, Static
+from textual.widgets.option_list import Option
 
 from netui.core.plans import Plan
 from netui.core.poller import age_text
@@ -20,6 +21,7 @@ from netui.model.snapshot import HostSnapshot
 from netui.screens.netui_app import follow_snapshots, netui_app
 from netui.widgets.footer import KeyFooter
 from netui.widgets.rule_list import RuleList, RuleRow
+from netui.widgets.safe import Plain, safe_text
 
 
 def rule_matches(rule: Rule, needle: str) -> bool:
@@ -110,7 +112,7 @@ class NatScreen(Screen[None]):
             placeholder="filter as you type: text, an address or a CIDR (10.200.1.3, 10.1.3.0/24); escape clears",
             id="filter",
         )
-        yield Static("", id="raw")
+        yield Plain("", id="raw")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -194,9 +196,10 @@ class NatScreen(Screen[None]):
             self.sub_title = f"{snap.state}: {snap.reason or 'no nat table'}"
             return
         names, rule_count = self._names(snap)
-        if chains.option_count != len(names) or [str(o.prompt) for o in chains.options] != names:
+        if chains.option_count != len(names) or [o.id for o in chains.options] != names:
             chains.clear_options()
-            chains.add_options(names)
+            # a chain name is the host's: shown escaped, never markup; the id is the real name
+            chains.add_options([Option(safe_text(n), id=n) for n in names])
         if self.chain in names and chains.highlighted != names.index(self.chain):
             chains.highlighted = names.index(self.chain)  # the list shows which chain this is
         if self.chain not in snap.nat.chains:
@@ -238,7 +241,7 @@ class NatScreen(Screen[None]):
         return self.by_key.get(row.key) if row else None
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        name = str(event.option.prompt)
+        name = event.option.id or ""
         if not name.startswith("…"):
             self._go(name)
 

@@ -16,6 +16,7 @@ from netui.core.inventory import ClusterInventory, Sourced
 from netui.core.poller import state_mark
 from netui.screens.netui_app import netui_app
 from netui.widgets.footer import KeyFooter
+from netui.widgets.safe import Plain, cells
 
 
 def cluster_lines(inv: ClusterInventory) -> list[str]:
@@ -27,6 +28,7 @@ def cluster_lines(inv: ClusterInventory) -> list[str]:
         f"services  {sourced(inv.service_cidrs)}",
         f"dns       {sourced([inv.dns_ip] if inv.dns_ip else [])}",
     ]
+    lines += [f"! {w}" for w in inv.warnings]
     lines += [f"! {d}" for d in inv.disagreements]
     if inv.error:
         lines.append(f"✗ {inv.error}")
@@ -46,8 +48,8 @@ class NodesScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical():
-            yield Static("", id="cluster-detail")
-            yield Static("Nodes", classes="title")
+            yield Plain("", id="cluster-detail")
+            yield Plain("Nodes", classes="title")
             yield DataTable(id="nodes", cursor_type="row", zebra_stripes=True)
         yield KeyFooter()
 
@@ -82,13 +84,15 @@ class NodesScreen(Screen[None]):
                 else ("…" if n.name in env.hosts else "- (not in hosts:)")
             )
             table.add_row(
-                ("★ " if n.name == spec.forwarder else "  ") + n.name,
-                ",".join(n.roles) or "-",
-                n.internal_ip or "?",
-                ",".join(n.pod_cidrs) or "-",
-                " ".join(n.taints) or "-",
-                "✓" if n.ready else "✗ NotReady",
-                host,
+                *cells(
+                    ("★ " if n.name == spec.forwarder else "  ") + n.name,
+                    ",".join(n.roles) or "-",
+                    n.internal_ip or "?",
+                    ",".join(n.pod_cidrs) or "-",
+                    " ".join(n.taints) or "-",
+                    "✓" if n.ready else "✗ NotReady",
+                    host,
+                ),
                 key=n.name,
             )
 

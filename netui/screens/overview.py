@@ -16,6 +16,7 @@ from netui.screens.netui_app import follow_inventory, follow_snapshots, netui_ap
 from netui.screens.views import overview_bindings, view
 from netui.widgets.fit_table import Column, FitTable
 from netui.widgets.footer import KeyFooter
+from netui.widgets.safe import Plain
 
 if TYPE_CHECKING:  # the parser behind it loads after the first paint
     pass
@@ -33,7 +34,7 @@ class OverviewScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical():
-            yield Static("Clusters", classes="title")
+            yield Plain("Clusters", classes="title")
             # What the operator scans first comes first; on a narrow terminal the forwarder
             # (★ in NODES) and where the Pod range was read leave first, and the row's whole
             # text stands in the line under the tables.
@@ -50,7 +51,7 @@ class OverviewScreen(Screen[None]):
                 ],
                 id="clusters",
             )
-            yield Static("Hosts", classes="title")
+            yield Plain("Hosts", classes="title")
             yield FitTable(
                 [
                     Column("HOST", "HOST"),
@@ -64,7 +65,7 @@ class OverviewScreen(Screen[None]):
                 ],
                 id="hosts",
             )
-            yield Static("", id="status")
+            yield Plain("", id="status")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -123,7 +124,11 @@ class OverviewScreen(Screen[None]):
                 "IPTABLES": (snap.variant or "-")
                 + "".join(f" +{m}" for m in snap.firewall_managers),
                 "FORWARDING": f"{snap.forwarding_now} (boot {'on' if snap.forwarding_on_at_boot else 'off'})",
-                "NAT": str(snap.nat.rule_count()) if snap.nat else "-",
+                "NAT": "?"
+                if "tables" in snap.unreadable
+                else str(snap.nat.rule_count())
+                if snap.nat
+                else "-",
             }
             table.put_row(snap.host, known[snap.host])
         elif snap.host in known:

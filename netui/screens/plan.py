@@ -14,6 +14,7 @@ from netui.core.plans import plan_text
 from netui.screens.confirm import ConfirmScreen
 from netui.screens.netui_app import netui_app
 from netui.widgets.footer import KeyFooter
+from netui.widgets.safe import Plain, cells
 
 CONFIRM_SECONDS = 60
 
@@ -57,8 +58,8 @@ class PlanScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll():
-            yield Static("planning…", id="plan")
-            yield Static("", id="progress")
+            yield Plain("planning…", id="plan")
+            yield Plain("", id="progress")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -197,7 +198,7 @@ class HistoryScreen(Screen[None]):
         yield DataTable(id="history", cursor_type="row", zebra_stripes=True)
         # the whole plan, every host's steps: scrolled, never cut after a dozen lines
         with VerticalScroll(id="history-detail-box"):
-            yield Static("", id="history-detail")
+            yield Plain("", id="history-detail")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -212,7 +213,7 @@ class HistoryScreen(Screen[None]):
         table = self.query_one("#history", DataTable)
         table.clear()
         for r in netui_app(self).session.history():
-            table.add_row(r.plan, r.when, r.who, r.status, r.hosts, key=r.plan)
+            table.add_row(*cells(r.plan, r.when, r.who, r.status, r.hosts), key=r.plan)
         for problem in netui_app(self).session.history_problems():
             self.notify(problem, severity="warning", timeout=10)
 

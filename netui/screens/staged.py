@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Header, Static
 
 from netui.screens.netui_app import netui_app
 from netui.widgets.footer import KeyFooter
+from netui.widgets.safe import Plain, cells
 
 
 def stage(screen: Screen[Any], label: str, plan: Any) -> None:
@@ -66,7 +67,7 @@ class StagedScreen(Screen[None]):
         yield Header()
         yield DataTable(id="staged", cursor_type="row", zebra_stripes=True)
         with VerticalScroll(id="staged-diff-box"):
-            yield Static("", id="staged-diff")
+            yield Plain("", id="staged-diff")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -85,7 +86,7 @@ class StagedScreen(Screen[None]):
         table = self.query_one("#staged", DataTable)
         table.clear()
         for i, item in enumerate(self.stage.items):
-            table.add_row(str(i + 1), item.label, key=str(i))
+            table.add_row(*cells(i + 1, item.label), key=str(i))
         self.sub_title = f"{len(self.stage)} staged"
         self.pages, self.page_index, self.error, self.plan = {}, 0, None, None
         if not len(self.stage):

@@ -16,9 +16,10 @@ from textual.widgets import DataTable, Header, Input, Static
 from netui.core.verify import TraceTarget
 from netui.screens.netui_app import netui_app
 from netui.widgets.footer import KeyFooter
+from netui.widgets.safe import Plain, cells, safe_text
 
 
-class TracePane(Static):
+class TracePane(Plain):
     """One target's trace: per-hop statistics over every round (mtr-like), each hop named, and
     why the path ends where it ends."""
 
@@ -35,7 +36,7 @@ class TracePane(Static):
         self.round_lock = threading.Lock()
         self.started = time.strftime("%H:%M:%S")
         self.lines: list[str] = []
-        self.border_title = self._heading()
+        self.border_title = safe_text(self._heading())  # a label from the API: no markup
 
     def _heading(self) -> str:
         t = self.target
@@ -98,7 +99,7 @@ class TraceScreen(Screen[None]):
             id="target",
         )
         yield Horizontal(id="panes")
-        yield Static("", id="trace-status")
+        yield Plain("", id="trace-status")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -306,7 +307,7 @@ class ProbeScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         yield DataTable(id="probes", cursor_type="row", zebra_stripes=True)
-        yield Static("probing…", id="probe-detail")
+        yield Plain("probing…", id="probe-detail")
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -349,7 +350,7 @@ class ProbeScreen(Screen[None]):
             t = r.target
             where = f"{t.address}:{t.port}" if t.port else f"@{t.server}"
             mark = f"{r.mark} " + (f"{r.ms} ms" if r.ms is not None else "")
-            table.add_row(t.cluster, t.kind, t.label, where, mark, r.detail, key=str(i))
+            table.add_row(*cells(t.cluster, t.kind, t.label, where, mark, r.detail), key=str(i))
         from netui.core.verify import tally
 
         failed = any(r.ok is False for r in results)

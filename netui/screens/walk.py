@@ -11,6 +11,7 @@ from textual.widgets import Input, Static
 
 from netui.model.snapshot import HostSnapshot
 from netui.screens.netui_app import netui_app
+from netui.widgets.safe import Plain
 
 
 class WalkScreen(ModalScreen[None]):
@@ -28,7 +29,7 @@ class WalkScreen(ModalScreen[None]):
             id="packet",
         )
         with VerticalScroll():
-            yield Static("", id="steps")
+            yield Plain("", id="steps")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

@@ -10,6 +10,9 @@ from typing import Any
 
 from textual.widgets import DataTable
 
+from netui.model.safe_text import clean
+from netui.widgets.safe import Cell
+
 PADDING = 2  # DataTable's cell padding, both sides
 
 
@@ -21,7 +24,10 @@ class Column:
     fill: bool = False  # takes the room left, cut with "…"
 
 
-class FitTable(DataTable[str]):
+class FitTable(DataTable[Cell]):
+    """Cells hold outside text (names, reasons, CIDRs from an API): each value is escaped when
+    it is put (model/safe_text) and shown as a Cell, never as markup."""
+
     def __init__(self, columns: list[Column], **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.spec = columns
@@ -48,11 +54,12 @@ class FitTable(DataTable[str]):
             for col, value in values.items():
                 self.put(key, col, value)
             return
-        self.data[key] = {c.key: values.get(c.key, "") for c in self.spec}
+        self.data[key] = {c.key: clean(values.get(c.key, "")) for c in self.spec}
         if self.shown:
             self.add_row(*(self._cell(key, c) for c in self.shown), key=key)
 
     def put(self, key: str, col: str, value: str) -> None:
+        value = clean(value)
         if self.data.get(key, {}).get(col) == value:
             return
         self.data.setdefault(key, {})[col] = value
@@ -81,13 +88,13 @@ class FitTable(DataTable[str]):
         )
         return max(12, self.app.size.width - fixed - PADDING - 2)
 
-    def _cell(self, key: str, column: Column) -> str:
+    def _cell(self, key: str, column: Column) -> Cell:
         text = self.data.get(key, {}).get(column.key, "")
         if column.fill:
             room = self._room()
             if len(text) > room:
-                return text[: room - 1] + "…"
-        return text
+                return Cell(text[: room - 1] + "…")
+        return Cell(text)
 
     def _refill(self) -> None:
         self._room_was = self._room()

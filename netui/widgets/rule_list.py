@@ -19,6 +19,7 @@ from textual.strip import Strip
 
 from netui.model.iptables import Rule
 from netui.model.owners import rule_owner
+from netui.model.safe_text import clean
 
 
 class RuleRow(NamedTuple):
@@ -144,7 +145,8 @@ class RuleList(ScrollView, can_focus=True):
         r = self.rows[index]
         hot = f"▲{compact(round(r.rate))}/s" if r.rate > 0 else ""
         owner = r.owner
-        text = f"{r.position:>4} {compact(r.packets):>6} {hot:>8} {owner[:10]:<10} {r.text}"
+        # the rule's text is the host's (a comment may hold ESC or bidi controls): escaped
+        text = clean(f"{r.position:>4} {compact(r.packets):>6} {hot:>8} {owner[:10]:<10} {r.text}")
         style = self.rich_style
         if owner == "netui":
             style = style + self.get_component_rich_style("rule-list--netui")

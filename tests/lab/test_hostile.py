@@ -158,3 +158,96 @@ def test_hostile_flood_over_ssh_ends_at_the_deadline(lab, argv, stdin):
         finally:
             b.close()
     assert took < 8, took
+
+
+def test_hostile_osc52_comment_in_a_real_terminal_stays_text_and_q_quits(lab, tmp_path):
+    """A rule comment that would set the terminal's clipboard (OSC 52) and one that is Rich
+    markup: in tmux with set-clipboard on (an application's OSC 52 makes a paste buffer), the
+    nat view shows both escaped, no buffer appears, and q still quits."""
+    import shutil
+
+    from .test_terminal_smoke import _keys, _screen, _wait_for
+
+    if shutil.which("tmux") is None:
+        pytest.skip("tmux is not installed")
+    osc52 = "\x1b]52;c;aGVsbG8=\x07"
+    comments = [osc52 + "clip", "[link=http://x]L[/link]"]
+    for c in reversed(comments):
+        added = in_ns(
+            NS,
+            "iptables",
+            "-t",
+            "nat",
+            "-I",
+            "POSTROUTING",
+            "1",
+            "-m",
+            "comment",
+            "--comment",
+            c,
+            "-j",
+            "RETURN",
+        )
+        assert added.returncode == 0, added.stderr
+    conf = tmp_path / "tmux.conf"
+    conf.write_text("set -g set-clipboard on\n")
+    status = tmp_path / "status"
+    session = "netui-osc"
+    tmux = ["tmux", "-L", "netui-test"]
+    env = dict(__import__("os").environ, TERM="xterm-256color", NETUI_ENV=lab.env)
+    try:
+        subprocess.run(
+            [
+                *tmux,
+                "-f",
+                str(conf),
+                "new-session",
+                "-d",
+                "-s",
+                session,
+                "-x",
+                "120",
+                "-y",
+                "30",
+                "sh",
+                "-c",
+                f"{sys.executable} -m netui.cli; echo $? > {status}",
+            ],
+            env=env,
+            check=True,
+        )
+        _wait_for(session, "● ok", 40)
+        lines = _screen(session).splitlines()
+        rows = lines[next(i for i, line in enumerate(lines) if "HOST" in line) + 1 :]
+        index = next(i for i, line in enumerate(rows) if line.split()[:1] == [HOST])
+        _keys(session, "Tab", *(["Down"] * index), "Enter")
+        screen = _wait_for(session, "\\x1b]52;c;aGVsbG8=", 40)
+        _keys(session, "Down")  # onto the markup comment: its raw line below the list
+        screen = _wait_for(session, "[link=http://x]L[/link]", 20)
+        buffers = subprocess.run([*tmux, "list-buffers"], capture_output=True, text=True).stdout
+        assert buffers == "", f"the app set the clipboard: {buffers!r}"
+        _keys(session, "Escape")
+        _wait_for(session, "Clusters")
+        _keys(session, "q")
+        deadline = time.time() + 10
+        while not status.exists() and time.time() < deadline:
+            time.sleep(0.05)
+        assert status.exists() and status.read_text().strip() == "0", _screen(session)
+        assert "\x1b" not in screen
+    finally:
+        subprocess.run([*tmux, "kill-server"], capture_output=True)
+        for c in comments:
+            in_ns(
+                NS,
+                "iptables",
+                "-t",
+                "nat",
+                "-D",
+                "POSTROUTING",
+                "-m",
+                "comment",
+                "--comment",
+                c,
+                "-j",
+                "RETURN",
+            )
