@@ -174,7 +174,17 @@ def _snapshot_seeds() -> list[bytes]:
             "tables": "*filter\n:FORWARD DROP [0:0]\n[\xff:0] -A FORWARD -j ACCEPT\nCOMMIT\n",
         }
     )
-    return [full, bad_counter, frame("x", "big", "big")]
+    # and a rule operand that is no network reached netaddr and walk._range (ValueError)
+    bad_operand = frames(
+        {
+            "iptables-version": "iptables v1.8.9 (legacy)\n",
+            "tables": saved.replace("-s 172.17.0.0/16", "-s 172.17.0.0/1,"),
+            "routes": IP_SEEDS[0].decode(),
+            "addresses": IP_SEEDS[1].decode(),
+            "ip_forward": "1\n",
+        }
+    )
+    return [full, bad_counter, bad_operand, frame("x", "big", "big")]
 
 
 # --- sysctl and dnsmasq files ---------------------------------------------------------------

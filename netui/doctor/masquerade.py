@@ -7,7 +7,7 @@ jumps are all honoured; the rule scan below catches the classic hand-written mis
 
 from __future__ import annotations
 
-from netaddr import IPNetwork
+from netaddr import AddrFormatError, IPNetwork
 
 from netui.doctor.context import ClusterFacts, DoctorInput
 from netui.doctor.path import forward_path
@@ -287,7 +287,12 @@ def _within_any(cidr: str, nets: tuple[str, ...] | list[str]) -> bool:
 
 
 def _overlap(a: str, b: str) -> bool:
-    na, nb = IPNetwork(a), IPNetwork(b)
+    """Whether two networks share an address; a rule's `-s`/`-d` that is no network (a host
+    may print `-s 172.17.0.0/1,`: bench/fuzz.py found it crashing the doctor) shares none."""
+    try:
+        na, nb = IPNetwork(a), IPNetwork(b)
+    except (AddrFormatError, ValueError, TypeError):
+        return False
     return na.first <= nb.last and nb.first <= na.last
 
 
