@@ -35,7 +35,7 @@ K3S_PODS, K3S_SERVICES = IPNetwork("10.42.0.0/16"), IPNetwork("10.43.0.0/16")
 TIMEOUT = (2.0, 4.0)  # connect, read (seconds) for every API call
 # One cluster's discovery as a whole: a server that trickles a byte at a time satisfies every
 # read timeout and would never end; past this the cluster is "API too slow", the others go on.
-DEADLINE = 20.0
+DEADLINE = 60.0
 BODY_CAP = 32 * 1024 * 1024  # one API answer; a config map's YAML is read up to CONFIG_CAP
 CONFIG_CAP = 1024 * 1024
 _RANGE = re.compile(r"valid IPs is ([0-9./, ]+)")
