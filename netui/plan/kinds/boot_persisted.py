@@ -31,7 +31,7 @@ from netui.model.bootstate import (
     parse_plan_file,
     plan_path,
 )
-from netui.plan.command import Command
+from netui.plan.command import Command, Guard
 from netui.plan.model import HostPlan, Plan
 from netui.plan.step import HostState, Rollback, Script, Step, register
 
@@ -53,6 +53,20 @@ DISABLE = (
     'rm -f "$1" "$2"; [ -d /run/systemd/system ] || exit 0; '
     f"systemctl stop {TIMER_NAME} 2>/dev/null; systemctl daemon-reload; exit 0"
 )
+
+
+RMDIR = 'rmdir "$1" "$2" 2>/dev/null; exit 0'
+
+
+def _guarded(done: str) -> str:
+    """An Ansible guard (plan/command.py): `done` is an sh test over $2.. that says the command
+    changed nothing; $1 is check|run, then the command's own script, then its arguments."""
+    return (
+        "mode=$1; s=$2; shift 2\n"
+        f"if {done}; then echo netui-unchanged; exit 0; fi\n"
+        '[ "$mode" = check ] && { echo netui-would-change; exit 0; }\n'
+        'sh -c "$s" netui-step "$@" && echo netui-changed\n'
+    )
 
 
 def _others(live: HostState, plan_id: str) -> list[str]:
@@ -129,6 +143,12 @@ class BootPersisted(Step):
                 Command(
                     f"disable {UNIT_NAME} and {TIMER_NAME}",
                     ("sh", "-c", DISABLE, "netui-disable", WANTS_LINK, TIMER_LINK),
+                    guards=(
+                        Guard(
+                            _guarded('[ ! -e "$1" ] && [ ! -L "$1" ] && [ ! -L "$2" ]'),
+                            (DISABLE, WANTS_LINK, TIMER_LINK),
+                        ),
+                    ),
                     shown=f"rm -f {WANTS_LINK} {TIMER_LINK}",
                 )
             )
