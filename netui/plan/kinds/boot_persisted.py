@@ -127,6 +127,12 @@ class BootPersisted(Step):
                         TIMER_LINK,
                     ),
                     shown=f"ln -sfn {UNIT_PATH} {WANTS_LINK}; ln -sfn {TIMER_PATH} {TIMER_LINK}",
+                    guards=(
+                        Guard(
+                            _guarded('[ -L "$2" ] && [ -L "$4" ]'),
+                            (ENABLE, UNIT_PATH, WANTS_LINK, TIMER_PATH, TIMER_LINK),
+                        ),
+                    ),
                 )
             )
 
@@ -167,6 +173,11 @@ class BootPersisted(Step):
                     ARMED_DIR,
                 ),
                 shown=f"rmdir {PLANS_DIR} {ARMED_DIR}",
+                guards=(
+                    Guard(
+                        _guarded('[ ! -d "$1" ] && [ ! -d "$2" ]'), (RMDIR, PLANS_DIR, ARMED_DIR)
+                    ),
+                ),
             )
         )
 
