@@ -55,6 +55,7 @@ DISABLE = (
 )
 
 
+MKDIR = 'mkdir -p "$1"'
 RMDIR = 'rmdir "$1" "$2" 2>/dev/null; exit 0'
 
 
@@ -105,6 +106,15 @@ class BootPersisted(Step):
         lines = list(dict.fromkeys([*out.boot, *self.lines]))
         planned = parse_plan_file(out.plan_id, "\n".join(lines))
         # written even when empty: the unit also rolls back an armed plan at boot
+        if live.files.get(planned.path) is None:
+            out.add(
+                Command(
+                    f"make {PLANS_DIR}",
+                    ("sh", "-c", MKDIR, "netui-mkdir", PLANS_DIR),
+                    shown=f"mkdir -p {PLANS_DIR}",
+                    guards=(Guard(_guarded('[ -d "$1" ]'), (MKDIR, PLANS_DIR)),),
+                )
+            )
         if live.files.get(planned.path) != planned.text():
             out.add(
                 Command(f"persist for boot: {planned.path}", write=(planned.path, planned.text()))
