@@ -156,7 +156,8 @@ def test_hostile_objects_are_one_warning_each_and_an_alias_bomb_is_refused(serve
 def test_hostile_slow_or_huge_api_ends_and_the_other_cluster_is_discovered(
     servers, monkeypatch, mode
 ):
-    monkeypatch.setattr(kube, "DEADLINE", 4.0)
+    # long enough for the good cluster on a loaded machine (4 s cut it short at load 7)
+    monkeypatch.setattr(kube, "DEADLINE", 10.0)
     start, kubeconfig = servers
     env = kubeconfig(bad=start(mode), good=start("objects"))
     began = time.monotonic()
@@ -167,4 +168,4 @@ def test_hostile_slow_or_huge_api_ends_and_the_other_cluster_is_discovered(
         ("did not" in inv["bad"].error) if mode == "trickle" else ("more than" in inv["bad"].error)
     )
     assert inv["good"].error is None and len(inv["good"].nodes) == 3
-    assert took < 12, took
+    assert took < 30, took
