@@ -9,6 +9,7 @@ file, one rule both moved and deleted, two routes to one range, two DNS drop-ins
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from netui.plan import model
 from netui.plan.model import HostPlan, Plan, PlanRefused
@@ -21,7 +22,10 @@ class StagedItem:
     plan: Plan
 
 
-def _extend(target: list, items: list) -> None:  # type: ignore[type-arg]
+_T = TypeVar("_T")
+
+
+def _extend(target: list[_T], items: list[_T]) -> None:
     for item in items:
         if item not in target:
             target.append(item)
