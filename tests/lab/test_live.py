@@ -60,7 +60,7 @@ def test_a_rule_added_on_an_nft_host_shows_before_the_next_poll_and_legacy_waits
         since = len(seen.snaps)
         added = time.monotonic()
         in_ns("nu-a-master", "iptables", "-t", "nat", "-A", "POSTROUTING", *RULE)
-        found = seen.wait_for("a-master", _has_rule, 3, since)
+        found = seen.wait_for("a-master", _has_rule, 10, since)  # the poll: 30 s
         latency = time.monotonic() - added
         assert found is not None, "the nft monitor did not wake the poll"
         print(f"rule change to snapshot on an nft host: {latency * 1000:.0f} ms")
@@ -75,7 +75,7 @@ def test_a_rule_added_on_an_nft_host_shows_before_the_next_poll_and_legacy_waits
                 lambda s, want=want: (
                     any("10.1.3.78/32" in r.text for r in s.nat.chain("POSTROUTING").rules) == want
                 ),
-                3,
+                10,
                 since,
             ), f"iptables {change} on nft did not wake the poll"
         # legacy: no monitor, so the same change waits for the next poll (30 s away)

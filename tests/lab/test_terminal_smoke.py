@@ -117,14 +117,14 @@ def test_the_first_keys_a_new_user_presses_never_end_the_app_and_q_quits_at_once
         _wait_for(session, "Clusters")
         start = time.time()
         _keys(session, "q")
-        while not status.exists() and time.time() - start < 5:
+        while not status.exists() and time.time() - start < 15:
             time.sleep(0.02)
         took = time.time() - start
         assert status.exists(), _screen(session)
         assert status.read_text().strip() == "0"
-        # ~0.3 s alone; the bound catches a quit that waits on hosts (it took ~20 s once) with
-        # room for three other workers building labs on the same two cores
+        # ~0.3 s alone, 3.3 s once in CI with three other workers building labs on the same two
+        # cores; the bound catches a quit that waits on hosts (it took ~20 s once)
         print(f"q to exit: {took:.2f} s")
-        assert took < 2.0, took
+        assert took < 8.0, took
     finally:
         subprocess.run(["tmux", "-L", "netui-test", "kill-server"], capture_output=True)
