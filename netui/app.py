@@ -167,7 +167,7 @@ class NetuiApp(App[None]):
         self.call_from_thread(
             self.notify,
             "No environment file: read-only on the kubeconfig's clusters; what needs hosts "
-            "(doctor, plan, host views) shows nothing until there is one. "
+            "(doctor, plan, host views) opens once there is one. "
             f"A draft is ready ({summary(draft)}). W writes it to ./netui.yaml (what `netui init` prints).",
             title="netui init",
             timeout=60,
@@ -241,10 +241,30 @@ class NetuiApp(App[None]):
 
     def open_view(self, name: str, arg: str | None = None) -> None:
         """Open a registered view (screens/views.py) over the current screen."""
+        if not self.can_open(name):
+            return
         self.push_screen(view(name).build(arg))
+
+    def can_open(self, name: str) -> bool:
+        """With the kubeconfig alone, a view built from hosts says in one line why it does not
+        open (an empty screen would look like a network with nothing wrong)."""
+        from netui.core.drafting import kubeconfig_only
+
+        if not view(name).from_hosts or not kubeconfig_only(self.env):
+            return True
+        offer = "W writes the draft `netui init` made" if self.draft_text else "`netui init` drafts one"
+        self.notify(
+            f"{name} needs hosts: there is no environment file (read-only on the kubeconfig); "
+            f"{offer}, then run `netui --env netui.yaml`",
+            severity="warning",
+            timeout=10,
+        )
+        return False
 
     def switch_view(self, name: str, arg: str | None = None) -> None:
         """Open a registered view in place of the current screen (nat <-> host of one host)."""
+        if not self.can_open(name):
+            return
         self.switch_screen(view(name).build(arg))
 
     # --- commit-confirmed, visible on every screen ------------------------------------------

@@ -82,9 +82,17 @@ def test_no_environment_file_opens_read_only_on_the_kubeconfig_and_w_writes_the_
             await pilot.pause()
             assert (tmp_path / "netui.yaml").read_text() == "mine\n"
             assert any("never overwrites" in n.message for n in app._notifications)
-            for key in ("d", "escape", "p", "escape", "i", "escape"):  # host views, no hosts
-                await pilot.press(key)
+            first = app.screen
+            for key, name in (("d", "doctor"), ("p", "plan"), ("i", "host"), ("o", "probes")):
+                await pilot.press(key)  # views built from hosts: none here
                 await pilot.pause(0.2)
+                assert app.screen is first, f"{key} opened an empty {name} screen"
+                said = app._notifications
+                assert any(n.message.startswith(f"{name} needs hosts: there is no environment file")
+                           and "W writes the draft" in n.message for n in said), name  # fmt: skip
+            await pilot.press("n")  # the DNS screen reads the clusters: it opens
+            await pilot.pause(0.2)
+            assert app.screen is not first
             assert app.crashes == []
 
     asyncio.run(scenario())

@@ -191,6 +191,9 @@ class OverviewScreen(Screen[None]):
         """A view's key: it opens for the host or cluster under the cursor when it needs one."""
         needs = view(name).needs
         arg = self._key_at_cursor(f"#{needs}s") if needs else None
+        # with the kubeconfig alone (no hosts under any cursor) the app says why it cannot open
+        if not netui_app(self).can_open(name):
+            return
         if needs is None or arg:
             netui_app(self).open_view(name, arg)
 

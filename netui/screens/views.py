@@ -26,6 +26,9 @@ class View:
     binding_id: str = ""  # the id keymap.yaml remaps (the name when not given)
     needs: Needs = None
     command: bool = True  # offered by the `:` palette (with a host's name when it needs one)
+    # what it shows comes from the hosts of an environment file: with the kubeconfig alone
+    # (no file) it does not open, and one line says so
+    from_hosts: bool = True
 
     @property
     def ident(self) -> str:
@@ -116,12 +119,26 @@ VIEWS = (
     View(
         "host", "forwarding, addresses, routes", _host, "i", "Host & routes", "host_detail", "host"
     ),
-    View("nodes", "a cluster's nodes and services", _nodes, needs="cluster", command=False),
+    View(
+        "nodes",
+        "a cluster's nodes and services",
+        _nodes,
+        needs="cluster",
+        command=False,
+        from_hosts=False,
+    ),
     View("doctor", "the doctor's findings, worst first", _findings, "d", "Doctor"),
     View("plan", "the plan: exact commands per host", _plan, "p", "Plan"),
     View("traces", "trace panes from the office", _traces, "t", "Traces"),
     View("probes", "the probe grid: office -> every cluster", _probes, "o", "Probes"),
-    View("dns", "cluster domains, resolve box, migration switch", _dns, "n", "DNS"),
+    View(
+        "dns",
+        "cluster domains, resolve box, migration switch",
+        _dns,
+        "n",
+        "DNS",
+        from_hosts=False,
+    ),
     View("hot", "the nat rules hit hardest right now", _hot, "k", "Hot rules", "hot_rules"),
     View("history", "applied plans, with undo", _history, "h", "History"),
     View(
