@@ -68,8 +68,10 @@ def test_every_key_of_every_screen_keeps_the_app_running(route, name):
         )
         async with app.run_test(size=(100, 30)) as pilot:
 
-            def settled() -> bool:  # the cockpit's probe loop lasts as long as the cockpit
-                return workers_done(app, lasting=("migrate-probe",))
+            def settled() -> bool:  # the cockpit's probe loop lasts as long as the cockpit,
+                # a trace pane's rounds as long as continuous mode (c) is on
+                trace = getattr(app.screen, "continuous", False)
+                return workers_done(app, lasting=("migrate-probe",) + (("trace",) if trace else ()))
 
             await until_ready(pilot)
             # each key's own work (a worker, a dialog after it) is let run before the next
