@@ -189,3 +189,28 @@ def test_a_host_that_went_down_keeps_its_last_values_marked_as_last_known():
             assert str(hosts.get_cell("a-master", "STATE")).startswith("✗ unreachable")
 
     run(scenario)
+
+
+def test_d_in_the_nat_view_opens_the_doctor_with_this_hosts_findings_first():
+    from netui.screens.findings import FindingsScreen
+    from netui.screens.nat import NatScreen
+
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until_ready(pilot)
+            await open_host(pilot, "b-master", "enter")
+            assert isinstance(app.screen, NatScreen)
+            await pilot.press("d")  # once dead
+            assert await wait_until(pilot, lambda: isinstance(app.screen, FindingsScreen))
+            doctor = app.screen
+            assert await wait_until(pilot, lambda: doctor.findings), "no findings shown"
+            hosts = [f.host for f in doctor.findings]
+            assert "b-master" in hosts and hosts[0] == "b-master", hosts
+            first_other = next(i for i, h in enumerate(hosts) if h != "b-master")
+            assert all(h != "b-master" for h in hosts[first_other:])  # this host's, then the rest
+            assert "b-master first" in doctor.title
+            await pilot.press("escape")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, NatScreen))
+
+    run(scenario)

@@ -27,8 +27,9 @@ class FindingsScreen(Screen[None]):
         Binding("plus", "stage_fix", "Stage fix", id="stage_fix"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, host: str | None = None) -> None:
         super().__init__()
+        self.host = host  # opened from a host's view: its findings first, the cursor on them
         self.findings: list[Finding] = []
         self.inp: DoctorInput | None = None
 
@@ -47,7 +48,7 @@ class FindingsScreen(Screen[None]):
         yield KeyFooter()
 
     def on_mount(self) -> None:
-        self.title = "netui — doctor"
+        self.title = "netui — doctor" + (f" — {self.host} first" if self.host else "")
         self.query_one("#findings", FitTable).focus()
         self.action_rerun()
 
@@ -70,6 +71,10 @@ class FindingsScreen(Screen[None]):
         self.app.call_from_thread(self._show, d.findings)
 
     def _show(self, findings: list[Finding]) -> None:
+        if self.host is not None:  # stable: worst first within this host's, then the rest
+            findings = [f for f in findings if f.host == self.host] + [
+                f for f in findings if f.host != self.host
+            ]
         self.findings = findings
         table = self.query_one("#findings", FitTable)
         table.clear_rows()

@@ -80,6 +80,7 @@ class NatScreen(Screen[None]):
         Binding("r", "refresh", "Refresh", id="refresh_nat"),
         Binding("w", "walk", "Walk a packet", id="walk"),
         Binding("i", "host_detail", "Host & routes", id="nat_host_detail"),
+        Binding("d", "doctor", "Doctor", id="nat_doctor"),
         Binding("c", "toggle_chains", "Chains", id="toggle_chains"),
         Binding("x", "delete_rule", "Delete rule", id="delete_rule"),
         Binding("m", "move_rule_top", "Move rule to top", id="move_rule"),
@@ -375,6 +376,10 @@ class NatScreen(Screen[None]):
 
     def action_host_detail(self) -> None:
         netui_app(self).switch_view("host", self.host)
+
+    def action_doctor(self) -> None:
+        """The doctor, this host's findings first (Escape comes back here)."""
+        netui_app(self).open_view("doctor", self.host)
 
     def action_refresh(self) -> None:
         netui_app(self).refresh_hosts(self.host)

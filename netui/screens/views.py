@@ -59,10 +59,10 @@ def _nodes(cluster: str | None) -> Screen[Any]:
     return NodesScreen(cluster)
 
 
-def _findings(_: str | None) -> Screen[Any]:
+def _findings(host: str | None) -> Screen[Any]:
     from netui.screens.findings import FindingsScreen
 
-    return FindingsScreen()
+    return FindingsScreen(host)
 
 
 def _plan(_: str | None) -> Screen[Any]:
