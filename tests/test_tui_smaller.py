@@ -214,3 +214,31 @@ def test_d_in_the_nat_view_opens_the_doctor_with_this_hosts_findings_first():
             assert await wait_until(pilot, lambda: isinstance(app.screen, NatScreen))
 
     run(scenario)
+
+
+def test_a_staged_delete_or_move_marks_its_rule_in_the_nat_view_until_it_is_dropped():
+    from netui.widgets.rule_list import RuleList
+
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=(160, 40)) as pilot:
+            await until_ready(pilot)
+            await open_host(pilot, "b-master", "enter")  # two foreign rules in POSTROUTING
+            rules = app.screen.query_one(RuleList)
+            assert await wait_until(pilot, lambda: rules.row_count >= 2)
+            rules.focus()
+            first, second = rules.rows[0], rules.rows[1]
+            assert rules.marks == {}
+            await pilot.press("D")  # the first rule: staged for deletion
+            await pilot.press("down", "M")  # the second: staged to move to the top
+            assert await wait_until(pilot, lambda: len(rules.marks) == 2), rules.marks
+            assert rules.marks == {first.text: "del", second.text: "move"}
+            lines = [rules.render_line(y).text for y in (1, 2)]
+            assert "staged:del" in lines[0] and "staged:move" in lines[1], lines
+            app.session.stage.drop(0)  # dropped on the staged screen (S), then back here
+            await pilot.press("S")
+            await wait_until(pilot, lambda: type(app.screen).__name__ == "StagedScreen")
+            await pilot.press("escape")
+            assert await wait_until(pilot, lambda: rules.marks == {second.text: "move"})
+
+    run(scenario)

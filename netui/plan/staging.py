@@ -85,5 +85,17 @@ class Stage:
     def __len__(self) -> int:
         return len(self.items)
 
+    def rule_marks(self, host: str, table: str, chain: str) -> dict[str, str]:
+        """The rules of `chain` on `host` a staged change deletes or moves, by rule text: what
+        a nat view marks ("del", "move") so a staged rule is seen as such before the apply."""
+        marks: dict[str, str] = {}
+        for item in self.items:
+            hp = item.plan.hosts.get(host)
+            for step in hp.steps if hp else []:
+                key = step.key()  # None: a step that merges with no other
+                if key is not None and key[:3] == ("foreign-rule", table, chain):
+                    marks[key[3]] = "move" if hasattr(step, "to") else "del"
+        return marks
+
     def combined(self, env: str = "") -> Plan:
         return merge([i.plan for i in self.items], env)

@@ -213,6 +213,7 @@ class NatScreen(Screen[None]):
                 self.notify(f"{self.chain}: the rule the finding is about", timeout=4)
             self.highlight = None
         rules_view.set_rows(rows, keep)
+        self._mark_staged()
         self._watch()
         age = snap.age
         self.sub_title = (
@@ -350,6 +351,13 @@ class NatScreen(Screen[None]):
             return None
         return rule_change_plan(netui_app(self).env.path, self.host, rule, move_to)
 
+    def _mark_staged(self) -> None:
+        marks = netui_app(self).session.stage.rule_marks(self.host, "nat", self.chain)
+        self.query_one(RuleList).set_marks(marks)
+
+    def on_screen_resume(self) -> None:
+        self._mark_staged()  # back from the staged screen: dropped or applied changes unmarked
+
     def _stage(self, move_to: int | None) -> None:
         """Put the change with the others picked so far: one preview, one diff, one apply."""
         from netui.core.plans import change_label
@@ -361,6 +369,7 @@ class NatScreen(Screen[None]):
         from netui.screens.staged import stage
 
         stage(self, change_label(self.host, rule, move_to), plan)
+        self._mark_staged()
 
     def action_stage_delete(self) -> None:
         self._stage(None)

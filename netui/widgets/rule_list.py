@@ -77,6 +77,7 @@ class RuleList(ScrollView, can_focus=True):
         "rule-list--hot",
         "rule-list--netui",
         "rule-list--header",
+        "rule-list--staged",
     }
     DEFAULT_CSS = """
     RuleList { height: 1fr; }
@@ -84,6 +85,7 @@ class RuleList(ScrollView, can_focus=True):
     RuleList > .rule-list--hot { color: $warning; text-style: bold; }
     RuleList > .rule-list--netui { color: $success; }
     RuleList > .rule-list--header { color: $text-muted; text-style: bold; }
+    RuleList > .rule-list--staged { color: $error; text-style: italic; }
     """
 
     cursor = reactive(0, always_update=True)
@@ -101,8 +103,15 @@ class RuleList(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.rows: list[RuleRow] = []
+        self.marks: dict[str, str] = {}  # rule text -> "del"/"move": a change staged for it
 
     # --- data ---------------------------------------------------------------------------------
+
+    def set_marks(self, marks: dict[str, str]) -> None:
+        """Mark the rules a staged change deletes or moves (their OWNER reads "staged:del")."""
+        if marks != self.marks:
+            self.marks = marks
+            self.refresh()
 
     def set_rows(self, rows: list[RuleRow], keep: str | None = None) -> None:
         """Replace the rows; the cursor stays on the row with key `keep` (or the current one)."""
@@ -145,11 +154,15 @@ class RuleList(ScrollView, can_focus=True):
         r = self.rows[index]
         hot = f"▲{compact(round(r.rate))}/s" if r.rate > 0 else ""
         owner = r.owner
+        staged = self.marks.get(r.text)
         # the rule's text is the host's (a comment may hold ESC or bidi controls): escaped
-        text = clean(f"{r.position:>4} {compact(r.packets):>6} {hot:>8} {owner[:10]:<10} {r.text}")
+        shown = f"staged:{staged}" if staged else owner[:10]
+        text = clean(f"{r.position:>4} {compact(r.packets):>6} {hot:>8} {shown:<10} {r.text}")
         style = self.rich_style
         if owner == "netui":
             style = style + self.get_component_rich_style("rule-list--netui")
+        if staged:
+            style = style + self.get_component_rich_style("rule-list--staged")
         if r.rate > 0:
             style = style + self.get_component_rich_style("rule-list--hot")
         if index == self.cursor:
