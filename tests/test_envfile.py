@@ -181,6 +181,15 @@ BAD = [
         ],
     ),
     (
+        # urlsplit's own ValueError (one argument) reached the (what, right) unpacking:
+        # found by bench/fuzz.py as an internal error
+        "an unclosed bracket",
+        _replace("192.168.1.109:2222", "[192.168.1.109:2222"),
+        [
+            "x.yaml:10: hosts.a-master: 'ssh://root@[192.168.1.109:2222' is not a host address (Invalid IPv6 URL) — local, netns://NAME or ssh://[user@]host[:port][?sudo=1]"
+        ],
+    ),
+    (
         "unknown ssh option",
         _replace("?sudo=1", "?sudo=1&agent=yes"),
         [

@@ -406,7 +406,13 @@ def parse_host_uri(name: str, uri: str) -> HostAddress:
             f"{uri!r} is not a host address",
             "local, netns://NAME or ssh://[user@]host[:port][?sudo=1]",
         )
-    parts = urlsplit(uri)
+    try:
+        parts = urlsplit(uri)
+    except ValueError as e:  # "ssh://[x": urlsplit's own refusal (bench/fuzz.py found it)
+        raise ValueError(
+            f"{uri!r} is not a host address ({e})",
+            "local, netns://NAME or ssh://[user@]host[:port][?sudo=1]",
+        ) from None
     if parts.scheme == "netns":
         ns = parts.netloc
         if not ns or parts.path not in ("", "/") or not NETNS_RE.fullmatch(ns):
