@@ -154,7 +154,10 @@ class BootPersisted(Step):
                 out.add(Command(f"remove {path}", remove=path))
         if _others(live, out.plan_id):
             return
-        if live.files.get(WANTS_LINK) is not None or live.files.get(TIMER_LINK) is not None:
+        # the links as the unit's files: the Ansible export renders undo from the state its
+        # apply leaves, where the enable command's links are not files it wrote
+        installed = (WANTS_LINK, TIMER_LINK, *(p for p, _, _ in INSTALLED))
+        if any(live.files.get(p) is not None for p in installed):
             out.add(
                 Command(
                     f"disable {UNIT_NAME} and {TIMER_NAME}",
