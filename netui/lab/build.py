@@ -529,8 +529,9 @@ def _start_sshd(state: LabState, home: Path, plan: LabPlan) -> None:
             f"Port 22\nHostKey {hostkey}\nPidFile {pidfile}\nAuthorizedKeysFile {home}/authorized_keys\n"
             "PermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
             "UsePAM no\nStrictModes no\nAllowTcpForwarding yes\nLogLevel ERROR\nSubsystem sftp internal-sftp\n"
-            # many sessions open at once in the tests (netui, ssh, the fleet export): the
-            # default MaxStartups 10:30:100 drops some of them at random during the key exchange
+            # many sessions may open at once (netui, ssh, the fleet export): the default
+            # MaxStartups 10:30:100 starts dropping past 10 unauthenticated ones (a margin; the
+            # resets seen in the tests were a missing /run/sshd, see scripts/test)
             "MaxStartups 100:30:200\n"
         )
         _spawn(
