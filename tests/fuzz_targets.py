@@ -174,27 +174,22 @@ def _snapshot_seeds() -> list[bytes]:
             "tables": "*filter\n:FORWARD DROP [0:0]\n[\xff:0] -A FORWARD -j ACCEPT\nCOMMIT\n",
         }
     )
+    def legacy_host(tables: str) -> bytes:
+        return frames(
+            {
+                "iptables-version": "iptables v1.8.9 (legacy)\n",
+                "tables": tables,
+                "routes": IP_SEEDS[0].decode(),
+                "addresses": IP_SEEDS[1].decode(),
+                "ip_forward": "1\n",
+            }
+        )
+
     # and a rule operand that is no network reached netaddr and walk._range (ValueError)
-    bad_operand = frames(
-        {
-            "iptables-version": "iptables v1.8.9 (legacy)\n",
-            "tables": saved.replace("-s 172.17.0.0/16", "-s 172.17.0.0/1,"),
-            "routes": IP_SEEDS[0].decode(),
-            "addresses": IP_SEEDS[1].decode(),
-            "ip_forward": "1\n",
-        }
-    )
+    bad_operand = legacy_host(saved.replace("-s 172.17.0.0/16", "-s 172.17.0.0/1,"))
     # and a source that is no address (a backslash for a dot) raised AddrFormatError, which is
     # no ValueError, in the doctor's masquerade check (bench/fuzz.py, 27,282nd input)
-    bad_source = frames(
-        {
-            "iptables-version": "iptables v1.8.9 (legacy)\n",
-            "tables": saved.replace("-s 172.17.0.2/32 -d", "-s 172\\17.0.2/32 -d"),
-            "routes": IP_SEEDS[0].decode(),
-            "addresses": IP_SEEDS[1].decode(),
-            "ip_forward": "1\n",
-        }
-    )
+    bad_source = legacy_host(saved.replace("-s 172.17.0.2/32 -d", "-s 172\\17.0.2/32 -d"))
     return [full, bad_counter, bad_operand, bad_source, frame("x", "big", "big")]
 
 

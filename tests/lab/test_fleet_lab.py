@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from .conftest import host_state, in_ns, netui
 
 HOSTS = ("a-master", "b-master", "router")

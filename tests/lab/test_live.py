@@ -6,8 +6,6 @@ from __future__ import annotations
 import subprocess
 import time
 
-import pytest
-
 from netui.core.poller import HostPoller
 from netui.model.snapshot import HostSnapshot
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import time
 
-import pytest
-
 from netui.backends.local import NetnsBackend
 from netui.verify.trace import Trace
 
