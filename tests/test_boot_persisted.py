@@ -21,7 +21,8 @@ from netui.plan.kinds.jump import Jump
 from netui.plan.kinds.masquerade import Masquerade
 from netui.plan.kinds.route import RouteChange
 from netui.plan.model import HostPlan, Plan
-from netui.plan.step import HostState, step_from_dict
+from netui.plan.journaled import plan_from_dict, step_from_dict
+from netui.plan.step import HostState
 
 
 def _plan() -> HostPlan:
@@ -97,4 +98,4 @@ def test_it_goes_through_the_journal_and_merges_when_staged():
         "route 10.9.0.0/16 via 1.2.3.4",
     )
     plan = Plan("p1", {"f": _plan()})
-    assert Plan.from_dict(plan.to_dict()).hosts["f"].steps == _plan().steps
+    assert plan_from_dict(plan.to_dict()).hosts["f"].steps == _plan().steps

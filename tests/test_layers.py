@@ -48,27 +48,6 @@ COMMANDS_NOT_YET_THROUGH_THE_CORE = {
 }
 
 
-# The plan's kinds of change (issue 21 item 1, landed by `steps` while this contract landed)
-# register with plan.model through late imports: one cycle among these modules, to untangle and
-# then delete this set. A cycle with any other module fails.
-CYCLE_BEING_UNTANGLED = {
-    "netui.plan.kinds.dns_drop_in",
-    "netui.plan.kinds.file_edit",
-    "netui.plan.kinds.foreign_delete",
-    "netui.plan.kinds.foreign_move",
-    "netui.plan.kinds.forward_accept",
-    "netui.plan.kinds.forwarding_on",
-    "netui.plan.kinds.forwarding_persisted",
-    "netui.plan.kinds.jump",
-    "netui.plan.kinds.masquerade",
-    "netui.plan.kinds.route",
-    "netui.plan.legacy",
-    "netui.plan.model",
-    "netui.plan.restore",
-    "netui.plan.step",
-}
-
-
 @dataclass(frozen=True)
 class Edge:
     source: str  # the importing module, e.g. netui.screens.nat
@@ -168,7 +147,7 @@ def test_no_module_imports_one_that_imports_it_back():
         own_package = target is not None and e.source.startswith(target + ".")
         if target and target != e.source and not e.type_only and not own_package:
             graph[e.source].add(target)
-    cycles = [c for c in _cycles(graph) if not set(c) <= CYCLE_BEING_UNTANGLED]
+    cycles = _cycles(graph)
     assert cycles == [], "import cycles:\n" + "\n".join(" <-> ".join(c) for c in cycles)
 
 

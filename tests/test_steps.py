@@ -27,7 +27,8 @@ from netui.plan.kinds.route import RouteChange
 from netui.plan.model import Plan
 from netui.plan.render import apply_commands, undo_commands
 from netui.plan.restore import RESTORE, sections
-from netui.plan.step import KINDS, HostState, StepError, step_from_dict
+from netui.plan.journaled import plan_from_dict, step_from_dict
+from netui.plan.step import KINDS, HostState, StepError
 
 NETUI = Path(__file__).resolve().parent.parent / "netui"
 ONE_OF_EACH = [
@@ -50,7 +51,7 @@ def test_every_registered_kind_round_trips_through_the_journal_by_its_name():
     assert {s.kind for s in ONE_OF_EACH} == set(KINDS)  # the list above covers every kind
     plan = Plan("p20261202-120000-abcd")
     plan.host("f").steps += ONE_OF_EACH
-    back = Plan.from_dict(plan.to_dict())
+    back = plan_from_dict(plan.to_dict())
     assert back == plan and back.hosts["f"].steps == ONE_OF_EACH
 
 
@@ -62,7 +63,7 @@ def test_an_unknown_kind_or_a_wrong_field_is_refused_by_name():
     with pytest.raises(StepError, match="not a mapping with a kind"):
         step_from_dict(["route"])
     with pytest.raises(StepError, match="unknown plan format 7"):
-        Plan.from_dict({"format": 7, "id": "p", "created": 0, "user": "u", "came_from": "x"})
+        plan_from_dict({"format": 7, "id": "p", "created": 0, "user": "u", "came_from": "x"})
 
 
 def test_the_plan_package_never_names_a_kind_outside_its_own_module():
@@ -163,7 +164,7 @@ def test_a_journal_of_the_nine_field_format_is_still_read_as_steps():
             }
         },
     }
-    plan = Plan.from_dict(old)
+    plan = plan_from_dict(old)
     assert plan.hosts["f"].steps == [
         Jump("nat", 3),
         Masquerade("10.1.3.0/24", "10.200.0.0/16"),

@@ -22,6 +22,7 @@ from typing import Any
 from netui.errors import UserError
 from netui.paths import state_home
 from netui.plan.journal_check import FORMAT, problem
+from netui.plan.journaled import plan_from_dict
 from netui.plan.model import Plan
 from netui.plan.states import HostOutcome, PlanState
 
@@ -184,7 +185,7 @@ class Journal:
         data, wrong = read_journal(path)
         if wrong is None:
             try:
-                return cls(Plan.from_dict(data["plan"]), data)
+                return cls(plan_from_dict(data["plan"]), data)
             except (ValueError, KeyError, TypeError) as e:
                 wrong = f"its plan cannot be read ({e})"
         raise JournalError(
@@ -305,7 +306,7 @@ def read_journal(path: Path) -> tuple[Any, str | None]:
     wrong = problem(data)
     if wrong is None:
         try:  # its steps too: an unknown kind is refused here, not half-undone later
-            Plan.from_dict(data["plan"])
+            plan_from_dict(data["plan"])
         except (ValueError, KeyError, TypeError) as e:
             wrong = f"its plan cannot be read ({e})"
     return data, wrong

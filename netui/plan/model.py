@@ -118,6 +118,7 @@ class Plan:
         return self
 
     def to_dict(self) -> dict[str, Any]:
+        """The plan as the journal keeps it (plan/journaled.py reads it back)."""
         return {
             "format": FORMAT,
             "id": self.id,
@@ -132,38 +133,6 @@ class Plan:
             "user": self.user,
             "came_from": self.came_from,
         }
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Plan:
-        """A plan back from the journal. Raises StepError (a ValueError) naming what is wrong."""
-        from netui.plan.step import StepError, step_from_dict
-
-        fmt = d.get("format", 1)
-        if fmt not in (1, FORMAT):
-            raise StepError(f"unknown plan format {fmt!r} (this netui reads 1 and {FORMAT})")
-        hosts = {}
-        for name, h in d.get("hosts", {}).items():
-            if not isinstance(h, dict):
-                raise StepError(f"host {name!r} is not a mapping")
-            if fmt == 1:
-                from netui.plan.legacy import steps_of
-
-                steps = steps_of(h)
-            else:
-                if not isinstance(h.get("steps"), list):
-                    raise StepError(f"host {name!r} has no list of steps")
-                steps = [step_from_dict(s) for s in h["steps"]]
-            hosts[name] = HostPlan(host=h.get("host", name), steps=steps)
-        return cls(
-            id=d["id"],
-            hosts=hosts,
-            taints=[Taint(**t) for t in d.get("taints", [])],
-            notes=list(d.get("notes", [])),
-            env=d.get("env", ""),
-            created=d["created"],
-            user=d["user"],
-            came_from=d["came_from"],
-        )
 
 
 def _user() -> str:

@@ -233,22 +233,6 @@ class Step:
         return cls(**fields)
 
 
-def step_from_dict(d: Any) -> Step:
-    """A step back from the journal; StepError names what is wrong."""
-    if not isinstance(d, dict) or not isinstance(d.get("kind"), str):
-        raise StepError(f"a step is not a mapping with a kind: {str(d)[:80]!r}")
-    from netui.plan import kinds  # noqa: F401  (registers every kind)
-
-    cls = KINDS.get(d["kind"])
-    if cls is None:
-        raise StepError(f"unknown kind of change {d['kind']!r} (known: {', '.join(sorted(KINDS))})")
-    fields = {k: v for k, v in d.items() if k != "kind"}
-    try:
-        return cls.from_fields(fields)
-    except (TypeError, ValueError, KeyError) as e:
-        raise StepError(f"a {d['kind']} step cannot be read ({e})") from None
-
-
 def apply_order(steps: list[Step]) -> list[Step]:
     return [s for _, s in sorted(enumerate(steps), key=lambda p: (p[1].rank, p[0]))]
 
