@@ -16,12 +16,12 @@ from netui.model.bootstate import (
     plan_path,
 )
 from netui.plan import render
+from netui.plan.journaled import plan_from_dict, step_from_dict
 from netui.plan.kinds.boot_persisted import BootPersisted
 from netui.plan.kinds.jump import Jump
 from netui.plan.kinds.masquerade import Masquerade
 from netui.plan.kinds.route import RouteChange
 from netui.plan.model import HostPlan, Plan
-from netui.plan.journaled import plan_from_dict, step_from_dict
 from netui.plan.step import HostState
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from netui.model.iptables import parse_table
+from netui.plan.journaled import plan_from_dict
 from netui.plan.kinds.dns_drop_in import DnsDropIn
 from netui.plan.kinds.foreign_delete import ForeignDelete
 from netui.plan.kinds.forwarding_on import ForwardingOn
@@ -10,7 +11,6 @@ from netui.plan.kinds.forwarding_persisted import ForwardingPersisted
 from netui.plan.kinds.jump import Jump
 from netui.plan.kinds.masquerade import Masquerade
 from netui.plan.kinds.route import RouteChange
-from netui.plan.journaled import plan_from_dict
 from netui.plan.model import HostPlan, Plan
 from netui.plan.render import apply_commands, rollback_script, undo_commands
 from netui.plan.step import HostState

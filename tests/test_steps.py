@@ -13,6 +13,7 @@ from netui.model.iptables import parse
 from netui.model.snapshot import HostSnapshot
 from netui.plan import kinds  # noqa: F401
 from netui.plan.diff import host_diff
+from netui.plan.journaled import plan_from_dict, step_from_dict
 from netui.plan.kinds.boot_persisted import BootPersisted
 from netui.plan.kinds.dns_drop_in import DnsCheck, DnsDropIn
 from netui.plan.kinds.file_edit import FileEdit
@@ -27,7 +28,6 @@ from netui.plan.kinds.route import RouteChange
 from netui.plan.model import Plan
 from netui.plan.render import apply_commands, undo_commands
 from netui.plan.restore import RESTORE, sections
-from netui.plan.journaled import plan_from_dict, step_from_dict
 from netui.plan.step import KINDS, HostState, StepError
 
 NETUI = Path(__file__).resolve().parent.parent / "netui"

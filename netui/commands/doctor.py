@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from netui.commands import environment, session, warn
+from netui.commands import in_session, session, warn
 from netui.commands.arguments import number
 from netui.commands.registry import Command
-from netui.errors import UserError
 from netui.output import print_json
 
 TYPE_CHECKING = False  # not typing's: importing typing slows `netui --help` (registry.py)
 if TYPE_CHECKING:
     from typing import Any
 
-    from netui.model.envfile import Environment
+    from netui.core.session import Session
     from netui.model.findings import Finding
 
 MARK = {"error": "✗", "warning": "!", "info": "·"}
@@ -69,55 +68,15 @@ def print_findings(findings: list[Finding]) -> None:
     print(f"\n{errors} error(s), {len(findings) - errors} other finding(s)")
 
 
-def walk_command(env: Environment, args: argparse.Namespace) -> int:
-    from concurrent.futures import ThreadPoolExecutor
+def walk_command(s: Session, args: argparse.Namespace) -> int:
+    """The core's walk (core/walk.py), the one the TUI's walk box shows."""
+    from netui.core.walk import PacketQuery, walk_host
 
-    from netui.backends import Hosts
-    from netui.backends.snapshot import snapshot_hosts
-    from netui.doctor.masquerade import office_packet
-    from netui.doctor.walk import masquerade_path, walk
-    from netui.model.networks import parse_address
-
-    for value in (args.src, args.dst):
-        try:
-            parse_address(value)
-        except ValueError as e:
-            raise UserError(str(e)) from None
-    env.host(args.host)
-    from netui.discovery.kube import discover
-    from netui.discovery.model import needs_discovery, network_map
-
-    with ThreadPoolExecutor(max_workers=1) as pool, Hosts(env) as hosts:
-        # the networks (for the nesting note) come from discovery where the file is silent
-        inv = pool.submit(discover, env) if needs_discovery(env) else None
-        snap = snapshot_hosts(hosts, [args.host])[args.host]
-        networks = network_map(env, inv.result() if inv else {})
-    if not snap.ok or snap.nat is None:
-        raise UserError(f"{args.host}: {snap.reason or 'no nat table'}")
-    from dataclasses import replace
-
-    packet = replace(office_packet(snap, args.src, args.dst), proto=args.proto, dport=args.dport)
-    pre, post = masquerade_path(snap.nat, packet)
-    fwd = walk(snap.filter, "FORWARD", packet) if snap.filter else None
+    walked = walk_host(s, args.host, PacketQuery(args.src, args.dst, args.proto, args.dport))
     if args.json:
-        print_json(
-            {
-                "prerouting": pre.lines() if pre else [],
-                "postrouting": post.lines(),
-                "forward": fwd.lines() if fwd else [],
-                "verdict": post.verdict,
-                "uncertain": post.uncertain,
-                "nesting": networks.nesting_note(args.dst),
-            }
-        )
+        print_json(walked.as_json())
     else:
-        for w in (pre, fwd, post):
-            if w is not None:
-                print("\n".join(w.lines()))
-        print(f"\n{'masqueraded' if post.nat_applied else 'NOT masqueraded'}: {post.verdict}")
-        note = networks.nesting_note(args.dst)
-        if note:
-            print(note)
+        print("\n".join(walked.lines()))
     return 0
 
 
@@ -143,7 +102,7 @@ COMMANDS = (
     Command(
         "walk",
         "walk a packet through a host's nat chains: why is it (not) masqueraded?",
-        lambda args: walk_command(environment(args), args),
+        in_session(walk_command),
         _walk_arguments,
     ),
 )
