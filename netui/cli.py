@@ -100,8 +100,51 @@ def writes(args: argparse.Namespace) -> bool:
     return command.writes if command else False
 
 
+def _open_tui(args: argparse.Namespace, start: str | None) -> int:
+    from netui.commands import environment
+
+    # a bad environment file fails here, before the screen takes over; with none at all the TUI
+    # opens on the kubeconfig's clusters, read-only, and offers `netui init`'s draft
+    env = environment(args, kubeconfig_alone=True)
+    from netui.app import NetuiApp
+
+    app = NetuiApp(
+        env,
+        theme=getattr(args, "theme", None),
+        readonly=bool(getattr(args, "readonly", False) or env.readonly),
+        start=start,
+    )
+    # 0 only when the operator quit; a crash that ended the app is non-zero
+    return app.run_fast_exit()
+
+
+# The commands that open the TUI (`netui`, `netui tui`, `netui migrate`). They are declared here,
+# in the program that starts either face, so that the CLI's commands (netui/commands) import the
+# core and never the other face (tests/test_layers.py).
+TUI = registry.Command(
+    "tui",
+    "the terminal UI (also what plain `netui` runs)",
+    lambda args: _open_tui(args, None),
+    themed=True,
+)
+TUI_COMMANDS = (
+    TUI,
+    registry.Command(
+        "migrate",
+        "the TUI on the migration cockpit: per cluster traffic, routes, probes, DNS, a timeline",
+        lambda args: _open_tui(args, "migrate"),
+        themed=True,
+    ),
+)
+
+
+def commands() -> list[registry.Command]:
+    """Every top-level command, in the order `netui --help` lists them."""
+    return [*TUI_COMMANDS, *registry.commands()]
+
+
 def build_parser(needed: Collection[str] | None = None) -> argparse.ArgumentParser:
-    """The whole command line from the registry (netui/commands/registry.py). With `needed`,
+    """The whole command line from `commands()` (netui/commands/registry.py). With `needed`,
     only those commands get their options: every command is listed, but `netui --help` and
     `netui plan ...` read no other command's arguments."""
     parser = _Parser(
@@ -113,7 +156,7 @@ def build_parser(needed: Collection[str] | None = None) -> argparse.ArgumentPars
     _theme(parser, 0)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     common, inner = _common(1), _common(2)
-    for command in registry.commands():
+    for command in commands():
         p = sub.add_parser(command.name, parents=[common], help=command.help)
         if needed is None or command.name in needed:
             _add_command(p, command, (command.name,), inner)
@@ -153,7 +196,7 @@ def _parse(argv: Sequence[str]) -> tuple[argparse.ArgumentParser, argparse.Names
 def _dispatch(args: argparse.Namespace) -> int:
     command = getattr(args, "run_command", None)
     if command is None:  # plain `netui`: the TUI
-        command = next(c for c in registry.commands() if c.name == "tui")
+        command = TUI
     assert command.run is not None, command.name
     return command.run(args)
 

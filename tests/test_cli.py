@@ -58,21 +58,21 @@ def _leaves(commands, path=()):
 
 
 def test_every_command_is_declared_once_and_each_one_that_runs_has_a_run():
-    from netui.commands import registry
+    from netui.cli import commands
 
-    top = [c.name for c in registry.commands()]
+    top = [c.name for c in commands()]
     assert len(top) == len(set(top))
-    for c in registry.commands():
+    for c in commands():
         assert len({a.name for a in c.actions}) == len(c.actions)
         # a group runs nothing itself (its action does): no second dispatch inside a module
         assert (c.run is None) == bool(c.actions), c.name
-    assert all(c.run is not None and c.help for _, c in _leaves(registry.commands()))
+    assert all(c.run is not None and c.help for _, c in _leaves(commands()))
 
 
 def test_the_writers_are_exactly_the_commands_that_change_hosts_files_or_the_lab():
-    from netui.commands import registry
+    from netui.cli import commands
 
-    writers = {" ".join(path) for path, c in _leaves(registry.commands()) if c.writes}
+    writers = {" ".join(path) for path, c in _leaves(commands()) if c.writes}
     assert writers == {
         "apply",
         "undo",
@@ -104,3 +104,33 @@ def test_help_reads_the_declarations_only_and_a_command_line_only_its_own_option
     assert "--router-syntax" in options["plan"] and "--max-hops" not in options["trace"]
     full = next(a for a in build_parser()._actions if a.dest == "command")
     assert "--max-hops" in {o for a in full.choices["trace"]._actions for o in a.option_strings}
+
+
+def test_the_tui_commands_open_the_app_on_their_screen_with_theme_and_readonly(
+    tmp_path, monkeypatch
+):
+    """`netui`, `netui tui` and `netui migrate` start the other face (declared in cli.py, so no
+    command module imports the TUI)."""
+    import netui.app
+    from netui.cli import main
+
+    env = tmp_path / "env.yaml"
+    env.write_text("office: {cidrs: [10.1.3.0/24]}\nhosts: {me: local}\nclusters: {a: {}}\n")
+    opened = []
+
+    class App:
+        def __init__(self, env, *, theme, readonly, start):
+            opened.append((str(env.path), theme, readonly, start))
+
+        def run_fast_exit(self):
+            return 0
+
+    monkeypatch.setattr(netui.app, "NetuiApp", App)
+    assert main(["--env", str(env)]) == 0
+    assert main(["tui", "--env", str(env), "--theme", "light"]) == 0
+    assert main(["migrate", "--readonly", "--env", str(env)]) == 0
+    assert opened == [
+        (str(env), None, False, None),
+        (str(env), "light", False, None),
+        (str(env), None, True, "migrate"),
+    ]

@@ -248,3 +248,24 @@ def test_history_of_one_plan_says_what_it_changed_host_by_host(capsys):
         "  ✓ 1 route(s)",
         "  ✗ undo: put back 1 route(s) (RTNETLINK answers: No such process)",
     ]
+
+
+def test_history_json_says_each_plan_in_the_journals_words_newest_first(capsys):
+    now = time.time()
+    old = _journal(["router"], "applied", now - 60)
+    new = _journal(["a-master", "router"], "undone", now)
+    new.set_host_status("a-master", "undone")
+    new.set_host_status("router", "undo-failed")
+    code, out, _ = cli("history", "--json", capsys=capsys)
+    assert code == 0
+    rows = json.loads(out)
+    assert [r["plan"] for r in rows] == [new.plan.id, old.plan.id]
+    assert rows[0] == {
+        "plan": new.plan.id,
+        "created": new.plan.created,
+        "user": new.plan.user,
+        "from": new.plan.came_from,
+        "status": "undone",
+        "shown": "undone",
+        "hosts": {"a-master": "undone", "router": "undo-failed"},
+    }

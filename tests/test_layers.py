@@ -30,23 +30,6 @@ TEXTUAL_ALLOWED = {"app", "screens", "widgets"}
 # typed accessor (screens/netui_app.py); at run time the app imports the screens, never back.
 TYPE_ONLY = {"screens": {"app"}}
 
-# Imports of the CLI's commands that still reach past the core. They are being moved behind it
-# (issue 21): shrink this list, never grow it. Each is "module -> imported module".
-COMMANDS_NOT_YET_THROUGH_THE_CORE = {
-    "netui.commands.doctor -> netui.backends",
-    "netui.commands.doctor -> netui.backends.snapshot",
-    "netui.commands.doctor -> netui.discovery.kube",
-    "netui.commands.doctor -> netui.discovery.model",
-    "netui.commands.doctor -> netui.doctor.masquerade",
-    "netui.commands.doctor -> netui.doctor.walk",
-    "netui.commands.inventory -> netui.discovery.model",
-    "netui.commands.plan -> netui.plan",
-    "netui.commands.plan -> netui.plan.journal",
-    "netui.commands.plan -> netui.plan.model",
-    "netui.commands.plan -> netui.plan.render",
-    "netui.commands.tui -> netui.app",
-}
-
 
 @dataclass(frozen=True)
 class Edge:
@@ -105,16 +88,8 @@ def test_each_part_imports_only_the_parts_below_it():
             continue
         if e.type_only and dst in TYPE_ONLY.get(src, set()):
             continue
-        if src == "commands" and str(e) in COMMANDS_NOT_YET_THROUGH_THE_CORE:
-            continue
         wrong.append(f"{e} (line {e.line})")
     assert wrong == [], "imports around the core:\n" + "\n".join(wrong)
-
-
-def test_the_allow_list_of_commands_holds_only_imports_that_still_exist():
-    """Once a command goes through the core, its line leaves the list (it cannot come back)."""
-    present = {str(e) for e in all_edges() if part(e.source) == "commands"}
-    assert sorted(COMMANDS_NOT_YET_THROUGH_THE_CORE - present) == []
 
 
 def test_the_core_and_below_never_import_a_face_or_textual():

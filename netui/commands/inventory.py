@@ -14,7 +14,7 @@ TYPE_CHECKING = False  # not typing's: importing typing slows `netui --help` (re
 if TYPE_CHECKING:
     from typing import Any
 
-    from netui.discovery.model import ClusterInventory
+    from netui.core.inventory import ClusterInventory
 
 
 def _inventory(args: argparse.Namespace) -> dict[str, ClusterInventory]:

@@ -17,8 +17,8 @@ TYPE_CHECKING = False  # not typing's: importing typing slows `netui --help` (re
 if TYPE_CHECKING:
     from typing import Any
 
+    from netui.core.plans import Plan
     from netui.core.session import Session
-    from netui.plan.model import Plan
 
 
 def _in_session(
@@ -27,7 +27,7 @@ def _in_session(
     """The command's work on a core session; a refused plan is the same lines as `netui plan`'s."""
 
     def run(args: argparse.Namespace) -> int:
-        from netui.plan.model import PlanRefused
+        from netui.core.errors import PlanRefused
 
         with session(args) as s:
             try:
@@ -62,7 +62,7 @@ def show_plan(plan: Plan, commands: dict[str, list[Any]], as_json: bool) -> None
         return
     if plan.empty:
         print("nothing to change: the office is connected to every cluster as far as netui can see")
-    from netui.plan.render import plan_text
+    from netui.core.plans import plan_text
 
     text = plan_text(commands, plan)
     if text:
@@ -138,16 +138,16 @@ def confirm_command(s: Session, args: argparse.Namespace) -> int:
 
 
 def undo_command(s: Session, args: argparse.Namespace) -> int:
-    from netui.plan.journal import scan
+    from netui.core.session import no_plans_yet
 
-    if args.plan_id is None and scan() == ([], []):
+    if args.plan_id is None and no_plans_yet():
         raise UserError("no plan to undo yet; see `netui history`")
     with s.writing("undo"):
         return _undo(s, args)
 
 
 def _undo(s: Session, args: argparse.Namespace) -> int:
-    from netui.plan import undoing
+    from netui.core.plans import undo_preview
 
     try:
         journal, notes = s.undo_target(args.plan_id)
@@ -163,7 +163,7 @@ def _undo(s: Session, args: argparse.Namespace) -> int:
             print("nothing to undo: every plan in the journal is already undone")
         return 0
     print(f"undoing plan {journal.plan.id} ({journal.status}):")
-    for line in undoing.preview(journal):
+    for line in undo_preview(journal):
         print(f"  {line}")
     if not operator_agrees("Undo this plan?", args.yes, "undoing"):
         print("nothing changed")
@@ -191,23 +191,7 @@ def history(args: argparse.Namespace) -> int:
     for problem in history_problems():  # named, never skipped silently
         print(f"netui: {problem}", file=sys.stderr)
     if args.json:
-        from netui.plan.journal import list_journals
-
-        by_id = {d["plan"]["id"]: d for d in list_journals()}
-        print_json(
-            [
-                {
-                    "plan": r.plan,
-                    "created": r.created,
-                    "user": by_id[r.plan]["plan"]["user"],
-                    "from": by_id[r.plan]["plan"]["came_from"],
-                    "status": by_id[r.plan]["status"],
-                    "shown": r.status,
-                    "hosts": {n: h.get("status") for n, h in by_id[r.plan]["hosts"].items()},
-                }
-                for r in rows
-            ]
-        )
+        print_json([r.as_json() for r in rows])
         return 0
     print(
         table(

@@ -15,9 +15,9 @@ TYPE_CHECKING = False  # not typing's, nor a dataclass below: both cost `netui -
 if TYPE_CHECKING:
     import argparse
 
-# Registration: one line per module, in the order `netui --help` lists their commands.
+# Registration: one line per module, in the order `netui --help` lists their commands (after
+# the TUI's own, which cli.py declares: a command module never imports the TUI).
 MODULES = (
-    "tui",
     "hosts",
     "plan",
     "verify",

@@ -53,9 +53,25 @@ class HistoryRow:
     plan: str
     when: str
     who: str
-    status: str
+    status: str  # as both faces show it (with when a rollback fired)
     hosts: str
     created: float
+    # the journal's own words, for `netui history --json`
+    user: str = ""
+    came_from: str = ""
+    state: str = ""
+    host_states: tuple[tuple[str, str | None], ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "plan": self.plan,
+            "created": self.created,
+            "user": self.user,
+            "from": self.came_from,
+            "status": self.state,
+            "shown": self.status,
+            "hosts": dict(self.host_states),
+        }
 
 
 class Session:
@@ -414,6 +430,17 @@ def history() -> list[HistoryRow]:
                 status,
                 " ".join(f"{n}:{h.get('status')}" for n, h in d["hosts"].items()),
                 p["created"],
+                p["user"],
+                p["came_from"],
+                d["status"],
+                tuple((n, h.get("status")) for n, h in d["hosts"].items()),
             )
         )
     return rows
+
+
+def no_plans_yet() -> bool:
+    """The journal holds no plan, not even one netui cannot read."""
+    from netui.plan.journal import scan
+
+    return scan() == ([], [])
