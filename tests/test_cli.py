@@ -134,3 +134,27 @@ def test_the_tui_commands_open_the_app_on_their_screen_with_theme_and_readonly(
         (str(env), "light", False, None),
         (str(env), None, True, "migrate"),
     ]
+
+
+HEAVY = ("textual", "kubernetes", "paramiko")
+
+
+def test_help_and_the_full_parser_import_no_textual_kubernetes_or_paramiko():
+    """`python -m netui --help` (every module it imports, as -X importtime lists them) and the
+    whole parser, every command's options included (what shell completion builds)."""
+    r = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "netui", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 0 and "usage: netui" in r.stdout
+    imported = {line.rsplit("|", 1)[-1].strip() for line in r.stderr.splitlines() if "|" in line}
+    assert "netui.cli" in imported  # the listing is the one of this run
+    assert sorted(m for m in imported if m.split(".")[0] in HEAVY) == []
+    code = (
+        "import sys; from netui.cli import build_parser; build_parser()\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
+    assert out.strip() == "[]"

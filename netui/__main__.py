@@ -1,0 +1,7 @@
+"""`python -m netui`: the `netui` command."""
+
+import sys
+
+from netui.cli import main
+
+sys.exit(main())
