@@ -71,6 +71,22 @@ def test_merge_refuses_what_cannot_be_one_plan_with_every_reason():
     assert "two different routes to 10.200.0.0/16" in reasons
 
 
+def test_one_foreign_rule_is_deleted_or_moved_once_per_plan():
+    text = "-s 10.1.3.0/24 -j RETURN"
+    delete = ForeignDelete("nat", "POSTROUTING", text, 1)
+    move, move_elsewhere = (ForeignMove("nat", "POSTROUTING", text, 1, to) for to in (3, 4))
+    # the same delete picked twice is one delete
+    assert merge([_plan("fw", delete), _plan("fw", delete)]).hosts["fw"].steps == [delete]
+    for first, second, said in (
+        (move, delete, "is both deleted and moved"),
+        (delete, move, "is both deleted and moved"),
+        (move, move_elsewhere, "is moved to two places"),
+    ):
+        with pytest.raises(PlanRefused) as e:
+            merge([_plan("fw", first), _plan("fw", second)])
+        assert e.value.reasons == [f"fw: POSTROUTING rule {text!r} {said}"]
+
+
 def test_the_stage_keeps_each_pick_once_and_drops_on_request():
     stage = Stage()
     assert stage.add("one", _plan("fw", ForwardingOn()))

@@ -1,5 +1,6 @@
 """Every kind of change netui makes, one module each. Importing this package registers them
-(the journal reads steps back by kind name): a new kind is one module here and one line below."""
+(the journal reads steps back by kind name): a new kind is one module here and one line below.
+foreign_rule.py is no kind: what the two edits of someone else's rule share."""
 
 from netui.plan.kinds import (  # noqa: F401  (each import registers its kind)
     boot_persisted,

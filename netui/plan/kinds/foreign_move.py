@@ -4,30 +4,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from netui.plan.kinds.foreign_delete import PUT_BACK
+from netui.plan.kinds.foreign_rule import PUT_BACK, ForeignRule
 from netui.plan.step import HostState, Rollback, Script, Step, register
 
 
 @register
 @dataclass(frozen=True)
-class ForeignMove(Step):
-    table: str
-    chain: str
-    rule: str  # the rule text after "-A CHAIN"
-    position: int  # where it was (1-based)
+class ForeignMove(ForeignRule):
     to: int  # where it goes
 
     kind = "foreign-move"
     rank = 13
-    rollback_rank = 4
-    foreign = True
-    topic = "rule fixes"
 
     def apply(self, live: HostState, out: Script) -> None:
-        out.restore.note(self.table, "rule fixes")
-        if live.has_rule(self.table, self.chain, self.rule):
+        if self.still_there(live, out):
             out.restore.rule(self.table, f"-D {self.chain} {self.rule}")
             out.restore.rule(self.table, f"-I {self.chain} {self.to} {self.rule}")
 
@@ -40,10 +31,7 @@ class ForeignMove(Step):
     def rollback(self, found: HostState, out: Rollback) -> None:
         pass  # as before: the confirm timer does not move a rule back (see the report)
 
-    def key(self) -> tuple[Any, ...]:
-        return ("foreign-rule", self.table, self.chain, self.rule)
-
     def conflict(self, other: Step) -> str:
         if isinstance(other, ForeignMove):
             return f"{self.chain} rule {self.rule!r} is moved to two places"
-        return f"{self.chain} rule {self.rule!r} is both deleted and moved"
+        return super().conflict(other)
