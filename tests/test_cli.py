@@ -158,3 +158,58 @@ def test_help_and_the_full_parser_import_no_textual_kubernetes_or_paramiko():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout
     assert out.strip() == "[]"
+
+
+def test_lab_status_and_reboot_print_the_cores_typed_status(monkeypatch, capsys):
+    """No lab needed: the core's answers stand in (core/lab.py's LabStatus, HostReboot)."""
+    import json
+
+    from netui.cli import main
+    from netui.core import lab
+    from netui.lab.reboot import HostReboot
+    from netui.lab.topology import Planted
+
+    st = lab.LabStatus(
+        up=True,
+        healthy=False,
+        broken=True,
+        services=3,
+        firewall="firewalld",
+        kube_proxy="ipvs",
+        namespaces=["nu-a", "nu-b"],
+        missing_namespaces=["nu-c"],
+        processes={"sshd:jump": True, "daemon": False},
+        env="/x/env.yaml",
+        env_ssh="/x/env-ssh.yaml",
+        plan="classic",
+        extra_hosts=0,
+        planted=[Planted("masq-missing", "a-master", "no MASQUERADE")],
+    )
+    monkeypatch.setattr(lab, "status", lambda: st)
+    assert main(["lab", "status"]) == 1  # partly up
+    assert capsys.readouterr().out.splitlines() == [
+        "lab: partly up — run `netui lab up` again or `netui lab down`, plan classic (broken)",
+        "firewall firewalld, kube-proxy ipvs (recorded state: no IPVS in this kernel)",
+        "namespaces: nu-a nu-b",
+        "  ✓ sshd:jump",
+        "  ✗ daemon",
+        "  planted masq-missing on a-master: no MASQUERADE",
+        "environment: /x/env.yaml (netns) / /x/env-ssh.yaml (from the jump host)",
+    ]
+    assert main(["lab", "status", "--json"]) == 1
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["planted"] == [
+        {"code": "masq-missing", "host": "a-master", "what": "no MASQUERADE"}
+    ]
+    assert list(shown) == [
+        "up", "healthy", "broken", "services", "firewall", "kube_proxy", "namespaces",
+        "missing_namespaces", "processes", "env", "env_ssh", "plan", "extra_hosts", "planted",
+    ]  # fmt: skip
+    reports = [HostReboot("a-master", ["networkd: 2 files"], ["sysctl: no such file"])]
+    monkeypatch.setattr(lab, "reboot", lambda hosts: reports)
+    assert main(["lab", "reboot", "a-master"]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        "a-master: rebooted",
+        "  networkd: 2 files",
+        "  ✗ sysctl: no such file",
+    ]

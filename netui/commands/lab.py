@@ -9,15 +9,12 @@ import time
 
 from netui.commands.arguments import number
 from netui.commands.registry import Command
-from netui.errors import UserError
 from netui.output import print_json
 
 
 def up(args: argparse.Namespace) -> int:
     from netui.core import lab
 
-    if args.services < 0 or args.services > 50000:
-        raise UserError(f"--services {args.services}: give a number from 0 to 50000")
     start = time.monotonic()
     files = lab.up(
         broken=args.broken,
@@ -62,35 +59,30 @@ def status(args: argparse.Namespace) -> int:
     from netui.core import lab
 
     st = lab.status()
+    code = 0 if st.healthy or not st.up else 1
     if args.json:
         print_json(st)
+        return code
+    if st.healthy:
+        state = "healthy"
     else:
-        state = (
-            "healthy"
-            if st["healthy"]
-            else (
-                "partly up — run `netui lab up` again or `netui lab down`" if st["up"] else "down"
-            )
-        )
-        print(f"lab: {state}, plan {st['plan']}{' (broken)' if st['broken'] else ''}")
-        if st.get("firewall") or st.get("kube_proxy") not in (None, "iptables"):
-            print(
-                f"firewall {st.get('firewall') or 'iptables only'}, kube-proxy {st.get('kube_proxy')}"
-                + (
-                    " (recorded state: no IPVS in this kernel)"
-                    if st.get("kube_proxy") == "ipvs"
-                    else ""
-                )
-            )
-        if st["up"]:
-            print(f"namespaces: {' '.join(st['namespaces'])}")  # type: ignore[arg-type]
-            for what, alive in st["processes"].items():  # type: ignore[attr-defined]
-                print(f"  {'✓' if alive else '✗'} {what}")
-            for p in st["planted"]:  # type: ignore[attr-defined]
-                print(f"  planted {p['code']} on {p['host']}: {p['what']}")
-            if st["env"]:
-                print(f"environment: {st['env']} (netns) / {st['env_ssh']} (from the jump host)")
-    return 0 if st["healthy"] or not st["up"] else 1
+        state = "partly up — run `netui lab up` again or `netui lab down`" if st.up else "down"
+    print(f"lab: {state}, plan {st.plan}{' (broken)' if st.broken else ''}")
+    if st.firewall or st.kube_proxy != "iptables":
+        no_ipvs = " (recorded state: no IPVS in this kernel)" if st.kube_proxy == "ipvs" else ""
+        print(f"firewall {st.firewall or 'iptables only'}, kube-proxy {st.kube_proxy}{no_ipvs}")
+    if st.up:
+        print(f"namespaces: {' '.join(st.namespaces)}")
+        _indented([f"{'✓' if alive else '✗'} {what}" for what, alive in st.processes.items()])
+        _indented([f"planted {p.code} on {p.host}: {p.what}" for p in st.planted])
+        if st.env:
+            print(f"environment: {st.env} (netns) / {st.env_ssh} (from the jump host)")
+    return code
+
+
+def _indented(lines: list[str]) -> None:
+    for line in lines:
+        print(f"  {line}")
 
 
 def reboot(args: argparse.Namespace) -> int:
@@ -102,10 +94,7 @@ def reboot(args: argparse.Namespace) -> int:
     else:
         for r in reports:
             print(f"{r.host}: rebooted")
-            for line in r.lines:
-                print(f"  {line}")
-            for line in r.failed:
-                print(f"  ✗ {line}")
+            _indented([*r.lines, *(f"✗ {line}" for line in r.failed)])
     return 1 if any(r.failed for r in reports) else 0
 
 

@@ -7,10 +7,10 @@ import os
 import sys
 
 from netui.errors import UserError
-from netui.lab.build import down, status, up
+from netui.lab.build import LabStatus, down, status, up
 from netui.lab.reboot import reboot
 
-__all__ = ["down", "enter_host", "reboot", "status", "up"]
+__all__ = ["LabStatus", "down", "enter_host", "reboot", "status", "up"]
 
 
 def enter_host(
@@ -23,9 +23,9 @@ def enter_host(
     if host not in HOST_BY_NAME:
         raise UserError(f"lab: no lab host {host!r}; hosts: {', '.join(HOST_BY_NAME)}")
     st = status()
-    if not st["healthy"]:
+    if not st.healthy:
         raise UserError("lab: not up; run `netui lab up` first")
-    env = dict(os.environ, NETUI_ENV=str(st["env_ssh"]), PS1=f"[lab {host}] \\w# ")
+    env = dict(os.environ, NETUI_ENV=str(st.env_ssh), PS1=f"[lab {host}] \\w# ")
     ns = HOST_BY_NAME[host].netns
     if tui:
         argv = ["ip", "netns", "exec", ns, sys.executable, "-m", "netui.cli", "tui"]

@@ -35,6 +35,7 @@ from netui.lab.topology import (
     LabFiles,
     LabHost,
     LabPlan,
+    Planted,
     plan_named,
     with_extra_hosts,
 )
@@ -310,7 +311,7 @@ def up(
     state = LabState.load(home / "state.json")
     if (
         state.ready
-        and status(home)["healthy"]
+        and status(home).healthy
         and state.broken == broken
         and state.services == services
         and state.plan == plan
@@ -739,7 +740,27 @@ def down(home: Path | None = None) -> list[str]:
     return removed
 
 
-def status(home: Path | None = None) -> dict[str, object]:
+@dataclass(frozen=True)
+class LabStatus:
+    """What of the lab is up (`netui lab status`; its JSON has these fields)."""
+
+    up: bool  # any of its namespaces exists
+    healthy: bool  # all of it, ready
+    broken: bool  # built with --broken
+    services: int
+    firewall: str | None
+    kube_proxy: str
+    namespaces: list[str]
+    missing_namespaces: list[str]
+    processes: dict[str, bool]  # what -> alive
+    env: str | None  # the environment file from the machine (netns://)
+    env_ssh: str | None  # the one from the jump host (ssh://)
+    plan: str
+    extra_hosts: int
+    planted: list[Planted]  # the mistakes --broken planted
+
+
+def status(home: Path | None = None) -> LabStatus:
     home = home or lab_home()
     state = LabState.load(home / "state.json")
     present = set(existing_namespaces())
@@ -749,19 +770,19 @@ def status(home: Path | None = None) -> dict[str, object]:
         needle = "netui.lab.daemon" if what == "daemon" else what.split(":")[0]
         procs[what] = _pid_alive(_current_pid(state, what), needle)
     healthy = bool(state.ready and state.namespaces and not missing_ns and all(procs.values()))
-    return {
-        "up": bool(state.namespaces or present),
-        "healthy": healthy,
-        "broken": state.broken,
-        "services": state.services,
-        "firewall": state.firewall or None,
-        "kube_proxy": state.kube_proxy,
-        "namespaces": sorted(present),
-        "missing_namespaces": missing_ns,
-        "processes": procs,
-        "env": str(home / "env.yaml") if (home / "env.yaml").exists() else None,
-        "env_ssh": str(home / "env-ssh.yaml") if (home / "env-ssh.yaml").exists() else None,
-        "plan": state.plan,
-        "extra_hosts": state.extra_hosts,
-        "planted": [p.__dict__ for p in plan_named(state.plan).broken] if state.broken else [],
-    }
+    return LabStatus(
+        up=bool(state.namespaces or present),
+        healthy=healthy,
+        broken=state.broken,
+        services=state.services,
+        firewall=state.firewall or None,
+        kube_proxy=state.kube_proxy,
+        namespaces=sorted(present),
+        missing_namespaces=missing_ns,
+        processes=procs,
+        env=str(home / "env.yaml") if (home / "env.yaml").exists() else None,
+        env_ssh=str(home / "env-ssh.yaml") if (home / "env-ssh.yaml").exists() else None,
+        plan=state.plan,
+        extra_hosts=state.extra_hosts,
+        planted=list(plan_named(state.plan).broken) if state.broken else [],
+    )

@@ -18,8 +18,8 @@ def test_lab_up_is_healthy_fast_and_idempotent(lab_home):
     try:
         assert took < 30, f"lab up took {took:.1f} s"
         st = build.status(lab_home)
-        assert st["healthy"], st
-        assert all(st["processes"].values())
+        assert st.healthy, st
+        assert all(st.processes.values())
         pids = dict(build.LabState.load(lab_home / "state.json").pids)
         again = build.up(home=lab_home)  # idempotent: nothing rebuilt
         assert again == files
@@ -113,4 +113,4 @@ def test_broken_lab_plants_what_it_documents(broken_lab):
         "server=192.168.1.109" in in_ns("nu-a-master", "cat", "/etc/dnsmasq.d/office.conf").stdout
     )
     st = build.status()
-    assert {p["code"] for p in st["planted"]} == {p.code for p in BROKEN}
+    assert {p.code for p in st.planted} == {p.code for p in BROKEN}
