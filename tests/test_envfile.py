@@ -362,3 +362,22 @@ def test_host_uris_parse_user_port_and_sudo():
     assert (h.user, h.hostname, h.port, h.sudo) == ("ops", "example.net", 2200, True)
     h = parse_host_uri("x", "ssh://alias-from-ssh-config")
     assert (h.user, h.hostname, h.port) == (None, "alias-from-ssh-config", None)
+
+
+def test_bad_host_and_cluster_names_are_said_in_the_files_order_among_their_values():
+    text = (
+        "office: {cidrs: [10.1.3.0/24]}\n"
+        "hosts: {a: 'bogus://x', Bad!: local, c: 7}\n"
+        "clusters: {x: {}, 'B@d': {}, y: 3}\n"
+    )
+    with pytest.raises(EnvironmentProblem) as e:
+        loads(text)
+    assert [str(p).split(": ", 2)[1] for p in e.value.problems] == [
+        "hosts.a",
+        "hosts.Bad!",
+        "hosts.c",
+        "clusters.B@d",
+        "clusters.y",
+    ]
+    assert "'Bad!' is not a usable host name — letters" in str(e.value.problems[1])
+    assert "'B@d' is not a usable cluster name — letters" in str(e.value.problems[3])

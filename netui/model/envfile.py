@@ -11,6 +11,7 @@ import difflib
 import os
 import re
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -574,34 +575,61 @@ def loads(text: str, file: str = "<env>") -> Environment:
     )
 
 
+def _named(
+    c: _Checker,
+    root: _Value,
+    sv: _Value | None,
+    section: str,
+    missing: tuple[str, str],
+    mapping: str,
+    name_rule: str,
+    empty_is_missing: bool = False,
+) -> Iterator[tuple[str, _Value]] | None:
+    """A section that maps names to entries (`hosts:`, `clusters:`): its entries whose name is
+    usable, each line recorded and a bad name said (with `name_rule`) as the caller reaches it,
+    so problems keep the file's order. None (said once) when the section is missing
+    (`missing`: what is wrong, what is right) or no mapping."""
+    if sv is None or (empty_is_missing and (sv.value is None or sv.value == {})):
+        c.bad(sv or root, section, *missing)
+        return None
+    if not isinstance(sv.value, dict):
+        c.bad(sv, section, f"is {_kind(sv.value)}", mapping)
+        return None
+
+    def entries(items: dict[str, _Value]) -> Iterator[tuple[str, _Value]]:
+        for name, v in items.items():
+            key = f"{section}.{name}"
+            c.lines[key] = v.line
+            if NAME_RE.fullmatch(name):
+                yield name, v
+            else:
+                c.bad(v, key, f"{name!r} is not a usable {section[:-1]} name", name_rule)
+
+    return entries(sv.value)
+
+
 def _hosts(
     c: _Checker, root: _Value, hv: _Value | None
 ) -> tuple[dict[str, HostAddress], dict[str, Any] | None]:
     """`hosts:`; and the names other sections may refer to (None: the section is unusable, so
     references are not judged)."""
     hosts: dict[str, HostAddress] = {}
-    if hv is None:
-        c.bad(
-            root,
-            "hosts",
+    entries = _named(
+        c,
+        root,
+        hv,
+        "hosts",
+        (
             "is missing",
             "a mapping of host names to addresses (local, netns://NAME, ssh://user@host)",
-        )
+        ),
+        "a mapping of host names to addresses",
+        "letters, digits, '.', '_' and '-', starting with a letter or digit",
+    )
+    if hv is None or entries is None:
         return hosts, None
-    if not isinstance(hv.value, dict):
-        c.bad(hv, "hosts", f"is {_kind(hv.value)}", "a mapping of host names to addresses")
-        return hosts, None
-    for name, v in hv.value.items():
+    for name, v in entries:
         key = f"hosts.{name}"
-        c.lines[key] = v.line
-        if not NAME_RE.fullmatch(name):
-            c.bad(
-                v,
-                key,
-                f"{name!r} is not a usable host name",
-                "letters, digits, '.', '_' and '-', starting with a letter or digit",
-            )
-            continue
         uri = c.string(v, key, required=True)
         if uri is None:
             continue
@@ -670,33 +698,23 @@ def _clusters(
     c: _Checker, root: _Value, cv: _Value | None, refs: dict[str, Any] | None
 ) -> dict[str, ClusterSpec]:
     clusters: dict[str, ClusterSpec] = {}
-    if cv is None or cv.value is None or (isinstance(cv.value, dict) and not cv.value):
-        c.bad(
-            cv or root,
-            "clusters",
+    entries = _named(
+        c,
+        root,
+        cv,
+        "clusters",
+        (
             "is missing or empty",
             "at least one cluster, e.g. clusters: {a: {context: dev-a, forwarder: a-master}}",
-        )
+        ),
+        "a mapping of cluster names to their settings",
+        "letters, digits, '.', '_' and '-'",
+        empty_is_missing=True,
+    )
+    if cv is None or entries is None:
         return clusters
-    if not isinstance(cv.value, dict):
-        c.bad(
-            cv,
-            "clusters",
-            f"is {_kind(cv.value)}",
-            "a mapping of cluster names to their settings",
-        )
-        return clusters
-    for name, v in cv.value.items():
+    for name, v in entries:
         key = f"clusters.{name}"
-        c.lines[key] = v.line
-        if not NAME_RE.fullmatch(name):
-            c.bad(
-                v,
-                key,
-                f"{name!r} is not a usable cluster name",
-                "letters, digits, '.', '_' and '-'",
-            )
-            continue
         if v.value is None:
             v.value = {}
         m = c.mapping(v, key, CLUSTER_KEYS)
