@@ -433,3 +433,64 @@ def test_the_plan_turns_the_office_routers_forwarding_on_now_and_at_boot():
 
     hp = plan.host("r")
     assert hp.of(ForwardingOn) and hp.of(ForwardingPersisted)
+
+
+def test_the_firewall_managers_files_are_read_field_by_field():
+    from netui.model.firewall import (
+        FIREWALLD_CONF,
+        FIREWALLD_POLICIES,
+        FIREWALLD_ZONES,
+        UFW_CONF,
+        UFW_DEFAULTS,
+        FirewallFacts,
+        FirewalldPolicy,
+        FirewalldZone,
+    )
+
+    zone = (
+        '<?xml version="1.0" encoding="utf-8"?>\n<zone target="ACCEPT">\n'
+        '  <source address="10.1.3.0/24"/>\n  <source address="10.1.4.0/24"/>\n'
+        '  <interface name="eth1"/>\n  <forward/>\n</zone>\n'
+    )
+    policy = (
+        '<policy priority="-1" target="CONTINUE">\n  <ingress-zone name="office"/>\n'
+        '  <egress-zone name="ANY"/>\n  <rule family="ipv4">\n'
+        '    <destination address="10.200.0.0/16"/>\n    <masquerade/>\n  </rule>\n</policy>\n'
+    )
+    facts = FirewallFacts(
+        {
+            FIREWALLD_CONF: "# c\nDefaultZone=public\nFlushAllOnReload='yes'\n",
+            f"{FIREWALLD_ZONES}/office.xml": zone,
+            f"{FIREWALLD_ZONES}/notes.txt": "not a zone",
+            f"{FIREWALLD_ZONES}/bare.xml": "<zone>\n</zone>\n",
+            f"{FIREWALLD_POLICIES}/office-out.xml": policy,
+            UFW_CONF: 'ENABLED="Yes"\n',
+            UFW_DEFAULTS: "DEFAULT_FORWARD_POLICY=DROP\n",
+        }
+    )
+    assert facts.firewalld_conf == {"DefaultZone": "public", "FlushAllOnReload": "yes"}
+    assert facts.firewalld_zones() == [
+        FirewalldZone("bare", f"{FIREWALLD_ZONES}/bare.xml", None, (), (), False, False),
+        FirewalldZone(
+            "office",
+            f"{FIREWALLD_ZONES}/office.xml",
+            "ACCEPT",
+            ("10.1.3.0/24", "10.1.4.0/24"),
+            ("eth1",),
+            True,
+            False,
+        ),
+    ]
+    assert facts.firewalld_policies() == [
+        FirewalldPolicy(
+            "office-out",
+            f"{FIREWALLD_POLICIES}/office-out.xml",
+            "CONTINUE",
+            ("office",),
+            ("ANY",),
+            ("10.200.0.0/16",),
+        )
+    ]
+    assert facts.ufw_enabled and facts.ufw_forward_policy == "DROP"
+    none = FirewallFacts()
+    assert none.firewalld_conf is None and not none.ufw_enabled and none.ufw_forward_policy is None

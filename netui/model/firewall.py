@@ -32,10 +32,17 @@ def key_values(text: str) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
-class FirewalldZone:
+class FirewalldFile:
+    """What every firewalld zone and policy file says first: its name (the file's, without
+    .xml), its path, and the target on its root tag."""
+
     name: str
     path: str
     target: str | None
+
+
+@dataclass(frozen=True)
+class FirewalldZone(FirewalldFile):
     sources: tuple[str, ...]
     interfaces: tuple[str, ...]
     forward: bool
@@ -43,49 +50,47 @@ class FirewalldZone:
 
 
 @dataclass(frozen=True)
-class FirewalldPolicy:
-    name: str
-    path: str
-    target: str | None
+class FirewalldPolicy(FirewalldFile):
     ingress: tuple[str, ...]
     egress: tuple[str, ...]
     masquerade_to: tuple[str, ...]  # destinations of `rule ... masquerade`
 
 
-def _attr(tag: str, name: str) -> str | None:
-    m = re.search(rf'\b{name}="([^"]*)"', tag)
-    return m.group(1) if m else None
+def _head(path: str, text: str, root: str) -> tuple[str, str, str | None]:
+    """A firewalld file's name, path and its root tag's target (FirewalldFile's fields)."""
+    head = re.search(rf"<{root}\b[^>]*>", text)
+    target = re.search(r'\btarget="([^"]*)"', head.group(0)) if head else None
+    return path.rsplit("/", 1)[-1].removesuffix(".xml"), path, target.group(1) if target else None
+
+
+def _values(text: str, element: str, attribute: str) -> tuple[str, ...]:
+    """Every `<element attribute="…">`'s value, in order."""
+    return tuple(re.findall(rf'<{element}\s+{attribute}="([^"]*)"', text))
+
+
+def _flag(text: str, element: str) -> bool:
+    """Is there an empty `<element/>` (firewalld's switches: forward, masquerade)?"""
+    return bool(re.search(rf"<{element}\s*/>", text))
 
 
 def parse_zone(path: str, text: str) -> FirewalldZone:
-    name = path.rsplit("/", 1)[-1].removesuffix(".xml")
-    head = re.search(r"<zone\b[^>]*>", text)
     return FirewalldZone(
-        name,
-        path,
-        _attr(head.group(0), "target") if head else None,
-        tuple(re.findall(r'<source\s+address="([^"]*)"', text)),
-        tuple(re.findall(r'<interface\s+name="([^"]*)"', text)),
-        bool(re.search(r"<forward\s*/>", text)),
-        bool(re.search(r"<masquerade\s*/>", text)),
+        *_head(path, text, "zone"),
+        _values(text, "source", "address"),
+        _values(text, "interface", "name"),
+        _flag(text, "forward"),
+        _flag(text, "masquerade"),
     )
 
 
 def parse_policy(path: str, text: str) -> FirewalldPolicy:
-    name = path.rsplit("/", 1)[-1].removesuffix(".xml")
-    head = re.search(r"<policy\b[^>]*>", text)
-    masq = [
-        m.group(1)
-        for m in re.finditer(
-            r'<rule\b[^>]*>\s*<destination\s+address="([^"]*)"\s*/>\s*<masquerade\s*/>', text
-        )
-    ]
+    masq = re.findall(
+        r'<rule\b[^>]*>\s*<destination\s+address="([^"]*)"\s*/>\s*<masquerade\s*/>', text
+    )
     return FirewalldPolicy(
-        name,
-        path,
-        _attr(head.group(0), "target") if head else None,
-        tuple(re.findall(r'<ingress-zone\s+name="([^"]*)"', text)),
-        tuple(re.findall(r'<egress-zone\s+name="([^"]*)"', text)),
+        *_head(path, text, "policy"),
+        _values(text, "ingress-zone", "name"),
+        _values(text, "egress-zone", "name"),
         tuple(masq),
     )
 
@@ -99,34 +104,37 @@ class FirewallFacts:
     rp_filter: dict[str, int] = field(default_factory=dict)  # interface (all/default) -> value
     ipvs: str = ""  # /proc/net/ip_vs
 
-    @property
-    def firewalld_conf(self) -> dict[str, str] | None:
-        text = self.files.get(FIREWALLD_CONF)
+    def _conf(self, path: str) -> dict[str, str] | None:
+        """A KEY=value file of the host's (None: it is absent)."""
+        text = self.files.get(path)
         return key_values(text) if text is not None else None
 
-    def firewalld_zones(self) -> list[FirewalldZone]:
+    def _xml_files(self, directory: str) -> list[tuple[str, str]]:
         return [
-            parse_zone(p, t)
+            (p, t)
             for p, t in sorted(self.files.items())
-            if p.startswith(FIREWALLD_ZONES + "/") and p.endswith(".xml")
+            if p.startswith(directory + "/") and p.endswith(".xml")
         ]
 
+    @property
+    def firewalld_conf(self) -> dict[str, str] | None:
+        return self._conf(FIREWALLD_CONF)
+
+    def firewalld_zones(self) -> list[FirewalldZone]:
+        return [parse_zone(p, t) for p, t in self._xml_files(FIREWALLD_ZONES)]
+
     def firewalld_policies(self) -> list[FirewalldPolicy]:
-        return [
-            parse_policy(p, t)
-            for p, t in sorted(self.files.items())
-            if p.startswith(FIREWALLD_POLICIES + "/") and p.endswith(".xml")
-        ]
+        return [parse_policy(p, t) for p, t in self._xml_files(FIREWALLD_POLICIES)]
 
     @property
     def ufw_enabled(self) -> bool:
-        text = self.files.get(UFW_CONF)
-        return text is not None and key_values(text).get("ENABLED", "").lower() == "yes"
+        conf = self._conf(UFW_CONF)
+        return conf is not None and conf.get("ENABLED", "").lower() == "yes"
 
     @property
     def ufw_forward_policy(self) -> str | None:
-        text = self.files.get(UFW_DEFAULTS)
-        return key_values(text).get("DEFAULT_FORWARD_POLICY") if text is not None else None
+        conf = self._conf(UFW_DEFAULTS)
+        return conf.get("DEFAULT_FORWARD_POLICY") if conf is not None else None
 
     @property
     def nftables_conf_flushes(self) -> bool:
