@@ -36,13 +36,15 @@ def main() -> int:
     from netui.backends.local import NetnsBackend
     from netui.lab.kubeproxy import rules
     from netui.lab.topology import CLUSTER_A
-    from netui.plan.executor import _snapshot, write_host
+    from netui.plan.executor import snapshot_for, write_host
     from netui.plan.journal import Journal
-    from netui.plan.model import HostPlan, Pair, Plan, new_plan_id
-    from netui.plan.render import masquerade_rule
+    from netui.plan.kinds.jump import Jump
+    from netui.plan.kinds.masquerade import Masquerade, masquerade_rule
+    from netui.plan.model import HostPlan, Plan, new_plan_id
 
     pairs = [
-        Pair("10.1.3.0/24", f"10.{100 + i // 250}.{i % 250}.0/24") for i in range(args.changes)
+        Masquerade("10.1.3.0/24", f"10.{100 + i // 250}.{i % 250}.0/24")
+        for i in range(args.changes)
     ]
     ok = True
     for variant in ("nft", "legacy"):
@@ -70,7 +72,7 @@ def main() -> int:
             raw_text = (
                 "*nat\n:BENCH-RAW - [0:0]\n"
                 + "".join(
-                    f"-A BENCH-RAW {masquerade_rule('BENCH-RAW', p.source, p.destination, 'raw')}\n"
+                    f"-A BENCH-RAW {masquerade_rule(p.source, p.destination, 'raw')}\n"
                     for p in pairs
                 )
                 + "COMMIT\n"
@@ -83,10 +85,10 @@ def main() -> int:
                 reset("BENCH-RAW")
 
                 plan = Plan(new_plan_id())
-                plan.hosts["bench"] = HostPlan("bench", masquerade=list(pairs))
+                plan.hosts["bench"] = HostPlan("bench", steps=[Jump("nat", 1), *pairs])
                 journal = Journal(plan)
                 start = time.perf_counter()
-                snap = _snapshot(backend)
+                snap = snapshot_for(backend)
                 snaps.append(time.perf_counter() - start)
                 journal.record_pre("bench", {"nat": snap.nat_text})
                 start = time.perf_counter()

@@ -36,9 +36,9 @@ def watch(
     """(share of one core the host spent, polls, light polls) over `seconds` of a NAT view on
     `chain`, polled at the default interval (`paced`: stretched to keep netui's reads within
     HOST_SHARE of the host's time; without it, every 2 s as before)."""
-    from netui.model.envfile import load
     from netui.core import poller as poller_module
     from netui.core.poller import HostPoller
+    from netui.model.envfile import load
 
     poller_module.HOST_SHARE = 0.05 if paced else 1e9
 

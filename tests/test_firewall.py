@@ -442,9 +442,9 @@ def test_the_firewall_managers_files_are_read_field_by_field():
         FIREWALLD_ZONES,
         UFW_CONF,
         UFW_DEFAULTS,
-        FirewallFacts,
         FirewalldPolicy,
         FirewalldZone,
+        FirewallFacts,
     )
 
     zone = (
