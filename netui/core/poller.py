@@ -47,6 +47,11 @@ ALWAYS_WATCHED = (
 # A monitor runs for at most this long, then is started again: over SSH, a closed channel ends
 # `nft monitor` only when it next writes, so this bounds how long a quiet one can linger.
 MONITOR_SECONDS = 300
+# A started `nft monitor` is not yet subscribed to the kernel's rule events (its process is still
+# starting, on a loaded host for a second or more): a change in that window is unseen by it. So
+# this long after a start, one full read catches what it missed, and only then does the host
+# count as followed (light polls trusted, `following` true).
+MONITOR_SETTLE = 2.0
 MONITOR_EVENTS = (
     "add rule ",
     "insert rule ",  # iptables -I on nft
@@ -87,6 +92,7 @@ class HostPoller:
         self._stop = threading.Event()
         self._hosts: Hosts | None = None
         self._monitors: dict[str, Stream] = {}
+        self._settled: set[str] = set()  # hosts whose monitor has run MONITOR_SETTLE seconds
         self._lock = threading.Lock()
         self.rule_events: dict[str, int] = {}  # host -> rule changes seen by its monitor
         # what the screens look at: owner -> (host, chains); chains None = every counter
@@ -149,7 +155,7 @@ class HostPoller:
 
         full = self._last_full.get(name)
         with self._lock:
-            followed = name in self._monitors and name not in self._dirty
+            followed = name in self._settled and name not in self._dirty
             if not followed:
                 self._dirty.discard(name)  # the full read about to happen settles it
         chains = self._chains_for(name)
@@ -190,6 +196,18 @@ class HostPoller:
         threading.Thread(
             target=self._read_monitor, args=(name, stream), daemon=True, name=f"nft-{name}"
         ).start()
+        settle = threading.Timer(MONITOR_SETTLE, self._settle, args=(name, stream))
+        settle.daemon = True
+        settle.start()
+
+    def _settle(self, name: str, stream: Stream) -> None:
+        """The monitor has had time to subscribe: one full read for what it may have missed."""
+        with self._lock:
+            if self._monitors.get(name) is not stream:
+                return  # it ended (or another one started) meanwhile
+            self._settled.add(name)
+            self._dirty.add(name)
+        self._wake[name].set()
 
     def _read_monitor(self, name: str, stream: Stream) -> None:
         from netui.backends.base import HostError
@@ -208,12 +226,15 @@ class HostPoller:
         finally:
             stream.cancel()
             with self._lock:
-                self._monitors.pop(name, None)  # the next good poll starts another
+                if self._monitors.get(name) is stream:
+                    self._monitors.pop(name)  # the next good poll starts another
+                    self._settled.discard(name)
 
     def following(self, name: str) -> bool:
-        """Whether an `nft monitor` follows `name` now (rule changes wake its poll)."""
+        """Whether an `nft monitor` follows `name` now (rule changes wake its poll): started,
+        settled, and the full read after its settling asked for."""
         with self._lock:
-            return name in self._monitors
+            return name in self._settled
 
     def refresh(self, name: str | None = None) -> None:
         for n, ev in self._wake.items():
