@@ -92,9 +92,9 @@ class Stage:
         for item in self.items:
             hp = item.plan.hosts.get(host)
             for step in hp.steps if hp else []:
-                key = step.key()  # None: a step that merges with no other
-                if key is not None and key[:3] == ("foreign-rule", table, chain):
-                    marks[key[3]] = "move" if hasattr(step, "to") else "del"
+                mark = step.staged_mark(table, chain)
+                if mark is not None:
+                    marks[mark[0]] = mark[1]
         return marks
 
     def combined(self, env: str = "") -> Plan:

@@ -222,6 +222,11 @@ class Step:
     def conflict(self, other: Step) -> str:
         return f"two different {self.kind} changes of the same thing staged"
 
+    def staged_mark(self, table: str, chain: str) -> tuple[str, str] | None:
+        """Someone else's rule of `chain` this step deletes or moves, as (its text, "del" or
+        "move"): what a view marks so a staged rule is seen as such before the apply."""
+        return None
+
     # --- the journal ---
 
     def to_dict(self) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from netui.plan.text import carried
 @dataclass(frozen=True)
 class ForeignDelete(ForeignRule):
     kind = "foreign-delete"
+    mark = "del"
     rank = 12
 
     def apply(self, live: HostState, out: Script) -> None:

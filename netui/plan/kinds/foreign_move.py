@@ -15,6 +15,7 @@ class ForeignMove(ForeignRule):
     to: int  # where it goes
 
     kind = "foreign-move"
+    mark = "move"
     rank = 13
 
     def apply(self, live: HostState, out: Script) -> None:

@@ -5,7 +5,7 @@ rule is deleted or moved once per plan. Not a kind itself (it registers nothing)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from netui.plan.step import HostState, Script, Step
 
@@ -20,6 +20,7 @@ class ForeignRule(Step):
     position: int  # where it was (1-based)
 
     rollback_rank = 4
+    mark: ClassVar[str] = ""  # how a view marks the rule while this step is staged
     foreign = True
     topic = "rule fixes"
 
@@ -31,6 +32,9 @@ class ForeignRule(Step):
 
     def key(self) -> tuple[Any, ...]:
         return ("foreign-rule", self.table, self.chain, self.rule)
+
+    def staged_mark(self, table: str, chain: str) -> tuple[str, str] | None:
+        return (self.rule, self.mark) if (table, chain) == (self.table, self.chain) else None
 
     def conflict(self, other: Step) -> str:
         return f"{self.chain} rule {self.rule!r} is both deleted and moved"
