@@ -17,6 +17,7 @@ from netui.commands import registry
 class _Parser(argparse.ArgumentParser):
     """Bad input is one line naming the option and what would be right, exit status 2."""
 
+    # argparse declares error() -> NoReturn; this one exits too, with one line of its own
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"netui: {message} (see `{self.prog} --help`)\n")
 

@@ -42,6 +42,7 @@ def safe_output() -> Iterator[None]:
     """sys.stdout and sys.stderr through SafeStream for the block (the CLI's whole run).
     JSON stays exact: json.dump escapes every control and non-ASCII character itself."""
     out, err = sys.stdout, sys.stderr
+    # a text stream in all but its class (TextIO is not a protocol mypy can check)
     sys.stdout, sys.stderr = SafeStream(out), SafeStream(err)  # type: ignore[assignment]
     try:
         yield

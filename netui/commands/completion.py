@@ -77,6 +77,7 @@ def attach_completers(parser: argparse.ArgumentParser) -> None:
         elif action.dest in CLUSTER_DESTS:
             completer = _clusters
         if completer:
+            # argcomplete reads this attribute; argparse.Action does not declare it
             action.completer = completer  # type: ignore[attr-defined]
 
 

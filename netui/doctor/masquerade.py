@@ -168,9 +168,11 @@ def _scanned_rules(nat: Table) -> list[Rule]:
 
 
 def check_rules(inp: DoctorInput, c: ClusterFacts, nat: Table) -> list[Finding]:
+    """Each MASQUERADE-like rule of the forwarder's NAT table, read for the three mistakes a rule
+    written by hand makes: source and destination swapped, a typo'd CIDR, office to everywhere."""
     host = c.forwarder
     assert host is not None
-    out = []
+    out: list[Finding] = []
     all_cluster = [x for cl in inp.clusters.values() for x in cl.cidrs]
     for rule in _scanned_rules(nat):
         spec = rule.spec
@@ -188,63 +190,11 @@ def check_rules(inp: DoctorInput, c: ClusterFacts, nat: Table) -> list[Finding]:
             },
         )
         if src and dst and _within_any(src, all_cluster) and _within_any(dst, inp.office):
-            right = f"-s {dst} -d {src}"
-            title = f"MASQUERADE with source and destination swapped: {rule.chain} #{rule.position} masquerades traffic *from* the cluster *to* the office"
-            out.append(
-                Finding(
-                    "masquerade-reversed",
-                    ERROR,
-                    host,
-                    title,
-                    (rule_ref(rule), f"meant: {right} -j MASQUERADE"),
-                    (
-                        delete,
-                        Change(
-                            "masquerade-add",
-                            host,
-                            f"add MASQUERADE {right}",
-                            {"source": dst, "destination": src},
-                        ),
-                    ),
-                    c.name,
-                    rule=(rule.chain, rule.text),
-                )
-            )
+            out.append(_reversed(c, rule, src, dst, delete))
             continue
-        unknown_found = False
-        for side, value in (("source", src), ("destination", dst)):
-            if value is None or value in ("0.0.0.0/0",) or inp.networks.is_known(value):
-                continue
-            meant = inp.networks.closest(value)
-            if meant is None or IPNetwork(meant.cidr).prefixlen != IPNetwork(value).prefixlen:
-                continue
-            fixed = rule.text.replace(value, meant.cidr)
-            title = f"{rule.chain} #{rule.position} names {value} as its {side}, a network the environment does not know; it probably meant {meant.cidr} ({meant.label})"
-            out.append(
-                Finding(
-                    "cidr-unknown",
-                    ERROR,
-                    host,
-                    title,
-                    (rule_ref(rule),),
-                    (
-                        delete,
-                        Change(
-                            "masquerade-add",
-                            host,
-                            f"add `{fixed}`",
-                            {
-                                "source": meant.cidr if side == "source" else (src or ""),
-                                "destination": meant.cidr if side == "destination" else (dst or ""),
-                            },
-                        ),
-                    ),
-                    c.name,
-                    rule=(rule.chain, rule.text),
-                )
-            )
-            unknown_found = True
-        if unknown_found:
+        unknown = _unknown_cidrs(inp, c, rule, src, dst, delete)
+        out += unknown
+        if unknown:
             continue
         if (
             src
@@ -252,30 +202,102 @@ def check_rules(inp: DoctorInput, c: ClusterFacts, nat: Table) -> list[Finding]:
             and (dst is None or dst == "0.0.0.0/0")
             and spec.out_interface is None
         ):
-            title = f"{rule.chain} #{rule.position} masquerades the office's traffic to every destination, hiding source addresses far more widely than the clusters need"
-            fixes = tuple(
-                Change(
-                    "masquerade-add",
-                    host,
-                    f"add MASQUERADE -s {o} -d {x}",
-                    {"source": o, "destination": x},
-                )
-                for o in inp.office
-                for x in c.cidrs
-            )
-            out.append(
-                Finding(
-                    "masquerade-too-broad",
-                    WARNING,
-                    host,
-                    title,
-                    (rule_ref(rule), "netui masquerades only office -> cluster CIDRs"),
-                    (*fixes, delete),
-                    c.name,
-                    rule=(rule.chain, rule.text),
-                )
-            )
+            out.append(_too_broad(inp, c, rule, delete))
     return out
+
+
+def _reversed(c: ClusterFacts, rule: Rule, src: str, dst: str, delete: Change) -> Finding:
+    host = c.forwarder or ""
+    right = f"-s {dst} -d {src}"
+    title = f"MASQUERADE with source and destination swapped: {rule.chain} #{rule.position} masquerades traffic *from* the cluster *to* the office"
+    return Finding(
+        "masquerade-reversed",
+        ERROR,
+        host,
+        title,
+        (rule_ref(rule), f"meant: {right} -j MASQUERADE"),
+        (
+            delete,
+            Change(
+                "masquerade-add",
+                host,
+                f"add MASQUERADE {right}",
+                {"source": dst, "destination": src},
+            ),
+        ),
+        c.name,
+        rule=(rule.chain, rule.text),
+    )
+
+
+def _unknown_cidrs(
+    inp: DoctorInput,
+    c: ClusterFacts,
+    rule: Rule,
+    src: str | None,
+    dst: str | None,
+    delete: Change,
+) -> list[Finding]:
+    """A side of the rule that names a network nobody knows, next to one of the same size that is."""
+    host = c.forwarder or ""
+    out = []
+    for side, value in (("source", src), ("destination", dst)):
+        if value is None or value in ("0.0.0.0/0",) or inp.networks.is_known(value):
+            continue
+        meant = inp.networks.closest(value)
+        if meant is None or IPNetwork(meant.cidr).prefixlen != IPNetwork(value).prefixlen:
+            continue
+        fixed = rule.text.replace(value, meant.cidr)
+        title = f"{rule.chain} #{rule.position} names {value} as its {side}, a network the environment does not know; it probably meant {meant.cidr} ({meant.label})"
+        out.append(
+            Finding(
+                "cidr-unknown",
+                ERROR,
+                host,
+                title,
+                (rule_ref(rule),),
+                (
+                    delete,
+                    Change(
+                        "masquerade-add",
+                        host,
+                        f"add `{fixed}`",
+                        {
+                            "source": meant.cidr if side == "source" else (src or ""),
+                            "destination": meant.cidr if side == "destination" else (dst or ""),
+                        },
+                    ),
+                ),
+                c.name,
+                rule=(rule.chain, rule.text),
+            )
+        )
+    return out
+
+
+def _too_broad(inp: DoctorInput, c: ClusterFacts, rule: Rule, delete: Change) -> Finding:
+    host = c.forwarder or ""
+    title = f"{rule.chain} #{rule.position} masquerades the office's traffic to every destination, hiding source addresses far more widely than the clusters need"
+    fixes = tuple(
+        Change(
+            "masquerade-add",
+            host,
+            f"add MASQUERADE -s {o} -d {x}",
+            {"source": o, "destination": x},
+        )
+        for o in inp.office
+        for x in c.cidrs
+    )
+    return Finding(
+        "masquerade-too-broad",
+        WARNING,
+        host,
+        title,
+        (rule_ref(rule), "netui masquerades only office -> cluster CIDRs"),
+        (*fixes, delete),
+        c.name,
+        rule=(rule.chain, rule.text),
+    )
 
 
 def _within_any(cidr: str, nets: tuple[str, ...] | list[str]) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -460,6 +461,122 @@ def _groups(state: ClusterState) -> dict[str, Any]:
     }
 
 
+Answer = tuple[int, dict[str, Any]]
+_NO_SUCH_RESOURCE = _status(404, "NotFound", "the server could not find the requested resource")
+
+
+def _not_found(what: str) -> Answer:
+    return 404, _status(404, "NotFound", f"{what} not found")
+
+
+def _version(state: ClusterState, m: re.Match[str]) -> Answer:
+    v = "v1.31.2+k3s1" if state.cluster.shape == "k3s" else "v1.31.2"
+    return 200, {"major": "1", "minor": "31", "gitVersion": v, "platform": "linux/amd64"}
+
+
+def _api(state: ClusterState, m: re.Match[str]) -> Answer:
+    return 200, {
+        "kind": "APIVersions",
+        "versions": ["v1"],
+        "serverAddressByClientCIDRs": [
+            {"clientCIDR": "0.0.0.0/0", "serverAddress": f"{state.cluster.master_ip}:6443"}
+        ],
+    }
+
+
+def _group(state: ClusterState, m: re.Match[str]) -> Answer | None:
+    if m.group(1) not in {g["name"] for g in _groups(state)["groups"]}:
+        return None
+    return 200, _resource_list(f"{m.group(1)}/v1", _GROUPS[m.group(1)])
+
+
+def _namespaces(state: ClusterState, m: re.Match[str]) -> Answer:
+    names = sorted({p.namespace for p in state.cluster.pods} | {"default", "kube-system"})
+    namespaces = [
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": _meta(n),
+            "status": {"phase": "Active"},
+        }
+        for n in names
+    ]
+    return 200, _list("NamespaceList", namespaces)
+
+
+def _config_maps(state: ClusterState, m: re.Match[str]) -> Answer:
+    maps: list[dict[str, Any]] = [
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(n, ns), "data": d}
+        for (ns, n), d in state.config_maps().items()
+        if ns == m.group(1)
+    ]
+    return 200, _list("ConfigMapList", maps)
+
+
+def _config_map(state: ClusterState, m: re.Match[str]) -> Answer:
+    data = state.config_maps().get((m.group(1), m.group(2)))
+    if data is None:
+        return _not_found(f'configmaps "{m.group(2)}"')
+    meta = _meta(m.group(2), m.group(1))
+    return 200, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta, "data": data}
+
+
+def _node(state: ClusterState, m: re.Match[str]) -> Answer:
+    if m.group(1) not in state.taints:
+        return _not_found(f'nodes "{m.group(1)}"')
+    return 200, state.node(m.group(1))
+
+
+def _services_of(state: ClusterState, m: re.Match[str]) -> Answer:
+    items = state.services(m.group(1))
+    if m.group(2) is None:
+        return 200, _list("ServiceList", items)
+    for s in items:
+        if s["metadata"]["name"] == m.group(2):
+            return 200, s
+    return _not_found(f'services "{m.group(2)}"')
+
+
+def _service_cidrs(state: ClusterState, m: re.Match[str]) -> Answer:
+    cidrs = state.service_cidrs()
+    if cidrs is None:
+        return 404, _NO_SUCH_RESOURCE
+    return 200, _list("ServiceCIDRList", cidrs, "networking.k8s.io/v1")
+
+
+# The GET paths the lab API answers, in the order they are tried: a declared table.
+_GET_ROUTES: list[tuple[str, Callable[[ClusterState, re.Match[str]], Answer | None]]] = [
+    (r"/version", _version),
+    (r"/api", _api),
+    (r"/api/v1", lambda state, m: (200, _resource_list("v1", _CORE_RESOURCES))),
+    (r"/apis", lambda state, m: (200, _groups(state))),
+    (r"/apis/([^/]+)/v1", _group),
+    (r"/api/v1/namespaces", _namespaces),
+    (
+        r"/api/v1(?:/namespaces/([^/]+))?/pods",
+        lambda state, m: (200, _list("PodList", state.pods(m.group(1)))),
+    ),
+    (r"/api/v1/namespaces/([^/]+)/configmaps", _config_maps),
+    (
+        r"/apis/discovery.k8s.io/v1(?:/namespaces/([^/]+))?/endpointslices",
+        lambda state, m: (
+            200,
+            _list("EndpointSliceList", state.endpoint_slices(m.group(1)), "discovery.k8s.io/v1"),
+        ),
+    ),
+    (r"/api/v1/nodes", lambda state, m: (200, _list("NodeList", state.nodes()))),
+    (r"/api/v1/nodes/([^/]+)", _node),
+    (
+        r"/api/v1(?:/namespaces/([^/]+))?/endpoints",
+        lambda state, m: (200, _list("EndpointsList", state.endpoints(m.group(1)))),
+    ),
+    (r"/api/v1/services", lambda state, m: (200, _list("ServiceList", state.services()))),
+    (r"/api/v1/namespaces/([^/]+)/services(?:/([^/]+))?", _services_of),
+    (r"/api/v1/namespaces/([^/]+)/configmaps/([^/]+)", _config_map),
+    (r"/apis/networking.k8s.io/v1/servicecidrs", _service_cidrs),
+]
+
+
 def make_handler(state: ClusterState) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -494,138 +611,14 @@ def make_handler(state: ClusterState) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             path = urlsplit(self.path).path.rstrip("/")
-            if path == "/version":
-                v = "v1.31.2+k3s1" if state.cluster.shape == "k3s" else "v1.31.2"
-                self._send(
-                    200, {"major": "1", "minor": "31", "gitVersion": v, "platform": "linux/amd64"}
-                )
-                return
-            if path == "/api":
-                self._send(
-                    200,
-                    {
-                        "kind": "APIVersions",
-                        "versions": ["v1"],
-                        "serverAddressByClientCIDRs": [
-                            {
-                                "clientCIDR": "0.0.0.0/0",
-                                "serverAddress": f"{state.cluster.master_ip}:6443",
-                            }
-                        ],
-                    },
-                )
-                return
-            if path == "/api/v1":
-                self._send(200, _resource_list("v1", _CORE_RESOURCES))
-                return
-            if path == "/apis":
-                self._send(200, _groups(state))
-                return
-            m = re.fullmatch(r"/apis/([^/]+)/v1", path)
-            if m and m.group(1) in {g["name"] for g in _groups(state)["groups"]}:
-                self._send(200, _resource_list(f"{m.group(1)}/v1", _GROUPS[m.group(1)]))
-                return
-            if path == "/api/v1/namespaces":
-                names = sorted(
-                    {p.namespace for p in state.cluster.pods} | {"default", "kube-system"}
-                )
-                namespaces = [
-                    {
-                        "apiVersion": "v1",
-                        "kind": "Namespace",
-                        "metadata": _meta(n),
-                        "status": {"phase": "Active"},
-                    }
-                    for n in names
-                ]
-                self._send(200, _list("NamespaceList", namespaces))
-                return
-            m = re.fullmatch(r"/api/v1(?:/namespaces/([^/]+))?/pods", path)
-            if m:
-                self._send(200, _list("PodList", state.pods(m.group(1))))
-                return
-            m = re.fullmatch(r"/api/v1/namespaces/([^/]+)/configmaps", path)
-            if m:
-                maps: list[dict[str, Any]] = [
-                    {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(n, ns), "data": d}
-                    for (ns, n), d in state.config_maps().items()
-                    if ns == m.group(1)
-                ]
-                self._send(200, _list("ConfigMapList", maps))
-                return
-            m = re.fullmatch(
-                r"/apis/discovery.k8s.io/v1(?:/namespaces/([^/]+))?/endpointslices", path
-            )
-            if m:
-                self._send(
-                    200,
-                    _list(
-                        "EndpointSliceList",
-                        state.endpoint_slices(m.group(1)),
-                        "discovery.k8s.io/v1",
-                    ),
-                )
-                return
-            if path == "/api/v1/nodes":
-                self._send(200, _list("NodeList", state.nodes()))
-                return
-            m = re.fullmatch(r"/api/v1/nodes/([^/]+)", path)
-            if m:
-                if m.group(1) in state.taints:
-                    self._send(200, state.node(m.group(1)))
-                else:
-                    self._not_found(f'nodes "{m.group(1)}"')
-                return
-            m = re.fullmatch(r"/api/v1(?:/namespaces/([^/]+))?/endpoints", path)
-            if m:
-                self._send(200, _list("EndpointsList", state.endpoints(m.group(1))))
-                return
-            if path == "/api/v1/services":
-                self._send(200, _list("ServiceList", state.services()))
-                return
-            m = re.fullmatch(r"/api/v1/namespaces/([^/]+)/services(?:/([^/]+))?", path)
-            if m:
-                items = state.services(m.group(1))
-                if m.group(2) is None:
-                    self._send(200, _list("ServiceList", items))
-                    return
-                for s in items:
-                    if s["metadata"]["name"] == m.group(2):
-                        self._send(200, s)
+            for pattern, answer in _GET_ROUTES:
+                m = re.fullmatch(pattern, path)
+                if m:
+                    found = answer(state, m)
+                    if found is not None:
+                        self._send(*found)
                         return
-                self._not_found(f'services "{m.group(2)}"')
-                return
-            m = re.fullmatch(r"/api/v1/namespaces/([^/]+)/configmaps/([^/]+)", path)
-            if m:
-                data = state.config_maps().get((m.group(1), m.group(2)))
-                if data is None:
-                    self._not_found(f'configmaps "{m.group(2)}"')
-                else:
-                    self._send(
-                        200,
-                        {
-                            "apiVersion": "v1",
-                            "kind": "ConfigMap",
-                            "metadata": _meta(m.group(2), m.group(1)),
-                            "data": data,
-                        },
-                    )
-                return
-            if path == "/apis/networking.k8s.io/v1/servicecidrs":
-                cidrs = state.service_cidrs()
-                if cidrs is None:
-                    self._send(
-                        404,
-                        _status(
-                            404, "NotFound", "the server could not find the requested resource"
-                        ),
-                    )
-                else:
-                    self._send(200, _list("ServiceCIDRList", cidrs, "networking.k8s.io/v1"))
-                return
-            self._send(
-                404, _status(404, "NotFound", "the server could not find the requested resource")
-            )
+            self._send(404, _NO_SUCH_RESOURCE)
 
         def do_PATCH(self) -> None:
             path = urlsplit(self.path).path.rstrip("/")

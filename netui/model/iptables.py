@@ -247,6 +247,7 @@ def parse_spec(spec: str) -> RuleSpec:
         target_args=tuple(target_args),
         goto=goto,
         extra=tuple(extra),
+        # the parsed matches by field name: a dict[str, object] mypy cannot match field by field
         **basic,  # type: ignore[arg-type]
     )
 

@@ -79,44 +79,93 @@ def explain(
     tcp: bool = False,
 ) -> list[str]:
     """Why the path ends where it ends, in the operator's words, backed by the doctor."""
-    out: list[str] = []
     nested = book.inp.networks.nesting_note(target) if book.inp is not None else None
     answered = [h for h in hops if h.answered]
+    out = _loop(answered, book)
+    if any(h.ip == target for h in answered):
+        return _reached(hops, answered, target, book, nested, out)
+    last = answered[-1] if answered else None
+    if nested:
+        out.append(nested)
+    if last is None:
+        out.append(
+            "no hop answered: either nothing routes the packets away from the office host, or the routers rate-limit ICMP (they do after a burst of probes); run it again in a few seconds"
+        )
+        return out
+    cluster, forwarder, related = _on_path(hops, target, book, findings)
+    who = book.name(last.ip)
+    if last.flag:
+        reason = {
+            "!N": "has no route to the network",
+            "!H": "cannot reach the host",
+            "!X": "refuses it (administratively prohibited)",
+        }.get(last.flag, f"answered {last.flag}")
+        out.append(f"stopped at hop {last.ttl}, {last.ip} ({who}): it {reason}")
+    else:
+        out.append(
+            f"last answer at hop {last.ttl}, {last.ip} ({who}); every hop after it is silent"
+        )
+    out += _because(last, who, cluster, forwarder, related, book)
+    if not tcp and book.name(target).startswith("Service"):
+        out.append(
+            "a Service's address is translated only for its own protocol and port, so UDP probes "
+            "to it go nowhere: trace with TCP to the port it serves"
+        )
+    elif len(out) == 1 + bool(nested):
+        if related:
+            f = related[0]
+            out.append(f"the doctor's finding on this path: {f.code}: {f.title}")
+        else:
+            out.append("no finding of the doctor is about a host on this path")
+    return out
+
+
+def _loop(answered: list[Hop], book: AddressBook) -> list[str]:
     seen: dict[str, int] = {}
     for h in answered:
         assert h.ip is not None
         if h.ip in seen:
-            out.append(
+            return [
                 f"loop: hop {h.ttl} is {book.name(h.ip)} again (first seen at hop {seen[h.ip]}); a route points back"
-            )
-            break
+            ]
         seen[h.ip] = h.ttl
-    if any(h.ip == target for h in answered):
-        out.insert(
-            0,
-            f"reached {target} ({book.name(target) or 'target'}) in {max(h.ttl for h in hops)} hops",
+    return []
+
+
+def _reached(
+    hops: list[Hop],
+    answered: list[Hop],
+    target: str,
+    book: AddressBook,
+    nested: str | None,
+    loop: list[str],
+) -> list[str]:
+    out = [
+        f"reached {target} ({book.name(target) or 'target'}) in {max(h.ttl for h in hops)} hops",
+        *loop,
+    ]
+    first = next(h for h in answered if h.ip == target)
+    if first.ttl > 1 and book.name(target).startswith("Service"):
+        before = next((h for h in reversed(answered) if h.ttl < first.ttl), None)
+        out.append(
+            f"the Service's address answered from hop {first.ttl} on, right after "
+            f"{book.name(before.ip) if before else 'the source'}: the node there translated it "
+            f"to a Pod (kube-proxy) and conntrack rewrites the answers; trace a Pod for the rest "
+            f"of the path"
         )
-        first = next(h for h in answered if h.ip == target)
-        if first.ttl > 1 and book.name(target).startswith("Service"):
-            before = next((h for h in reversed(answered) if h.ttl < first.ttl), None)
-            out.append(
-                f"the Service's address answered from hop {first.ttl} on, right after "
-                f"{book.name(before.ip) if before else 'the source'}: the node there translated it "
-                f"to a Pod (kube-proxy) and conntrack rewrites the answers; trace a Pod for the rest "
-                f"of the path"
-            )
-        if nested:
-            out.append(nested)
-        return out
-    last = answered[-1] if answered else None
     if nested:
         out.append(nested)
-    cluster = None
-    if book.inp is not None:
-        kn = book.inp.networks.owner(target)
-        cluster = kn.cluster if kn else None
-    # Only what lies on this path may be blamed: findings about a host that answered or the
-    # target's forwarder (where the packets should go), or about the target's cluster as a whole.
+    return out
+
+
+def _on_path(
+    hops: list[Hop], target: str, book: AddressBook, findings: list[Finding]
+) -> tuple[str | None, str | None, list[Finding]]:
+    """The target's cluster, its forwarder, and the doctor's errors that may be blamed: only what
+    lies on this path (a host that answered, the target's forwarder, or the cluster as a whole),
+    findings about the target's own network first (pods vs services of the same cluster)."""
+    kn = book.inp.networks.owner(target) if book.inp is not None else None
+    cluster = kn.cluster if kn else None
     forwarder = (
         book.inp.clusters[cluster].forwarder
         if book.inp is not None and cluster in book.inp.clusters
@@ -130,43 +179,37 @@ def explain(
         return f.host in suspects if f.host else f.cluster == cluster
 
     related = [f for f in findings if on_path(f)]
-    # Findings about the target's own network first (pods vs services of the same cluster).
-    target_cidr = kn.cidr if book.inp is not None and kn is not None else None
+    target_cidr = kn.cidr if kn is not None else None
     related.sort(key=lambda f: 0 if target_cidr and target_cidr in f.title else 1)
-    if last is None:
-        out.append(
-            "no hop answered: either nothing routes the packets away from the office host, or the routers rate-limit ICMP (they do after a burst of probes); run it again in a few seconds"
-        )
-        return out
-    who = book.name(last.ip)
-    if last.flag:
-        reason = {
-            "!N": "has no route to the network",
-            "!H": "cannot reach the host",
-            "!X": "refuses it (administratively prohibited)",
-        }.get(last.flag, f"answered {last.flag}")
-        out.append(f"stopped at hop {last.ttl}, {last.ip} ({who}): it {reason}")
-    else:
-        out.append(
-            f"last answer at hop {last.ttl}, {last.ip} ({who}); every hop after it is silent"
-        )
+    return cluster, forwarder, related
+
+
+def _because(
+    last: Hop,
+    who: str,
+    cluster: str | None,
+    forwarder: str | None,
+    related: list[Finding],
+    book: AddressBook,
+) -> list[str]:
+    """The finding that explains why the last hop that answered is the last."""
     codes: dict[str, Finding] = {}
     for f in related:
         codes.setdefault(f.code, f)
     route_findings = [f for f in related if f.code in ("route-missing", "route-wrong-gateway")]
     last_host = book.hosts.get(last.ip or "")
     if "office router" in who and route_findings:
-        out.append(f"because: {route_findings[0].title}")
-    elif forwarder and last_host in book.inp_forwarders() and last_host != forwarder:
-        out.append(
+        return [f"because: {route_findings[0].title}"]
+    if forwarder and last_host in book.inp_forwarders() and last_host != forwarder:
+        return [
             f"the packets went to {last_host}, not to cluster {cluster}'s forwarder {forwarder}: "
             + (
                 f"because: {route_findings[0].title}"
                 if route_findings
                 else "a route on the way sends them to the wrong cluster"
             )
-        )
-    elif "forwarder" in who:
+        ]
+    if "forwarder" in who:
         for code in (
             "forwarding-off",
             "forward-blocked",
@@ -175,28 +218,14 @@ def explain(
             "no-return-route",
         ):
             if code in codes:
-                f = codes[code]
                 hint = (
                     " — the packets arrive, but the replies go to the nodes' default gateway and are lost"
                     if code in ("masquerade-missing", "rule-shadowed")
                     else ""
                 )
-                out.append(f"because: {f.title}{hint}")
-                break
+                return [f"because: {codes[code].title}{hint}"]
     elif "office router" in who:
         for code in ("route-wrong-gateway", "forwarding-off", "forward-blocked"):
             if code in codes:
-                out.append(f"because: {codes[code].title}")
-                break
-    if not tcp and book.name(target).startswith("Service"):
-        out.append(
-            "a Service's address is translated only for its own protocol and port, so UDP probes "
-            "to it go nowhere: trace with TCP to the port it serves"
-        )
-    elif len(out) == 1 + bool(nested):
-        if related:
-            f = related[0]
-            out.append(f"the doctor's finding on this path: {f.code}: {f.title}")
-        else:
-            out.append("no finding of the doctor is about a host on this path")
-    return out
+                return [f"because: {codes[code].title}"]
+    return []
