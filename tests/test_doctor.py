@@ -337,3 +337,32 @@ def test_fix_all_plans_the_explicit_fixes_too_and_each_finding_shows_what_it_pro
     # with the loop gone, netui's own drop-in is planned in the same plan
     [dns] = hp.of(DnsDropIn)
     assert "server=/cluster.local/10.96.0.10" in dns.content
+
+
+TWO_CLUSTERS_ONE_DOMAIN = ENV + (
+    "  b: {pod_cidrs: [10.210.0.0/16], service_cidrs: [10.43.0.0/16], dns_ip: 10.43.0.10, forwarder: f}\n"
+)
+
+
+def _domain_conflicts(files):
+    found = run(env=TWO_CLUSTERS_ONE_DOMAIN, files={"/etc/dnsmasq.d/x.conf": files})
+    return [f for f in found if f.code == "dns-domain-conflict"]
+
+
+def test_a_shared_domain_is_one_finding_per_host_and_domain_never_two_that_contradict():
+    # two lines to the two clusters' DNS: once, "at once", both lines as evidence and removable
+    (both,) = _domain_conflicts(
+        "server=/cluster.local/10.96.0.10\nserver=/cluster.local/10.43.0.10\n"
+    )
+    assert both.severity == "warning" and "cluster a and cluster b at once" in both.title
+    assert len(both.evidence) == 3 and len(both.fixes) == 2
+    # one cluster wins however many lines say it; the other is named as unresolvable
+    (wins,) = _domain_conflicts(
+        "server=/cluster.local/10.96.0.10\nserver=/cluster.local/10.96.0.10\n"
+    )
+    assert wins.severity == "warning" and wins.title.startswith(
+        "cluster.local is forwarded to cluster a;"
+    )
+    # a line to no cluster's DNS is the worst: its error alone, no warning beside it
+    worst = _domain_conflicts("server=/cluster.local/10.96.0.10\nserver=/cluster.local/10.9.9.9\n")
+    assert [f.severity for f in worst] == ["error"] and "10.9.9.9" in worst[0].title

@@ -42,6 +42,8 @@ def check(inp: DoctorInput) -> list[Finding]:
         lines = _lines(snap.files, conf_dir)
         own = {str(ip) for ip in snap.routes.local_ips()} | {"127.0.0.1"}
         own |= {v for _, _, k, v in lines if k == "listen-address"}
+        # domain -> (evidence, target IP, its removal) of each line forwarding a cluster's domain
+        forwarded: dict[str, list[tuple[str, str, Change]]] = {}
         for path, no, key, value in lines:
             remove = Change(
                 "dns-line-remove",
@@ -68,38 +70,11 @@ def check(inp: DoctorInput) -> list[Finding]:
                     )
                     continue
                 if domain in by_domain:
-                    clusters = [inp.clusters[n] for n in by_domain[domain]]
-                    match = [c for c in clusters if c.dns_ip == target_ip]
-                    if not match:
-                        title = f"dnsmasq on {host} forwards {domain} to {target_ip}, which is not the DNS of {', '.join('cluster ' + c.name for c in clusters)}"
-                        out.append(
-                            Finding(
-                                "dns-domain-conflict",
-                                ERROR,
-                                host,
-                                title,
-                                (
-                                    f"{path}:{no}: {key}={value}",
-                                    *(f"cluster {c.name} DNS: {c.dns_ip}" for c in clusters),
-                                ),
-                                (remove,),
-                            )
-                        )
-                    elif len(clusters) > 1:
-                        others = [c for c in clusters if c not in match]
-                        title = f"{domain} is forwarded to cluster {match[0].name}; {', '.join('cluster ' + c.name for c in others)} also call{'s' if len(others) == 1 else ''} itself {domain} and cannot be resolved from the office"
-                        out.append(
-                            Finding(
-                                "dns-domain-conflict",
-                                WARNING,
-                                host,
-                                title,
-                                (
-                                    f"{path}:{no}: {key}={value}",
-                                    "choose which cluster the office resolves (the migration switch)",
-                                ),
-                            )
-                        )
+                    forwarded.setdefault(domain, []).append(
+                        (f"{path}:{no}: {key}={value}", target_ip, remove)
+                    )
+        for domain, sent in forwarded.items():
+            out += _domain_findings(inp, host, domain, by_domain[domain], sent)
     for domain, names in by_domain.items():
         if len(names) > 1 and not any(f.code == "dns-domain-conflict" for f in out):
             out.append(
@@ -112,3 +87,56 @@ def check(inp: DoctorInput) -> list[Finding]:
                 )
             )
     return out
+
+
+def _domain_findings(
+    inp: DoctorInput, host: str, domain: str, names: list[str], sent: list[tuple[str, str, Change]]
+) -> list[Finding]:
+    """What the lines of one host forwarding one cluster domain amount to, the worst said once:
+    a line to no cluster's DNS is an error each; else lines to several clusters' DNS are one
+    warning (dnsmasq asks any of them); else one cluster wins and the others sharing its domain
+    cannot be resolved from the office (one warning, however many lines say it)."""
+    clusters = [inp.clusters[n] for n in names]
+    out = []
+    for evidence, target_ip, remove in sent:
+        if not any(c.dns_ip == target_ip for c in clusters):
+            title = f"dnsmasq on {host} forwards {domain} to {target_ip}, which is not the DNS of {', '.join('cluster ' + c.name for c in clusters)}"
+            out.append(
+                Finding(
+                    "dns-domain-conflict",
+                    ERROR,
+                    host,
+                    title,
+                    (evidence, *(f"cluster {c.name} DNS: {c.dns_ip}" for c in clusters)),
+                    (remove,),
+                )
+            )
+    if out:
+        return out
+    match = [c for c in clusters if any(c.dns_ip == ip for _, ip, _ in sent)]
+    lines = tuple(e for e, _, _ in sent)
+    if len(match) > 1:
+        title = f"dnsmasq on {host} forwards {domain} to {' and '.join('cluster ' + c.name for c in match)} at once: it asks any of them, so a name resolves to either cluster's answer"
+        return [
+            Finding(
+                "dns-domain-conflict",
+                WARNING,
+                host,
+                title,
+                (*lines, "choose which cluster the office resolves (the migration switch)"),
+                tuple(r for _, _, r in sent),
+            )
+        ]
+    if len(clusters) > 1:
+        others = [c for c in clusters if c not in match]
+        title = f"{domain} is forwarded to cluster {match[0].name}; {', '.join('cluster ' + c.name for c in others)} also call{'s' if len(others) == 1 else ''} itself {domain} and cannot be resolved from the office"
+        return [
+            Finding(
+                "dns-domain-conflict",
+                WARNING,
+                host,
+                title,
+                (*lines, "choose which cluster the office resolves (the migration switch)"),
+            )
+        ]
+    return []
