@@ -269,3 +269,27 @@ def test_history_json_says_each_plan_in_the_journals_words_newest_first(capsys):
         "shown": "undone",
         "hosts": {"a-master": "undone", "router": "undo-failed"},
     }
+
+
+def test_the_undo_preview_names_each_rule_and_route_it_removes_or_puts_back():
+    from netui.plan.kinds.foreign_delete import ForeignDelete
+    from netui.plan.kinds.masquerade import Masquerade
+    from netui.plan.undoing import preview
+
+    plan = Plan("p20260101-000000-abcd")
+    f = plan.host("f").steps
+    f.append(Masquerade("10.1.3.0/24", "10.200.0.0/16"))
+    f.append(ForeignDelete("nat", "POSTROUTING", "-s 10.1.3.0/24 -j RETURN", 2))
+    plan.host("router").steps.append(
+        RouteChange("10.200.0.0/16", "192.168.1.109", "10.200.0.0/16 via 192.168.1.7 dev eth1")
+    )
+    j = Journal(plan)
+    for host in ("f", "router"):
+        j.finish_step(host, j.step(host, "nat table: rule fixes", "iptables-restore"), "done")
+    assert preview(j) == [
+        "f: undo nat table: rule fixes",
+        "    remove from NETUI-POSTROUTING: -s 10.1.3.0/24 -d 10.200.0.0/16 -j MASQUERADE",
+        "    put back nat POSTROUTING #2: -s 10.1.3.0/24 -j RETURN",
+        "router: undo nat table: rule fixes",
+        "    put back route 10.200.0.0/16 via 192.168.1.7 dev eth1 (for 10.200.0.0/16 via 192.168.1.109)",
+    ]

@@ -204,6 +204,11 @@ class Step:
         """A tie-break among steps of one kind when undone (a rule's old position: lowest first)."""
         return 0
 
+    def undo_words(self) -> tuple[str, ...]:
+        """What undoing this step does, line by line, for the undo's preview (read from the
+        journal, before any host is asked): the rules it removes or puts back, by their text."""
+        return ()
+
     def label(self) -> str:
         """The timeline's words for this step (its kind's topic unless it says more)."""
         return self.topic

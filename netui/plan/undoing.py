@@ -132,6 +132,10 @@ def preview(journal: Journal) -> list[str]:
             if s["phase"] == "apply" and s["status"] in (DONE, PENDING, FAILED)
         ]
         lines.append(f"{name}: undo " + ("; ".join(ran) if ran else "nothing (nothing ran here)"))
+        if ran:
+            lines += [
+                f"    {w}" for step in journal.plan.hosts[name].steps for w in step.undo_words()
+            ]
     for t in journal.plan.taints:
         lines.append(f"cluster {t.cluster}: remove taint {t.text} from {t.node}")
     return lines

@@ -22,6 +22,9 @@ class ForeignDelete(ForeignRule):
         if self.still_there(live, out):
             out.restore.rule(self.table, f"-D {self.chain} {self.rule}")
 
+    def undo_words(self) -> tuple[str, ...]:
+        return (f"put back {self.table} {self.chain} #{self.position}: {self.rule}",)
+
     def undo(self, live: HostState, found: HostState, out: Script) -> None:
         if live.has_rule(self.table, self.chain, self.rule):
             return  # it is back already (its owner re-created it)

@@ -23,6 +23,9 @@ class ForeignMove(ForeignRule):
             out.restore.rule(self.table, f"-D {self.chain} {self.rule}")
             out.restore.rule(self.table, f"-I {self.chain} {self.to} {self.rule}")
 
+    def undo_words(self) -> tuple[str, ...]:
+        return (f"move back {self.table} {self.chain} #{self.to} → #{self.position}: {self.rule}",)
+
     def undo(self, live: HostState, found: HostState, out: Script) -> None:
         if live.has_rule(self.table, self.chain, self.rule):
             out.restore.rule(self.table, f"-D {self.chain} {self.rule}")

@@ -40,6 +40,9 @@ class ForwardAccept(Step):
             for s, d in ((self.source, self.destination), (self.destination, self.source))
         )
 
+    def undo_words(self) -> tuple[str, ...]:
+        return (f"remove from {FILTER_CHAIN}: accept {self.source} ⇄ {self.destination}",)
+
     def undo(self, live: HostState, found: HostState, out: Script) -> None:
         out.restore.sweep("filter", FILTER_CHAIN)
         out.restore.note("filter", f"remove this plan's rules from {FILTER_CHAIN}")

@@ -42,6 +42,9 @@ class Masquerade(Step):
     def at_boot(self, plan_id: str) -> tuple[str, ...]:
         return (f"rule nat {NAT_CHAIN} {masquerade_rule(self.source, self.destination, plan_id)}",)
 
+    def undo_words(self) -> tuple[str, ...]:
+        return (f"remove from {NAT_CHAIN}: -s {self.source} -d {self.destination} -j MASQUERADE",)
+
     def undo(self, live: HostState, found: HostState, out: Script) -> None:
         # found by the plan's comment: what kube-proxy re-ordered since is still found
         out.restore.sweep("nat", NAT_CHAIN)

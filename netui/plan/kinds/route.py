@@ -45,6 +45,11 @@ class RouteChange(Step):
     def apply(self, live: HostState, out: Script) -> None:
         _line(out, f"route replace {self.cidr} via {self.via}", "{n} route(s)")
 
+    def undo_words(self) -> tuple[str, ...]:
+        if self.previous:
+            return (f"put back route {self.previous} (for {self.cidr} via {self.via})",)
+        return (f"remove route {self.cidr} via {self.via}",)
+
     def at_boot(self, plan_id: str) -> tuple[str, ...]:
         return (f"route {self.cidr} via {self.via}",)
 
