@@ -252,7 +252,9 @@ class NetuiApp(App[None]):
 
         if not view(name).from_hosts or not kubeconfig_only(self.env):
             return True
-        offer = "W writes the draft `netui init` made" if self.draft_text else "`netui init` drafts one"
+        offer = (
+            "W writes the draft `netui init` made" if self.draft_text else "`netui init` drafts one"
+        )
         self.notify(
             f"{name} needs hosts: there is no environment file (read-only on the kubeconfig); "
             f"{offer}, then run `netui --env netui.yaml`",

@@ -174,6 +174,7 @@ def _snapshot_seeds() -> list[bytes]:
             "tables": "*filter\n:FORWARD DROP [0:0]\n[\xff:0] -A FORWARD -j ACCEPT\nCOMMIT\n",
         }
     )
+
     def legacy_host(tables: str) -> bytes:
         return frames(
             {

@@ -199,7 +199,9 @@ def test_screen_looks_as_accepted(snap_compare, request, screen, size):
         # Known, not understood yet: passes alone and failed once in a whole-suite run with the
         # same text on every row (a style or timing difference); not strict so it cannot hide a
         # pass, and every other screen and size stays strict. To be found, not re-recorded.
-        request.applymarker(pytest.mark.xfail(reason="overview-120x40 differs in full runs", strict=False))
+        request.applymarker(
+            pytest.mark.xfail(reason="overview-120x40 differs in full runs", strict=False)
+        )
     app = fixed_app(dns=screen in DNS_WORLD)
     assert snap_compare(app, terminal_size=size, run_before=SCREENS[screen])
 

@@ -244,13 +244,19 @@ def fixed_app(dns: bool = False, **kwargs: Any) -> Any:
 
 
 async def until_ready(pilot: Any) -> None:
-    """Wait until the overview shows the fixed snapshots and the inventory."""
+    """Wait until the overview shows the fixed snapshots, the inventory and the doctor's counts."""
     overview = pilot.app.screen_stack[0]
-    await wait_until(
-        pilot, lambda: len(getattr(overview, "shown", ())) == 4 and overview.inventory_shown
-    )
-    if not (len(overview.shown) == 4 and overview.inventory_shown):
-        raise AssertionError("the fixed snapshots never arrived")
+
+    def ready() -> bool:
+        return (
+            len(getattr(overview, "shown", ())) == 4
+            and overview.inventory_shown
+            and overview.doctor_shown
+        )
+
+    await wait_until(pilot, ready)
+    if not ready():
+        raise AssertionError("the fixed snapshots (or the doctor's counts) never arrived")
     await pilot.pause()
 
 

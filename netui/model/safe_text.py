@@ -19,8 +19,7 @@ import re
 # marks; line/paragraph separators (they break a line a table thinks is one); zero-width
 # characters and the BOM (they hide text); the interlinear annotation and object marks.
 _UNSAFE = (
-    "\x00-\x08\x0b-\x1f\x7f-\x9f"
-    "\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffc"
+    "\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffc"
 )
 _UNSAFE_LINE = re.compile(f"[\t\n{_UNSAFE}]")
 _UNSAFE_BLOCK = re.compile(f"[{_UNSAFE}]")

@@ -12,6 +12,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Static
 
 from netui.core.poller import age_text, state_mark
+from netui.core.verdicts import by_cluster, by_host, count_text, worst_title
+from netui.model.findings import Finding
 from netui.screens.netui_app import follow_inventory, follow_snapshots, netui_app
 from netui.screens.views import overview_bindings, view
 from netui.widgets.fit_table import Column, FitTable
@@ -42,6 +44,9 @@ class OverviewScreen(Screen[None]):
                 [
                     Column("CLUSTER", "CLUSTER"),
                     Column("API", "API"),
+                    # on a narrower screen the highlighted cluster's count is in the line under
+                    # the tables (the nodes are worth the room more)
+                    Column("DOCTOR", "DOCTOR", min_screen=140),
                     Column("PODS", "PODS"),
                     Column("FROM", "PODS FROM", min_screen=110),
                     Column("SERVICES", "SERVICES"),
@@ -56,10 +61,13 @@ class OverviewScreen(Screen[None]):
                 [
                     Column("HOST", "HOST"),
                     Column("STATE", "STATE"),
-                    Column("IPTABLES", "IPTABLES"),
+                    Column("DOCTOR", "DOCTOR"),
+                    # below 100 columns the doctor's count is worth the room more; the
+                    # highlighted host's variant and firewall managers are in the line below
+                    Column("IPTABLES", "IPTABLES", min_screen=100),
                     Column("FORWARDING", "FORWARDING"),
                     Column("NAT", "NAT"),
-                    Column("AGE", "AGE"),
+                    Column("AGE", "AGE", min_screen=100),  # STATE marks a stale host
                     Column("WHY", "WHY", fill=True),
                     Column("ADDRESS", "ADDRESS", min_screen=150),
                 ],
@@ -73,19 +81,27 @@ class OverviewScreen(Screen[None]):
         self.shown: set[str] = set()  # hosts whose snapshot this screen shows (tests wait on it)
         self.inventory_shown = False
         self._last_known: dict[str, dict[str, str]] = {}  # host -> its columns when last read
+        # the doctor's findings, counted beside each row (None: not run yet); it runs once every
+        # host has answered (or failed) and the inventory is in, again after a change or `r`
+        self.findings: list[Finding] | None = None
+        self.doctor_shown = False
+        self._doctor_started = False
+        self._changes_seen = 0
         clusters = self.query_one("#clusters", FitTable)
         for c in env.clusters.values():
             clusters.put_row(
                 c.name,
                 {
                     "CLUSTER": c.name,
-                    **dict.fromkeys(("API", "PODS", "SERVICES", "DNS", "NODES"), "…"),
+                    **dict.fromkeys(("API", "DOCTOR", "PODS", "SERVICES", "DNS", "NODES"), "…"),
                     "FORWARDER": c.forwarder or "-",
                 },
             )
         hosts = self.query_one("#hosts", FitTable)
         for name, h in env.hosts.items():
-            hosts.put_row(name, {"HOST": name, "STATE": "… connecting", "ADDRESS": h.uri})
+            hosts.put_row(
+                name, {"HOST": name, "STATE": "… connecting", "DOCTOR": "…", "ADDRESS": h.uri}
+            )
         clusters.focus()  # the clusters first: what netui is for
         follow_snapshots(self, self._show_snapshot)
         follow_inventory(self, self._show_inventory)
@@ -112,6 +128,7 @@ class OverviewScreen(Screen[None]):
             )
         self.inventory_shown = True
         self._detail()
+        self._first_doctor()
 
     def _show_snapshot(self, host: str) -> None:
         snap = netui_app(self).snapshots[host]
@@ -136,6 +153,47 @@ class OverviewScreen(Screen[None]):
             table.put_row(snap.host, {k: f"was {v}" for k, v in known[snap.host].items()})
         self.shown.add(host)
         self._tick_hosts()
+        self._first_doctor()
+
+    # --- the doctor's counts -------------------------------------------------------------
+
+    def _first_doctor(self) -> None:
+        env = netui_app(self).env
+        if self._doctor_started or not env.hosts:
+            return
+        if self.inventory_shown and self.shown >= set(env.hosts):
+            self._run_doctor()
+
+    def _run_doctor(self) -> None:
+        self._doctor_started = True
+        self._changes_seen = len(netui_app(self).session.changes)
+        self.run_worker(self._diagnose, thread=True, exclusive=True, group="overview-doctor")
+
+    def _diagnose(self) -> None:
+        from netui.core.errors import HostError, UserError
+
+        try:
+            findings = netui_app(self).session.gather().findings
+        except (UserError, HostError) as e:
+            self.app.call_from_thread(self._doctor_failed, str(e))
+            return
+        self.app.call_from_thread(self._show_doctor, findings)
+
+    def _doctor_failed(self, why: str) -> None:
+        self.notify(f"the doctor could not run: {why}", severity="warning", timeout=8)
+        self.doctor_shown = True
+
+    def _show_doctor(self, findings: list[Finding]) -> None:
+        self.findings = findings
+        env = netui_app(self).env
+        hosts = self.query_one("#hosts", FitTable)
+        for name, found in by_host(findings, env.hosts).items():
+            hosts.put(name, "DOCTOR", count_text(found))
+        clusters = self.query_one("#clusters", FitTable)
+        for name, found in by_cluster(findings, env.clusters).items():
+            clusters.put(name, "DOCTOR", count_text(found))
+        self.doctor_shown = True
+        self._detail()
 
     def _tick_hosts(self) -> None:
         """Every second: each host's age and state (a host can turn stale between polls)."""
@@ -161,7 +219,12 @@ class OverviewScreen(Screen[None]):
             )
         else:
             why = table.value(key, "WHY")
-            text = f"{key}: {table.value(key, 'ADDRESS')}" + (f" — {why}" if why else "")
+            text = f"{key}: {table.value(key, 'ADDRESS')}, iptables {table.value(key, 'IPTABLES') or '?'}"
+            text += f" — {why}" if why else ""
+        if self.findings is not None:
+            split = by_host if table.id == "hosts" else by_cluster
+            worst = worst_title(split(self.findings, [key])[key])
+            text += f"; doctor: {worst}" if worst else "; the doctor finds nothing wrong"
         self.query_one("#status", Static).update(text)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -173,6 +236,8 @@ class OverviewScreen(Screen[None]):
     def action_refresh(self) -> None:
         netui_app(self).refresh_hosts()
         self.notify("refreshing every host", timeout=1.5)
+        if netui_app(self).env.hosts:
+            self._run_doctor()
 
     def _key_at_cursor(self, table_id: str) -> str | None:
         """The row key (cluster or host name) under the cursor of one of the two tables."""
@@ -205,6 +270,9 @@ class OverviewScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         self._show_forwarders()  # one picked on the nodes screen shows here too
+        # back from a plan, an undo or a fix: the counts are of hosts that changed since
+        if self._doctor_started and len(netui_app(self).session.changes) != self._changes_seen:
+            self._run_doctor()
 
     def _show_forwarders(self) -> None:
         table = self.query_one("#clusters", FitTable)

@@ -335,7 +335,10 @@ def netui_cli(command: str, flag: str | None, env: str) -> int:
     return netui(*args, env_file=env).returncode
 
 
-@pytest.mark.xfail(strict=False, reason="flaky this stop: failed once in a clean-clone run (condition not met in time), passed in the run before; not yet diagnosed")
+@pytest.mark.xfail(
+    strict=False,
+    reason="flaky this stop: failed once in a clean-clone run (condition not met in time), passed in the run before; not yet diagnosed",
+)
 def test_hot_rules_show_netuis_masquerade_being_hit(lab):
     from .conftest import in_ns
 

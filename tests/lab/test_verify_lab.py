@@ -120,9 +120,12 @@ def test_a_black_hole_does_not_stall_and_cancel_leaves_no_process(lab):
 def test_an_unanswered_probe_says_so_for_that_target_alone_in_about_its_timeout(lab):
     """Before the office is connected, Pods drop the office's packets (replies are lost): the
     probe ends about when its timeout says, and each such row says why."""
+
     def probe(timeout: int) -> tuple[float, list[dict]]:
         start = time.monotonic()
-        out = netui("probe", "--cluster", "a", "--timeout", str(timeout), "--json", env_file=lab.env)
+        out = netui(
+            "probe", "--cluster", "a", "--timeout", str(timeout), "--json", env_file=lab.env
+        )
         return time.monotonic() - start, json.loads(out.stdout)
 
     took_1, rows = probe(1)
