@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from netui.model.iptables import Table, quote
+from netui.model.owners import untagged
 from netui.plan.command import Command, Guard
 from netui.plan.model import comment
 
@@ -71,8 +72,22 @@ class _Table:
     rules: list[str] = field(default_factory=list)
     sweeps: list[str] = field(default_factory=list)
     drops: list[tuple[str, str]] = field(default_factory=list)  # (builtin, chain)
+    moves: list[tuple[str, str, int]] = field(default_factory=list)  # (builtin, chain, to)
     notes: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+
+
+def _moved(live: Table | None, builtin: str, chain: str, to: int) -> list[str]:
+    """The lines that move the (first) jump to `chain` in `builtin` to position `to`: deleted
+    by its text, inserted at `to` (clamped to the chain's length without it)."""
+    bi = live.chain(builtin) if live else None
+    jump = next((r for r in (bi.rules if bi else []) if r.target == chain), None)
+    if bi is None or jump is None or jump.position == to:
+        return []
+    at = max(1, min(to, len(bi.rules)))
+    if at == jump.position:
+        return []
+    return [f"-D {builtin} {jump.text}", f"-I {builtin} {at} {jump.text}"]
 
 
 class RestoreBuilder:
@@ -95,6 +110,13 @@ class RestoreBuilder:
         """One `-A`/`-I`/`-D` line, after the lines asked for before it."""
         self._t(table).rules.append(line)
 
+    def added(self, table: str, chain: str) -> set[str]:
+        """The rules asked to be appended to `chain` so far, without netui's plan comment."""
+        head, t = f"-A {chain} ", self._tables.get(table)
+        return {
+            untagged(line[len(head) :]) for line in (t.rules if t else []) if line.startswith(head)
+        }
+
     def note(self, table: str, text: str) -> None:
         """A part of the command's summary for this table (once)."""
         if text not in self._t(table).notes:
@@ -116,6 +138,13 @@ class RestoreBuilder:
         if (builtin, chain) not in self._t(table).drops:
             self._t(table).drops.append((builtin, chain))
 
+    def move_jump(self, table: str, builtin: str, chain: str, to: int) -> None:
+        """The jump from `builtin` to netui's `chain` moved to position `to` (1-based, as the
+        chain reads once it stands there); nothing when it stands there already, is gone, or
+        this restore drops it (undo: the chain emptied)."""
+        if (builtin, chain, to) not in self._t(table).moves:
+            self._t(table).moves.append((builtin, chain, to))
+
     def _lines(self, name: str, t: _Table) -> list[str]:
         live = self.live.get(name)
         lines = list(t.chains)
@@ -123,6 +152,7 @@ class RestoreBuilder:
         for chain in t.sweeps:
             swept[chain] = tagged(live, chain, self.plan_id)
             lines += [f"-D {chain} {text}" for text in swept[chain]]
+        dropped = set()
         for builtin, chain in t.drops:
             c = live.chain(chain) if live else None
             if c is None or len(swept.get(chain, [])) != len(c.rules):
@@ -132,6 +162,10 @@ class RestoreBuilder:
                 f"-D {builtin} {r.text}" for r in (bi.rules if bi else []) if r.target == chain
             ]
             lines.append(f"-X {chain}")
+            dropped.add((builtin, chain))
+        for builtin, chain, to in t.moves:
+            if (builtin, chain) not in dropped:
+                lines += _moved(live, builtin, chain, to)
         return lines + t.rules
 
     def _summary(self, name: str, t: _Table) -> str:
