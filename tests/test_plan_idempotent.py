@@ -31,7 +31,8 @@ def played(nat: str, cmds) -> str:
     for c in cmds:
         if c.argv == RESTORE:
             play_restore(chains, c.stdin or "")
-    decls = "".join(f":{name} - [0:0]\n" for name in chains if name != "POSTROUTING")
+    builtins = ("PREROUTING", "INPUT", "OUTPUT", "POSTROUTING")
+    decls = "".join(f":{name} - [0:0]\n" for name in chains if name not in builtins)
     rules = "".join(f"-A {name} {text}\n" for name, texts in chains.items() for text in texts)
     return nat_text(rules, decls)
 
@@ -118,3 +119,22 @@ def test_a_second_copy_in_netuis_chain_is_a_warning_whose_fix_deletes_the_copy()
     ]
     # one copy of each rule: nothing to say
     assert not [f for f in diagnose(doctor_input()) if f.code == "netui-rule-duplicate"]
+
+
+def test_a_shadowed_foreign_masquerade_with_netuis_jump_below_the_winner_moves_both():
+    chains = ":NETUI-POSTROUTING - [0:0]\n"
+    before = nat_text(
+        f"-A POSTROUTING {RETURN}\n"
+        "-A POSTROUTING -s 10.1.3.0/24 -d 10.200.0.0/16 -j MASQUERADE\n"
+        f"-A POSTROUTING {JUMP}\n" + GOOD_NAT.splitlines(keepends=True)[2],
+        chains,
+    )
+    inp = doctor_input(before)
+    findings = diagnose(inp)
+    pods = next(f for f in findings if f.code == "rule-shadowed" and "10.200" in f.title)
+    assert [c.kind for c in pods.fixes] == ["rule-move", "jump-move"]
+    hp = make_plan(inp, findings).hosts["f"]
+    assert hp.of(JumpMove) == [JumpMove("nat", 3, 1)]
+    assert hp.of(Masquerade) == [Masquerade("10.1.3.0/24", "10.200.0.0/16")]  # services held
+    after = played(before, apply_commands(hp, "p2", live(before)))
+    assert not [f for f in diagnose(doctor_input(after)) if f.code == "rule-shadowed"]

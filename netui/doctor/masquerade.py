@@ -152,8 +152,9 @@ def _shadow_fixes(
     hits = [s.rule for s in post.steps if s.rule.chain == "POSTROUTING" and s.matched]
     entry = hits[-1] if hits else winner
     jump = next((r for r in _builtin(nat) if r.target == NETUI_NAT_CHAIN), None)
+    moved = jump is not None and jump.position > entry.position
     fixes = []
-    if good.chain != NETUI_NAT_CHAIN or jump is None:
+    if good.chain != NETUI_NAT_CHAIN or not moved:
         fixes.append(
             Change(
                 "rule-move",
@@ -171,7 +172,7 @@ def _shadow_fixes(
                 },
             )
         )
-    if jump is not None and jump.position > entry.position:
+    if jump is not None and moved:
         fixes.append(
             Change(
                 "jump-move",
