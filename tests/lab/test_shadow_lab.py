@@ -69,3 +69,45 @@ def test_a_return_above_netuis_jump_is_fixed_by_moving_the_jump_and_undone_exact
     finally:
         in_ns(ns, "iptables", "-t", "nat", "-D", "POSTROUTING", *RETURN)
         netui("undo", "--yes", env_file=lab.env)
+
+
+def copy_of(host: str) -> tuple[str, ...]:
+    """A copy of netui's rule for the host's cluster's Pod range, as another plan wrote it."""
+    pods = next(c for c in CLUSTERS if c.master == host).pod_cidr
+    return (
+        "-s",
+        "10.1.3.0/24",
+        "-d",
+        pods,
+        "-m",
+        "comment",
+        "--comment",
+        "netui:p-copy",
+        "-j",
+        "MASQUERADE",
+    )
+
+
+@pytest.mark.parametrize("host", ["a-master", "b-master"])  # nft and legacy
+def test_a_second_copy_in_netuis_chain_is_found_and_fix_all_deletes_only_the_copy(lab, host):
+    ns, copy = f"nu-{host}", copy_of(host)
+    connected = netui("apply", "--yes", env_file=lab.env)
+    assert connected.returncode == 0, connected.stdout + connected.stderr
+    assert in_ns(ns, "iptables", "-t", "nat", "-A", "NETUI-POSTROUTING", *copy).returncode == 0
+    try:
+        before = host_state(HOSTS)
+        found = json.loads(netui("doctor", "--json", env_file=lab.env).stdout)
+        dup = [f for f in found if f["code"] == "netui-rule-duplicate"]
+        assert [(f["host"], f["severity"]) for f in dup] == [(host, "warning")], dup
+        applied = netui("apply", "--fix-all", "--yes", env_file=lab.env)
+        assert applied.returncode == 0, applied.stdout + applied.stderr
+        chain = in_ns(ns, "iptables", "-t", "nat", "-S", "NETUI-POSTROUTING").stdout
+        assert "p-copy" not in chain and chain.count(f"-d {copy[3]} ") == 1, chain
+        found = json.loads(netui("doctor", "--json", env_file=lab.env).stdout)
+        assert not [f for f in found if f["code"] == "netui-rule-duplicate"]
+        undo = netui("undo", "--yes", env_file=lab.env)
+        assert undo.returncode == 0, undo.stdout + undo.stderr
+        assert host_state(HOSTS) == before  # the copy is back where it stood
+    finally:
+        in_ns(ns, "iptables", "-t", "nat", "-D", "NETUI-POSTROUTING", *copy)
+        netui("undo", "--yes", env_file=lab.env)
