@@ -13,7 +13,7 @@ from netui.plan.kinds.jump import Jump
 from netui.plan.kinds.jump_move import JumpMove
 from netui.plan.kinds.masquerade import Masquerade
 from netui.plan.model import HostPlan
-from netui.plan.planner import make_plan
+from netui.plan.planner import make_plan, plan_for_finding
 from netui.plan.render import apply_commands, rollback_script, undo_commands
 from netui.plan.restore import RESTORE
 from netui.plan.step import HostState
@@ -78,6 +78,9 @@ def test_a_foreign_return_above_netuis_jump_is_fixed_by_moving_the_jump_and_undo
     inp = doctor_input(before)
     findings = diagnose(inp)
     assert [f.code for f in findings if f.severity == "error"] == ["rule-shadowed", "rule-shadowed"]
+    # `x` on the finding plans the same move
+    one = plan_for_finding(inp, findings[0]).hosts["f"]
+    assert one.of(JumpMove) == [JumpMove("nat", 2, 1)] and one.of(Masquerade) == []
     plan = make_plan(inp, findings, fix_all=True)
     hp = plan.hosts["f"]
     assert hp.of(JumpMove) == [JumpMove("nat", 2, 1)]
