@@ -23,6 +23,7 @@ from netui.plan.kinds.forward_accept import ForwardAccept
 from netui.plan.kinds.forwarding_on import ForwardingOn
 from netui.plan.kinds.forwarding_persisted import PERSIST_FILE, ForwardingPersisted
 from netui.plan.kinds.jump import Jump
+from netui.plan.kinds.jump_move import JumpMove
 from netui.plan.kinds.masquerade import Masquerade
 from netui.plan.kinds.route import RouteChange
 from netui.plan.model import Plan
@@ -37,6 +38,7 @@ ONE_OF_EACH = [
     Jump("filter", 2),
     ForwardAccept("10.1.3.0/24", "10.200.0.0/16"),
     ForeignDelete("nat", "POSTROUTING", "-s 10.9.0.0/16 -j RETURN", 2),
+    JumpMove("nat", 3, 1),
     ForeignMove("nat", "POSTROUTING", "-s 10.8.0.0/16 -j RETURN", 3, 1),
     ForwardingOn(),
     ForwardingPersisted(),

@@ -10,6 +10,7 @@ from netui.doctor import (
     forwarding,
     masquerade,
     networks,
+    owned,
     persistence,
     routing,
 )
@@ -33,6 +34,7 @@ CHECKS = (
     networks.check,
     forwarding.check,
     masquerade.check,
+    owned.check,
     filtering.check,
     firewall.check,
     routing.check,

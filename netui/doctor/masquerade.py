@@ -12,6 +12,7 @@ from netaddr import AddrFormatError, IPNetwork
 from netui.doctor.context import ClusterFacts, DoctorInput
 from netui.doctor.path import forward_path
 from netui.doctor.walk import Packet, Walk, in_cidr, masquerade_path
+from netui.model.at_boot import OWNED_CHAINS
 from netui.model.findings import ERROR, WARNING, Change, Finding
 from netui.model.hooks import NFT
 from netui.model.iptables import Rule, Table
@@ -19,6 +20,7 @@ from netui.model.owners import NETUI, OTHER, chain_owner, rule_owner
 from netui.model.snapshot import ROUTES, TABLES, HostSnapshot
 
 SNAT_TARGETS = ("MASQUERADE", "SNAT")
+NETUI_NAT_CHAIN = next(chain for table, _, chain in OWNED_CHAINS if table == "nat")
 
 
 def samples(cidr: str) -> list[str]:
@@ -123,27 +125,13 @@ def _explain(
     if candidates and winner is not None:
         good = candidates[0]
         title = f"the MASQUERADE for {_label(inp, office)} -> {_label(inp, cidr)} never fires: an earlier {winner.spec.target} wins"
-        move = Change(
-            "rule-move",
-            host,
-            f"move `{good.text}` above {winner.chain} #{winner.position} (or let netui's chain jump sit first)",
-            {
-                "table": "nat",
-                "chain": good.chain,
-                "rule": good.text,
-                "from": str(good.position),
-                "to": str(winner.position),
-                "source": office,
-                "destination": cidr,
-            },
-        )
         return Finding(
             "rule-shadowed",
             ERROR,
             host,
             title,
             (f"wins: {rule_ref(winner)}", f"never reached: {rule_ref(good)}", *evidence),
-            (move,),
+            _shadow_fixes(host, nat, post, good, office, cidr),
             c.name,
             rule=(winner.chain, winner.text),
         )
@@ -151,6 +139,54 @@ def _explain(
     if post.uncertain:
         title += " (uncertain: some matches could not be evaluated)"
     return Finding("masquerade-missing", ERROR, host, title, evidence, (want,), c.name)
+
+
+def _shadow_fixes(
+    host: str, nat: Table, post: Walk, good: Rule, office: str, cidr: str
+) -> tuple[Change, ...]:
+    """What answers a shadowed MASQUERADE: netui's jump placed above the POSTROUTING rule
+    through which the winner decides (where the jump stands below it), and — unless the rule
+    that never fires is netui's own, reached once the jump moves — the rule in netui's chain."""
+    winner = post.decided_by
+    assert winner is not None
+    hits = [s.rule for s in post.steps if s.rule.chain == "POSTROUTING" and s.matched]
+    entry = hits[-1] if hits else winner
+    jump = next((r for r in _builtin(nat) if r.target == NETUI_NAT_CHAIN), None)
+    moved = jump is not None and jump.position > entry.position
+    fixes = []
+    if good.chain != NETUI_NAT_CHAIN or not moved:
+        fixes.append(
+            Change(
+                "rule-move",
+                host,
+                f"move `{good.text}` above {winner.chain} #{winner.position} (or let netui's chain jump sit first)",
+                {
+                    "table": "nat",
+                    "chain": good.chain,
+                    "rule": good.text,
+                    "from": str(good.position),
+                    "to": str(winner.position),
+                    "above": str(entry.position),
+                    "source": office,
+                    "destination": cidr,
+                },
+            )
+        )
+    if jump is not None and moved:
+        fixes.append(
+            Change(
+                "jump-move",
+                host,
+                f"move netui's jump (POSTROUTING #{jump.position}) above POSTROUTING #{entry.position} `{entry.text}`",
+                {"table": "nat", "from": str(jump.position), "to": str(entry.position)},
+            )
+        )
+    return tuple(fixes)
+
+
+def _builtin(nat: Table) -> list[Rule]:
+    c = nat.chain("POSTROUTING")
+    return c.rules if c is not None else []
 
 
 def _scanned_rules(nat: Table) -> list[Rule]:

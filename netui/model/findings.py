@@ -20,6 +20,7 @@ ChangeKind = Literal[
     "masquerade-add",
     "rule-delete",
     "rule-move",
+    "jump-move",
     "route-replace",
     "return-route-add",
     "forward-accept",
@@ -62,6 +63,7 @@ CODES = (
     "cilium-external-clusterip",
     "dns-link-local",
     "rp-filter-strict",
+    "netui-rule-duplicate",
 )
 
 

@@ -5,6 +5,8 @@ Decided from chain names, jump targets and comments, the marks each tool leaves 
 
 from __future__ import annotations
 
+import re
+
 from netui.model.iptables import Rule
 
 NETUI, KUBE_PROXY, CALICO, FLANNEL, CILIUM, DOCKER, OTHER = (
@@ -26,6 +28,16 @@ _PREFIXES = (
     ("OLD_CILIUM", CILIUM),
     ("DOCKER", DOCKER),
 )
+
+
+# netui's plan comment as iptables-save prints it (model/iptables.quote): `"netui:<plan-id>"`
+_PLAN_TAG = re.compile(r' -m comment --comment "netui:[^"\\]*(?:\\.[^"\\]*)*"')
+
+
+def untagged(text: str) -> str:
+    """A rule's text without netui's plan comment: what two plans' copies of one rule share
+    (the planner and the doctor compare netui's rules by it, never by the plan that wrote them)."""
+    return _PLAN_TAG.sub("", text, count=1)
 
 
 def chain_owner(chain: str) -> str | None:

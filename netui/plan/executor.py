@@ -321,6 +321,9 @@ def _apply_host(
         "ip_forward": snap.ip_forward,
         "files": {path: snap.files.get(path) for path in hp.files()},
         "variant": snap.variant,
+        # the tables the host did not have (undo drops them again where iptables can): kept
+        # here, beside the small fields, not only in the big file of the saved tables
+        "absent_tables": sorted(HostState.of(snap).absent),
         "taken_at": snap.taken_at,
     }
     journal.record_pre(name, pre)
@@ -370,7 +373,12 @@ def _undo_host(journal: Journal, backend: Backend, hp: HostPlan, progress: Progr
     ):
         return True  # nothing ever ran here
     pre = record["pre"]
-    found = HostState(ip_forward=pre.get("ip_forward"), files=found_files(pre, hp.steps))
+    found = HostState(
+        ip_forward=pre.get("ip_forward"),
+        files=found_files(pre, hp.steps),
+        variant=pre.get("variant"),
+        absent=frozenset(pre.get("absent_tables", ())),
+    )
     failed: set[str] = set()
     for attempt in (1, 2):
         # Rendered from the live state: kube-proxy may have rewritten rules since we applied.

@@ -10,6 +10,7 @@ from netaddr import IPNetwork
 from netui.discovery.model import ClusterInventory
 from netui.doctor.context import DoctorInput
 from netui.model.findings import Change, Finding
+from netui.model.owners import untagged
 from netui.plan.dns import choose, conf_path, current_choices, render_conf, same_forwards
 from netui.plan.kinds import boot_persisted
 from netui.plan.kinds.dns_drop_in import DnsCheck, DnsDropIn
@@ -18,8 +19,9 @@ from netui.plan.kinds.foreign_delete import ForeignDelete
 from netui.plan.kinds.forward_accept import ForwardAccept
 from netui.plan.kinds.forwarding_on import ForwardingOn
 from netui.plan.kinds.forwarding_persisted import ForwardingPersisted
-from netui.plan.kinds.jump import Jump
-from netui.plan.kinds.masquerade import Masquerade
+from netui.plan.kinds.jump import OWNED, Jump
+from netui.plan.kinds.jump_move import JumpMove
+from netui.plan.kinds.masquerade import Masquerade, masquerade_rule
 from netui.plan.kinds.route import RouteChange
 from netui.plan.model import TAINT_KEY, Plan, PlanRefused, Taint, new_plan_id
 
@@ -129,10 +131,15 @@ def _add_connecting_change(inp: DoctorInput, plan: Plan, ch: Change, jump_positi
         case "forwarding-persist":
             hp.add(ForwardingPersisted())
         case "masquerade-add" | "rule-move":
-            # a shadowed rule is answered by netui's own rule ahead of the winner
+            # a shadowed rule is answered by netui's own rule, its jump ahead of the winner
             if p.get("source") and p.get("destination"):
-                hp.add(Jump("nat", jump_position))
-                hp.add(Masquerade(p["source"], p["destination"]))
+                above = int(p.get("above") or jump_position)
+                hp.add(Jump("nat", min(jump_position, above)))
+                rule = masquerade_rule(p["source"], p["destination"], plan.id)
+                if not _holds(inp, ch.host, "nat", rule):
+                    hp.add(Masquerade(p["source"], p["destination"]))
+        case "jump-move":
+            hp.add(JumpMove(p["table"], int(p["from"]), int(p["to"])))
         case "route-replace" | "return-route-add":
             snap = inp.snapshot(ch.host)
             now = snap.routes.covering(p["cidr"]) if snap else None
@@ -141,7 +148,9 @@ def _add_connecting_change(inp: DoctorInput, plan: Plan, ch: Change, jump_positi
                 hp.add(RouteChange(p["cidr"], p["via"], previous))
         case "forward-accept":
             hp.add(Jump("filter", jump_position))
-            hp.add(ForwardAccept(p["source"], p["destination"]))
+            pair = ForwardAccept(p["source"], p["destination"])
+            if not all(_holds(inp, ch.host, "filter", r) for r in pair.rules(plan.id)):
+                hp.add(pair)
         case "boot-persist":
             boot_persisted.add_to(hp, tuple(p.get("lines", "").splitlines()))
         case "rule-delete" | "dns-line-remove" | "nft-rule-insert":
@@ -150,6 +159,15 @@ def _add_connecting_change(inp: DoctorInput, plan: Plan, ch: Change, jump_positi
             pass  # not planned yet: the doctor names it, the fix is shown as data
         case _:
             assert_never(ch.kind)
+
+
+def _holds(inp: DoctorInput, host: str, table: str, rule: str) -> bool:
+    """Does netui's chain in `table` on `host` hold `rule` already (whatever plan wrote it)?
+    Such a rule is not planned again: no second copy, no preview line for it."""
+    snap = inp.snapshot(host)
+    t = (snap.nat if table == "nat" else snap.filter) if snap else None
+    c = t.chain(OWNED[table][1]) if t else None
+    return c is not None and untagged(rule) in {untagged(r.text) for r in c.rules}
 
 
 def _add_explicit_fixes(inp: DoctorInput, plan: Plan, findings: list[Finding]) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from netui.model.iptables import Table, quote
+from netui.model.owners import untagged
 from netui.plan.command import Command, Guard
 from netui.plan.model import comment
 
@@ -56,6 +57,43 @@ def sections(text: str) -> dict[str, str]:
     return out
 
 
+# Dropping a table the host did not have before a plan (undo, iptables-nft only): $1 the table.
+# What iptables-nft leaves of a table nobody uses is its base chains, empty, policy accept; any
+# other line (a rule, a chain of someone's, a drop policy, a set) keeps the table as it is.
+DROP_EMPTY_TABLE = r"""
+t=$1
+listing=$(nft list table ip "$t" 2>/dev/null) || exit 0
+printf '%s\n' "$listing" | grep -Eqv '^[[:space:]]*(table ip [a-z]+ [{]|chain (PREROUTING|INPUT|FORWARD|OUTPUT|POSTROUTING) [{]|type [a-z]+ hook [a-z]+ priority [^;]+; policy accept;|[}]|)$' && exit 0
+nft delete table ip "$t"
+"""
+# Its Ansible guard: $1 check|run, $2 the table.
+DROP_GUARD = r"""
+mode=$1 t=$2
+listing=$(nft list table ip "$t" 2>/dev/null) || { echo netui-unchanged; exit 0; }
+printf '%s\n' "$listing" | grep -Eqv '^[[:space:]]*(table ip [a-z]+ [{]|chain (PREROUTING|INPUT|FORWARD|OUTPUT|POSTROUTING) [{]|type [a-z]+ hook [a-z]+ priority [^;]+; policy accept;|[}]|)$' && { echo netui-unchanged; exit 0; }
+[ "$mode" = check ] && { echo netui-would-change; exit 0; }
+nft delete table ip "$t" && echo netui-changed
+"""
+
+
+def _emptied(live: Table | None, lines: list[str]) -> bool:
+    """Whether `live` holds nothing once these restore lines ran: no rule, no chain but the
+    built-in ones, every policy ACCEPT (what iptables-save prints for a table no one uses)."""
+    if live is None:
+        return False
+    chains = {name: [r.text for r in c.rules] for name, c in live.chains.items()}
+    for line in lines:
+        op, _, rest = line.partition(" ")
+        chain, _, spec = rest.partition(" ")
+        if op == "-X":
+            chains.pop(chain, None)
+        elif op == "-D" and spec in chains.get(chain, []):
+            chains[chain].remove(spec)
+        else:
+            return False  # something is added (or a deletion not understood): not empty
+    return all(not rules and live.chains[name].policy == "ACCEPT" for name, rules in chains.items())
+
+
 def tagged(table: Table | None, chain: str, plan_id: str) -> list[str]:
     """The texts of this plan's rules in `chain` (by the plan's comment)."""
     c = table.chain(chain) if table else None
@@ -71,8 +109,23 @@ class _Table:
     rules: list[str] = field(default_factory=list)
     sweeps: list[str] = field(default_factory=list)
     drops: list[tuple[str, str]] = field(default_factory=list)  # (builtin, chain)
+    moves: list[tuple[str, str, int]] = field(default_factory=list)  # (builtin, chain, to)
+    drop_table: bool = False
     notes: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+
+
+def _moved(live: Table | None, builtin: str, chain: str, to: int) -> list[str]:
+    """The lines that move the (first) jump to `chain` in `builtin` to position `to`: deleted
+    by its text, inserted at `to` (clamped to the chain's length without it)."""
+    bi = live.chain(builtin) if live else None
+    jump = next((r for r in (bi.rules if bi else []) if r.target == chain), None)
+    if bi is None or jump is None or jump.position == to:
+        return []
+    at = max(1, min(to, len(bi.rules)))
+    if at == jump.position:
+        return []
+    return [f"-D {builtin} {jump.text}", f"-I {builtin} {at} {jump.text}"]
 
 
 class RestoreBuilder:
@@ -95,6 +148,13 @@ class RestoreBuilder:
         """One `-A`/`-I`/`-D` line, after the lines asked for before it."""
         self._t(table).rules.append(line)
 
+    def added(self, table: str, chain: str) -> set[str]:
+        """The rules asked to be appended to `chain` so far, without netui's plan comment."""
+        head, t = f"-A {chain} ", self._tables.get(table)
+        return {
+            untagged(line[len(head) :]) for line in (t.rules if t else []) if line.startswith(head)
+        }
+
     def note(self, table: str, text: str) -> None:
         """A part of the command's summary for this table (once)."""
         if text not in self._t(table).notes:
@@ -116,6 +176,18 @@ class RestoreBuilder:
         if (builtin, chain) not in self._t(table).drops:
             self._t(table).drops.append((builtin, chain))
 
+    def move_jump(self, table: str, builtin: str, chain: str, to: int) -> None:
+        """The jump from `builtin` to netui's `chain` moved to position `to` (1-based, as the
+        chain reads once it stands there); nothing when it stands there already, is gone, or
+        this restore drops it (undo: the chain emptied)."""
+        if (builtin, chain, to) not in self._t(table).moves:
+            self._t(table).moves.append((builtin, chain, to))
+
+    def drop_table_if_emptied(self, table: str) -> None:
+        """Undo on iptables-nft: the host had no `table` before the plan (iptables-restore made
+        it); once this restore leaves it empty, `nft delete table` drops it again (`after`)."""
+        self._t(table).drop_table = True
+
     def _lines(self, name: str, t: _Table) -> list[str]:
         live = self.live.get(name)
         lines = list(t.chains)
@@ -123,6 +195,7 @@ class RestoreBuilder:
         for chain in t.sweeps:
             swept[chain] = tagged(live, chain, self.plan_id)
             lines += [f"-D {chain} {text}" for text in swept[chain]]
+        dropped = set()
         for builtin, chain in t.drops:
             c = live.chain(chain) if live else None
             if c is None or len(swept.get(chain, [])) != len(c.rules):
@@ -132,11 +205,29 @@ class RestoreBuilder:
                 f"-D {builtin} {r.text}" for r in (bi.rules if bi else []) if r.target == chain
             ]
             lines.append(f"-X {chain}")
+            dropped.add((builtin, chain))
+        for builtin, chain, to in t.moves:
+            if (builtin, chain) not in dropped:
+                lines += _moved(live, builtin, chain, to)
         return lines + t.rules
 
     def _summary(self, name: str, t: _Table) -> str:
         parts = [f"{t.counts[n]} {n}" if t.counts[n] else n for n in t.notes]
         return f"{name} table: {', '.join(parts) or 'rules'}"
+
+    def after(self) -> list[Command]:
+        """What runs once the restore ran: the tables it leaves empty that the host did not
+        have (asked for by `drop_table_if_emptied`)."""
+        return [
+            Command(
+                f"{name} table: dropped again (the host had none before this plan)",
+                ("sh", "-c", DROP_EMPTY_TABLE, "netui-drop-table", name),
+                shown=f"nft delete table ip {name}  # when nothing else is in it",
+                guards=(Guard(DROP_GUARD, (name,)),),
+            )
+            for name, t in self._tables.items()
+            if t.drop_table and _emptied(self.live.get(name), self._lines(name, t))
+        ]
 
     def command(self) -> Command | None:
         """The one restore of this host (None when no table changes)."""

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 from netui.model.iptables import Table
-from netui.model.snapshot import HostSnapshot
+from netui.model.snapshot import TABLES, HostSnapshot
 from netui.plan.command import Command, Guard
 from netui.plan.model import comment
 from netui.plan.restore import RestoreBuilder
@@ -35,6 +35,8 @@ class HostState:
     routes: dict[str, str] = field(default_factory=dict)
     ip_forward: int | None = None
     files: dict[str, str | None] = field(default_factory=dict)
+    variant: str | None = None  # iptables' "nft" or "legacy"
+    absent: frozenset[str] = frozenset()  # tables iptables-save did not print (nat, filter)
 
     @classmethod
     def of(cls, snap: HostSnapshot) -> HostState:
@@ -43,6 +45,10 @@ class HostState:
             {r.dst: r.line for r in snap.routes.routes},
             snap.ip_forward,
             dict(snap.files),
+            snap.variant,
+            absent_tables({"nat": snap.nat_text, "filter": snap.filter_text})
+            if snap.readable(TABLES)
+            else frozenset(),
         )
 
     def table(self, name: str) -> Table | None:
@@ -52,6 +58,12 @@ class HostState:
         """Is `-A chain text` in the live table (by a rule's stable text)?"""
         t = self.tables.get(table)
         return bool(t and any(rid.chain == chain and rid.spec == text for rid in t.ids()))
+
+
+def absent_tables(texts: dict[str, Any]) -> frozenset[str]:
+    """The tables a host did not have, from each table's iptables-save text ("" when it printed
+    none; a journal of an older netui may hold no text: not known, so not absent)."""
+    return frozenset(name for name, text in texts.items() if text == "")
 
 
 class Script:
@@ -126,7 +138,7 @@ class Script:
         restore = self.restore.command()
         if restore is not None:
             out = [*out, restore] if self.phase == "undo" else [restore, *out]
-        return out
+        return out + self.restore.after()
 
 
 def reload_command(text: str) -> Command:

@@ -12,6 +12,7 @@ from netui.plan.kinds import (  # noqa: F401  (each import registers its kind)
     forwarding_on,
     forwarding_persisted,
     jump,
+    jump_move,
     masquerade,
     route,
 )

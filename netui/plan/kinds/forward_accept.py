@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from netui.model.iptables import quote
+from netui.model.owners import untagged
 from netui.plan.kinds.masquerade import owned
 from netui.plan.model import FILTER_CHAIN, comment
 from netui.plan.step import HostState, Rollback, Script, Step, register
@@ -26,19 +27,21 @@ class ForwardAccept(Step):
     rollback_rank = 2
     topic = "FORWARD accept"
 
+    def rules(self, plan_id: str) -> tuple[str, str]:
+        """Both directions' rules, tagged with the plan."""
+        return (
+            accept_rule(self.source, self.destination, plan_id),
+            accept_rule(self.destination, self.source, plan_id),
+        )
+
     def apply(self, live: HostState, out: Script) -> None:
         out.restore.note("filter", f"accept forwarding office <-> cluster in {FILTER_CHAIN}")
-        have = owned(live, "filter", FILTER_CHAIN)
-        for s, d in ((self.source, self.destination), (self.destination, self.source)):
-            rule = accept_rule(s, d, out.plan_id)
-            if rule not in have:
+        for rule in self.rules(out.plan_id):
+            if untagged(rule) not in owned(live, "filter", FILTER_CHAIN, out):
                 out.restore.rule("filter", f"-A {FILTER_CHAIN} {rule}")
 
     def at_boot(self, plan_id: str) -> tuple[str, ...]:
-        return tuple(
-            f"rule filter {FILTER_CHAIN} {accept_rule(s, d, plan_id)}"
-            for s, d in ((self.source, self.destination), (self.destination, self.source))
-        )
+        return tuple(f"rule filter {FILTER_CHAIN} {rule}" for rule in self.rules(plan_id))
 
     def undo_words(self) -> tuple[str, ...]:
         return (f"remove from {FILTER_CHAIN}: accept {self.source} ⇄ {self.destination}",)

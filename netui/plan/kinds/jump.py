@@ -9,6 +9,7 @@ from typing import Any
 
 from netui.model.iptables import Table, quote
 from netui.plan.model import FILTER_CHAIN, JUMP_COMMENT, NAT_CHAIN
+from netui.plan.restore import DROP_EMPTY_TABLE
 from netui.plan.step import HostState, Rollback, Script, Step, register
 
 # table -> (built-in chain, netui's chain)
@@ -51,6 +52,14 @@ class Jump(Step):
     def undo(self, live: HostState, found: HostState, out: Script) -> None:
         builtin, chain = OWNED[self.table]
         out.restore.drop_if_emptied(self.table, builtin, chain)
+        # A host without this table before the plan: iptables-restore made it. iptables-nft
+        # can drop it again once it is empty (restore.py: `nft delete table`, only when nothing
+        # else is in it). iptables-legacy cannot: a legacy table, once a network namespace used
+        # it, stays registered until the namespace goes (no command unregisters it; the kernel
+        # module is shared), so there an empty table (its four built-in chains) is left and
+        # iptables-save prints it. The restore text itself never holds a table without lines.
+        if self.table in found.absent and found.variant == "nft":
+            out.restore.drop_table_if_emptied(self.table)
 
     def rollback(self, found: HostState, out: Rollback) -> None:
         # Only tables this plan touched: on legacy iptables even `-t filter -S` creates the table.
@@ -60,6 +69,8 @@ class Jump(Step):
             f'if iptables -w 5 -t {t} -S {c} >/dev/null 2>&1 && [ -z "$(iptables -w 5 -t {t} -S {c} | tail -n +2)" ]; then '
             f"iptables -w 5 -t {t} -D {b} -m comment --comment {shlex.quote(JUMP_COMMENT)} -j {c} 2>/dev/null; iptables -w 5 -t {t} -X {c} 2>/dev/null; fi"
         )
+        if self.table in found.absent and found.variant == "nft":  # as undo (above)
+            out.line(f"sh -c {shlex.quote(DROP_EMPTY_TABLE)} netui-drop-table {t} 2>/dev/null")
 
     def key(self) -> tuple[Any, ...]:
         return ("jump", self.table)

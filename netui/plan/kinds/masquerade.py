@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from netui.model.iptables import quote
+from netui.model.owners import untagged
 from netui.plan.model import NAT_CHAIN, comment
 from netui.plan.step import HostState, Rollback, Script, Step, register
 
@@ -15,11 +16,14 @@ def masquerade_rule(source: str, destination: str, plan_id: str) -> str:
     )
 
 
-def owned(live: HostState, table: str, chain: str) -> set[str]:
-    """The rule texts in one of netui's chains now."""
+def owned(live: HostState, table: str, chain: str, out: Script | None = None) -> set[str]:
+    """The rules in one of netui's chains now, and those this plan's restore adds to it so far,
+    without netui's plan comment: a rule an earlier plan wrote is the same rule (`x` then `F`
+    must not give two copies of one MASQUERADE)."""
     t = live.table(table)
     c = t.chain(chain) if t else None
-    return {r.text for r in c.rules} if c is not None else set()
+    have = {untagged(r.text) for r in c.rules} if c is not None else set()
+    return have | (out.restore.added(table, chain) if out is not None else set())
 
 
 @register
@@ -35,8 +39,8 @@ class Masquerade(Step):
 
     def apply(self, live: HostState, out: Script) -> None:
         rule = masquerade_rule(self.source, self.destination, out.plan_id)
-        out.restore.count("nat", f"MASQUERADE rule(s) in {NAT_CHAIN}")
-        if rule not in owned(live, "nat", NAT_CHAIN):
+        if untagged(rule) not in owned(live, "nat", NAT_CHAIN, out):
+            out.restore.count("nat", f"MASQUERADE rule(s) in {NAT_CHAIN}")
             out.restore.rule("nat", f"-A {NAT_CHAIN} {rule}")
 
     def at_boot(self, plan_id: str) -> tuple[str, ...]:
