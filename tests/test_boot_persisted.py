@@ -88,6 +88,7 @@ def test_the_confirm_timers_script_removes_the_plans_file_and_the_unit_when_last
     script = render.rollback_script(_plan(), "p1", HostState())
     assert f"rm -f {plan_path('p1')} /etc/netui/armed/p1.sh" in script
     assert UNIT_PATH in script
+    assert "systemctl --no-block stop netui-restore-check.timer" in script  # with the last plan
 
 
 def test_it_goes_through_the_journal_and_merges_when_staged():

@@ -148,3 +148,121 @@ def test_a_flushed_state_the_plan_files_hold_is_reported_and_a_reasserted_one_ex
     assert "missing on f now: NETUI-POSTROUTING (nat)" in found["not-persisted"].title
     assert found["state-reasserted"].severity == "info"
     assert log.strip() in found["state-reasserted"].evidence
+
+
+# --- armed plans across a reboot, and what history says of a plan at boot ----------------------
+
+
+def test_the_boot_runs_an_armed_rollback_and_leaves_its_marker_for_netui(tmp_path):
+    """The rollback removes its own armed copy (the confirm timer's script does the same): the
+    marker must still be there after it ran, or netui cannot tell a reboot rolled it back."""
+    import subprocess
+
+    from netui.model.bootstate import NETUI_DIR, RESTORE_SCRIPT
+
+    script = tmp_path / "restore.sh"
+    script.write_text(RESTORE_SCRIPT.replace(f"dir={NETUI_DIR}\n", f"dir={tmp_path}\n"))
+    (tmp_path / "armed").mkdir()
+    (tmp_path / "armed" / "p1.sh").write_text(
+        f"#!/bin/sh\necho ran > {tmp_path}/ran\nrm -f {tmp_path}/armed/p1.sh 2>/dev/null\n"
+    )
+    done = subprocess.run(["sh", str(script), "boot"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "ran").read_text() == "ran\n"
+    assert sorted(p.name for p in (tmp_path / "armed").iterdir()) == ["p1.rebooted"]
+    assert "rolling back p1: armed, never confirmed before this boot" in (
+        (tmp_path / "restore.log").read_text()
+    )
+    again = subprocess.run(["sh", str(script), "boot"], capture_output=True, text=True)
+    assert again.returncode == 0 and (tmp_path / "ran").read_text() == "ran\n"  # ran once
+
+
+PLAN_ID = "p20261202-000001-0001"
+
+
+def _armed_journal(tmp_path, monkeypatch, names=("a", "b")):
+    """A plan armed on `names` (each with its boot unit), its rollbacks' paths under tmp_path."""
+    from netui.plan import executor
+    from netui.plan.journal import Journal
+    from netui.plan.kinds.boot_persisted import BootPersisted
+    from netui.plan.kinds.route import RouteChange
+    from netui.plan.model import Plan
+    from netui.plan.states import HostOutcome, PlanState
+
+    monkeypatch.setattr(executor, "armed_path", lambda pid: str(tmp_path / "armed" / f"{pid}.sh"))
+    monkeypatch.setattr(executor, "ARMED_DIR", str(tmp_path / "armed"))
+    monkeypatch.setattr(executor, "PLANS_DIR", str(tmp_path / "plans"))
+    plan = Plan(PLAN_ID)
+    for name in names:
+        plan.host(name).steps += [RouteChange("10.200.0.0/16", "192.168.1.109"), BootPersisted()]
+    journal = Journal(plan)
+    for name in names:
+        rollback = {"path": str(tmp_path / f"rollback-{name}.sh"), "pid": 4194304 + 1}
+        journal.set_host_status(name, HostOutcome.APPLIED, rollback=rollback | {"seconds": 300})
+    journal.set_status(PlanState.AWAITING)
+    (tmp_path / "armed").mkdir()
+    return journal
+
+
+class _Hosts(dict):
+    """Each host a local shell (the timer's files are under tmp_path)."""
+
+    def __missing__(self, name):
+        from netui.backends.local import LocalBackend
+
+        return LocalBackend(name)
+
+
+def test_a_host_a_reboot_rolled_back_is_settled_so_and_its_marker_removed(tmp_path, monkeypatch):
+    from netui.core.session import history
+    from netui.plan import executor, undoing
+    from netui.plan.states import HostOutcome, PlanState
+
+    journal = _armed_journal(tmp_path, monkeypatch)
+    (tmp_path / "armed" / f"{PLAN_ID}.rebooted").write_text("#!/bin/sh\n")  # a's boot ran it
+    (tmp_path / "rollback-b.sh.fired").write_text("")  # b's timer fired
+    fired = executor.settle_timers(journal, _Hosts())
+    assert set(fired) == {"a", "b"}
+    assert journal.host_outcome("a") is HostOutcome.REBOOTED
+    assert journal.host_outcome("b") is HostOutcome.TIMER_FIRED
+    assert journal.status is PlanState.NOT_CONFIRMED and journal.status.rolled_back
+    assert not (tmp_path / "armed").exists()  # the marker read and removed, its folder too
+    assert not list(tmp_path.glob("rollback-b.sh*"))
+    row = next(r for r in history() if r.plan == PLAN_ID)
+    assert row.status.startswith("rolled back before it was confirmed at ")
+    assert row.hosts == "a:rolled back by a reboot b:rolled back by the confirm timer"
+    _, notes = undoing.choose(_Hosts(), PLAN_ID)
+    assert notes == [
+        f"plan {PLAN_ID} was rolled back before it was confirmed (a by a reboot, b by its "
+        "timer): nothing of it is left to undo"
+    ]
+
+
+def test_confirm_keeps_the_armed_hosts_and_tells_the_rebooted_one_apart(tmp_path, monkeypatch):
+    import subprocess
+
+    from netui.core.session import history
+    from netui.plan import executor
+    from netui.plan.states import HostOutcome, PlanState
+
+    journal = _armed_journal(tmp_path, monkeypatch)
+    (tmp_path / "armed" / f"{PLAN_ID}.rebooted").write_text("#!/bin/sh\n")
+    timer_b = tmp_path / "rollback-b.sh"
+    timer_b.write_text("#!/bin/sh\n")
+    timer = subprocess.Popen(["sh", "-c", "sleep 60", str(timer_b)])  # its $0: the script
+    try:
+        journal.host("b")["rollback"]["pid"] = timer.pid
+        assert executor.confirm(journal, _Hosts()) == {
+            "a": "already fired: rolled back by a reboot of a",
+            "b": "confirmed",
+        }
+        assert timer.wait(timeout=10) is not None  # b's timer stopped
+    finally:
+        timer.kill()
+    assert journal.host_outcome("a") is HostOutcome.REBOOTED
+    assert journal.host_outcome("b") is HostOutcome.APPLIED
+    # before: "rolled back by the confirm timer" — for a plan b keeps
+    assert journal.status is PlanState.PARTLY_APPLIED
+    row = next(r for r in history() if r.plan == PLAN_ID)
+    assert row.hosts == "a:rolled back by a reboot b:applied"
+

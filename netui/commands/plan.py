@@ -134,7 +134,10 @@ def confirm_command(s: Session, args: argparse.Namespace) -> int:
     for host, what in result.items():
         print(f"  {host}: {what}")
     print(f"plan {journal.plan.id}: {journal.status}")
-    return 0 if all(v == "confirmed" for v in result.values()) else 1
+    # a host whose rollback ran before (its timer, a reboot) is no success of this confirm,
+    # also when history had already asked it
+    lost = [n for n in journal.plan.hosts if not journal.host_outcome(n).stands_confirmed]
+    return 0 if all(v == "confirmed" for v in result.values()) and not lost else 1
 
 
 def undo_command(s: Session, args: argparse.Namespace) -> int:
@@ -160,7 +163,7 @@ def _undo(s: Session, args: argparse.Namespace) -> int:
         print(n)
     if journal is None:
         if not notes:
-            print("nothing to undo: every plan in the journal is already undone")
+            print("nothing to undo: every plan in the journal is undone or was rolled back")
         return 0
     print(f"undoing plan {journal.plan.id} ({journal.status}):")
     for line in undo_preview(journal):
@@ -173,11 +176,34 @@ def _undo(s: Session, args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def _settle_armed(args: argparse.Namespace) -> None:
+    """A plan awaiting confirmation may have been rolled back since (its deadline passed, a
+    host rebooted): its hosts are asked, through the environment, before history is shown."""
+    from netui.core.errors import EXPECTED
+    from netui.core.session import awaiting_confirmation
+    from netui.model.envfile import EnvironmentProblem
+
+    waiting = awaiting_confirmation()
+    if not waiting:
+        return
+    try:
+        with session(args) as s:
+            s.settle_awaiting()
+    except (*EXPECTED, EnvironmentProblem) as e:
+        said = str(e).splitlines()[0] if str(e) else type(e).__name__
+        print(
+            f"netui: {', '.join(waiting)}: awaiting confirmation as the journal last saw it; "
+            f"its hosts were not asked ({said})",
+            file=sys.stderr,
+        )
+
+
 def history(args: argparse.Namespace) -> int:
     from netui.core.session import history as history_rows
     from netui.core.session import plan_detail
 
-    # history reads only the journal: no environment file needed
+    # history reads the journal: no environment file needed (but for asking armed hosts)
+    _settle_armed(args)
     if args.plan_id:
         lines = plan_detail(args.plan_id)
         if args.json:

@@ -359,6 +359,22 @@ class Session:
     def history(self) -> list[HistoryRow]:
         return history()
 
+    def settle_awaiting(self) -> list[str]:
+        """Ask the hosts of every plan awaiting confirmation what became of their timers (the
+        deadline passed, a host rebooted), so history says what the hosts hold rather than
+        what the journal last saw. Returns the plans whose state changed."""
+        from netui.plan import executor, undoing
+
+        changed = []
+        for journal in undoing.candidates(lambda s: s.awaiting_confirmation, None):
+            if not set(journal.plan.hosts) <= set(self.env.hosts):
+                continue  # applied through another environment: its hosts are not known here
+            before = journal.status
+            executor.settle_timers(journal, self.hosts)
+            if journal.status != before:
+                changed.append(journal.plan.id)
+        return changed
+
     def history_problems(self) -> list[str]:
         return history_problems()
 
@@ -437,6 +453,17 @@ def history() -> list[HistoryRow]:
             )
         )
     return rows
+
+
+def awaiting_confirmation() -> list[str]:
+    """The plans the journal last saw awaiting confirmation, newest first."""
+    from netui.plan.journal import list_journals
+
+    return [
+        d["plan"]["id"]
+        for d in reversed(list_journals())
+        if PlanState(d["status"]).awaiting_confirmation
+    ]
 
 
 def no_plans_yet() -> bool:

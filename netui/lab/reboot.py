@@ -366,6 +366,13 @@ def _run_units(state: LabState, host: LabHost, report: HostReboot) -> None:
             report.say(f"ran {name}")
     if not names:
         report.say("no enabled units")
+    # the timers as the units left them: one that a unit disabled (netui's armed rollback at
+    # boot removes the check timer with the last plan) is not started
+    wants = {
+        d.name: [p.name for p in d.iterdir()]
+        for d in sorted(units_dir.glob("*.wants"))
+        if d.is_dir()
+    }
     _start_timers(state, host, wants, report)
 
 

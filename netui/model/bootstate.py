@@ -14,9 +14,11 @@ at boot; saving everything fights them):
 - `netui-restore.service`, a oneshot in /etc/systemd/system, enabled in
   multi-user.target.wants, after network-online, firewalld, docker and nftables; and
   `netui-restore-check.timer`, which runs the check every 30 s between boots.
-- `/etc/netui/armed/<plan-id>.sh`: an armed plan's rollback (commit-confirmed). If the host
-  boots before the plan was confirmed, its timer died with it: the unit runs this first, and
-  renames it `<plan-id>.rebooted`, so nothing of an unconfirmed plan survives the reboot.
+- `/etc/netui/armed/<plan-id>.sh`: an armed plan's rollback (commit-confirmed), written when
+  the plan is armed on a host whose boot runs the unit. If the host boots before the plan was
+  confirmed, its timer died with it: the unit renames it `<plan-id>.rebooted` and runs it
+  first, so nothing of an unconfirmed plan survives the reboot. The marker stays until netui
+  reads it (`netui confirm`, `history`, `undo`: "rolled back by a reboot") and removes it.
 Forwarding at boot lives in /etc/sysctl.d (netui's own file).
 """
 
@@ -89,12 +91,14 @@ log() {{
   tail -n 50 "$dir/restore.log" > "$dir/restore.log.new" 2>/dev/null && mv -f "$dir/restore.log.new" "$dir/restore.log"
 }}
 if [ "$mode" = boot ]; then
-  # armed plans never confirmed: their timer died with the host, their rollback runs now
+  # armed plans never confirmed: their timer died with the host, their rollback runs now.
+  # Renamed first (touched: the marker's time is the rollback's), so netui reads what ran
+  # (`netui confirm`, history) and then removes the marker; the rollback removes the rest.
   for s in "$dir"/armed/*.sh; do
     [ -f "$s" ] || continue
-    sh "$s" >/dev/null 2>&1
-    mv -f "$s" "${{s%.sh}}.rebooted"
-    log "rolled back $(basename "${{s%.sh}}"): armed, never confirmed before this boot"
+    m="${{s%.sh}}.rebooted"
+    log "rolling back $(basename "${{s%.sh}}"): armed, never confirmed before this boot"
+    touch "$s" && mv -f "$s" "$m" && sh "$m" >/dev/null 2>&1
   done
 fi
 set -- "$dir"/plans/*.conf

@@ -16,6 +16,7 @@ from typing import Any
 
 from netui.backends import Backend, HostError, Hosts
 from netui.backends.snapshot import take_snapshot
+from netui.model.bootstate import ARMED_DIR, PLANS_DIR, armed_path
 from netui.model.snapshot import HostSnapshot
 from netui.plan import render
 from netui.plan.journal import (
@@ -125,6 +126,10 @@ def _arm(
 ) -> None:
     script = render.rollback_script(hp, journal.plan.id, HostState.of(snap))
     _own_rollback_dir(backend)
+    if any(step.boot_runs_armed for step in hp.steps):
+        # A reboot kills the timer and clears /run: the host's boot unit runs this copy instead
+        # (and renames it <plan>.rebooted), so an unconfirmed plan never comes back at boot.
+        backend.write_file(armed_path(journal.plan.id), script.encode(), mode=0o700)
     # The script waits for netui's silence, then undoes, unless `netui confirm` killed it first.
     body = "#!/bin/sh\n" + _WAIT_FOR_SILENCE + script.split("\n", 1)[1] + _FIRED
     path = rollback_path(journal.plan.id, hp.host)
@@ -191,41 +196,69 @@ def _keep_alive(journal: Journal, backend: Backend, name: str) -> None:
             journal.save()
 
 
-# What became of a host's armed timer: fired (its script renamed itself), armed (the script and
-# its process are there), rebooted (the host's boot unit rolled the plan back: netui-restore
-# renames /etc/netui/armed/<plan>.sh), or gone (a reboot or a kill took it, nothing rolled back).
+# What became of a host's armed timer, and since when: fired (its script renamed itself), armed
+# (the script and its process are there), rebooted (the host's boot unit ran the rollback:
+# netui-restore renames /etc/netui/armed/<plan>.sh), or gone (a kill, or a boot that ran nothing).
 _TIMER_STATE = r"""
 p="$1"; pid="$2"; boot="$3"
-if [ -e "$p.fired" ]; then echo fired
+if [ -e "$p.fired" ]; then echo "fired $(stat -c %Y "$p.fired")"
 elif [ -e "$p" ] && grep -qs "$p" "/proc/$pid/cmdline"; then echo armed
-elif [ -e "$boot.rebooted" ]; then echo rebooted
+elif [ -e "$boot.rebooted" ]; then echo "rebooted $(stat -c %Y "$boot.rebooted")"
 else echo gone; fi
 """
+# A settled timer's traces: its /run files, the boot copy or the boot's marker, and netui's
+# folders for them once empty (what the plan's undo would otherwise find left).
+_FORGET_TIMER = (
+    'grep -qs "$2" "/proc/$1/cmdline" && kill "$1"; '
+    'rm -f "$2" "$2.fired" "$2.alive" "$3.sh" "$3.rebooted"; rmdir "$4" "$5" 2>/dev/null; exit 0'
+)
 NOT_CONFIRMED = "not confirmed: its confirm timer is gone"
+_OUTCOMES = {
+    "fired": HostOutcome.TIMER_FIRED,
+    "rebooted": HostOutcome.REBOOTED,
+    "gone": HostOutcome.TIMER_GONE,
+}
+
+
+def timer_state(journal: Journal, backend: Backend, name: str) -> tuple[str, str | None]:
+    """(fired|armed|rebooted|gone, when it fired by the host's clock) of a host's armed timer."""
+    info = journal.host(name)["rollback"]
+    boot = armed_path(journal.plan.id).removesuffix(".sh")
+    argv = ["sh", "-c", _TIMER_STATE, "netui-timer", info["path"], str(info["pid"]), boot]
+    state, _, stamp = backend.run(argv).text.strip().partition(" ")
+    when = (
+        time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(int(stamp))) if stamp.isdigit() else None
+    )
+    return state, when
+
+
+def forget_timer(
+    journal: Journal, backend: Backend, name: str, state: str, when: str | None
+) -> None:
+    """Kill what is left of a host's timer, remove its traces, journal what became of it."""
+    info = journal.host(name)["rollback"]
+    boot = armed_path(journal.plan.id).removesuffix(".sh")
+    argv = [
+        "sh", "-c", _FORGET_TIMER, "netui-disarm", str(info["pid"]), info["path"], boot,
+        ARMED_DIR, PLANS_DIR,
+    ]  # fmt: skip
+    backend.run(argv)
+    with journal.lock:
+        journal.host(name).pop("rollback", None)
+    if state in _OUTCOMES:
+        extra = {"fired_at": when} if when else {}
+        journal.set_host_status(name, _OUTCOMES[state], **extra)
+    else:
+        journal.save()
 
 
 def disarm(journal: Journal, backend: Backend, name: str) -> str:
     """Stop a host's armed rollback; returns what happened. Only a timer that is still there
     is confirmed: one a reboot took is never claimed."""
-    info = journal.host(name).get("rollback")
-    if not info:
+    if not journal.host(name).get("rollback"):
         return "nothing armed"
-    path, pid = info["path"], str(info["pid"])
-    boot = f"/etc/netui/armed/{journal.plan.id}"
-    state = backend.run(["sh", "-c", _TIMER_STATE, "netui-timer", path, pid, boot]).text.strip()
-    backend.run(
-        [
-            "sh",
-            "-c",
-            'grep -qs "$2" "/proc/$1/cmdline" && kill "$1"; rm -f "$2" "$2.fired" "$2.alive" "$3.sh"',
-            "netui-disarm",
-            pid,
-            path,
-            boot,
-        ]
-    )
-    journal.host(name).pop("rollback", None)
-    journal.save()
+    state, when = timer_state(journal, backend, name)
+    forget_timer(journal, backend, name, state, when)
     if state == "fired":
         return "already fired: the host was rolled back"
     if state == "rebooted":
@@ -541,8 +574,10 @@ def undo(journal: Journal, hosts: Hosts, progress: Progress | None = None) -> bo
     journal.set_status(PlanState.UNDOING)
 
     def one(name: str) -> bool:
-        if journal.host_outcome(name) is HostOutcome.TIMER_FIRED:
-            progress(name, "nothing to undo: its confirm timer already rolled it back")
+        outcome = journal.host_outcome(name)
+        if outcome.rolled_back:
+            by = "its confirm timer" if outcome is HostOutcome.TIMER_FIRED else "a reboot"
+            progress(name, f"nothing to undo: {by} already rolled it back")
             return True
         try:
             backend = hosts[name]
@@ -573,40 +608,47 @@ def undo(journal: Journal, hosts: Hosts, progress: Progress | None = None) -> bo
 
 
 def settle_timers(journal: Journal, hosts: Hosts) -> dict[str, str]:
-    """Ask each armed host whether its rollback already fired, and journal it: such a host
-    has nothing of this plan left, and a plan whose every armed host fired is marked so (its
-    undo would only undo what came after it). Returns host -> when it fired."""
+    """Ask each armed host what became of its timer, and journal it: a host whose rollback ran
+    (its timer fired, or its boot unit after a reboot) has nothing of this plan left, one whose
+    timer vanished kept what the plan made; the plan's state follows (its undo would only undo
+    what came after it). Returns host -> when its rollback ran."""
     fired: dict[str, str] = {}
     for name in journal.plan.hosts:
-        info = journal.host(name).get("rollback")
-        if not info:
+        if not journal.host(name).get("rollback"):
             continue
-        path = info["path"]
         try:
-            result = hosts[name].run(
-                [
-                    "sh",
-                    "-c",
-                    'stat -c %Y "$0.fired" 2>/dev/null && rm -f "$0.fired" "$0.alive"',
-                    path,
-                ]
-            )
+            state, when = timer_state(journal, hosts[name], name)
+            if state == "armed":
+                continue
+            forget_timer(journal, hosts[name], name, state, when)
         except HostError:
             continue  # cannot tell: the plan stays as it is
-        if result.ok and result.text.strip().isdigit():
-            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(int(result.text.strip())))
-            fired[name] = when
-            with journal.lock:
-                journal.host(name).pop("rollback", None)
-            journal.set_host_status(name, HostOutcome.TIMER_FIRED, fired_at=when)
-    armed = [
-        n
-        for n in journal.plan.hosts
-        if journal.host_outcome(n) in (HostOutcome.TIMER_FIRED, HostOutcome.APPLIED)
-    ]
-    if fired and all(journal.host_outcome(n) is HostOutcome.TIMER_FIRED for n in armed):
-        journal.set_status(PlanState.TIMER_FIRED)
+        if state != "gone":
+            fired[name] = when or "?"
+    after = _after_timers(journal)
+    if after is not None:
+        journal.set_status(after)
     return fired
+
+
+def _after_timers(journal: Journal) -> PlanState | None:
+    """The plan's state once some of its timers are settled (None: nothing to change)."""
+    outcomes = [
+        journal.host_outcome(n)
+        for n in journal.plan.hosts
+        if journal.host_outcome(n).applied
+        or journal.host_outcome(n).rolled_back
+        or journal.host_outcome(n) is HostOutcome.TIMER_GONE
+    ]
+    settled = [o for o in outcomes if not o.applied]
+    if not settled:
+        return None
+    if all(o.rolled_back for o in outcomes):
+        rebooted = any(o is HostOutcome.REBOOTED for o in outcomes)
+        return PlanState.NOT_CONFIRMED if rebooted else PlanState.TIMER_FIRED
+    if any(journal.host(n).get("rollback") for n in journal.plan.hosts):
+        return PlanState.PARTLY_AWAITING  # the others' timers are still armed
+    return PlanState.PARTLY_APPLIED
 
 
 def confirm(journal: Journal, hosts: Hosts) -> dict[str, str]:
@@ -616,11 +658,11 @@ def confirm(journal: Journal, hosts: Hosts) -> dict[str, str]:
         if journal.host(name).get("rollback")
     }
     fired = any(v.startswith("already fired") for v in out.values())
-    partly = journal.status.partly or any(v.startswith(NOT_CONFIRMED) for v in out.values())
+    after = _after_timers(journal)
     journal.set_status(
-        PlanState.TIMER_FIRED
-        if fired
-        else (PlanState.PARTLY_APPLIED if partly else PlanState.APPLIED)
+        after
+        if after is not None
+        else (PlanState.PARTLY_APPLIED if journal.status.partly else PlanState.APPLIED)
     )
     audit(
         "confirm",

@@ -16,6 +16,9 @@ class PlanState(StrEnum):
     AWAITING = "awaiting confirmation"
     PARTLY_AWAITING = "partly applied, awaiting confirmation"
     TIMER_FIRED = "rolled back by the confirm timer"
+    # never confirmed, and every host rolled back: some (or all) by a reboot, whose boot unit
+    # ran the plan's rollback (the host's timer died with it)
+    NOT_CONFIRMED = "rolled back before it was confirmed"
     UNDOING = "undoing"
     UNDONE = "undone"
     UNDO_FAILED = "undo-failed"
@@ -28,8 +31,9 @@ class PlanState(StrEnum):
 
     @property
     def rolled_back(self) -> bool:
-        """Its confirm timer fired: nothing of it is left on its hosts."""
-        return self is PlanState.TIMER_FIRED
+        """Its confirm timers fired (or a reboot ran their rollback): nothing of it is left on
+        its hosts."""
+        return self in (PlanState.TIMER_FIRED, PlanState.NOT_CONFIRMED)
 
     @property
     def partly(self) -> bool:
@@ -90,9 +94,22 @@ class HostOutcome(StrEnum):
     FAILED = "failed"
     ROLLED_BACK = "rolled-back"
     TIMER_FIRED = "rolled back by the confirm timer"
+    REBOOTED = "rolled back by a reboot"  # its boot unit ran the armed rollback
+    TIMER_GONE = "confirm timer gone, not rolled back"  # killed, or a boot that ran nothing
     UNDONE = "undone"
     UNDO_FAILED = "undo-failed"
 
     @property
     def applied(self) -> bool:
         return self is HostOutcome.APPLIED
+
+    @property
+    def stands_confirmed(self) -> bool:
+        """Not undone by what a confirm keeps it from: its timer, a reboot, or a timer that
+        vanished (the plan's state there is unknown)."""
+        return not self.rolled_back and self is not HostOutcome.TIMER_GONE
+
+    @property
+    def rolled_back(self) -> bool:
+        """Its armed rollback ran (its timer, or its boot unit): nothing of the plan is left."""
+        return self in (HostOutcome.TIMER_FIRED, HostOutcome.REBOOTED)

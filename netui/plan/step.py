@@ -186,6 +186,9 @@ class Step:
     # was removed put back, then the rest (each line on its own there)
     rollback_rank: ClassVar[int] = 50
     foreign: ClassVar[bool] = False  # an edit of someone else's rule or file (fix-all, x/m)
+    # the host's boot runs an armed plan's rollback (a reboot kills the confirm timer): the
+    # executor leaves a copy of it where the boot unit finds it (model/bootstate.py)
+    boot_runs_armed: ClassVar[bool] = False
     topic: ClassVar[str] = ""  # a few words for the session's timeline ("routes")
 
     def files(self) -> tuple[str, ...]:

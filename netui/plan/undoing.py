@@ -62,11 +62,8 @@ def choose(hosts: Hosts, plan_id: str | None) -> tuple[Journal | None, list[str]
         if journal.status.awaiting_confirmation:
             executor.settle_timers(journal, hosts)
         if journal.status.rolled_back:
-            when = sorted(h["fired_at"] for h in journal.data["hosts"].values() if "fired_at" in h)
             notes.append(
-                f"plan {journal.plan.id} was rolled back by its confirm timer"
-                + (f" ({when[-1]})" if when else "")
-                + ": nothing of it is left to undo"
+                f"plan {journal.plan.id} {rolled_back_by(journal)}: nothing of it is left to undo"
             )
             if plan_id:
                 return None, notes
@@ -80,6 +77,23 @@ def choose(hosts: Hosts, plan_id: str | None) -> tuple[Journal | None, list[str]
             continue  # a plan refused or failed before its first step is no undo candidate
         return journal, notes
     return None, notes
+
+
+def rolled_back_by(journal: Journal) -> str:
+    """How a plan that was never confirmed was rolled back: by its confirm timer, or host by
+    host (a reboot ran some hosts' rollback)."""
+    hosts = journal.data["hosts"]
+    when = sorted(h["fired_at"] for h in hosts.values() if "fired_at" in h)
+    if journal.status is PlanState.TIMER_FIRED:
+        return "was rolled back by its confirm timer" + (f" ({when[-1]})" if when else "")
+    how = [
+        f"{n} by a reboot"
+        if journal.host_outcome(n) is HostOutcome.REBOOTED
+        else f"{n} by its timer"
+        for n in journal.plan.hosts
+        if journal.host_outcome(n).rolled_back
+    ]
+    return f"was rolled back before it was confirmed ({', '.join(how)})"
 
 
 def refuse_unreadable() -> None:
@@ -123,8 +137,10 @@ def preview(journal: Journal) -> list[str]:
     lines = []
     for name in journal.plan.hosts:
         record = journal.host(name)
-        if journal.host_outcome(name) is HostOutcome.TIMER_FIRED:
-            lines.append(f"{name}: nothing (its confirm timer already rolled it back)")
+        outcome = journal.host_outcome(name)
+        if outcome.rolled_back:
+            by = "its confirm timer" if outcome is HostOutcome.TIMER_FIRED else "a reboot"
+            lines.append(f"{name}: nothing ({by} already rolled it back)")
             continue
         ran = [
             s["summary"]

@@ -208,6 +208,20 @@ class HistoryScreen(Screen[None]):
             table.add_column(col, key=col)
         self._load()
         table.focus()
+        self.run_worker(self._settle, thread=True, group="settle")
+
+    def _settle(self) -> None:
+        """Plans awaiting confirmation: their hosts say what became of their timers (a reboot,
+        the deadline), then the table shows it."""
+        from netui.core.errors import HostError, UserError
+
+        try:
+            changed = netui_app(self).session.settle_awaiting()
+        except (HostError, UserError) as e:
+            self.app.call_from_thread(self.notify, f"✗ {e}", severity="warning", timeout=8)
+            return
+        if changed:
+            self.app.call_from_thread(self._load)
 
     def _load(self) -> None:
         table = self.query_one("#history", DataTable)

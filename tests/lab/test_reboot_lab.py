@@ -158,12 +158,16 @@ def _office_reaches_every_cluster() -> list[str]:
 
 
 def _netui_files(host: str) -> str:
+    """Whatever of netui is on the host: its files (/etc/netui, units and links, the sysctl.d
+    and dnsmasq drop-ins), its rules in either iptables variant, its /run/netui timers."""
     return in_ns(
         f"nu-{host}",
         "sh",
         "-c",
         "find /etc/netui -mindepth 1 2>/dev/null; find /etc/systemd/system -name '*netui*'; "
-        "ls /etc/netui/plans /etc/netui/armed 2>/dev/null; iptables-save | grep -i netui",
+        "ls /etc/netui/plans /etc/netui/armed 2>/dev/null; iptables-save | grep -i netui; "
+        "iptables-legacy-save | grep -i netui; ls -d /etc/sysctl.d/*netui* /etc/dnsmasq.d/*netui* "
+        f"/run/netui/rollback-*-{host}.sh* 2>/dev/null",
     ).stdout.strip()
 
 
@@ -173,16 +177,109 @@ def test_confirm_never_claims_a_host_whose_timer_a_reboot_took(lab):
     assert netui("lab", "reboot", "a-master").returncode == 0
     confirm = netui("confirm", env_file=lab.env)
     assert confirm.returncode == 1, confirm.stdout
-    assert "a-master: not confirmed: its confirm timer is gone (did a-master reboot?)" in (
-        confirm.stdout
-    )
+    assert "a-master: already fired: rolled back by a reboot of a-master" in confirm.stdout
     assert "router: confirmed" in confirm.stdout and "a-master: confirmed" not in confirm.stdout
     assert "partly applied" in confirm.stdout
+    assert _netui_files("a-master") == ""  # its boot rolled it back; confirm removed the marker
     assert netui("undo", "--yes", env_file=lab.env).returncode == 0
     record_fault(
         "a reboot of an armed host before `netui confirm`",
-        "`a-master: not confirmed: its confirm timer is gone (did a-master reboot?)`, exit 1, "
-        "plan `partly applied`; the other hosts confirmed",
+        "`a-master: already fired: rolled back by a reboot of a-master` (its boot unit ran the "
+        "armed rollback), exit 1, plan `partly applied`; the other hosts confirmed",
+    )
+
+
+def _plan_id(applied: subprocess.CompletedProcess[str]) -> str:
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    return next(
+        line.split()[2] for line in applied.stdout.splitlines() if line.startswith("applying plan")
+    )
+
+
+def _history_row(env: str, plan_id: str) -> dict:
+    done = netui("history", "--json", env_file=env)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    return next(r for r in json.loads(done.stdout) if r["plan"] == plan_id)
+
+
+def test_an_armed_plan_a_reboot_took_is_told_truly_and_nothing_of_it_is_left(lab):
+    from .conftest import host_state
+
+    before = host_state(FORWARDERS_AND_ROUTER)
+    plan_id = _plan_id(netui("apply", "--yes", "--confirm-timeout", "300", env_file=lab.env))
+    row = _history_row(lab.env, plan_id)
+    assert row["status"] == "awaiting confirmation"
+    boot_copy = f"/etc/netui/armed/{plan_id}.sh"
+    assert in_ns("nu-a-master", "test", "-s", boot_copy).returncode == 0
+    assert netui("lab", "reboot", "a-master").returncode == 0
+    row = _history_row(lab.env, plan_id)  # asks the armed hosts
+    assert row["hosts"]["a-master"] == "rolled back by a reboot", row
+    assert row["status"] == "partly applied, awaiting confirmation", row
+    text = netui("history", env_file=lab.env).stdout
+    line = next(x for x in text.splitlines() if x.startswith(plan_id))
+    assert "a-master:rolled back by a reboot" in line and "a-master:applied" not in line
+    # nothing of the plan on a-master: files, marker, unit, rules, routes, forwarding
+    assert _netui_files("a-master") == ""
+    assert host_state(("a-master",)) == {"a-master": before["a-master"]}
+    confirm = netui("confirm", env_file=lab.env)
+    assert "a-master" not in confirm.stdout and "router: confirmed" in confirm.stdout
+    assert confirm.returncode == 1 and f"plan {plan_id}: partly applied" in confirm.stdout
+    assert _history_row(lab.env, plan_id)["hosts"]["a-master"] == "rolled back by a reboot"
+    undo = netui("undo", "--yes", env_file=lab.env)
+    assert undo.returncode == 0, undo.stdout + undo.stderr
+    assert "a-master: nothing to undo: a reboot already rolled it back" in undo.stdout
+    for host in FORWARDERS_AND_ROUTER:
+        assert _netui_files(host) == "", host
+    assert host_state(FORWARDERS_AND_ROUTER) == before
+    row = _history_row(lab.env, plan_id)
+    assert row["hosts"] == {
+        "a-master": "rolled back by a reboot",
+        "b-master": "undone",
+        "router": "undone",
+    }
+
+
+def test_an_armed_plan_whose_deadline_passed_says_per_host_what_rolled_it_back(lab):
+    from .conftest import host_state
+
+    before = host_state(FORWARDERS_AND_ROUTER)
+    seconds = 12
+    plan_id = _plan_id(netui("apply", "--yes", "--confirm-timeout", str(seconds), env_file=lab.env))
+    started = time.monotonic()
+    assert netui("lab", "reboot", "a-master").returncode == 0
+    took = time.monotonic() - started
+    assert took < seconds, f"the reboot took {took:.1f} s: a-master's timer may have fired first"
+    deadline = time.monotonic() + seconds + 60
+    row = _history_row(lab.env, plan_id)
+    while "awaiting" in row["status"] and time.monotonic() < deadline:
+        time.sleep(0.5)
+        row = _history_row(lab.env, plan_id)
+    assert row["status"] == "rolled back before it was confirmed", row
+    assert row["shown"].startswith("rolled back before it was confirmed at "), row
+    assert row["hosts"] == {
+        "a-master": "rolled back by a reboot",
+        "b-master": "rolled back by the confirm timer",
+        "router": "rolled back by the confirm timer",
+    }
+    text = netui("history", plan_id, env_file=lab.env).stdout
+    assert "a-master: rolled back by a reboot" in text and "at boot:" not in text
+    undo = netui("undo", "--yes", env_file=lab.env)
+    assert undo.returncode == 0, undo.stdout + undo.stderr
+    assert "nothing to undo: every plan in the journal is undone or was rolled back" in undo.stdout
+    undo = netui("undo", plan_id, "--yes", env_file=lab.env)
+    assert undo.returncode == 0, undo.stdout + undo.stderr
+    assert (
+        f"plan {plan_id} was rolled back before it was confirmed (a-master by a reboot, "
+        "b-master by its timer, router by its timer): nothing of it is left to undo"
+    ) in undo.stdout
+    for host in FORWARDERS_AND_ROUTER:
+        assert _netui_files(host) == "", host
+    assert host_state(FORWARDERS_AND_ROUTER) == before
+    record_fault(
+        "a reboot of an armed host, then the confirm deadline passes",
+        "history: `rolled back before it was confirmed`, a-master `rolled back by a reboot`, "
+        "the others `rolled back by the confirm timer`; undo: nothing left; no netui file or "
+        "rule on any host",
     )
 
 

@@ -91,6 +91,7 @@ class BootPersisted(Step):
     rank = 99  # last: every other step has said what must come back at boot
     rollback_rank = 0  # first in the timer's script: nothing of the plan may come back later
     topic = "persisted for boot"
+    boot_runs_armed = True  # netui-restore.service runs /etc/netui/armed/<plan>.sh at boot
 
     def files(self) -> tuple[str, ...]:
         return (
@@ -200,7 +201,12 @@ class BootPersisted(Step):
             shlex.quote(p)
             for p in (WANTS_LINK, TIMER_LINK, *(p for p, _, _ in INSTALLED), RESTORE_LOG)
         )
-        out.line(f'set -- {shlex.quote(PLANS_DIR)}/*.conf; [ -f "$1" ] || rm -f {paths}; set --')
+        # the last plan: the unit's files go, and its check timer stops (--no-block: this may
+        # run inside netui-restore.service at boot, in the boot's own transaction)
+        stop = f"[ -d /run/systemd/system ] && systemctl --no-block stop {TIMER_NAME} 2>/dev/null"
+        out.line(
+            f'set -- {shlex.quote(PLANS_DIR)}/*.conf; [ -f "$1" ] || {{ rm -f {paths}; {stop}; }}; set --'
+        )
         out.run("rmdir", PLANS_DIR, ARMED_DIR)
 
     def key(self) -> tuple[Any, ...]:
