@@ -244,6 +244,8 @@ def test_history_of_one_plan_says_what_it_changed_host_by_host(capsys):
     assert code == 0
     assert out.splitlines() == [
         f"plan {j.plan.id}: applied",
+        # its route may still stand there (the undo failed), and nothing persists it
+        "at boot: runtime only on router: lost at its next boot",
         "router: undo-failed",
         "  ✓ 1 route(s)",
         "  ✗ undo: put back 1 route(s) (RTNETLINK answers: No such process)",
@@ -268,6 +270,7 @@ def test_history_json_says_each_plan_in_the_journals_words_newest_first(capsys):
         "status": "undone",
         "shown": "undone",
         "hosts": {"a-master": "undone", "router": "undo-failed"},
+        "at_boot": None,  # undone: nothing of it stands
     }
 
 

@@ -231,6 +231,7 @@ def test_a_host_a_reboot_rolled_back_is_settled_so_and_its_marker_removed(tmp_pa
     row = next(r for r in history() if r.plan == PLAN_ID)
     assert row.status.startswith("rolled back before it was confirmed at ")
     assert row.hosts == "a:rolled back by a reboot b:rolled back by the confirm timer"
+    assert row.at_boot == "" and row.as_json()["at_boot"] is None  # nothing of it stands
     _, notes = undoing.choose(_Hosts(), PLAN_ID)
     assert notes == [
         f"plan {PLAN_ID} was rolled back before it was confirmed (a by a reboot, b by its "
@@ -265,4 +266,55 @@ def test_confirm_keeps_the_armed_hosts_and_tells_the_rebooted_one_apart(tmp_path
     assert journal.status is PlanState.PARTLY_APPLIED
     row = next(r for r in history() if r.plan == PLAN_ID)
     assert row.hosts == "a:rolled back by a reboot b:applied"
+    assert row.at_boot == "persisted"  # b: its unit restores it; a: nothing of it is left
 
+
+def test_history_says_whether_a_plan_survives_a_reboot(tmp_path, monkeypatch, capsys):
+    import json
+
+    from netui.cli import main
+    from netui.core.session import plan_detail
+    from netui.plan.journal import Journal
+    from netui.plan.kinds.boot_persisted import BootPersisted
+    from netui.plan.kinds.route import RouteChange
+    from netui.plan.model import Plan
+    from netui.plan.states import HostOutcome, PlanState
+
+    def journal(plan_id, hosts, status, armed=()):
+        plan = Plan(plan_id)
+        for name, persisted in hosts.items():
+            plan.host(name).steps.append(RouteChange("10.200.0.0/16", "192.168.1.109"))
+            if persisted:
+                plan.host(name).steps.append(BootPersisted())
+        j = Journal(plan)
+        for name in hosts:
+            extra = {"rollback": {"path": "/nonexistent", "pid": 1}} if name in armed else {}
+            j.set_host_status(name, HostOutcome.APPLIED, **extra)
+        j.set_status(status)
+
+    journal("p20261202-000001-0001", {"f": True, "r": False}, PlanState.APPLIED)
+    journal("p20261202-000002-0002", {"f": True}, PlanState.AWAITING, armed=("f",))
+    journal("p20261202-000003-0003", {"f": True}, PlanState.APPLIED)
+    journal("p20261202-000004-0004", {"f": True}, PlanState.UNDONE)
+    monkeypatch.setenv("NETUI_ENV", str(tmp_path / "none.yaml"))  # armed hosts: not asked
+    assert main(["history", "--json"]) == 0
+    out = capsys.readouterr()
+    assert "p20261202-000002-0002: awaiting confirmation as the journal last saw it" in out.err
+    rows = {r["plan"][-4:]: r["at_boot"] for r in json.loads(out.out)}
+    assert rows["0001"] == {
+        "persisted": False,
+        "lost": ["r"],
+        "rolled_back": [],
+        "text": "runtime only on r: lost at its next boot",
+    }
+    assert rows["0002"]["text"] == "until confirmed, a reboot rolls it back on f"
+    assert rows["0003"]["persisted"] is True and rows["0004"] is None
+    assert main(["history"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "AT BOOT" in lines[0]
+    assert next(x for x in lines if "0001" in x).endswith(
+        "runtime only on r: lost at its next boot"
+    )
+    assert next(x for x in lines if "0003" in x).rstrip().endswith("persisted")
+    detail = "\n".join(plan_detail("p20261202-000001-0001"))  # the TUI's detail too
+    assert "at boot: runtime only on r: lost at its next boot" in detail

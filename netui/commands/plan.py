@@ -221,8 +221,8 @@ def history(args: argparse.Namespace) -> int:
         return 0
     print(
         table(
-            [[r.plan, r.when, r.who, r.status, r.hosts] for r in rows],
-            ["PLAN", "WHEN", "WHO", "STATUS", "HOSTS"],
+            [[r.plan, r.when, r.who, r.status, r.hosts, r.at_boot] for r in rows],
+            ["PLAN", "WHEN", "WHO", "STATUS", "HOSTS", "AT BOOT"],
         )
         if rows
         else "no plans yet"

@@ -61,6 +61,10 @@ class HistoryRow:
     came_from: str = ""
     state: str = ""
     host_states: tuple[tuple[str, str | None], ...] = ()
+    # what a reboot of its hosts does to the plan, as both faces show it ("" when nothing of it
+    # stands), and the same for `--json` (None then)
+    at_boot: str = ""
+    at_boot_json: dict[str, Any] | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -71,6 +75,7 @@ class HistoryRow:
             "status": self.state,
             "shown": self.status,
             "hosts": dict(self.host_states),
+            "at_boot": self.at_boot_json,
         }
 
 
@@ -406,6 +411,9 @@ def plan_detail(plan_id: str) -> list[str]:
     journal = load_journal(plan_id)
     mark = {"done": "✓", "failed": "✗", "pending": "…", "undone": "↶", "skipped": "-"}
     lines = [f"plan {journal.plan.id}: {journal.status}"]
+    boot = _at_boot(journal.data)
+    if boot:
+        lines.append(f"at boot: {boot[0]}")
     for name, record in journal.data["hosts"].items():
         extra = f" — {record['error']}" if record.get("error") else ""
         lines.append(f"{name}: {record.get('status')}{extra}")
@@ -427,6 +435,15 @@ def history_problems() -> list[str]:
     return [f"{p}; netui undoes nothing while it is there" for p in journal_problems()]
 
 
+def _at_boot(d: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """What a reboot does to a journaled plan: (history's words, its JSON), None when nothing
+    of it stands."""
+    from netui.plan.kinds.boot_persisted import at_boot
+
+    found = at_boot(d["plan"].get("hosts", {}), d.get("hosts", {}))
+    return (found.text(), found.to_json()) if found is not None else None
+
+
 def history() -> list[HistoryRow]:
     """Every plan, newest first (both faces show this order)."""
     from netui.plan.journal import list_journals
@@ -438,6 +455,7 @@ def history() -> list[HistoryRow]:
         fired = sorted(h["fired_at"] for h in d["hosts"].values() if "fired_at" in h)
         if fired:
             status += f" at {fired[-1]}"
+        boot = _at_boot(d) if PlanState(d["status"]).standing else None
         rows.append(
             HistoryRow(
                 p["id"],
@@ -450,6 +468,8 @@ def history() -> list[HistoryRow]:
                 p["came_from"],
                 d["status"],
                 tuple((n, h.get("status")) for n, h in d["hosts"].items()),
+                boot[0] if boot else "",
+                boot[1] if boot else None,
             )
         )
     return rows

@@ -204,7 +204,7 @@ class HistoryScreen(Screen[None]):
     def on_mount(self) -> None:
         self.title = "netui — history"
         table = self.query_one("#history", DataTable)
-        for col in ("PLAN", "WHEN", "WHO", "STATUS", "HOSTS"):
+        for col in ("PLAN", "WHEN", "WHO", "STATUS", "HOSTS", "AT BOOT"):
             table.add_column(col, key=col)
         self._load()
         table.focus()
@@ -227,7 +227,7 @@ class HistoryScreen(Screen[None]):
         table = self.query_one("#history", DataTable)
         table.clear()
         for r in netui_app(self).session.history():
-            table.add_row(*cells(r.plan, r.when, r.who, r.status, r.hosts), key=r.plan)
+            table.add_row(*cells(r.plan, r.when, r.who, r.status, r.hosts, r.at_boot), key=r.plan)
         for problem in netui_app(self).session.history_problems():
             self.notify(problem, severity="warning", timeout=10)
 

@@ -209,12 +209,14 @@ def test_an_armed_plan_a_reboot_took_is_told_truly_and_nothing_of_it_is_left(lab
     plan_id = _plan_id(netui("apply", "--yes", "--confirm-timeout", "300", env_file=lab.env))
     row = _history_row(lab.env, plan_id)
     assert row["status"] == "awaiting confirmation"
+    assert "a-master" in row["at_boot"]["rolled_back"], row["at_boot"]
     boot_copy = f"/etc/netui/armed/{plan_id}.sh"
     assert in_ns("nu-a-master", "test", "-s", boot_copy).returncode == 0
     assert netui("lab", "reboot", "a-master").returncode == 0
     row = _history_row(lab.env, plan_id)  # asks the armed hosts
     assert row["hosts"]["a-master"] == "rolled back by a reboot", row
     assert row["status"] == "partly applied, awaiting confirmation", row
+    assert "a-master" not in row["at_boot"]["text"], row["at_boot"]
     text = netui("history", env_file=lab.env).stdout
     line = next(x for x in text.splitlines() if x.startswith(plan_id))
     assert "a-master:rolled back by a reboot" in line and "a-master:applied" not in line
@@ -232,6 +234,7 @@ def test_an_armed_plan_a_reboot_took_is_told_truly_and_nothing_of_it_is_left(lab
         assert _netui_files(host) == "", host
     assert host_state(FORWARDERS_AND_ROUTER) == before
     row = _history_row(lab.env, plan_id)
+    assert row["status"] == "undone" and row["at_boot"] is None
     assert row["hosts"] == {
         "a-master": "rolled back by a reboot",
         "b-master": "undone",
@@ -261,6 +264,7 @@ def test_an_armed_plan_whose_deadline_passed_says_per_host_what_rolled_it_back(l
         "b-master": "rolled back by the confirm timer",
         "router": "rolled back by the confirm timer",
     }
+    assert row["at_boot"] is None
     text = netui("history", plan_id, env_file=lab.env).stdout
     assert "a-master: rolled back by a reboot" in text and "at boot:" not in text
     undo = netui("undo", "--yes", env_file=lab.env)

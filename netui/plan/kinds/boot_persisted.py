@@ -33,6 +33,7 @@ from netui.model.bootstate import (
 )
 from netui.plan.command import Command, Guard
 from netui.plan.model import HostPlan, Plan
+from netui.plan.states import HostOutcome
 from netui.plan.step import HostState, Rollback, Script, Step, register
 
 INSTALLED = (
@@ -244,15 +245,62 @@ def attach(inp: DoctorInput, plan: Plan) -> None:
 FILE_KINDS = frozenset({"forwarding-persisted", "dns-drop-in", "file-edit", BootPersisted.kind})
 
 
-def persisted_text(plan_hosts: dict[str, Any], records: dict[str, Any]) -> str:
+# A host's outcomes under which the plan's changes stand there (what a reboot can lose).
+_STANDS = frozenset({HostOutcome.APPLIED, HostOutcome.UNDO_FAILED, HostOutcome.TIMER_GONE})
+
+
+@dataclass(frozen=True)
+class AtBoot:
+    """What the next boot of its hosts does to a standing plan (history shows it)."""
+
+    lost: tuple[str, ...] = ()  # hosts where some of it lives at runtime only
+    rolled_back: tuple[str, ...] = ()  # armed hosts: their boot unit rolls it back unconfirmed
+
+    @property
+    def persisted(self) -> bool:
+        return not self.lost and not self.rolled_back
+
+    def text(self) -> str:
+        if self.persisted:
+            return "persisted"
+        parts = []
+        if self.rolled_back:
+            parts.append(
+                f"until confirmed, a reboot rolls it back on {', '.join(self.rolled_back)}"
+            )
+        if self.lost:
+            parts.append(f"runtime only on {', '.join(self.lost)}: lost at its next boot")
+        return "; ".join(parts)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "persisted": self.persisted,
+            "lost": list(self.lost),
+            "rolled_back": list(self.rolled_back),
+            "text": self.text(),
+        }
+
+
+def at_boot(plan_hosts: dict[str, Any], records: dict[str, Any]) -> AtBoot | None:
     """For history: does the plan survive a reboot of its hosts? From the journal alone (the
-    plan's steps per host, each host's outcome)."""
-    lost = []
+    plan's steps per host, each host's outcome and armed timer). None: nothing of it stands."""
+    lost, rolled_back = [], []
     for name, h in plan_hosts.items():
-        kinds = {s.get("kind") for s in h.get("steps", []) if isinstance(s, dict)}
-        if kinds <= FILE_KINDS or BootPersisted.kind in kinds:
+        record = records.get(name) or {}
+        if record.get("status") not in _STANDS:
             continue
-        lost.append(name)
-    if not lost:
-        return "persisted"
-    return f"runtime only on {', '.join(lost)}: lost at its next boot"
+        kinds = {s.get("kind") for s in h.get("steps", []) if isinstance(s, dict)}
+        if BootPersisted.kind in kinds and record.get("rollback"):
+            rolled_back.append(name)
+        elif not (kinds <= FILE_KINDS or BootPersisted.kind in kinds):
+            lost.append(name)
+        # a host without netui's unit keeps the plan's files across a reboot, armed or not
+    if not any((records.get(n) or {}).get("status") in _STANDS for n in plan_hosts):
+        return None
+    return AtBoot(tuple(lost), tuple(rolled_back))
+
+
+def persisted_text(plan_hosts: dict[str, Any], records: dict[str, Any]) -> str:
+    """`at_boot` as history's one line ("" when nothing of the plan stands)."""
+    found = at_boot(plan_hosts, records)
+    return found.text() if found is not None else ""
