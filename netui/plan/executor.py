@@ -109,7 +109,15 @@ chmod 0700 "$d"
 
 # The marker netui reads back is the script itself, renamed: touched first, so its time is when
 # the rollback ran (a rename alone keeps the time the script was written, at arm time).
-_FIRED = 'touch "$0"; mv -f "$0" "$0.fired"\n'
+_FIRED = 'rm -f "$0.boot"; touch "$0"; mv -f "$0" "$0.fired"\n'
+
+
+# $0 the timer's script, $1 its seconds, $2 where the boot's copy goes ("": none); prints the
+# timer's pid.
+_LAUNCH = (
+    'touch "$0.alive" && { setsid sh "$0" "$1" </dev/null >/dev/null 2>&1 & echo $!; } && '
+    '{ [ -z "$2" ] || { mkdir -p "$(dirname "$2")" && mv -f "$0.boot" "$2"; }; }'
+)
 
 
 def _own_rollback_dir(backend: Backend) -> None:
@@ -126,24 +134,20 @@ def _arm(
 ) -> None:
     script = render.rollback_script(hp, journal.plan.id, HostState.of(snap))
     _own_rollback_dir(backend)
+    path = rollback_path(journal.plan.id, hp.host)
+    boot = ""
     if any(step.boot_runs_armed for step in hp.steps):
         # A reboot kills the timer and clears /run: the host's boot unit runs this copy instead
         # (and renames it <plan>.rebooted), so an unconfirmed plan never comes back at boot.
-        backend.write_file(armed_path(journal.plan.id), script.encode(), mode=0o700)
+        # Staged in /run and moved into place only once the timer runs: a netui killed before
+        # leaves nothing in /etc (the timer's rollback removes the copy when it fires).
+        boot = armed_path(journal.plan.id)
+        backend.write_file(path + ".boot", script.encode(), mode=0o700)
     # The script waits for netui's silence, then undoes, unless `netui confirm` killed it first.
     body = "#!/bin/sh\n" + _WAIT_FOR_SILENCE + script.split("\n", 1)[1] + _FIRED
-    path = rollback_path(journal.plan.id, hp.host)
     backend.write_file(path, body.encode(), mode=0o700)
     # setsid: a new session, no controlling terminal; no inherited pipes, so this returns at once.
-    result = backend.check(
-        [
-            "sh",
-            "-c",
-            'touch "$0.alive" && { setsid sh "$0" "$1" </dev/null >/dev/null 2>&1 & echo $!; }',
-            path,
-            str(max(1, round(timeout))),
-        ]
-    )
+    result = backend.check(["sh", "-c", _LAUNCH, path, str(max(1, round(timeout))), boot])
     journal.set_host_status(
         hp.host,
         HostOutcome.ARMED,
@@ -210,7 +214,8 @@ else echo gone; fi
 # folders for them once empty (what the plan's undo would otherwise find left).
 _FORGET_TIMER = (
     'grep -qs "$2" "/proc/$1/cmdline" && kill "$1"; '
-    'rm -f "$2" "$2.fired" "$2.alive" "$3.sh" "$3.rebooted"; rmdir "$4" "$5" 2>/dev/null; exit 0'
+    'rm -f "$2" "$2.fired" "$2.alive" "$2.boot" "$3.sh" "$3.rebooted"; rmdir "$4" "$5" 2>/dev/null; '
+    "exit 0"
 )
 NOT_CONFIRMED = "not confirmed: its confirm timer is gone"
 _OUTCOMES = {
