@@ -245,3 +245,46 @@ def test_a_staged_delete_or_move_marks_its_rule_in_the_nat_view_until_it_is_drop
             assert await wait_until(pilot, lambda: rules.marks == {second.text: "move"})
 
     run(scenario)
+
+
+def test_history_asks_armed_plans_hosts_and_shows_what_a_reboot_did(monkeypatch):
+    """The history screen reads the journal at once, then (in a worker) asks the hosts of the
+    plans awaiting confirmation and shows what they said, with each plan's AT BOOT column."""
+    from textual.widgets import DataTable
+
+    from netui.core.session import HistoryRow, Session
+
+    before = HistoryRow(
+        "p1", "2026-12-02 12:00:00", "op@jump", "awaiting confirmation", "a-master:applied", 0.0,
+        at_boot="until confirmed, a reboot rolls it back on a-master",
+    )  # fmt: skip
+    after = HistoryRow(
+        "p1", "2026-12-02 12:00:00", "op@jump", "rolled back before it was confirmed at 12:01:02",
+        "a-master:rolled back by a reboot", 0.0,
+    )  # fmt: skip
+    asked = []
+
+    def settle(self):
+        asked.append(True)
+        return ["p1"]
+
+    monkeypatch.setattr(Session, "history", lambda self: [after] if asked else [before])
+    monkeypatch.setattr(Session, "settle_awaiting", settle)
+
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=(160, 30)) as pilot:
+            await until_ready(pilot)
+            await pilot.press("h")
+            await wait_until(pilot, lambda: app.screen.query("#history"))
+            table = app.screen.query_one("#history", DataTable)
+            assert [str(c.label) for c in table.columns.values()][-1] == "AT BOOT"
+
+            def shown() -> list[str]:
+                return [str(c) for c in table.get_row_at(0)] if table.row_count else []
+
+            await wait_until(pilot, lambda: "a-master:rolled back by a reboot" in shown())
+            assert shown()[3].startswith("rolled back before it was confirmed")
+            assert asked == [True]
+
+    run(scenario)
