@@ -324,13 +324,17 @@ class NetuiApp(App[None]):
                 if (state is not None and state.rolled_back) or (
                     fired and not (state is not None and state.awaiting_confirmation)
                 ):
-                    text = self.confirm_clock.record_fired(plan_id, fired, time.time())
+                    text = self.confirm_clock.record_fired(
+                        plan_id, fired, time.time(), self._rebooted(plan_id)
+                    )
                     self.call_from_thread(self.notify, text, severity="warning", timeout=20)
                     return
                 if time.time() >= ends:
                     text = self.confirm_clock.give_up(plan_id)
                     if fired:  # some hosts rolled back, others did not answer
-                        text = self.confirm_clock.record_fired(plan_id, fired, time.time())
+                        text = self.confirm_clock.record_fired(
+                            plan_id, fired, time.time(), self._rebooted(plan_id)
+                        )
                         text += "; the other hosts have not answered (unreachable?)"
                     text += f" ({error})" if error else ""
                     self.call_from_thread(self.notify, text, severity="error", timeout=20)
@@ -338,6 +342,14 @@ class NetuiApp(App[None]):
                 time.sleep(1.0)
         finally:
             self._settling.discard(plan_id)
+
+    def _rebooted(self, plan_id: str) -> frozenset[str]:
+        from netui.core.errors import HostError, UserError
+
+        try:
+            return self.session.rolled_back_by_reboot(plan_id)
+        except (HostError, UserError):
+            return frozenset()
 
     def action_confirm_armed(self) -> None:
         waiting = self.confirm_clock.awaiting(time.time())

@@ -156,3 +156,15 @@ def test_a_fired_rollback_reads_the_same_in_toast_header_and_y(monkeypatch):
             assert toasts[-1] == f"nothing awaits confirmation: {fired[0]}"
 
     run(scenario)
+
+
+def test_a_rollback_a_reboot_ran_is_not_told_as_the_timers():
+    clock = ConfirmClock()
+    clock.arm("p1", 10, now=1000.0)
+    fired = {"a-master": "2026-12-02 12:00:05", "router": "2026-12-02 12:00:12"}
+    text = clock.record_fired("p1", fired, 1013.0, frozenset({"a-master"}))
+    assert text == (
+        "plan p1 was not confirmed in time: rolled back "
+        "(a-master by a reboot at 12:00:05, router at 12:00:12)"
+    )
+    assert clock.header(1014.0) == "↶ plan p1 rolled back"

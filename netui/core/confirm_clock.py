@@ -26,6 +26,7 @@ class ArmedPlan:
     fired: str | None = None  # the sentence once the hosts said their rollback fired
     fired_seen: float | None = None
     gave_up: bool = False
+    rebooted: bool = False  # a reboot ran some host's rollback (not its timer)
 
 
 @dataclass
@@ -51,12 +52,24 @@ class ConfirmClock:
     def confirmed(self, plan_id: str) -> None:
         self.plans.pop(plan_id, None)
 
-    def record_fired(self, plan_id: str, fired: dict[str, str], now: float) -> str:
-        """The hosts said their rollback ran (host -> their time): the one sentence for all."""
+    def record_fired(
+        self,
+        plan_id: str,
+        fired: dict[str, str],
+        now: float,
+        rebooted: frozenset[str] = frozenset(),
+    ) -> str:
+        """The hosts said their rollback ran (host -> their time; `rebooted`: the hosts whose
+        boot ran it, their timer having died with them): the one sentence for all."""
         plan = self.plans.get(plan_id) or ArmedPlan(plan_id, now)
         self.plans[plan_id] = plan
-        at = ", ".join(f"{host} at {when[-8:]}" for host, when in sorted(fired.items()))
-        plan.fired = f"plan {plan_id} was not confirmed in time: rolled back by its timer ({at})"
+        at = ", ".join(
+            f"{host} {'by a reboot ' if host in rebooted else ''}at {when[-8:]}"
+            for host, when in sorted(fired.items())
+        )
+        by = "rolled back" if rebooted else "rolled back by its timer"
+        plan.rebooted = bool(rebooted)
+        plan.fired = f"plan {plan_id} was not confirmed in time: {by} ({at})"
         plan.fired_seen = now
         return plan.fired
 
@@ -84,7 +97,8 @@ class ConfirmClock:
             if p.fired and p.fired_seen is not None and now - p.fired_seen < SHOW_FIRED_FOR
         ]
         if shown:
-            return f"↶ plan {shown[-1].plan_id} rolled back by its timer"
+            by = "" if shown[-1].rebooted else " by its timer"
+            return f"↶ plan {shown[-1].plan_id} rolled back{by}"
         return None
 
     def y_refusal(self, now: float) -> str:

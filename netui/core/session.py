@@ -295,6 +295,13 @@ class Session:
         fired = executor.settle_timers(journal, self.hosts)
         return journal.status, fired
 
+    def rolled_back_by_reboot(self, plan_id: str) -> frozenset[str]:
+        """The hosts of a plan whose boot ran its rollback (their timer died with them)."""
+        journal = load_journal(plan_id)
+        return frozenset(
+            n for n in journal.plan.hosts if journal.host_outcome(n) is HostOutcome.REBOOTED
+        )
+
     def undo_target(self, plan_id: str | None = None) -> tuple[Journal | None, list[str]]:
         """The plan an undo would revert (checked: nothing newer stands on its hosts, its timer
         did not fire already) and notes on the plans passed over. Raises UserError."""
