@@ -133,10 +133,12 @@ def confirm_command(s: Session, args: argparse.Namespace) -> int:
         return 0
     for host, what in result.items():
         print(f"  {host}: {what}")
-    print(f"plan {journal.plan.id}: {journal.status}")
     # a host whose rollback ran before (its timer, a reboot) is no success of this confirm,
-    # also when history had already asked it
+    # also when history had already asked it: named, not left out
     lost = [n for n in journal.plan.hosts if not journal.host_outcome(n).stands_confirmed]
+    for host in [n for n in lost if n not in result]:
+        print(f"  {host}: not confirmed: {journal.host_outcome(host)} (before this confirm)")
+    print(f"plan {journal.plan.id}: {journal.status}")
     return 0 if all(v == "confirmed" for v in result.values()) and not lost else 1
 
 

@@ -578,11 +578,15 @@ def undo(journal: Journal, hosts: Hosts, progress: Progress | None = None) -> bo
     plan = journal.plan
     journal.set_status(PlanState.UNDOING)
 
-    def one(name: str) -> bool:
+    def rolled_back(name: str) -> bool:
         outcome = journal.host_outcome(name)
         if outcome.rolled_back:
             by = "its confirm timer" if outcome is HostOutcome.TIMER_FIRED else "a reboot"
             progress(name, f"nothing to undo: {by} already rolled it back")
+        return outcome.rolled_back
+
+    def one(name: str) -> bool:
+        if rolled_back(name):
             return True
         try:
             backend = hosts[name]
@@ -594,6 +598,8 @@ def undo(journal: Journal, hosts: Hosts, progress: Progress | None = None) -> bo
         try:
             if journal.host(name).get("rollback"):
                 disarm(journal, backend, name)
+                if rolled_back(name):  # it fired (or a reboot ran it) since history last asked
+                    return True
             ok = _undo_host(journal, backend, plan.hosts[name], progress)
             journal.set_host_status(name, HostOutcome.UNDONE if ok else HostOutcome.UNDO_FAILED)
             return ok

@@ -224,7 +224,10 @@ def test_an_armed_plan_a_reboot_took_is_told_truly_and_nothing_of_it_is_left(lab
     assert _netui_files("a-master") == ""
     assert host_state(("a-master",)) == {"a-master": before["a-master"]}
     confirm = netui("confirm", env_file=lab.env)
-    assert "a-master" not in confirm.stdout and "router: confirmed" in confirm.stdout
+    assert "router: confirmed" in confirm.stdout and "a-master: confirmed" not in confirm.stdout
+    assert "a-master: not confirmed: rolled back by a reboot (before this confirm)" in (
+        confirm.stdout
+    )
     assert confirm.returncode == 1 and f"plan {plan_id}: partly applied" in confirm.stdout
     assert _history_row(lab.env, plan_id)["hosts"]["a-master"] == "rolled back by a reboot"
     undo = netui("undo", "--yes", env_file=lab.env)
