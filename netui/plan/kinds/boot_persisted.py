@@ -298,9 +298,3 @@ def at_boot(plan_hosts: dict[str, Any], records: dict[str, Any]) -> AtBoot | Non
     if not any((records.get(n) or {}).get("status") in _STANDS for n in plan_hosts):
         return None
     return AtBoot(tuple(lost), tuple(rolled_back))
-
-
-def persisted_text(plan_hosts: dict[str, Any], records: dict[str, Any]) -> str:
-    """`at_boot` as history's one line ("" when nothing of the plan stands)."""
-    found = at_boot(plan_hosts, records)
-    return found.text() if found is not None else ""
