@@ -117,26 +117,12 @@ def _domain_findings(
     lines = tuple(e for e, _, _ in sent)
     if len(match) > 1:
         title = f"dnsmasq on {host} forwards {domain} to {' and '.join('cluster ' + c.name for c in match)} at once: it asks any of them, so a name resolves to either cluster's answer"
-        return [
-            Finding(
-                "dns-domain-conflict",
-                WARNING,
-                host,
-                title,
-                (*lines, "choose which cluster the office resolves (the migration switch)"),
-                tuple(r for _, _, r in sent),
-            )
-        ]
-    if len(clusters) > 1:
+        fixes: tuple[Change, ...] = tuple(r for _, _, r in sent)
+    elif len(clusters) > 1:
         others = [c for c in clusters if c not in match]
         title = f"{domain} is forwarded to cluster {match[0].name}; {', '.join('cluster ' + c.name for c in others)} also call{'s' if len(others) == 1 else ''} itself {domain} and cannot be resolved from the office"
-        return [
-            Finding(
-                "dns-domain-conflict",
-                WARNING,
-                host,
-                title,
-                (*lines, "choose which cluster the office resolves (the migration switch)"),
-            )
-        ]
-    return []
+        fixes = ()
+    else:
+        return []
+    shown = (*lines, "choose which cluster the office resolves (the migration switch)")
+    return [Finding("dns-domain-conflict", WARNING, host, title, shown, fixes)]

@@ -19,7 +19,7 @@ from netui.model.networks import NetworkMap
 from netui.model.route_coverage import route_annotations, uncovered_networks
 from netui.model.snapshot import HostSnapshot
 from netui.model.sysctl import boot_order
-from netui.screens.netui_app import follow_snapshots, netui_app
+from netui.screens.netui_app import keep_showing, netui_app
 from netui.widgets.footer import KeyFooter
 from netui.widgets.safe import Plain, cells
 
@@ -138,14 +138,7 @@ class HostScreen(Screen[None]):
         table.add_column("ROUTE", key="route")
         table.add_column("NETWORK", key="network")
         table.focus()
-        self.set_interval(1.0, self._maybe_update)
-        follow_snapshots(self, self._snapshot_arrived)  # shown now, not at the next look
-        self._maybe_update()
-
-    def _snapshot_arrived(self, host: str) -> None:
-        """A new snapshot of some host reached the app (the monitor or a poll): show it now."""
-        if host == self.host:
-            self._maybe_update()
+        keep_showing(self, self._maybe_update, self.host)
 
     def _networks(self) -> NetworkMap:
         env = netui_app(self).env

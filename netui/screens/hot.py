@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Header, Static
 
 from netui.model.snapshot import HostSnapshot
 from netui.screens.nat import _UNLISTED, keyed
-from netui.screens.netui_app import follow_snapshots, netui_app
+from netui.screens.netui_app import keep_showing, netui_app
 from netui.widgets.footer import KeyFooter
 from netui.widgets.safe import Plain, cells
 
@@ -96,13 +96,7 @@ class HotRulesScreen(Screen[None]):
         table = self.query_one("#hot", DataTable)
         for col in ("HOST", "RULE AT", "NOW", "RECENT", "RULE"):
             table.add_column(col, key=col)
-        self.set_interval(1.0, self._update)
-        follow_snapshots(self, self._snapshot_arrived)  # shown now, not at the next look
-        self._update()
-
-    def _snapshot_arrived(self, host: str) -> None:
-        """A new snapshot reached the app (the monitor or a poll): show it now."""
-        self._update()
+        keep_showing(self, self._update)
 
     def _update(self) -> None:
         for snap in list(netui_app(self).snapshots.values()):

@@ -16,7 +16,7 @@ from textual.widgets import Header, Static
 
 from netui.core.migration import ClusterLive, Migration
 from netui.core.verify import sparkline
-from netui.screens.netui_app import follow_snapshots, netui_app
+from netui.screens.netui_app import keep_showing, netui_app
 from netui.widgets.footer import KeyFooter
 from netui.widgets.safe import Plain, safe_text
 
@@ -97,9 +97,7 @@ class MigrateScreen(Screen[None]):
         self.migration = Migration(netui_app(self).env, session.changes)
         self.migration.note("cockpit opened" + (" (read-only)" if netui_app(self).readonly else ""))
         self._layout()
-        self._refresh_view()
-        self.set_interval(1.0, self._refresh_view)
-        follow_snapshots(self, self._snapshot_arrived)  # shown now, not at the next look
+        keep_showing(self, self._refresh_view)
         self.run_worker(self._watch, thread=True, group="migrate-probe")
 
     def on_unmount(self) -> None:
@@ -111,9 +109,6 @@ class MigrateScreen(Screen[None]):
     def _layout(self) -> None:
         # side by side on a wide screen, stacked on 80 columns: every lane stays readable
         self.query_one("#lanes").set_class(self.app.size.width < 100, "stacked")
-
-    def _snapshot_arrived(self, host: str) -> None:
-        self._refresh_view()
 
     def _refresh_view(self) -> None:
         m = self.migration

@@ -18,7 +18,7 @@ from netui.core.poller import age_text
 from netui.model.iptables import Rule
 from netui.model.rule_index import RuleIndex, matches
 from netui.model.snapshot import HostSnapshot
-from netui.screens.netui_app import follow_snapshots, netui_app
+from netui.screens.netui_app import keep_showing, netui_app
 from netui.widgets.footer import KeyFooter
 from netui.widgets.rule_list import RuleList, RuleRow
 from netui.widgets.safe import Plain, safe_text
@@ -121,14 +121,7 @@ class NatScreen(Screen[None]):
         self.query_one("#filter", Input).display = False
         self._show_chains()
         self.query_one(RuleList).focus()
-        self.set_interval(1.0, self._maybe_update)
-        follow_snapshots(self, self._snapshot_arrived)  # shown now, not at the next look
-        self._maybe_update()
-
-    def _snapshot_arrived(self, host: str) -> None:
-        """A new snapshot of some host reached the app (the monitor or a poll): show it now."""
-        if host == self.host:
-            self._maybe_update()
+        keep_showing(self, self._maybe_update, self.host)
 
     def on_resize(self) -> None:
         self._show_chains()

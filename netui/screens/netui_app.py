@@ -35,6 +35,14 @@ def follow_snapshots(node: DOMNode, shown: Callable[[str], None]) -> None:
     netui_app(node).snapshot_arrived.subscribe(node, _quietly(shown), immediate=True)
 
 
+def keep_showing(node: DOMNode, update: Callable[[], None], host: str | None = None) -> None:
+    """`update()` now, every second (ages and staleness change between polls) and at once
+    when a new snapshot of `host` (of any host: None) reached the app, not at the next look."""
+    node.set_interval(1.0, update)
+    follow_snapshots(node, lambda h: update() if host in (None, h) else None)
+    update()
+
+
 def follow_inventory(node: DOMNode, shown: Callable[[None], None]) -> None:
     """`shown(None)` once discovery's inventory reached the app (`netui_app(node).inventory`)."""
     netui_app(node).inventory_arrived.subscribe(node, _quietly(shown), immediate=True)
