@@ -12,6 +12,7 @@ import os
 import shutil
 import site
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import yaml
 
 from netui.model import envfile
 
-from ..wheel import build_wheel
+from ..wheel import ROOT, build_wheel
 from .conftest import in_ns
 
 NOBODY = 65534
@@ -109,5 +110,41 @@ def test_the_wheel_installed_in_a_fresh_venv_runs_as_an_unprivileged_operator(la
             capture_output=True, text=True, timeout=60,
         ).stdout.split()  # fmt: skip
         assert strays == []
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_uv_tool_install_of_the_wheel_runs_as_an_unprivileged_operator(lab, lab_home):
+    """`uv tool install netui-*.whl` as the operator installs it (README): a tool environment of
+    its own under their home, the dependencies in the tested versions (scripts/setup keeps their
+    wheels in .venv/wheelhouse: the suite has no network), the command in ~/.local/bin."""
+    wheelhouse = Path(site.getsitepackages()[0]).parents[2] / "wheelhouse"
+    uv = Path(sys.executable).parent / "uv"
+    assert (wheelhouse / ".complete").exists() and uv.exists(), "run scripts/setup first"
+    base = Path(tempfile.mkdtemp(prefix="netui-uv-", dir="/tmp"))
+    try:
+        os.chmod(base, 0o755)
+        wheel = build_wheel(base / "dist")
+        home = _operator_home(base, lab, lab_home)
+        tools = home / ".local" / "bin"
+        argv = ["env", f"UV_CACHE_DIR={home}/.cache/uv", str(uv), "tool", "install", "--offline"]
+        argv += ["--no-index", "--find-links", str(wheelhouse), "--python", "/usr/bin/python3"]
+        installed = _as_nobody(home, base, *argv, str(wheel))
+        assert installed.returncode == 0, installed.stderr
+        netui = str(tools / "netui")
+        helped = _as_nobody(home, base, netui, "--help")
+        assert helped.returncode == 0 and "init" in helped.stdout, helped.stderr
+        versions = _as_nobody(
+            home, base, str(home / ".local/share/uv/tools/netui/bin/python"), "-c",
+            "import netui, textual; print(netui.__file__); print(textual.__version__)",
+        )  # fmt: skip
+        where, textual_version = versions.stdout.split()
+        assert where.startswith(f"{home}/.local/share/uv/tools/netui/"), versions
+        pinned = (ROOT / "constraints.txt").read_text()
+        assert f"textual=={textual_version}\n" in pinned  # the tested release, not the newest
+        hosts = _as_nobody(home, base, netui, "hosts", "--env", f"{home}/env.yaml")
+        assert hosts.returncode == 0, (hosts.stdout, hosts.stderr)
+        rows = {line.split()[0]: line for line in hosts.stdout.splitlines() if line.strip()}
+        assert "✗" not in rows["b-master"] and "legacy" in rows["b-master"]  # sudo -n there
     finally:
         shutil.rmtree(base, ignore_errors=True)
