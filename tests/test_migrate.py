@@ -171,3 +171,20 @@ def test_ranges_found_by_discovery_count_when_the_file_gives_none():
     m.observe_all(world(5, 0, at=3.0))
     m.observe_all(world(9, 0, at=5.0))
     assert m.clusters["a"].netui_rules == 1 and m.clusters["a"].connections.rate == 2.0
+
+
+def test_a_switch_without_answers_for_a_moment_is_one_line_and_a_long_silence_is_said():
+    m = Migration(loads(ENV, "e.yaml"))
+    m.observe_dns({"cluster.local": "a"}, at=100.0)
+    m.observe_dns({"cluster.local": None}, at=101.0)  # dnsmasq restarting with b's server
+    assert m.domains == {"cluster.local": None}  # shown as it is: no answer now
+    m.observe_dns({"cluster.local": "b"}, at=103.0)
+    m.observe_dns({"cluster.local": None}, at=200.0)
+    m.observe_dns({"cluster.local": "b"}, at=201.0)
+    m.observe_dns({"cluster.local": None}, at=300.0)
+    m.observe_dns({"cluster.local": None}, at=311.0)  # DNS_GAP passed: said as of its start
+    assert [(at, t) for at, t in m.timeline if t.startswith("DNS:")] == [
+        (103.0, "DNS: cluster.local now resolves in cluster b (was a; no answer for 2 s between)"),
+        (201.0, "DNS: cluster.local gave no answer for 1 s (still cluster b)"),
+        (300.0, "DNS: cluster.local now resolves in cluster none (was b)"),
+    ]

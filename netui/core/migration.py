@@ -24,6 +24,9 @@ from netui.model.snapshot import HostSnapshot
 from netui.plan.model import FILTER_CHAIN, NAT_CHAIN
 
 HISTORY = 90  # rate samples kept per cluster (at the 2 s poll: three minutes)
+# A domain without answers this long is said to resolve in none; a shorter silence (dnsmasq's
+# restart in a switch) is said with the change it belongs to, once the answers are back.
+DNS_GAP = 10.0
 
 
 @dataclass
@@ -122,6 +125,8 @@ class Migration:
             for c in env.clusters.values()
         }
         self.domains: dict[str, str | None] = {}  # domain -> the cluster it resolves in now
+        # domain -> (the cluster it resolved in, since when) while it gives no answer
+        self._silent_since: dict[str, tuple[str, float]] = {}
         self.timeline: list[tuple[float, str]] = []
         self._changes = changes if changes is not None else []  # the session's own record
         self._changes_seen = 0
@@ -228,13 +233,37 @@ class Migration:
                 + ("all green again" if now else f"turned red ({', '.join(bad[:3])})")
             )
 
-    def observe_dns(self, now: dict[str, str | None]) -> None:
-        """Which cluster each domain resolves in now (None: none of them)."""
+    def observe_dns(self, now: dict[str, str | None], at: float | None = None) -> None:
+        """Which cluster each domain resolves in now (None: none of them). A domain that stops
+        answering is said once it is back (dnsmasq restarts when its servers change: a switch
+        is a moment without answers), with how long it was silent, or after DNS_GAP seconds
+        of silence as resolving in none."""
+        at = at if at is not None else time.time()
         for domain, cluster in now.items():
-            if domain in self.domains and self.domains[domain] != cluster:
+            if domain not in self.domains:
+                continue
+            was = self.domains[domain]
+            if cluster is None and was is not None:
+                self._silent_since.setdefault(domain, (was, at))
+                continue
+            if cluster is None:
+                gap = self._silent_since.get(domain)
+                if gap is not None and at - gap[1] >= DNS_GAP:
+                    self._silent_since.pop(domain)
+                    self.note(f"DNS: {domain} now resolves in cluster none (was {gap[0]})", gap[1])
+                continue
+            gap = self._silent_since.pop(domain, None)
+            before: str | None = gap[0] if gap is not None else was
+            silent = f"; no answer for {at - gap[1]:.0f} s between" if gap is not None else ""
+            if before != cluster:
                 self.note(
-                    f"DNS: {domain} now resolves in cluster {cluster or 'none'} "
-                    f"(was {self.domains[domain] or 'none'})"
+                    f"DNS: {domain} now resolves in cluster {cluster} (was {before or 'none'}{silent})",
+                    at,
+                )
+            elif gap is not None:
+                self.note(
+                    f"DNS: {domain} gave no answer for {at - gap[1]:.0f} s (still cluster {cluster})",
+                    at,
                 )
         self.domains = dict(now)
 

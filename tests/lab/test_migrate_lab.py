@@ -9,8 +9,6 @@ import asyncio
 import subprocess
 from pathlib import Path
 
-import pytest
-
 from netui.app import NetuiApp
 
 from ..tui_data import showing, wait_until
@@ -30,10 +28,6 @@ async def _wait(pilot, predicate, seconds: float, state=lambda: "") -> None:
     assert await wait_until(pilot, predicate, seconds, 0.1), f"not in time: {state()}"
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="flaky this stop: the migration record lacked the switch line once in a clean-clone run, passed in the run before; not yet diagnosed",
-)
 def test_switching_the_shared_domain_moves_the_office_traffic_on_the_cockpit(
     lab, tmp_path, monkeypatch
 ):
@@ -77,7 +71,8 @@ def test_switching_the_shared_domain_moves_the_office_traffic_on_the_cockpit(
             switch = next(t for _, t in m.timeline if t.startswith("netui: plan "))
             plan_id = switch.split()[2]
             assert plan_id in record and "applied" in switch
-            assert "DNS: cluster.local now resolves in cluster b (was a)" in record
+            # (dnsmasq restarts with b's server: a moment without answers may be said with it)
+            assert "DNS: cluster.local now resolves in cluster b (was a" in record, record
             assert "| a | a-master ✓ | on |" in record and "| b | b-master ✓ | on |" in record
 
     try:
