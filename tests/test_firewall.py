@@ -494,3 +494,24 @@ def test_the_firewall_managers_files_are_read_field_by_field():
     assert facts.ufw_enabled and facts.ufw_forward_policy == "DROP"
     none = FirewallFacts()
     assert none.firewalld_conf is None and not none.ufw_enabled and none.ufw_forward_policy is None
+
+
+def test_the_faces_list_the_other_tables_read_only_escaped_and_none_on_a_plain_host():
+    from netui.widgets.firewall_text import firewall_text, other_tables_line
+
+    f = forwarder(fixture("firewalld-default"))
+    line = other_tables_line(f)
+    assert line is not None and line.startswith("also on this host's path (read-only")
+    assert "forward inet firewalld/filter_FORWARD (filter @10, policy accept)" in line
+    assert "iptables" not in line.split(": ", 1)[1]  # iptables' own chains are the view itself
+    text = firewall_text(f)
+    assert text is not None and "Firewall (read-only): firewalld" in text.plain
+    plain = forwarder()  # iptables alone
+    assert other_tables_line(plain) is None and firewall_text(plain) is None
+    hostile = forwarder(
+        fixture("firewalld-default").replace("filter_FORWARD", "x\\u001b]52;c;QQ==\\u0007")
+    )
+    hostile_text = firewall_text(hostile)
+    assert hostile_text is not None
+    shown = (other_tables_line(hostile) or "") + hostile_text.plain
+    assert "\x1b" not in shown and "\x07" not in shown and "\\x1b]52" in shown

@@ -20,6 +20,7 @@ from netui.model.route_coverage import route_annotations, uncovered_networks
 from netui.model.snapshot import HostSnapshot
 from netui.model.sysctl import boot_order
 from netui.screens.netui_app import keep_showing, netui_app
+from netui.widgets.firewall_text import firewall_text
 from netui.widgets.footer import KeyFooter
 from netui.widgets.safe import Plain, cells
 
@@ -84,29 +85,6 @@ def boot_lines(snap: HostSnapshot) -> list[str]:
         fate = "✗ lost at boot" if item.lost else f"✓ at boot: {item.at_boot}"
         lines.append(f"  {item.item:<44} {fate}")
     return lines
-
-
-def firewall_text(snap: HostSnapshot) -> Text | None:
-    """Every base chain per hook when more than iptables filters here (native nft tables, a
-    firewall manager): read-only, in the kernel's order. None on a plain iptables host."""
-    if not snap.ok or snap.nft is None or not snap.nft.tables:
-        return None
-    text = Text()
-    managers = ", ".join(snap.firewall_managers) or "native nft tables"
-    text.append(f"Firewall (read-only): {managers}\n", style="bold")
-    for hook, chains in snap.hooks.items():
-        if not chains:
-            continue
-        text.append(f"{hook}\n", style="bold")
-        for c in chains:
-            counters = "" if c.packets is None else f"  [{c.packets} pkts]"
-            style = "red" if c.policy in ("drop", "reject") else ""
-            text.append(
-                f"  {c.priority:>5}  {c.label}  {c.type} policy {c.policy}  "
-                f"{c.rules} rules  {c.owner}{counters}\n",
-                style=style,
-            )
-    return text
 
 
 class HostScreen(Screen[None]):

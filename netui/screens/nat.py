@@ -19,6 +19,7 @@ from netui.model.iptables import Rule
 from netui.model.rule_index import RuleIndex, matches
 from netui.model.snapshot import HostSnapshot
 from netui.screens.netui_app import keep_showing, netui_app
+from netui.widgets.firewall_text import other_tables_line
 from netui.widgets.footer import KeyFooter
 from netui.widgets.rule_list import RuleList, RuleRow
 from netui.widgets.safe import Plain, safe_text
@@ -114,11 +115,13 @@ class NatScreen(Screen[None]):
             id="filter",
         )
         yield Plain("", id="raw")
+        yield Plain("", id="other-tables")
         yield KeyFooter()
 
     def on_mount(self) -> None:
         self.title = f"netui — {self.host} nat"
         self.query_one("#filter", Input).display = False
+        self.query_one("#other-tables", Static).display = False
         self._show_chains()
         self.query_one(RuleList).focus()
         keep_showing(self, self._maybe_update, self.host)
@@ -182,6 +185,10 @@ class NatScreen(Screen[None]):
             self.previous = counts
         self._shown_at = snap.taken_at
         self._show_rules(snap)
+        other = other_tables_line(snap)
+        box = self.query_one("#other-tables", Static)
+        box.display = other is not None
+        box.update(other or "")
 
     def _show_rules(self, snap: HostSnapshot) -> None:
         rules_view = self.query_one(RuleList)
