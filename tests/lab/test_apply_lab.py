@@ -155,14 +155,15 @@ def test_a_confirmed_apply_stays(lab):
 
 
 def test_the_confirm_time_starts_when_the_whole_apply_is_done(lab, monkeypatch):
-    # Each step pauses 2 s, so the apply itself takes longer than the 6 s confirm time: a timer
+    # Each step pauses 3 s, so the apply itself takes longer than the 12 s confirm time: a timer
     # counting from the first step would have fired before netui returned. (It was 1 s steps and
-    # a 2 s timer: `netui confirm`'s own start took over 2 s on a loaded machine.)
-    monkeypatch.setenv("NETUI_TEST_STEP_DELAY", "2")
+    # a 2 s timer, then 2 s and 6 s: at a load of 8 on two cores, `netui confirm` reached two of
+    # the three hosts more than 6 s after the apply returned.)
+    monkeypatch.setenv("NETUI_TEST_STEP_DELAY", "3")
     started = time.time()
-    applied = netui("apply", "--yes", "--confirm-timeout", "6", env_file=lab.env)
+    applied = netui("apply", "--yes", "--confirm-timeout", "12", env_file=lab.env)
     assert applied.returncode == 0, applied.stderr
-    assert time.time() - started > 8
+    assert time.time() - started > 12
     confirm = netui("confirm", env_file=lab.env)
     assert confirm.returncode == 0, confirm.stdout + confirm.stderr
     assert "already fired" not in confirm.stdout and "confirmed" in confirm.stdout
