@@ -296,3 +296,20 @@ def test_the_undo_preview_names_each_rule_and_route_it_removes_or_puts_back():
         "router: undo nat table: rule fixes",
         "    put back route 10.200.0.0/16 via 192.168.1.7 dev eth1 (for 10.200.0.0/16 via 192.168.1.109)",
     ]
+
+
+def test_a_read_only_history_never_settles_a_timer_on_a_host(tmp_path, capsys, monkeypatch):
+    from netui.plan import undoing
+
+    j = _journal(["me"], "awaiting confirmation", time.time())
+    j.finish_step("me", j.step("me", "1 route(s)", "ip -batch -"), "done")
+    j.host("me")["rollback"] = {"pid": 1, "path": "/run/netui/x.sh", "deadline": 0}
+    j.save()
+
+    def asked(*a, **k):
+        raise AssertionError("a read-only history asked a host to settle its timer")
+
+    monkeypatch.setattr(undoing, "candidates", asked)
+    code, out, err = cli("--readonly", "history", "--env", str(env_file(tmp_path)), capsys=capsys)
+    assert code == 0 and j.plan.id in out
+    assert "its hosts were not asked (read-only: settling a timer changes its host)" in err

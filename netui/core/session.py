@@ -377,6 +377,10 @@ class Session:
         what the journal last saw. Returns the plans whose state changed."""
         from netui.plan import executor, undoing
 
+        if self.readonly:
+            # settling clears what a fired timer or a reboot left on the host, and writes the
+            # journal: a read-only session shows the journal as it last saw it, and says so
+            raise UserError("read-only: settling a timer changes its host")
         changed = []
         for journal in undoing.candidates(lambda s: s.awaiting_confirmation, None):
             if not set(journal.plan.hosts) <= set(self.env.hosts):
