@@ -315,3 +315,56 @@ def test_an_applied_plan_survives_a_reboot_and_its_undo_leaves_nothing_behind(la
     for host in FORWARDERS_AND_ROUTER:
         assert _netui_files(host) == "", host
     assert host_state(FORWARDERS_AND_ROUTER) == before
+
+
+def test_a_reload_that_flushes_netuis_rules_is_noticed_and_undone_by_the_hosts_check(lab):
+    """Another tool's reload (firewall-cmd --reload, `nftables.conf`'s flush ruleset, then the
+    controllers writing their own rules again) takes netui's chains with it: the doctor says so
+    and how it comes back; the check the host's timer runs every 30 s (run here as the timer
+    would: the lab has no systemd) puts back exactly netui's state, with an audit line."""
+    applied = netui("apply", "--yes", env_file=lab.env)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    try:
+        assert _office_reaches_every_cluster() == []
+        mine = sorted(line for line in _saved("nu-a-master").splitlines() if "NETUI" in line)
+        assert mine
+        # the reload: every table as it was, without netui's chains and jumps
+        others = "\n".join(
+            line for line in _saved("nu-a-master").splitlines() if "NETUI" not in line
+        )
+        wiped = in_ns("nu-a-master", "iptables-restore", "-w", "5", input_text=others + "\n")
+        assert wiped.returncode == 0, wiped.stderr
+        from netui.lab.topology import CLUSTER_A
+
+        from .test_apply_lab import http
+
+        pod = next(p for p in CLUSTER_A.pods if p.kind != "dns")
+        assert pod.name not in http(pod.ip, pod.port)  # its replies are not masqueraded now
+        said = json.loads(netui("doctor", "--json", env_file=lab.env).stdout)
+        missing = [f for f in said if f["code"] == "not-persisted" and f["host"] == "a-master"]
+        assert missing and "missing on a-master now" in missing[0]["title"], said
+        check = in_ns(
+            "nu-a-master",
+            "sh",
+            "-c",
+            "$(sed -n 's/^ExecStart=//p' /etc/systemd/system/netui-restore-check.service)",
+        )
+        assert check.returncode == 0, check.stdout + check.stderr
+        back = sorted(line for line in _saved("nu-a-master").splitlines() if "NETUI" in line)
+        assert back == mine  # exactly netui's own state, nothing twice
+        assert _office_reaches_every_cluster() == []
+        said = json.loads(netui("doctor", "--json", env_file=lab.env).stdout)
+        codes = {(f["code"], f["host"]) for f in said}
+        assert ("state-reasserted", "a-master") in codes and (
+            "not-persisted",
+            "a-master",
+        ) not in codes
+        again = in_ns("nu-a-master", "sh", "-c", "sh /etc/netui/restore.sh check; iptables-save")
+        assert sorted(line for line in again.stdout.splitlines() if "NETUI" in line) == mine
+        record_fault(
+            "a reload flushes netui's rules on a forwarder (firewall-cmd --reload, flush ruleset)",
+            "doctor: `not-persisted … missing on a-master now`; the host's 30 s check puts back "
+            "exactly netui's chains and jumps; doctor: `state-reasserted` with the audit line",
+        )
+    finally:
+        assert netui("undo", "--yes", env_file=lab.env).returncode == 0
