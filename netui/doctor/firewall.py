@@ -12,6 +12,7 @@ from __future__ import annotations
 from netaddr import IPAddress, IPNetwork
 
 from netui.doctor.context import ClusterFacts, DoctorInput
+from netui.doctor.filtering import forward_sources
 from netui.doctor.masquerade import office_packet, samples
 from netui.doctor.path import Hop, PacketPath, forward_path
 from netui.model.findings import ERROR, INFO, WARNING, Change, Finding
@@ -61,14 +62,16 @@ def nft_accept_fix(hop: Hop, host: str, office: str, cidr: str) -> Change:
 
 def _blocked(inp: DoctorInput, c: ClusterFacts, host: str, snap: HostSnapshot) -> list[Finding]:
     out = []
-    for office in inp.office:
+    for who, office in forward_sources(inp, c):
         for cidr in c.cidrs:
             path = path_of(snap, samples(office)[0], samples(cidr)[0])
             hop = path.blocked_by
             if hop is not None and hop.chain.source == NFT:
                 owner = hop.chain.owner
-                if owner == "firewalld":
-                    fix: tuple[Change, ...] = (firewalld_fix(inp, host),)
+                if owner == "firewalld" and office not in inp.office:
+                    fix: tuple[Change, ...] = ()  # netui's zone is the office's source only
+                elif owner == "firewalld":
+                    fix = (firewalld_fix(inp, host),)
                 elif owner == "kube-proxy":
                     fix = ()  # kube-proxy rewrites its table: a rule there would not last
                 else:
@@ -78,7 +81,7 @@ def _blocked(inp: DoctorInput, c: ClusterFacts, host: str, snap: HostSnapshot) -
                         "forward-blocked",
                         ERROR,
                         host,
-                        f"{host} forwards nothing from the office to {cidr}: {hop.where} "
+                        f"{host} forwards nothing from {who} to {cidr}: {hop.where} "
                         f"says {hop.verdict} ({owner})",
                         (*path.lines(), *hop.lines),
                         fix,

@@ -1,0 +1,92 @@
+"""Cluster to cluster through the target forwarder's FORWARD (issue 25, item 2), on plain data:
+cluster a lists b in reach_from; a's forwarder `fa` has `-P FORWARD DROP` and netui's chain
+accepts only the office. The doctor names each of b's sources (nodes, Pods) it drops; the plan
+accepts exactly those; a foreign DROP above netui's jump is answered by moving the jump."""
+
+from __future__ import annotations
+
+from netui.doctor import diagnose
+from netui.doctor.filtering import forward_sources
+from netui.model.iptables import parse
+from netui.plan.kinds.forward_accept import ForwardAccept
+from netui.plan.kinds.jump_move import JumpMove
+from netui.plan.planner import make_plan
+
+from .test_nesting import REACH, world
+
+OFFICE = "10.1.3.0/24"
+A_RANGES = ("10.200.0.0/16", "10.96.0.0/12")
+B_SOURCES = ("192.168.1.0/24", "10.100.0.0/16")  # b's nodes, b's Pods
+JUMP = '-A FORWARD -m comment --comment "netui: owned chain" -j NETUI-FORWARD\n'
+
+
+def accepts(pairs) -> str:
+    return "".join(
+        f'-A NETUI-FORWARD -s {s} -d {d} -m comment --comment "netui:p1" -j ACCEPT\n'
+        f'-A NETUI-FORWARD -s {d} -d {s} -m comment --comment "netui:p1" -j ACCEPT\n'
+        for s, d in pairs
+    )
+
+
+def filter_text(rules: str) -> str:
+    return (
+        "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n"
+        ":NETUI-FORWARD - [0:0]\n" + rules + "COMMIT\n"
+    )
+
+
+def fa_world(rules: str):
+    inp = world(REACH)
+    inp.snapshots["fa"].filter = parse(filter_text(rules)).table("filter")
+    return inp
+
+
+def blocked(findings):
+    return [f for f in findings if f.code == "forward-blocked"]
+
+
+OFFICE_ONLY = JUMP + accepts((OFFICE, d) for d in A_RANGES)
+
+
+def test_the_sources_are_the_office_then_each_reach_from_clusters_nodes_and_pods():
+    inp = world(REACH)
+    assert forward_sources(inp, inp.clusters["a"]) == [
+        ("the office", OFFICE),
+        ("cluster b's nodes", "192.168.1.0/24"),
+        ("cluster b's Pods", "10.100.0.0/16"),
+    ]
+    assert forward_sources(inp, inp.clusters["b"]) == [("the office", OFFICE)]  # not opted in
+
+
+def test_a_forward_drop_on_the_target_names_each_source_and_the_plan_accepts_exactly_those():
+    inp = fa_world(OFFICE_ONLY)
+    found = blocked(diagnose(inp))
+    assert {
+        (f.host, f.fixes[-1].params["source"], f.fixes[-1].params["destination"]) for f in found
+    } == {("fa", s, d) for s in B_SOURCES for d in A_RANGES}
+    assert all(f.severity == "error" and f.cluster == "a" for f in found)
+    assert any("from cluster b's Pods to 10.200.0.0/16" in f.title for f in found)
+    plan = make_plan(inp, diagnose(inp))
+    assert set(plan.hosts["fa"].of(ForwardAccept)) == {
+        ForwardAccept(s, d) for s in B_SOURCES for d in A_RANGES
+    }
+    assert not plan.hosts["fa"].of(JumpMove)
+
+
+def test_once_every_source_is_accepted_the_doctor_is_quiet():
+    rules = JUMP + accepts((s, d) for s in (OFFICE, *B_SOURCES) for d in A_RANGES)
+    assert blocked(diagnose(fa_world(rules))) == []
+
+
+def test_a_foreign_drop_above_netuis_jump_is_answered_by_moving_the_jump_above_it():
+    rules = JUMP + accepts((s, d) for s in (OFFICE, *B_SOURCES) for d in A_RANGES)
+    inp = fa_world("-A FORWARD -s 10.100.0.0/16 -j DROP\n" + rules)
+    found = blocked(diagnose(inp))
+    assert {f.fixes[-1].params["source"] for f in found} == {"10.100.0.0/16"}
+    moves = [ch for f in found for ch in f.fixes if ch.kind == "jump-move"]
+    assert len(moves) == len(A_RANGES)  # one per blocked pair, the same move
+    assert all(m.params == {"table": "filter", "from": "2", "to": "1"} for m in moves)
+    assert "above FORWARD #1 `-s 10.100.0.0/16 -j DROP`" in moves[0].summary
+    plan = make_plan(inp, diagnose(inp))
+    assert plan.hosts["fa"].of(JumpMove) == [JumpMove("filter", 2, 1)]
+    assert not plan.hosts["fa"].of(ForwardAccept)  # netui's chain holds them all already
