@@ -5,13 +5,18 @@ accepts exactly those; a foreign DROP above netui's jump is answered by moving t
 
 from __future__ import annotations
 
+import json
+
 from netui.doctor import diagnose
 from netui.doctor.filtering import forward_sources
 from netui.model.iptables import parse
+from netui.model.routes import RoutingTable, parse_routes
 from netui.plan.kinds.forward_accept import ForwardAccept
 from netui.plan.kinds.jump_move import JumpMove
+from netui.plan.kinds.route import RouteChange
 from netui.plan.planner import make_plan
 
+from .test_doctor import nat_text
 from .test_nesting import REACH, world
 
 OFFICE = "10.1.3.0/24"
@@ -90,3 +95,45 @@ def test_a_foreign_drop_above_netuis_jump_is_answered_by_moving_the_jump_above_i
     plan = make_plan(inp, diagnose(inp))
     assert plan.hosts["fa"].of(JumpMove) == [JumpMove("filter", 2, 1)]
     assert not plan.hosts["fa"].of(ForwardAccept)  # netui's chain holds them all already
+
+
+# b's nodes do not masquerade their Pods' egress (no CNI masquerade): a's forwarder, whose
+# default gateway is not the office router, needs a route back to b's Pods through b's forwarder
+DCGW_DEFAULT = [{"dst": "default", "gateway": "192.168.1.254", "dev": "eth0"}]
+
+
+def routed_world(fa_routes, b_nodes_masquerade: bool):
+    inp = world(REACH)
+    fa = inp.snapshots["fa"]
+    fa.routes = RoutingTable(parse_routes(json.dumps(fa_routes)), fa.routes.interfaces)
+    if b_nodes_masquerade:
+        cni = "-A POSTROUTING -s 10.100.0.0/16 ! -d 10.100.0.0/16 -j MASQUERADE\n"
+        for h in ("fb", "bw"):
+            inp.snapshots[h].nat = parse(nat_text(cni)).table("nat")
+    return inp
+
+
+def return_routes(findings):
+    return [f for f in findings if f.code == "cluster-return-route-missing"]
+
+
+def test_unmasqueraded_source_pods_get_a_return_route_on_the_target_forwarder():
+    inp = routed_world(DCGW_DEFAULT, b_nodes_masquerade=False)
+    [f] = return_routes(diagnose(inp))
+    assert (f.host, f.severity, f.cluster) == ("fa", "error", "a")
+    assert "no way back to cluster b's Pods 10.100.0.0/16" in f.title
+    assert [(c.kind, c.params) for c in f.fixes] == [
+        ("route-replace", {"cidr": "10.100.0.0/16", "via": "192.168.1.243"})
+    ]
+    assert (
+        RouteChange("10.100.0.0/16", "192.168.1.243")
+        in make_plan(inp, diagnose(inp)).hosts["fa"].steps
+    )
+
+
+def test_no_return_route_is_asked_when_the_source_masquerades_or_the_router_carries_it():
+    assert return_routes(diagnose(routed_world(DCGW_DEFAULT, b_nodes_masquerade=True))) == []
+    via_router = [{"dst": "default", "gateway": "192.168.1.1", "dev": "eth0"}]
+    assert return_routes(diagnose(routed_world(via_router, b_nodes_masquerade=False))) == []
+    routed = [*DCGW_DEFAULT, {"dst": "10.100.0.0/16", "gateway": "192.168.1.243", "dev": "eth0"}]
+    assert return_routes(diagnose(routed_world(routed, b_nodes_masquerade=False))) == []

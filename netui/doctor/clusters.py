@@ -7,6 +7,11 @@ Two things make S -> T work, the same two as office -> T:
 - S's nodes send T's ranges to T's forwarder: through the office router where that is their
   default gateway (the router already routes every cluster for the office), else by a route on
   each node netui may change (`clusters.S.nodes`).
+
+And where S's nodes do not masquerade their Pods' egress (a CNI without flannel's default),
+T's forwarder sees S's Pod addresses: once it masquerades them, T's Pods answer it, and it must
+route S's Pod range back to S (through S's forwarder, or the office router that routes every
+cluster) — its own default gateway knows nothing of S's Pods (`cluster-return-route-missing`).
 """
 
 from __future__ import annotations
@@ -131,9 +136,67 @@ def check_routes(inp: DoctorInput, source: ClusterFacts, target: ClusterFacts) -
     return out
 
 
+def pods_masqueraded(inp: DoctorInput, source: ClusterFacts, target: ClusterFacts) -> bool | None:
+    """Do `source`'s nodes masquerade their Pods' traffic to `target`'s ranges? None when no
+    node's nat table could be read (nothing to judge by)."""
+    judged = False
+    for node in dict.fromkeys((*source.nodes, source.forwarder)):
+        snap = inp.snapshot(node, TABLES, ROUTES)
+        if snap is None or snap.nat is None:
+            continue
+        judged = True
+        if unmasqueraded(snap, snap.nat, source.pod_cidrs, target.cidrs):
+            return False
+    return True if judged else None
+
+
+def check_return_route(
+    inp: DoctorInput, source: ClusterFacts, target: ClusterFacts
+) -> list[Finding]:
+    snap = inp.snapshot(target.forwarder, ROUTES)
+    if snap is None or target.forwarder is None or not source.forwarder_ip:
+        return []
+    if pods_masqueraded(inp, source, target) is not False:
+        return []
+    back = {source.forwarder_ip, *inp.router_lan_ips}
+    out = []
+    for cidr in source.pod_cidrs:
+        r = snap.routes.lookup(samples(cidr)[0])
+        if r is not None and (r.gateway in back or r.dst != "default"):
+            continue  # to S's forwarder, the office router, or a route someone chose for it
+        fixes: tuple[Change, ...] = ()
+        if _on_link(inp, target.forwarder, source.forwarder_ip):
+            fixes = (
+                Change(
+                    "route-replace",
+                    target.forwarder,
+                    f"ip route replace {cidr} via {source.forwarder_ip} on {target.forwarder}",
+                    {"cidr": cidr, "via": source.forwarder_ip},
+                ),
+            )
+        out.append(
+            Finding(
+                "cluster-return-route-missing",
+                ERROR,
+                target.forwarder,
+                f"{target.forwarder} has no way back to cluster {source.name}'s Pods {cidr}: "
+                f"they reach cluster {target.name} unmasqueraded and the answers should go to "
+                f"{source.forwarder} ({source.forwarder_ip})",
+                (
+                    f"it leaves via {r.line}" if r else "no route matches it",
+                    f"cluster {source.name}'s nodes do not masquerade their Pods' egress",
+                ),
+                fixes,
+                target.name,
+            )
+        )
+    return out
+
+
 def check(inp: DoctorInput) -> list[Finding]:
     out: list[Finding] = []
     for source, target in pairs(inp):
         out += check_masquerade(inp, source, target)
         out += check_routes(inp, source, target)
+        out += check_return_route(inp, source, target)
     return out

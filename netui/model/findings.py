@@ -53,6 +53,7 @@ CODES = (
     "host-partly-unreadable",
     "cluster-masquerade-missing",
     "cluster-route-missing",
+    "cluster-return-route-missing",
     "not-persisted",
     "state-reasserted",
     "nat-preempted",

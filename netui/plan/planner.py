@@ -38,6 +38,7 @@ CONNECTING = {
     "forward-blocked",
     "cluster-masquerade-missing",
     "cluster-route-missing",
+    "cluster-return-route-missing",
     "not-persisted",
 }
 
