@@ -5,6 +5,7 @@ from __future__ import annotations
 from netui.doctor import (
     clusters,
     dns,
+    dns_input,
     filtering,
     firewall,
     forwarding,
@@ -24,7 +25,7 @@ NOT_CHECKED = {
     FORWARDING: "IP forwarding now (forwarding-off)",
     SYSCTL: "IP forwarding at boot (forwarding-not-persisted)",
     TABLES: "its NAT and filter rules (masquerade-missing, masquerade-reversed, rule-shadowed, "
-    "forward-blocked, cluster-masquerade-missing)",
+    "forward-blocked, cluster-masquerade-missing, dns-blocked)",
     ROUTES: "its routes and addresses (route-missing, route-wrong-gateway, no-return-route, "
     "cluster-route-missing, and every check that needs them)",
     FILES: "its dnsmasq files (dns-loop, dns-domain-conflict)",
@@ -39,6 +40,7 @@ CHECKS = (
     firewall.check,
     routing.check,
     dns.check,
+    dns_input.check,
     clusters.check,
     persistence.check,
 )

@@ -160,6 +160,17 @@ def forward_path(
     return path
 
 
+def input_path(snap: HostSnapshot, packet: Packet) -> PacketPath:
+    """The path of a new connection's first packet arriving from outside for the host itself
+    (a query to its dnsmasq): prerouting, then input, of every table."""
+    path = PacketPath(packet)
+    p = _run_hook(snap, "prerouting", packet, path, Conntrack())
+    if not path.blocked_by:
+        p = _run_hook(snap, "input", p, path, Conntrack())
+    path.final = p
+    return path
+
+
 def _ipvs(
     snap: HostSnapshot,
     p: Packet,
