@@ -1,0 +1,19 @@
+"""The invariant (tests/lab/invariant.py) with a firewall manager on the forwarders: the real
+firewalld, ufw, or a native nft table whose forward chain drops."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from netui.lab import build
+
+from .invariant import check_invariant
+
+
+@pytest.mark.parametrize("firewall", ["firewalld", "ufw", "nftables"])
+def test_with_a_firewall_after_fix_all_the_doctor_and_the_probes_agree(
+    firewall: str, lab_home: Path, _lab_module: None
+):
+    check_invariant(build.up(home=lab_home, firewall=firewall), "classic")
