@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+from netui.discovery.model import ClusterInventory, NodeInfo
 from netui.doctor import diagnose
 from netui.doctor.filtering import forward_sources
 from netui.model.iptables import parse
@@ -102,8 +103,8 @@ def test_a_foreign_drop_above_netuis_jump_is_answered_by_moving_the_jump_above_i
 DCGW_DEFAULT = [{"dst": "default", "gateway": "192.168.1.254", "dev": "eth0"}]
 
 
-def routed_world(fa_routes, b_nodes_masquerade: bool):
-    inp = world(REACH)
+def routed_world(fa_routes, b_nodes_masquerade: bool, inventory=None):
+    inp = world(REACH, inventory=inventory)
     fa = inp.snapshots["fa"]
     fa.routes = RoutingTable(parse_routes(json.dumps(fa_routes)), fa.routes.interfaces)
     if b_nodes_masquerade:
@@ -137,3 +138,20 @@ def test_no_return_route_is_asked_when_the_source_masquerades_or_the_router_carr
     assert return_routes(diagnose(routed_world(via_router, b_nodes_masquerade=False))) == []
     routed = [*DCGW_DEFAULT, {"dst": "10.100.0.0/16", "gateway": "192.168.1.243", "dev": "eth0"}]
     assert return_routes(diagnose(routed_world(routed, b_nodes_masquerade=False))) == []
+
+
+def test_with_the_nodes_podcidrs_known_each_goes_back_to_its_own_node():
+    """Not through b's forwarder: with reach_from both ways it masquerades a's sources on their
+    way into b, so an answer crossing it would come back from the wrong address."""
+    nodes = [
+        NodeInfo("fb", ("control-plane",), "192.168.1.243", ("10.100.0.0/24",), (), True),
+        NodeInfo("bw", (), "192.168.1.244", ("10.100.1.0/24",), (), True),
+    ]
+    inv = {"b": ClusterInventory("b", None, "cluster.local", "fb", nodes=nodes)}
+    inp = routed_world(DCGW_DEFAULT, b_nodes_masquerade=False, inventory=inv)
+    found = return_routes(diagnose(inp))
+    assert [f.fixes[0].params for f in found] == [
+        {"cidr": "10.100.0.0/24", "via": "192.168.1.243"},
+        {"cidr": "10.100.1.0/24", "via": "192.168.1.244"},
+    ]
+    assert "should go to bw (192.168.1.244)" in found[1].title

@@ -150,28 +150,44 @@ def pods_masqueraded(inp: DoctorInput, source: ClusterFacts, target: ClusterFact
     return True if judged else None
 
 
+def return_hops(inp: DoctorInput, source: ClusterFacts) -> list[tuple[str, str, str]]:
+    """(Pod range, via, whose) a target forwarder routes `source`'s Pods back through: each
+    node's podCIDR to that node (as flannel's host-gw does: never through the source's
+    forwarder, which may masquerade the answer mid-stream), else the whole range to the
+    source's forwarder when the API names no node's podCIDR."""
+    inv = inp.inventory.get(source.name)
+    per_node = [
+        (cidr, n.internal_ip, n.name)
+        for n in (inv.nodes if inv else [])
+        if n.internal_ip
+        for cidr in n.pod_cidrs
+    ]
+    if per_node or not source.forwarder_ip or source.forwarder is None:
+        return per_node
+    return [(cidr, source.forwarder_ip, source.forwarder) for cidr in source.pod_cidrs]
+
+
 def check_return_route(
     inp: DoctorInput, source: ClusterFacts, target: ClusterFacts
 ) -> list[Finding]:
     snap = inp.snapshot(target.forwarder, ROUTES)
-    if snap is None or target.forwarder is None or not source.forwarder_ip:
+    if snap is None or target.forwarder is None:
         return []
     if pods_masqueraded(inp, source, target) is not False:
         return []
-    back = {source.forwarder_ip, *inp.router_lan_ips}
     out = []
-    for cidr in source.pod_cidrs:
+    for cidr, via, whose in return_hops(inp, source):
         r = snap.routes.lookup(samples(cidr)[0])
-        if r is not None and (r.gateway in back or r.dst != "default"):
-            continue  # to S's forwarder, the office router, or a route someone chose for it
+        if r is not None and (r.gateway in {via, *inp.router_lan_ips} or r.dst != "default"):
+            continue  # to the node, the office router, or a route someone chose for it
         fixes: tuple[Change, ...] = ()
-        if _on_link(inp, target.forwarder, source.forwarder_ip):
+        if _on_link(inp, target.forwarder, via):
             fixes = (
                 Change(
                     "route-replace",
                     target.forwarder,
-                    f"ip route replace {cidr} via {source.forwarder_ip} on {target.forwarder}",
-                    {"cidr": cidr, "via": source.forwarder_ip},
+                    f"ip route replace {cidr} via {via} on {target.forwarder}",
+                    {"cidr": cidr, "via": via},
                 ),
             )
         out.append(
@@ -181,10 +197,17 @@ def check_return_route(
                 target.forwarder,
                 f"{target.forwarder} has no way back to cluster {source.name}'s Pods {cidr}: "
                 f"they reach cluster {target.name} unmasqueraded and the answers should go to "
-                f"{source.forwarder} ({source.forwarder_ip})",
+                f"{whose} ({via})",
                 (
                     f"it leaves via {r.line}" if r else "no route matches it",
                     f"cluster {source.name}'s nodes do not masquerade their Pods' egress",
+                    *(
+                        ()
+                        if fixes
+                        else (
+                            f"{via} is not on {target.forwarder}'s link: route {cidr} to it by hand",
+                        )
+                    ),
                 ),
                 fixes,
                 target.name,
