@@ -118,8 +118,9 @@ def _up_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--plan",
         default="classic",
-        choices=["classic", "article"],
-        help="address plan: classic (disjoint ranges) or article (the method's own, nested, cluster to cluster)",
+        choices=["classic", "article", "article-routed"],
+        help="address plan: classic (disjoint ranges), article (the method's own, nested, cluster "
+        "to cluster) or article-routed (the same, CNIs that do not masquerade Pod egress)",
     )
     p.add_argument(
         "--services",

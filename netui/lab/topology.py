@@ -389,7 +389,19 @@ ARTICLE = LabPlan(
     planted(ARTICLE_A, ARTICLE_B, OFFICE_CIDR),
     reach_from=(("a", ("b",)), ("b", ("a",))),
 )
-PLANS = {p.name: p for p in (CLASSIC, ARTICLE)}
+# the same plan where the CNIs do not masquerade Pod egress (Calico without natOutgoing,
+# Cilium in native routing): the other cluster's forwarder sees the Pods' own addresses
+ARTICLE_ROUTED = dataclasses.replace(
+    ARTICLE,
+    name="article-routed",
+    summary="the article's plan with CNIs that do not masquerade Pod egress (Pods' own addresses "
+    "reach the other cluster), cluster a calling b",
+    clusters=tuple(dataclasses.replace(c, cni_masquerade=False) for c in ARTICLE.clusters),
+    # one way (a's nodes and Pods call b): nothing routes b's forwarder to a's Pods but the
+    # return route, as a migration's old cluster has no business calling the new one
+    reach_from=(("b", ("a",)),),
+)
+PLANS = {p.name: p for p in (CLASSIC, ARTICLE, ARTICLE_ROUTED)}
 
 
 EXTRA_HOSTS_MAX = 60
