@@ -15,7 +15,11 @@ from netui.model.routes import RoutingTable, parse_routes
 from netui.plan.kinds.forward_accept import ForwardAccept
 from netui.plan.kinds.jump_move import JumpMove
 from netui.plan.kinds.route import RouteChange
+from netui.plan.model import HostPlan
 from netui.plan.planner import make_plan
+from netui.plan.render import apply_commands, rollback_script
+from netui.plan.restore import RESTORE
+from netui.plan.step import HostState
 
 from .test_doctor import nat_text
 from .test_nesting import REACH, world
@@ -155,3 +159,18 @@ def test_with_the_nodes_podcidrs_known_each_goes_back_to_its_own_node():
         {"cidr": "10.100.1.0/24", "via": "192.168.1.244"},
     ]
     assert "should go to bw (192.168.1.244)" in found[1].title
+
+
+def test_the_filter_jump_move_renders_as_one_restore_and_its_inverse_puts_it_back():
+    rules = JUMP + accepts((s, d) for s in (OFFICE, *B_SOURCES) for d in A_RANGES)
+    before = filter_text("-A FORWARD -s 10.100.0.0/16 -j DROP\n" + rules)
+    state = HostState({"nat": None, "filter": parse(before).table("filter")}, {}, 1, {})
+    hp = HostPlan("fa", [JumpMove("filter", 2, 1)])
+    [restore] = [c for c in apply_commands(hp, "p2", state) if c.argv == RESTORE]
+    jump = '-m comment --comment "netui: owned chain" -j NETUI-FORWARD'
+    assert f"*filter\n-D FORWARD {jump}\n-I FORWARD 1 {jump}\n" in (restore.stdin or "")
+    script = rollback_script(hp, "p2", HostState())
+    assert (
+        "-t filter -I FORWARD 2 -m comment --comment 'netui: owned chain' -j NETUI-FORWARD"
+        in script
+    )
