@@ -371,3 +371,34 @@ def test_a_shared_domain_is_one_finding_per_host_and_domain_never_two_that_contr
     # a line to no cluster's DNS is the worst: its error alone, no warning beside it
     worst = _domain_conflicts("server=/cluster.local/10.96.0.10\nserver=/cluster.local/10.9.9.9\n")
     assert [f.severity for f in worst] == ["error"] and "10.9.9.9" in worst[0].title
+
+
+SPLIT_ENV = TWO_CLUSTERS_ONE_DOMAIN + (
+    "dns: {host: f, listen: 192.168.1.109, conf_dir: /etc/dnsmasq.d, reload: systemctl restart dnsmasq}\n"
+)
+
+
+def test_a_foreign_line_forwarding_netuis_domain_elsewhere_is_an_error_and_never_planned_beside():
+    from netui.plan.kinds.dns_drop_in import DnsDropIn
+    from netui.plan.kinds.file_edit import FileEdit
+    from netui.plan.planner import make_plan
+
+    by_hand = {"/etc/dnsmasq.d/office.conf": "server=/cluster.local/10.43.0.10\n"}
+    inp = doctor_input(env=SPLIT_ENV, files=by_hand)
+    found = diagnose(inp)
+    (split,) = [f for f in found if f.code == "dns-forward-split"]
+    assert split.severity == "error" and "cluster a (10.96.0.10)" in split.title
+    assert "netui dns switch cluster.local b" in split.evidence[1]
+    # a plain apply writes no drop-in beside it (dnsmasq would ask both) and says why
+    plain = make_plan(inp, found)
+    assert not plain.host("f").of(DnsDropIn)
+    assert any("office.conf:1" in n and "elsewhere than netui's drop-in" in n for n in plain.notes)
+    # fix-all removes the line and then writes the drop-in
+    fixed = make_plan(inp, found, fix_all=True)
+    (edit,) = fixed.host("f").of(FileEdit)
+    assert edit.path == "/etc/dnsmasq.d/office.conf" and edit.after == ""
+    (drop_in,) = fixed.host("f").of(DnsDropIn)
+    assert "server=/cluster.local/10.96.0.10" in drop_in.content
+    # the same line beside a drop-in that already forwards there is no split
+    agreeing = {"/etc/dnsmasq.d/office.conf": "server=/cluster.local/10.96.0.10\n"}
+    assert not [f for f in run(env=SPLIT_ENV, files=agreeing) if f.code == "dns-forward-split"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from netui.doctor.context import DoctorInput
 from netui.model.findings import ERROR, INFO, WARNING, Change, Finding
 from netui.model.snapshot import FILES, ROUTES
+from netui.plan.dns import choose, conf_path, current_choices
 
 DNSMASQ_CONF = "/etc/dnsmasq.conf"
 
@@ -44,6 +45,8 @@ def check(inp: DoctorInput) -> list[Finding]:
         own |= {v for _, _, k, v in lines if k == "listen-address"}
         # domain -> (evidence, target IP, its removal) of each line forwarding a cluster's domain
         forwarded: dict[str, list[tuple[str, str, Change]]] = {}
+        foreign: dict[str, list[tuple[str, str, Change]]] = {}  # the same, outside netui's file
+        chosen = _netui_choice(inp, host, conf_dir, snap.files)
         for path, no, key, value in lines:
             remove = Change(
                 "dns-line-remove",
@@ -70,11 +73,13 @@ def check(inp: DoctorInput) -> list[Finding]:
                     )
                     continue
                 if domain in by_domain:
-                    forwarded.setdefault(domain, []).append(
-                        (f"{path}:{no}: {key}={value}", target_ip, remove)
-                    )
+                    line = (f"{path}:{no}: {key}={value}", target_ip, remove)
+                    forwarded.setdefault(domain, []).append(line)
+                    if path != conf_path(conf_dir):
+                        foreign.setdefault(domain, []).append(line)
         for domain, sent in forwarded.items():
-            out += _domain_findings(inp, host, domain, by_domain[domain], sent)
+            against = _against_netui(inp, host, domain, chosen.get(domain), foreign.get(domain, []))
+            out += against or _domain_findings(inp, host, domain, by_domain[domain], sent)
     for domain, names in by_domain.items():
         if len(names) > 1 and not any(f.code == "dns-domain-conflict" for f in out):
             out.append(
@@ -86,6 +91,56 @@ def check(inp: DoctorInput) -> list[Finding]:
                     (),
                 )
             )
+    return out
+
+
+def _netui_choice(
+    inp: DoctorInput, host: str, conf_dir: str, files: dict[str, str]
+) -> dict[str, str]:
+    """domain -> the DNS IP netui's drop-in forwards it to (or would: plan/dns.py's choice) on
+    the environment's DNS host; nothing elsewhere (netui writes no drop-in there)."""
+    if inp.env.dns is None or inp.env.dns.host != host:
+        return {}
+    entries = [(c.name, c.domain, c.dns_ip) for c in inp.clusters.values()]
+    forwards, _ = choose(entries, current_choices(files.get(conf_path(conf_dir))))
+    return {f.domain: f.dns_ip for f in forwards}
+
+
+def _against_netui(
+    inp: DoctorInput,
+    host: str,
+    domain: str,
+    chosen_ip: str | None,
+    foreign: list[tuple[str, str, Change]],
+) -> list[Finding]:
+    """Someone else's line forwarding a domain elsewhere than netui's drop-in does: dnsmasq
+    would ask both, so names resolve in either cluster (and netui's check of its drop-in fails
+    whenever the other answers first). An error each, its removal the fix."""
+    if chosen_ip is None:
+        return []
+    mine = next((c.name for c in inp.clusters.values() if c.dns_ip == chosen_ip), "?")
+    out = []
+    for evidence, target_ip, remove in foreign:
+        if target_ip == chosen_ip:
+            continue
+        theirs = next((c.name for c in inp.clusters.values() if c.dns_ip == target_ip), None)
+        where = f"cluster {theirs}'s DNS" if theirs else "no cluster's DNS"
+        title = (
+            f"dnsmasq on {host} forwards {domain} to {target_ip} ({where}) beside netui's "
+            f"drop-in, which forwards it to cluster {mine} ({chosen_ip}): dnsmasq asks either, "
+            "so names resolve in either cluster"
+        )
+        hint = f"to resolve {domain} in cluster {theirs}: netui dns switch {domain} {theirs}"
+        out.append(
+            Finding(
+                "dns-forward-split",
+                ERROR,
+                host,
+                title,
+                (evidence, hint) if theirs else (evidence,),
+                (remove,),
+            )
+        )
     return out
 
 

@@ -49,6 +49,7 @@ CODES = (
     "cidr-nested",
     "dns-loop",
     "dns-domain-conflict",
+    "dns-forward-split",
     "dns-blocked",
     "host-unreachable",
     "host-partly-unreadable",

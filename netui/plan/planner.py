@@ -9,9 +9,18 @@ from netaddr import IPNetwork
 
 from netui.discovery.model import ClusterInventory
 from netui.doctor.context import DoctorInput
+from netui.doctor.dns import DNSMASQ_CONF
 from netui.model.findings import Change, Finding
 from netui.model.owners import untagged
-from netui.plan.dns import choose, conf_path, current_choices, render_conf, same_forwards
+from netui.plan.dns import (
+    SERVER_LINE,
+    Forward,
+    choose,
+    conf_path,
+    current_choices,
+    render_conf,
+    same_forwards,
+)
 from netui.plan.kinds import boot_persisted
 from netui.plan.kinds.dns_drop_in import DnsCheck, DnsDropIn
 from netui.plan.kinds.file_edit import FileEdit
@@ -282,6 +291,15 @@ def plan_dns(
     entries = [(c.name, c.domain, c.dns_ip) for c in inp.clusters.values()]
     forwards, notes = choose(entries, current_choices(live), switch)
     plan.notes += [f"DNS: {n}" for n in notes]
+    split = _split_forwards(plan, dns.host, dns.conf_dir, snap.files, forwards)
+    if split:
+        plan.notes += [
+            f"DNS left out: {line} forwards {domain} elsewhere than netui's drop-in would "
+            f"({ip}): dnsmasq would ask both; remove that line (`netui apply --fix-all` does) "
+            f"or `netui dns switch {domain} CLUSTER`"
+            for line, domain, ip in split
+        ]
+        return
     if not forwards or same_forwards(live, forwards, dns.listen):
         return
     server = dns.listen or next(
@@ -295,6 +313,26 @@ def plan_dns(
     hp = plan.host(dns.host)
     hp.steps = [s for s in hp.steps if not isinstance(s, DnsDropIn)]  # one drop-in per host
     hp.add(DnsDropIn(path, render_conf(forwards, dns.listen, plan.id), dns.reload, checks))
+
+
+def _split_forwards(
+    plan: Plan, host: str, conf_dir: str, files: dict[str, str], forwards: list[Forward]
+) -> list[tuple[str, str, str]]:
+    """Someone else's dnsmasq lines that would forward a domain of netui's drop-in to another
+    server, as the files will be after this plan's own edits: (where, domain, netui's IP)."""
+    chosen = {f.domain: f.dns_ip for f in forwards}
+    hp = plan.hosts.get(host)
+    edited = {s.path: s.after for s in hp.of(FileEdit)} if hp else {}
+    out = []
+    for path, text in sorted(files.items()):
+        inside = path.startswith(conf_dir.rstrip("/") + "/") or path == DNSMASQ_CONF
+        if not inside or path == conf_path(conf_dir):
+            continue
+        for no, raw in enumerate(edited.get(path, text).splitlines(), 1):
+            m = SERVER_LINE.match(raw.split("#", 1)[0].strip())
+            if m and m.group(1) in chosen and m.group(2) != chosen[m.group(1)]:
+                out.append((f"{path}:{no}: {raw.strip()}", m.group(1), chosen[m.group(1)]))
+    return out
 
 
 ROUTER_SYNTAX = {
