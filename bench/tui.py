@@ -16,6 +16,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from types import SimpleNamespace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +41,7 @@ async def nat_view_times(snap) -> tuple[float, float]:
     from textual.signal import Signal
 
     from netui.model.envfile import loads
+    from netui.plan.staging import Stage
     from netui.screens.nat import NatScreen
     from netui.widgets.rule_list import RuleList
 
@@ -50,6 +52,7 @@ async def nat_view_times(snap) -> tuple[float, float]:
             self.readonly = True
             self.snapshots = {"h": snap}
             self.inventory = None
+            self.session = SimpleNamespace(stage=Stage())  # nothing staged: no rule marked
             # what the NAT view asks of NetuiApp beyond these: no poller here
             self.snapshot_arrived = Signal(self, "snapshot-arrived")
 
