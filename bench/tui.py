@@ -16,8 +16,8 @@ import subprocess
 import sys
 import textwrap
 import time
-from types import SimpleNamespace
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))

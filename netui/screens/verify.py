@@ -15,8 +15,9 @@ from textual.widgets import DataTable, Header, Input, Static
 
 from netui.core.verify import TraceTarget
 from netui.screens.netui_app import netui_app
+from netui.widgets.fit_table import Column, FitTable
 from netui.widgets.footer import KeyFooter
-from netui.widgets.safe import Plain, cells, safe_text
+from netui.widgets.safe import Plain, safe_text
 
 
 class TracePane(Plain):
@@ -269,6 +270,18 @@ class TraceScreen(Screen[None]):
             run.cancel()  # no traceroute outlives its pane
 
 
+# The reason and the result stay on an 80-column screen: the kind goes first, and the
+# target (said whole in the line below the grid for the highlighted row) is cut.
+PROBE_COLUMNS = [
+    Column("CLUSTER", "CLUSTER"),
+    Column("KIND", "KIND", min_screen=100),
+    Column("TARGET", "TARGET", fill=True),
+    Column("ADDRESS", "ADDRESS"),
+    Column("RESULT", "RESULT"),
+    Column("DETAIL", "DETAIL"),
+]
+
+
 class ProbeScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", id="back"),
@@ -280,6 +293,8 @@ class ProbeScreen(Screen[None]):
         super().__init__()
         self.results: list[Any] = []
         self.source: str | None = None  # None: the office; else a cluster whose node probes
+        self.probing_from: str | None = None  # the host the running probes run on
+        self.probed_from: str | None = None  # the host the results shown ran on
 
     def _sources(self) -> list[str | None]:
         """The office, then every cluster another cluster lets in (reach_from)."""
@@ -306,16 +321,13 @@ class ProbeScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield DataTable(id="probes", cursor_type="row", zebra_stripes=True)
+        yield FitTable(PROBE_COLUMNS, id="probes")
         yield Plain("probing…", id="probe-detail")
         yield KeyFooter()
 
     def on_mount(self) -> None:
         self._title()
-        table = self.query_one("#probes", DataTable)
-        for col in ("CLUSTER", "KIND", "TARGET", "ADDRESS", "RESULT", "DETAIL"):
-            table.add_column(col, key=col)
-        table.focus()
+        self.query_one("#probes", FitTable).focus()
         self.action_rerun()
 
     def action_rerun(self) -> None:
@@ -339,25 +351,50 @@ class ProbeScreen(Screen[None]):
             return
         for w in plan.warnings:
             self.app.call_from_thread(self.notify, w, severity="warning", timeout=8)
-        self.probed_from = plan.source  # a ✗ is traced from where it was probed
+        self.probing_from = plan.source
         self.app.call_from_thread(self._show, results)
 
     def _show(self, results: list[Any]) -> None:
         self.results = results
-        table = self.query_one("#probes", DataTable)
-        table.clear()
+        self.probed_from = self.probing_from  # a ✗ is traced from where these were probed
+        table = self.query_one("#probes", FitTable)
+        table.clear_rows()
         for i, r in enumerate(results):
             t = r.target
-            where = f"{t.address}:{t.port}" if t.port else f"@{t.server}"
-            mark = f"{r.mark} " + (f"{r.ms} ms" if r.ms is not None else "")
-            table.add_row(*cells(t.cluster, t.kind, t.label, where, mark, r.detail), key=str(i))
+            table.put_row(
+                str(i),
+                {
+                    "CLUSTER": t.cluster,
+                    "KIND": t.kind,
+                    "TARGET": t.label,
+                    "ADDRESS": f"{t.address}:{t.port}" if t.port else f"@{t.server}",
+                    "RESULT": f"{r.mark} " + (f"{r.ms} ms" if r.ms is not None else ""),
+                    "DETAIL": r.detail,
+                },
+            )
+        self._detail()
+
+    def _detail(self) -> None:
+        """The tally, and the highlighted row whole (a narrow screen cuts its target)."""
         from netui.core.verify import tally
 
+        results = self.results
         failed = any(r.ok is False for r in results)
-        self.query_one("#probe-detail", Static).update(
+        lines = [
             tally(results)
             + ("; enter on a ✗ row traces it and shows the doctor's findings" if failed else "")
-        )
+        ]
+        key = self.query_one("#probes", FitTable).key_at_cursor()
+        if key is not None and int(key) < len(results):
+            r = results[int(key)]
+            t = r.target
+            where = f"{t.address}:{t.port}" if t.port else f"@{t.server}"
+            lines.append(f"{t.cluster} {t.kind} {t.label} {where}: {r.mark} {r.detail}")
+        self.query_one("#probe-detail", Static).update("\n".join(lines))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self.results:
+            self._detail()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         r = self.results[int(str(event.row_key.value))]
@@ -373,7 +410,7 @@ class ProbeScreen(Screen[None]):
             return
         if r.ok is not False:
             return
-        source = getattr(self, "probed_from", None)
+        source = self.probed_from
         target = TraceTarget(t.cluster, t.label, t.address, t.port)
         self.app.push_screen(TraceScreen(target, source=source))
         self.notify(

@@ -1,0 +1,43 @@
+"""The probe grid and the traces of issue 25: the grid sized from its content with the result
+and the reason kept at 80 columns, and ✗ traced from where it was probed."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from .tui_data import fixed_app, until_ready, wait_until
+
+SIZES = [(80, 24), (120, 40), (200, 50)]
+
+
+def run(scenario) -> None:
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_probe_grid_keeps_each_result_and_reason_and_cuts_only_the_target(size):
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=size) as pilot:
+            await until_ready(pilot)
+            await pilot.press("o")
+            table = app.screen.query_one("#probes")
+            assert await wait_until(pilot, lambda: table.row_count == len(app.screen.results))
+            await pilot.pause()
+            results = app.screen.results
+            assert results and table.size.width <= size[0]
+            for y, r in enumerate(results, 1):  # line 0 is the header
+                line = table.render_line(y).text
+                assert f"{r.mark} {r.ms} ms" in line and r.detail in line, (size, line)
+                t = r.target
+                where = f"{t.address}:{t.port}" if t.port else f"@{t.server}"
+                assert where in line, (size, line)
+                if size[0] >= 120:  # room for all of it: nothing is cut
+                    assert r.target.label in line and "…" not in line, (size, line)
+            detail = str(app.screen.query_one("#probe-detail").render())
+            first = results[0].target
+            assert f"{first.label} {first.address}" in detail  # the highlighted row, whole
+
+    run(scenario)
