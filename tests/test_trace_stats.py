@@ -194,3 +194,43 @@ def test_a_service_traced_with_udp_says_to_use_tcp_and_a_tcp_one_names_the_trans
     )
     assert tcp[0] == "reached 10.96.0.30 (Service default/app of cluster a) in 2 hops"
     assert "answered from hop 2 on, right after office router (router)" in tcp[1]
+
+
+def test_no_hop_answering_names_the_doctors_route_finding_on_the_way():
+    missing = Finding(
+        "route-missing", "error", "router", "router has no route to 10.200.0.0/16", cluster="a"
+    )
+    lines = explain([Hop(1, None), Hop(2, None), Hop(3, None)], "10.200.1.3", _book(), [missing])
+    assert "no hop answered" in lines[-1] and "route-missing" in lines[-1], lines
+    assert "rate-limit" not in lines[-1]  # the doctor knows; no guess at ICMP limits
+    elsewhere = Finding(
+        "route-missing", "error", "b-master", "b-master has no route to 10.1.3.0/24", cluster="b"
+    )
+    lines = explain([Hop(1, None)], "10.200.1.3", _book(), [elsewhere])
+    assert "rate-limit" in lines[-1]  # nothing on this path: the guess it was before
+
+
+def test_a_hop_that_answered_some_rounds_keeps_the_verdict_steady_round_after_round():
+    from netui.verify.trace import PathStats
+
+    stats = PathStats()
+    verdicts = []
+    for n in range(8):  # the forwarder answers about a third of the rounds, the router always
+        forwarder = "192.168.1.109" if n % 3 == 1 else None
+        hops = [
+            Hop(1, "10.1.3.1", 0.1),
+            Hop(2, forwarder, 0.1 if forwarder else None),
+            Hop(3, None),
+        ]
+        for hop in hops:
+            stats.add(hop)
+        stats.end_round(hops)
+        if n >= 1:
+            verdicts.append(explain(stats.path(), "10.200.1.3", _book(), []))
+    assert all(v == verdicts[0] for v in verdicts), verdicts
+    assert "last answer at hop 2, 192.168.1.109" in verdicts[0][0], verdicts[0]
+    assert not any("no hop answered" in line for v in verdicts for line in v)
+    flagged = PathStats()
+    for hop in (Hop(1, "10.1.3.1", 0.1, "!N"), Hop(1, None)):  # a silent round keeps the !N
+        flagged.add(hop)
+    assert flagged.path()[0].flag == "!N"

@@ -41,3 +41,42 @@ def test_the_probe_grid_keeps_each_result_and_reason_and_cuts_only_the_target(si
             assert f"{first.label} {first.address}" in detail  # the highlighted row, whole
 
     run(scenario)
+
+
+@pytest.mark.parametrize("size", SIZES[:2], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_a_trace_says_the_same_round_after_round_when_a_hop_answers_only_some(size, monkeypatch):
+    from netui.core.verify import TraceTarget
+    from netui.screens.verify import TracePane, TraceScreen
+
+    from . import tui_data
+
+    calls = []
+
+    def stream(self, argv):  # hop 2 (a-master) answers one round in three, nothing else does
+        calls.append(1)
+        ip = "192.168.1.109" if len(calls) % 3 == 1 else None
+        return tui_data._Lines(
+            [" 1  *", f" 2  {ip}  0.100 ms" if ip else " 2  *", " 3  *", " 4  *"]
+        )
+
+    monkeypatch.setattr(tui_data.FixedBackend, "stream", stream)
+
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=size) as pilot:
+            await until_ready(pilot)
+            app.push_screen(TraceScreen(TraceTarget("a", "Pod", "10.200.9.9", None)))
+            assert await wait_until(pilot, lambda: app.screen.query(TracePane))
+            pane = app.screen.query_one(TracePane)
+            verdicts = []
+            for n in range(1, 6):
+                assert await wait_until(
+                    pilot, lambda n=n: pane.run and pane.run.stats.rounds >= n and not pane.working
+                )
+                verdicts.append(list(pane.explanation))
+                await pilot.press("r")
+            assert all(v == verdicts[0] for v in verdicts), verdicts
+            assert not any("no hop answered" in line for v in verdicts for line in v), verdicts
+            assert "last answer at hop 2, 192.168.1.109" in verdicts[0][0]
+
+    run(scenario)

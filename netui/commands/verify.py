@@ -42,7 +42,8 @@ def trace_command(s: Session, args: argparse.Namespace) -> int:
         if args.mtu and "tracepath" in tools
         else (None, None)
     )
-    lines = context.explain(hops, args.target, tcp=run.tcp_port is not None)
+    # every round's answers, as the TUI's pane: a hop lost in the last round still answered
+    lines = context.explain(run.stats.path() or hops, args.target, tcp=run.tcp_port is not None)
     if run.note:
         lines.insert(0, run.note)
     if args.json:

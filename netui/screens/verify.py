@@ -191,8 +191,8 @@ class TraceScreen(Screen[None]):
                 hops = run.round(lambda hop: call(pane.show))
                 if run.cancelled:
                     return
-                pane.explanation = self.context.explain(
-                    hops, pane.target.address, tcp=run.tcp_port is not None
+                pane.explanation = self.context.explain(  # every round's answers, not this one's
+                    run.stats.path() or hops, pane.target.address, tcp=run.tcp_port is not None
                 )
                 call(pane.show)
                 with pane.round_lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from netui.discovery.model import ClusterInventory
@@ -88,10 +89,7 @@ def explain(
     if nested:
         out.append(nested)
     if last is None:
-        out.append(
-            "no hop answered: either nothing routes the packets away from the office host, or the routers rate-limit ICMP (they do after a burst of probes); run it again in a few seconds"
-        )
-        return out
+        return out + _silent(hops, target, book, findings)
     cluster, forwarder, related = _on_path(hops, target, book, findings)
     who = book.name(last.ip)
     if last.flag:
@@ -158,8 +156,27 @@ def _reached(
     return out
 
 
+def _silent(hops: list[Hop], target: str, book: AddressBook, findings: list[Finding]) -> list[str]:
+    """No hop answered: the doctor's errors on the way (the office router and host, the
+    target's forwarder) say why before ICMP rate limits are guessed at."""
+    office = {h for ip, h in book.hosts.items() if book.names.get(ip, "").startswith("office ")}
+    _, _, related = _on_path(hops, target, book, findings, office)
+    if related:
+        return [
+            "no hop answered, and the doctor's findings on this path say why: "
+            + "; ".join(f"{f.code}: {f.title}" for f in related[:3])
+        ]
+    return [
+        "no hop answered: either nothing routes the packets away from the office host, or the routers rate-limit ICMP (they do after a burst of probes); run it again in a few seconds"
+    ]
+
+
 def _on_path(
-    hops: list[Hop], target: str, book: AddressBook, findings: list[Finding]
+    hops: list[Hop],
+    target: str,
+    book: AddressBook,
+    findings: list[Finding],
+    also: Collection[str] = (),  # hosts on the way that need not have answered
 ) -> tuple[str | None, str | None, list[Finding]]:
     """The target's cluster, its forwarder, and the doctor's errors that may be blamed: only what
     lies on this path (a host that answered, the target's forwarder, or the cluster as a whole),
@@ -171,7 +188,7 @@ def _on_path(
         if book.inp is not None and cluster in book.inp.clusters
         else None
     )
-    suspects = {book.hosts.get(h.ip or "") for h in hops} | {forwarder}
+    suspects = {book.hosts.get(h.ip or "") for h in hops} | {forwarder} | set(also)
 
     def on_path(f: Finding) -> bool:
         if f.severity != "error" or f.cluster not in (cluster, None):

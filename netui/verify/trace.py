@@ -178,7 +178,8 @@ class HopStats:
 
     def add(self, hop: Hop) -> None:
         self.sent += 1
-        self.flag = hop.flag
+        if hop.ip is not None:  # a silent round keeps what the hop said when it answered
+            self.flag = hop.flag
         if hop.ip is not None and hop.ip not in self.ips:
             self.ips.append(hop.ip)
         if hop.ip is None or hop.rtt_ms is None:
@@ -220,6 +221,14 @@ class PathStats:
         self.rounds += 1
         self.depth = max((h.ttl for h in hops), default=0)
         self.reached = 0
+
+    def path(self) -> list[Hop]:
+        """The path as every round so far saw it: a TTL that answered in any round answers here
+        (its latest address), so a verdict drawn from it does not flip with each round's loss."""
+        return [
+            Hop(h.ttl, h.ips[-1] if h.ips else None, h.last, h.flag if h.ips else None)
+            for h in self.rows()
+        ]
 
     def rows(self) -> list[HopStats]:
         """The TTLs of the path as the last round saw it, and as far as this round has come (a
