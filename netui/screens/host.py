@@ -5,6 +5,8 @@ host's poller brings a newer snapshot."""
 
 from __future__ import annotations
 
+import time
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -55,6 +57,17 @@ def forward_policy_text(snap: HostSnapshot) -> str:
     return snap.forward_policy
 
 
+def _clock(at: float) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(at))
+
+
+def stale_lines(good: HostSnapshot, address: str) -> list[str]:
+    """A host that went down: what it said when it last answered, every line marked."""
+    return [f"last known, read {_clock(good.taken_at)}:"] + [
+        f"  was {line}" for line in detail_lines(good, address)[1:]
+    ]
+
+
 def detail_lines(snap: HostSnapshot, address: str) -> list[str]:
     if not snap.ok:
         return [f"{snap.host} ({address})", f"✗ {snap.state}: {snap.reason or ''}"]
@@ -98,12 +111,13 @@ class HostScreen(Screen[None]):
         super().__init__()
         self.host = host
         self._shown_at = -1.0
+        self._good: HostSnapshot | None = None  # the last snapshot that answered
 
     def compose(self) -> ComposeResult:
         yield Header()
         with Vertical():
             yield Plain("", id="host-detail")
-            yield Plain("Routes (main table)", classes="title")
+            yield Plain("Routes (main table)", classes="title", id="routes-title")
             yield DataTable(id="routes", cursor_type="row", zebra_stripes=True)
             yield Plain("", id="uncovered")
             yield Plain("", id="firewall")
@@ -132,14 +146,23 @@ class HostScreen(Screen[None]):
             return
         self._shown_at = snap.taken_at
         env = netui_app(self).env
-        self.query_one("#host-detail", Static).update(
-            "\n".join(detail_lines(snap, env.hosts[self.host].uri))
+        lines = detail_lines(snap, env.hosts[self.host].uri)
+        good = self._good
+        if not snap.ok and good is not None:  # what was known stays, marked as such
+            lines += stale_lines(good, env.hosts[self.host].uri)
+        self.query_one("#host-detail", Static).update("\n".join(lines))
+        self.query_one("#routes-title", Static).update(
+            "Routes (main table)"
+            + (f" — last known, read {_clock(good.taken_at)}" if not snap.ok and good else "")
         )
+        if not snap.ok:
+            if good is None:
+                self.query_one("#routes", DataTable).clear()
+            return
+        self._good = snap
         table = self.query_one("#routes", DataTable)
         row = table.cursor_row
         table.clear()
-        if not snap.ok:
-            return
         nets = self._networks()
         for a in route_annotations(snap.routes, nets):
             table.add_row(*cells(a.line, a.network))

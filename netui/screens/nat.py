@@ -6,6 +6,8 @@ occurrence), so refreshes keep the cursor on the same rule however kube-proxy re
 
 from __future__ import annotations
 
+import time
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -100,6 +102,7 @@ class NatScreen(Screen[None]):
         self.rates: dict[str, float] = {}
         self.by_key: dict[str, Rule] = {}
         self._shown_at = 0.0
+        self._good_at = 0.0  # when the rules on screen were read (a host down keeps them)
         self._keyed: tuple[float, str, list[tuple[str, Rule]]] | None = None
         self._index: RuleIndex | None = None  # the shown chain's filter index, with _keyed
         self._chain_names: tuple[float, list[str], int] | None = None  # per snapshot
@@ -194,8 +197,14 @@ class NatScreen(Screen[None]):
         rules_view = self.query_one(RuleList)
         chains = self.query_one("#chains", OptionList)
         if not snap.ok or snap.nat is None:
-            self.sub_title = f"{snap.state}: {snap.reason or 'no nat table'}"
+            down = f"✗ {snap.state}: {snap.reason or 'no nat table'}"
+            self.sub_title = (  # the rules stay, said to be the last read (the header cuts its end)
+                f"{self.chain}: last known, read {time.strftime('%H:%M:%S', time.localtime(self._good_at))} · {down}"
+                if self._good_at and rules_view.row_count
+                else down
+            )
             return
+        self._good_at = snap.taken_at
         names, rule_count = self._names(snap)
         if chains.option_count != len(names) or [o.id for o in chains.options] != names:
             chains.clear_options()
