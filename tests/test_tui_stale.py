@@ -64,3 +64,35 @@ def test_the_nat_view_of_a_host_gone_down_says_its_rules_are_the_last_read(size)
             assert rules.row_count == count
 
     run(scenario)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_cockpit_timeline_is_newest_first_whatever_order_the_entries_came_in(size):
+    import time
+
+    async def scenario() -> None:
+        app = fixed_app(dns=True)
+        async with app.run_test(size=size) as pilot:
+            await until_ready(pilot)
+            app.open_view("migrate")
+            assert await wait_until(pilot, lambda: getattr(app.screen, "migration", None))
+            screen = app.screen
+            t0 = time.time() - 120
+            screen.migration.note("forwarder b lost", at=t0 + 20)
+            screen.migration.note("probes of a red", at=t0 + 10)
+            app.session.changes.append((t0 + 15, "plan p1 applied: a-master"))  # came in late
+            screen._refresh_view()
+            await pilot.pause()
+            lines = str(screen.query_one("#timeline", Static).render()).splitlines()
+            stamps = [line.split()[0] for line in lines]
+            assert stamps == sorted(stamps, reverse=True), lines  # newest first, in order
+            mine = [
+                line for line in lines if "b lost" in line or "p1" in line or "of a red" in line
+            ]
+            assert [m.split(" ", 1)[1] for m in mine] == [
+                "forwarder b lost",
+                "netui: plan p1 applied: a-master",
+                "probes of a red",
+            ], lines
+
+    run(scenario)
