@@ -96,3 +96,48 @@ def test_the_cockpit_timeline_is_newest_first_whatever_order_the_entries_came_in
             ], lines
 
     run(scenario)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("how", ["refused", "cancelled"])
+def test_a_switch_that_ends_without_applying_says_so_not_that_commands_are_in_a_dialog(
+    size, how, monkeypatch
+):
+    from textual.widgets import Button
+
+    from netui.core.errors import UserError
+    from netui.core.session import Session
+    from netui.screens.confirm import ConfirmScreen
+    from netui.screens.dns import DnsScreen
+
+    def refuse(self, plan, *args, **kwargs):
+        raise UserError("b's DNS 10.43.0.10 does not answer from a-master: nothing changed")
+
+    monkeypatch.setattr(Session, "apply", refuse)
+
+    async def scenario() -> None:
+        app = fixed_app(dns=True)
+        async with app.run_test(size=size) as pilot:
+            await until_ready(pilot)
+            app.open_view("dns")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, DnsScreen))
+            screen = app.screen
+            table = screen.query_one("#domains", DataTable)
+            assert await wait_until(pilot, lambda: table.row_count)
+            table.focus()
+            await pilot.press("s")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            detail = screen.query_one("#dns-detail", Static)
+            assert "the exact commands are in the dialog" in str(detail.render())
+            app.screen.query_one("#ok" if how == "refused" else "#cancel", Button).press()
+            assert await wait_until(pilot, lambda: app.screen is screen)
+            assert await wait_until(pilot, lambda: "in the dialog" not in str(detail.render())), (
+                str(detail.render())
+            )
+            said = str(detail.render())
+            if how == "refused":
+                assert "not applied: b's DNS 10.43.0.10 does not answer" in said, said
+            else:
+                assert "cancelled, nothing changed" in said, said
+
+    run(scenario)

@@ -22,9 +22,11 @@ def offer_plan(
     question: str,
     ok_label: str,
     done: Callable[[str], None] | None = None,
+    stopped: Callable[[str], None] | None = None,
 ) -> None:
     """Read the hosts, ask with the exact commands (Cancel is the default), apply on yes, then
-    `done(outcome)`: the plan's status, with the reason in one line when it failed."""
+    `done(outcome)`: the plan's status, with the reason in one line when it failed. Ended
+    before an outcome (cancelled, refused, the hosts unreadable): `stopped(why)`, in one line."""
     from netui.screens.confirm import ConfirmScreen
 
     app = netui_app(screen)
@@ -41,6 +43,8 @@ def offer_plan(
             journal = session.apply(plan)
         except UserError as e:  # another netui writing, read-only: said on this screen
             app.call_from_thread(screen.notify, f"✗ {e}", severity="error", timeout=10)
+            if stopped:
+                app.call_from_thread(stopped, f"plan {plan.id}: not applied: {e}")
             return
         from netui.core.outcome import outcome_line
 
@@ -56,6 +60,8 @@ def offer_plan(
     def decided(ok: bool | None) -> None:
         if ok:
             screen.run_worker(apply, thread=True, exclusive=True)
+        elif stopped:
+            stopped(f"plan {plan.id}: cancelled, nothing changed")
 
     def ask(commands: dict[str, list[Any]]) -> None:
         body = plan_text(commands, plan)
@@ -70,6 +76,8 @@ def offer_plan(
             commands = session.preview(plan)
         except HostError as e:
             app.call_from_thread(screen.notify, f"cannot preview: {e}", severity="error")
+            if stopped:
+                app.call_from_thread(stopped, f"plan {plan.id}: cannot preview: {e}")
             return
         app.call_from_thread(ask, commands)
 
@@ -106,7 +114,14 @@ def offer_switch(
             if done:
                 done(outcome)
 
-        offer_plan(screen, plan, f"Resolve {domain} in cluster {cluster}?", "Switch", done=finished)
+        offer_plan(
+            screen,
+            plan,
+            f"Resolve {domain} in cluster {cluster}?",
+            "Switch",
+            done=finished,
+            stopped=say,  # nor after a cancel or a refusal
+        )
 
     def work() -> None:
         try:
