@@ -12,7 +12,14 @@ from netui.widgets.safe import Plain
 
 
 class ConfirmScreen(ModalScreen[bool]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="cancel_dialog")]
+    # The arrows scroll the commands at once, whatever has the focus (a button takes none).
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="cancel_dialog"),
+        Binding("down", "scroll_body('down')", "Scroll down", id="dialog_down", show=False),
+        Binding("up", "scroll_body('up')", "Scroll up", id="dialog_up", show=False),
+        Binding("pagedown", "scroll_body('page_down')", "Page down", id="dialog_pgdn", show=False),
+        Binding("pageup", "scroll_body('page_up')", "Page up", id="dialog_pgup", show=False),
+    ]
 
     def __init__(self, title: str, body: str, ok_label: str = "Apply") -> None:
         super().__init__()
@@ -37,6 +44,10 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def action_cancel(self) -> None:
         self.dismiss(False)
+
+    def action_scroll_body(self, how: str) -> None:
+        body = self.query_one("#dialog-body", VerticalScroll)
+        getattr(body, f"scroll_{how}")(animate=False)
 
 
 class ConfirmTimedScreen(ConfirmScreen):

@@ -1,5 +1,6 @@
-"""A host that went down keeps what was last read of it on every screen, marked as last known
-(issue 25: "a host that went down keeps its last-known values unmarked")."""
+"""Screens that say what is true now (issue 25, "stale or silent" and "smaller"): a host gone
+down keeps its last values marked as such, the cockpit's timeline is newest first, a switch that
+did not apply says why, and a preview scrolls with the arrows at once."""
 
 from __future__ import annotations
 
@@ -139,5 +140,34 @@ def test_a_switch_that_ends_without_applying_says_so_not_that_commands_are_in_a_
                 assert "not applied: b's DNS 10.43.0.10 does not answer" in said, said
             else:
                 assert "cancelled, nothing changed" in said, said
+
+    run(scenario)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_the_fix_all_preview_scrolls_with_the_arrows_at_once(size):
+    from textual.containers import VerticalScroll
+
+    from netui.screens.confirm import ConfirmScreen
+    from netui.screens.findings import FindingsScreen
+
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=size) as pilot:
+            await until_ready(pilot)
+            await pilot.press("d")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, FindingsScreen))
+            doctor = app.screen
+            assert await wait_until(pilot, lambda: doctor.findings)
+            await pilot.press("F")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            body = app.screen.query_one("#dialog-body", VerticalScroll)
+            assert await wait_until(pilot, lambda: body.max_scroll_y > 0), "nothing to scroll"
+            await pilot.press("down", "down")  # no Tab first
+            assert await wait_until(pilot, lambda: body.scroll_y == 2), body.scroll_y
+            await pilot.press("pagedown")
+            assert await wait_until(pilot, lambda: body.scroll_y > 2)
+            await pilot.press("up")
+            assert app.screen.focused is not None and app.screen.focused.id == "cancel"
 
     run(scenario)
