@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from textual.widgets import Input, Static
 
 from netui.plan.dns import Forward, render_conf
@@ -286,5 +287,54 @@ def test_history_asks_armed_plans_hosts_and_shows_what_a_reboot_did(monkeypatch)
             await wait_until(pilot, lambda: "a-master:rolled back by a reboot" in shown())
             assert shown()[3].startswith("rolled back before it was confirmed")
             assert asked == [True]
+
+    run(scenario)
+
+
+SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+
+
+@SIZES
+def test_colon_nat_nosuch_offers_the_line_that_says_there_is_no_such_host(size):
+    from textual.command import CommandList
+
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=size) as pilot:
+            await until_ready(pilot)
+            await pilot.press("colon", *"nat", "space", *"nosuch")
+
+            def offered() -> str:
+                found = app.screen.query(CommandList)
+                if not found or not found.first().option_count:
+                    return ""
+                hit = getattr(found.first().get_option_at_index(0), "hit", None)
+                return str(hit.text) if hit is not None else ""
+
+            assert await wait_until(pilot, lambda: "no host" in offered()), offered()
+            assert offered().startswith("no host 'nosuch' in the environment; hosts: router")
+
+    run(scenario)
+
+
+@SIZES
+def test_the_delete_dialog_title_on_screen_keeps_the_rules_case(size):
+    from netui.screens.confirm import ConfirmScreen
+    from netui.widgets.rule_list import RuleList
+
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=size) as pilot:
+            await until_ready(pilot)
+            await open_host(pilot, "b-master", "enter")
+            rules = app.screen.query_one(RuleList)
+            assert await wait_until(pilot, lambda: rules.row_count)
+            rules.focus()
+            text = rules.rows[0].text
+            await pilot.press("x")
+            assert await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            title = app.screen.title_text
+            assert title.startswith("Delete POSTROUTING #1 on b-master: "), title
+            assert text in title and "-j KUBE-POSTROUTING" in title, (title, text)  # not lowered
 
     run(scenario)
