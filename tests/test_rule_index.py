@@ -88,3 +88,23 @@ def test_a_keystroke_on_twenty_thousand_rules_costs_milliseconds():
         index.positions(needle)
     per_key = (time.perf_counter() - start) / 5
     assert per_key < 0.1, per_key  # netaddr per rule per key took ~2 s here
+
+
+def test_the_first_and_the_last_rule_of_a_chain_are_found_like_any_other():
+    rules = (
+        parse(
+            "*nat\n:POSTROUTING ACCEPT [0:0]\n"
+            "-A POSTROUTING -s 10.1.3.0/24 -j MASQUERADE\n"
+            "-A POSTROUTING -d 10.96.0.10/32 -j RETURN\n"
+            "-A POSTROUTING -d 10.96.0.10/32 -j ACCEPT\n"
+            "-A POSTROUTING -d 10.1.0.0/16 -j RETURN\n"
+            "COMMIT\n"
+        )
+        .table("nat")
+        .chains["POSTROUTING"]
+        .rules
+    )
+    index = RuleIndex(rules)
+    assert index.positions("10.1.3.7") == [0, 3]  # networks, at either end
+    assert RuleIndex(rules).positions("10.96.0.10") == [1, 2]  # one address, twice over
+    assert RuleIndex(rules[1:3]).positions("10.96.0.10") == [0, 1]  # first and last line
