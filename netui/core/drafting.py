@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import os
 import socket
+from typing import TYPE_CHECKING
 
-from netui.core.draft import Draft, draft_from, gather
-from netui.core.draft_yaml import render
 from netui.errors import UserError
+
+if TYPE_CHECKING:  # the drafting itself loads when a draft is made: the TUI asks only
+    from netui.core.draft import Draft  # `kubeconfig_only` before its first paint
 
 
 def checked_text(draft: Draft) -> str:
     """The draft's YAML; that it loads is the draft's promise, so a draft that does not is
     netui's bug and said as one."""
+    from netui.core.draft_yaml import render
     from netui.model import envfile
 
     text = render(draft, socket.gethostname())
@@ -27,6 +30,8 @@ def checked_text(draft: Draft) -> str:
 def draft_now(
     kubeconfig: str | None = None, ssh_config: str | None = None, office: tuple[str, ...] = ()
 ) -> tuple[Draft, str]:
+    from netui.core.draft import draft_from, gather
+
     draft = draft_from(gather(kubeconfig, ssh_config), office)
     return draft, checked_text(draft)
 

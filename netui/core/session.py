@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from netui.plan.journal import Journal
     from netui.plan.model import Plan
     from netui.plan.render import Command
+    from netui.plan.staging import Stage
 
 Progress = Callable[[str, str], None]
 
@@ -96,11 +97,19 @@ class Session:
         self._hosts: Hosts | None = hosts
         self._lock = threading.Lock()
         self._writer: int | None = None  # the thread holding the writer lock
-        from netui.plan.staging import Stage
-
-        self.stage = Stage()  # fixes and rule changes picked on any screen, applied as one
+        self._stage: Stage | None = None
         # every change this session made, (time, what): the migration cockpit's timeline
         self.changes: list[tuple[float, str]] = []
+
+    @property
+    def stage(self) -> Stage:
+        """Fixes and rule changes picked on any screen, applied as one. Made when first asked:
+        the plan model behind it (~0.1 s of imports) stays out of the TUI's first paint."""
+        if self._stage is None:
+            from netui.plan.staging import Stage
+
+            self._stage = Stage()
+        return self._stage
 
     # --- hosts ---------------------------------------------------------------------------
 
