@@ -46,7 +46,7 @@ class OverviewScreen(Screen[None]):
                     Column("API", "API"),
                     # on a narrower screen the highlighted cluster's count is in the line under
                     # the tables (the nodes are worth the room more)
-                    Column("DOCTOR", "DOCTOR", min_screen=140),
+                    Column("DOCTOR", "DOCTOR", min_screen=140, width=13),
                     Column("PODS", "PODS"),
                     Column("FROM", "PODS FROM", min_screen=110),
                     Column("SERVICES", "SERVICES"),
@@ -61,7 +61,7 @@ class OverviewScreen(Screen[None]):
                 [
                     Column("HOST", "HOST"),
                     Column("STATE", "STATE"),
-                    Column("DOCTOR", "DOCTOR"),
+                    Column("DOCTOR", "DOCTOR", width=13),  # "3 err, 1 warn"
                     # below 100 columns the doctor's count is worth the room more; the
                     # highlighted host's variant and firewall managers are in the line below
                     Column("IPTABLES", "IPTABLES", min_screen=100),

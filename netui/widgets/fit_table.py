@@ -22,6 +22,9 @@ class Column:
     label: str
     min_screen: int = 0  # shown only on screens at least this wide
     fill: bool = False  # takes the room left, cut with "…"
+    # a fixed width, for a column whose values arrive after the rows (the doctor's counts): the
+    # table does not jump when they come, and a longer value is cut with "…"
+    width: int = 0
 
 
 class FitTable(DataTable[Cell]):
@@ -82,7 +85,11 @@ class FitTable(DataTable[Cell]):
     def _room(self) -> int:
         """How many characters the fill column may have."""
         fixed = sum(
-            max([len(c.label), *(len(row.get(c.key, "")) for row in self.data.values())]) + PADDING
+            (
+                c.width
+                or max([len(c.label), *(len(row.get(c.key, "")) for row in self.data.values())])
+            )
+            + PADDING
             for c in self.shown
             if not c.fill
         )
@@ -90,10 +97,9 @@ class FitTable(DataTable[Cell]):
 
     def _cell(self, key: str, column: Column) -> Cell:
         text = self.data.get(key, {}).get(column.key, "")
-        if column.fill:
-            room = self._room()
-            if len(text) > room:
-                return Cell(text[: room - 1] + "…")
+        room = self._room() if column.fill else column.width
+        if room and len(text) > room:
+            return Cell(text[: room - 1] + "…")
         return Cell(text)
 
     def _refill(self) -> None:
@@ -110,7 +116,7 @@ class FitTable(DataTable[Cell]):
         self.clear(columns=True)
         self.shown = self._wanted()
         for c in self.shown:
-            self.add_column(c.label, key=c.key)
+            self.add_column(c.label, key=c.key, width=c.width or None)
         for key in self.data:
             self.add_row(*(self._cell(key, c) for c in self.shown), key=key)
         if self.row_count:
