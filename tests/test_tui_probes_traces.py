@@ -80,3 +80,34 @@ def test_a_trace_says_the_same_round_after_round_when_a_hop_answers_only_some(si
             assert "last answer at hop 2, 192.168.1.109" in verdicts[0][0]
 
     run(scenario)
+
+
+def test_a_round_of_the_source_shown_before_never_lands_under_the_new_source(monkeypatch):
+    """`s` changes where the probes run from: the office's rows go at once, and an office round
+    still running (a thread worker runs to its end) is dropped when it lands, never shown under
+    "probes from a node of cluster a" (seen at a load of 13: the office's rows after 15 s)."""
+    from netui.screens.verify import ProbeScreen
+
+    monkeypatch.setattr(ProbeScreen, "_sources", lambda self: [None, "a"])
+
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until_ready(pilot)
+            await pilot.press("o")
+            screen = app.screen
+            table = screen.query_one("#probes")
+            assert await wait_until(pilot, lambda: table.row_count and screen.results)
+            office = list(screen.results)
+            monkeypatch.setattr(ProbeScreen, "action_rerun", lambda self: None)  # no new round
+            await pilot.press("s")
+            assert screen.title == "netui — probes from a node of cluster a"
+            assert table.row_count == 0 and screen.results == []
+            screen._show(office, None, None)  # the office's round, landing late
+            await pilot.pause()
+            assert table.row_count == 0 and screen.results == []
+            screen._show(office, "a", "a-master")  # a round of this source is shown
+            await pilot.pause()
+            assert table.row_count == len(office) and screen.probed_from == "a-master"
+
+    run(scenario)

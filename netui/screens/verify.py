@@ -293,7 +293,6 @@ class ProbeScreen(Screen[None]):
         super().__init__()
         self.results: list[Any] = []
         self.source: str | None = None  # None: the office; else a cluster whose node probes
-        self.probing_from: str | None = None  # the host the running probes run on
         self.probed_from: str | None = None  # the host the results shown ran on
 
     def _sources(self) -> list[str | None]:
@@ -310,6 +309,9 @@ class ProbeScreen(Screen[None]):
             return
         self.source = sources[(sources.index(self.source) + 1) % len(sources)]
         self._title()
+        # the rows shown were probed from elsewhere: gone at once, not left under the new title
+        self.results, self.probed_from = [], None
+        self.query_one("#probes", FitTable).clear_rows()
         self.action_rerun()
 
     def _title(self) -> None:
@@ -332,9 +334,10 @@ class ProbeScreen(Screen[None]):
 
     def action_rerun(self) -> None:
         self.query_one("#probe-detail", Static).update("probing…")
-        self.run_worker(self._probe, thread=True, exclusive=True)
+        source = self.source
+        self.run_worker(lambda: self._probe(source), thread=True, exclusive=True)
 
-    def _probe(self) -> None:
+    def _probe(self, source: str | None) -> None:
         from netui.core.errors import HostError, UserError
         from netui.core.verify import probe_plan, run_probes
 
@@ -342,7 +345,7 @@ class ProbeScreen(Screen[None]):
         try:
             plan = probe_plan(
                 session,
-                from_cluster=self.source,
+                from_cluster=source,
                 inventory=netui_app(self).inventory,
             )
             results = run_probes(session, plan)
@@ -351,12 +354,13 @@ class ProbeScreen(Screen[None]):
             return
         for w in plan.warnings:
             self.app.call_from_thread(self.notify, w, severity="warning", timeout=8)
-        self.probing_from = plan.source
-        self.app.call_from_thread(self._show, results)
+        self.app.call_from_thread(self._show, results, source, plan.source)
 
-    def _show(self, results: list[Any]) -> None:
+    def _show(self, results: list[Any], source: str | None, probed_from: str | None) -> None:
+        if source != self.source:
+            return  # a round from the source shown before (a thread worker runs to its end)
         self.results = results
-        self.probed_from = self.probing_from  # a ✗ is traced from where these were probed
+        self.probed_from = probed_from  # a ✗ is traced from where these were probed
         table = self.query_one("#probes", FitTable)
         table.clear_rows()
         for i, r in enumerate(results):
