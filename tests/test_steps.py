@@ -25,6 +25,7 @@ from netui.plan.kinds.forwarding_persisted import PERSIST_FILE, ForwardingPersis
 from netui.plan.kinds.jump import Jump
 from netui.plan.kinds.jump_move import JumpMove
 from netui.plan.kinds.masquerade import Masquerade
+from netui.plan.kinds.nft_accept import NftAccept
 from netui.plan.kinds.route import RouteChange
 from netui.plan.model import Plan
 from netui.plan.render import apply_commands, undo_commands
@@ -45,6 +46,7 @@ ONE_OF_EACH = [
     FileEdit("/etc/dnsmasq.d/office.conf", "a\nb\n", "a\n", "true", "remove line 2"),
     DnsDropIn("/etc/dnsmasq.d/netui.conf", "x\n", "true", (DnsCheck("n", "1.2.3.4", "5.6.7.8"),)),
     RouteChange("10.200.0.0/16", "192.168.1.109", "10.200.0.0/16 via 192.168.1.1 dev eth0"),
+    NftAccept("inet", "filter", "forward", "10.1.3.0/24", "10.200.0.0/16"),
     BootPersisted(("route 10.1.3.0/24 via 192.168.1.1",)),
 ]
 

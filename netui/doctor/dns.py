@@ -47,6 +47,7 @@ def check(inp: DoctorInput) -> list[Finding]:
         forwarded: dict[str, list[tuple[str, str, Change]]] = {}
         foreign: dict[str, list[tuple[str, str, Change]]] = {}  # the same, outside netui's file
         chosen = _netui_choice(inp, host, conf_dir, snap.files)
+        live = bool(snap.files.get(conf_path(conf_dir)))  # netui's drop-in is there already
         for path, no, key, value in lines:
             remove = Change(
                 "dns-line-remove",
@@ -78,7 +79,9 @@ def check(inp: DoctorInput) -> list[Finding]:
                     if path != conf_path(conf_dir):
                         foreign.setdefault(domain, []).append(line)
         for domain, sent in forwarded.items():
-            against = _against_netui(inp, host, domain, chosen.get(domain), foreign.get(domain, []))
+            against = _against_netui(
+                inp, host, domain, chosen.get(domain), foreign.get(domain, []), live
+            )
             out += against or _domain_findings(inp, host, domain, by_domain[domain], sent)
     for domain, names in by_domain.items():
         if len(names) > 1 and not any(f.code == "dns-domain-conflict" for f in out):
@@ -112,6 +115,7 @@ def _against_netui(
     domain: str,
     chosen_ip: str | None,
     foreign: list[tuple[str, str, Change]],
+    live: bool = True,
 ) -> list[Finding]:
     """Someone else's line forwarding a domain elsewhere than netui's drop-in does: dnsmasq
     would ask both, so names resolve in either cluster (and netui's check of its drop-in fails
@@ -119,16 +123,18 @@ def _against_netui(
     if chosen_ip is None:
         return []
     mine = next((c.name for c in inp.clusters.values() if c.dns_ip == chosen_ip), "?")
+    members = {c.dns_ip: c.name for c in inp.clusters.values() if c.domain == domain}
     out = []
     for evidence, target_ip, remove in foreign:
-        if target_ip == chosen_ip:
-            continue
-        theirs = next((c.name for c in inp.clusters.values() if c.dns_ip == target_ip), None)
-        where = f"cluster {theirs}'s DNS" if theirs else "no cluster's DNS"
+        theirs = members.get(target_ip)
+        if target_ip == chosen_ip or theirs is None:
+            continue  # agrees with netui, or names no cluster of this domain: a conflict
+        where = f"cluster {theirs}'s DNS"
         title = (
             f"dnsmasq on {host} forwards {domain} to {target_ip} ({where}) beside netui's "
-            f"drop-in, which forwards it to cluster {mine} ({chosen_ip}): dnsmasq asks either, "
-            "so names resolve in either cluster"
+            f"drop-in, which {'forwards' if live else 'is to forward'} it to cluster {mine} "
+            f"({chosen_ip}): dnsmasq {'asks' if live else 'would ask'} either, so names "
+            f"resolve in either cluster"
         )
         hint = f"to resolve {domain} in cluster {theirs}: netui dns switch {domain} {theirs}"
         out.append(
@@ -137,7 +143,7 @@ def _against_netui(
                 ERROR,
                 host,
                 title,
-                (evidence, hint) if theirs else (evidence,),
+                (evidence, hint),
                 (remove,),
             )
         )

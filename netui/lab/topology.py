@@ -277,7 +277,7 @@ def planted(a: LabCluster, b: LabCluster, office: str) -> tuple[Planted, ...]:
             f"dnsmasq drop-in with server={a.master_ip}, its own listen address",
         ),
         Planted(
-            "dns-domain-conflict",
+            "dns-forward-split",
             a.master,
             f"server=/{a.domain}/{b.dns_ip}: cluster {a.name}'s domain sent to cluster {b.name}'s DNS",
         ),

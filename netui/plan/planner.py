@@ -31,6 +31,7 @@ from netui.plan.kinds.forwarding_persisted import ForwardingPersisted
 from netui.plan.kinds.jump import OWNED, Jump
 from netui.plan.kinds.jump_move import JumpMove
 from netui.plan.kinds.masquerade import Masquerade, masquerade_rule
+from netui.plan.kinds.nft_accept import NftAccept
 from netui.plan.kinds.route import RouteChange
 from netui.plan.model import TAINT_KEY, Plan, PlanRefused, Taint, new_plan_id
 
@@ -193,6 +194,10 @@ def _add_explicit_fixes(inp: DoctorInput, plan: Plan, findings: list[Finding]) -
                 )
             elif ch.kind == "dns-line-remove":
                 removals.setdefault((ch.host, p["file"]), {})[int(p["line"])] = f.code
+            elif ch.kind == "nft-rule-insert":
+                plan.host(ch.host).add(
+                    NftAccept(p["family"], p["table"], p["chain"], p["source"], p["destination"])
+                )
     for (host, path), lines in removals.items():
         snap = inp.snapshot(host)
         before = snap.files.get(path) if snap else None

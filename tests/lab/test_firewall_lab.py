@@ -49,3 +49,34 @@ def test_the_real_firewalld_rejecting_the_office_is_named_and_its_reload_flush_s
     view = netui("show", "firewall", "a-master", env_file=files.env, check=True).stdout
     assert "firewall managers: firewalld" in view and "filter_FORWARD" in view
     build.up(home=lab_home)  # the next module's lab starts clean
+
+
+def test_fix_all_accepts_the_office_in_a_native_forward_chain_and_undo_leaves_it_as_found(
+    lab_home, _lab_module
+):
+    """The native nft fix in the host's own terms: an accept inserted first in someone else's
+    `table inet filter` forward chain (commented as netui's plan), explicit (fix-all), on an nft
+    and a legacy iptables host; undo removes exactly it (by its comment)."""
+    from netui.lab.topology import CLUSTERS
+
+    from .test_apply_lab import http
+
+    files = build.up(home=lab_home, firewall="nftables")
+    hosts = ("nu-a-master", "nu-b-master")
+    before = {ns: in_ns(ns, "nft", "-s", "list", "ruleset").stdout for ns in hosts}
+    applied = netui("apply", "--fix-all", "--yes", env_file=files.env)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    try:
+        for ns in hosts:
+            chain = in_ns(ns, "nft", "list", "chain", "inet", "filter", "forward").stdout
+            assert 'accept comment "netui:' in chain, (ns, chain)
+        for c in CLUSTERS:
+            app = next(s for s in c.services if s.name == "app")
+            assert "hello from app" in http(app.cluster_ip, app.port), c.name
+        codes = {f["code"] for f in json.loads(netui("doctor", "--json", env_file=files.env).stdout)
+                 if f["severity"] == "error"}  # fmt: skip
+        assert "forward-blocked" not in codes, codes
+    finally:
+        undone = netui("undo", "--yes", env_file=files.env)
+    assert undone.returncode == 0, undone.stdout + undone.stderr
+    assert {ns: in_ns(ns, "nft", "-s", "list", "ruleset").stdout for ns in hosts} == before

@@ -14,5 +14,6 @@ from netui.plan.kinds import (  # noqa: F401  (each import registers its kind)
     jump,
     jump_move,
     masquerade,
+    nft_accept,
     route,
 )
