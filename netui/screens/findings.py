@@ -52,8 +52,14 @@ class FindingsScreen(Screen[None]):
         self.query_one("#findings", FitTable).focus()
         self.action_rerun()
 
+    def _say(self, text: str) -> None:
+        """The line under the findings; nothing when the screen is being taken down (a row
+        highlighted or a doctor round landing while the app quits found it gone)."""
+        for detail in self.query("#detail").results(Static):
+            detail.update(text)
+
     def action_rerun(self) -> None:
-        self.query_one("#detail", Static).update("running the doctor…")
+        self._say("running the doctor…")
         self._changes_seen = len(netui_app(self).session.changes)
         self.run_worker(self._diagnose, thread=True, exclusive=True)
 
@@ -93,7 +99,7 @@ class FindingsScreen(Screen[None]):
             f"{errors} error(s), {len(findings) - errors} other" if findings else "no findings"
         )
         if not findings:
-            self.query_one("#detail", Static).update(
+            self._say(
                 "✓ no findings: the office is connected to every cluster as far as netui can see"
             )
 
@@ -113,7 +119,7 @@ class FindingsScreen(Screen[None]):
             lines.append("fix: " + f.fix_line + "   (x: preview and apply it)")
         if f.rule:
             lines.append("enter: show this rule in the host's nat table")
-        self.query_one("#detail", Static).update("\n".join(lines))
+        self._say("\n".join(lines))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         f = self._current()
