@@ -242,13 +242,11 @@ def _main(argv: Sequence[str] | None) -> int:
             for p in e.problems:
                 print(f"netui: {p}", file=sys.stderr)
             return 2
-        from netui.backends.base import HostError
+        from netui.core.errors import HostError, PlanRefused
 
         if isinstance(e, HostError):
             print(f"netui: {e}", file=sys.stderr)
             return 2
-        from netui.plan.model import PlanRefused
-
         if isinstance(e, PlanRefused):  # any command that plans refuses as `netui plan` does
             for reason in e.reasons:
                 print(f"netui: refusing to plan: {reason}", file=sys.stderr)

@@ -18,7 +18,9 @@ def dns_hosts(inp: DoctorInput) -> dict[str, str]:
     return {c.forwarder: "/etc/dnsmasq.d" for c in inp.clusters.values() if c.forwarder}
 
 
-def _lines(files: dict[str, str], conf_dir: str) -> list[tuple[str, int, str, str]]:
+def config_lines(files: dict[str, str], conf_dir: str) -> list[tuple[str, int, str, str]]:
+    """(path, line number, key, value) of each `key=value` line of dnsmasq's configuration
+    among `files`: /etc/dnsmasq.conf and the files of `conf_dir`, comments left out."""
     out = []
     for path, text in sorted(files.items()):
         if not (path == DNSMASQ_CONF or path.startswith(conf_dir.rstrip("/") + "/")):
@@ -31,6 +33,12 @@ def _lines(files: dict[str, str], conf_dir: str) -> list[tuple[str, int, str, st
     return out
 
 
+def server_of(value: str) -> tuple[str, str]:
+    """A `server=` value as (domain, target IP); the domain is "" for a server of every name."""
+    domain, _, target = value[1:].partition("/") if value.startswith("/") else ("", "", value)
+    return domain, target.split("#")[0]
+
+
 def check(inp: DoctorInput) -> list[Finding]:
     out: list[Finding] = []
     by_domain: dict[str, list[str]] = {}
@@ -40,7 +48,7 @@ def check(inp: DoctorInput) -> list[Finding]:
         snap = inp.snapshot(host, FILES, ROUTES)
         if snap is None:
             continue
-        lines = _lines(snap.files, conf_dir)
+        lines = config_lines(snap.files, conf_dir)
         own = {str(ip) for ip in snap.routes.local_ips()} | {"127.0.0.1"}
         own |= {v for _, _, k, v in lines if k == "listen-address"}
         # domain -> (evidence, target IP, its removal) of each line forwarding a cluster's domain
@@ -56,10 +64,7 @@ def check(inp: DoctorInput) -> list[Finding]:
                 {"file": path, "line": str(no)},
             )
             if key == "server":
-                domain, _, target = (
-                    value[1:].partition("/") if value.startswith("/") else ("", "", value)
-                )
-                target_ip = target.split("#")[0]
+                domain, target_ip = server_of(value)
                 if target_ip in own:
                     what = f"queries for {domain}" if domain else "every query it cannot answer"
                     out.append(

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 
 NETUI_CONF = "netui.conf"
-SERVER_LINE = re.compile(r"^server=/([^/]+)/([0-9.]+)\s*$")
+_SERVER = re.compile(r"^server=/([^/]+)/([0-9.]+)\s*$")
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ def current_choices(text: str | None) -> dict[str, str]:
     """domain -> DNS IP, as the live netui.conf forwards it."""
     out = {}
     for line in (text or "").splitlines():
-        m = SERVER_LINE.match(line.strip())
+        m = _SERVER.match(line.strip())
         if m:
             out[m.group(1)] = m.group(2)
     return out

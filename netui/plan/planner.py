@@ -9,11 +9,10 @@ from netaddr import IPNetwork
 
 from netui.discovery.model import ClusterInventory
 from netui.doctor.context import DoctorInput
-from netui.doctor.dns import DNSMASQ_CONF
+from netui.doctor.dns import config_lines, server_of
 from netui.model.findings import Change, Finding
 from netui.model.owners import untagged
 from netui.plan.dns import (
-    SERVER_LINE,
     Forward,
     choose,
     conf_path,
@@ -328,15 +327,12 @@ def _split_forwards(
     chosen = {f.domain: f.dns_ip for f in forwards}
     hp = plan.hosts.get(host)
     edited = {s.path: s.after for s in hp.of(FileEdit)} if hp else {}
+    theirs = {p: edited.get(p, text) for p, text in files.items() if p != conf_path(conf_dir)}
     out = []
-    for path, text in sorted(files.items()):
-        inside = path.startswith(conf_dir.rstrip("/") + "/") or path == DNSMASQ_CONF
-        if not inside or path == conf_path(conf_dir):
-            continue
-        for no, raw in enumerate(edited.get(path, text).splitlines(), 1):
-            m = SERVER_LINE.match(raw.split("#", 1)[0].strip())
-            if m and m.group(1) in chosen and m.group(2) != chosen[m.group(1)]:
-                out.append((f"{path}:{no}: {raw.strip()}", m.group(1), chosen[m.group(1)]))
+    for path, no, key, value in config_lines(theirs, conf_dir):
+        domain, ip = server_of(value) if key == "server" else ("", "")
+        if domain in chosen and ip != chosen[domain]:
+            out.append((f"{path}:{no}: {key}={value}", domain, chosen[domain]))
     return out
 
 
