@@ -213,11 +213,11 @@ SYSCTL_SEEDS = [
 
 
 def _dnsmasq(data: bytes) -> None:
-    from netui.doctor.dns import _lines
+    from netui.doctor.dns import config_lines
     from netui.model.snapshot import HostSnapshot
 
     text = _text(data)
-    _lines({"/etc/dnsmasq.d/a.conf": text, "/etc/dnsmasq.conf": text}, "/etc/dnsmasq.d")
+    config_lines({"/etc/dnsmasq.d/a.conf": text, "/etc/dnsmasq.conf": text}, "/etc/dnsmasq.d")
     _diagnose(HostSnapshot("fuzz", files={"/etc/dnsmasq.d/a.conf": text}))
 
 
