@@ -6,7 +6,7 @@ from __future__ import annotations
 from netui.doctor.context import DoctorInput
 from netui.model.findings import ERROR, INFO, WARNING, Change, Finding
 from netui.model.snapshot import FILES, ROUTES
-from netui.plan.dns import choose, conf_path, current_choices
+from netui.plan.dns import conf_path, netui_forwards
 
 DNSMASQ_CONF = "/etc/dnsmasq.conf"
 
@@ -54,7 +54,11 @@ def check(inp: DoctorInput) -> list[Finding]:
         # domain -> (evidence, target IP, its removal) of each line forwarding a cluster's domain
         forwarded: dict[str, list[tuple[str, str, Change]]] = {}
         foreign: dict[str, list[tuple[str, str, Change]]] = {}  # the same, outside netui's file
-        chosen = _netui_choice(inp, host, conf_dir, snap.files)
+        # domain -> the DNS IP netui's drop-in forwards it to (or would), on the DNS host only
+        chosen: dict[str, str] = {}
+        if inp.env.dns is not None and inp.env.dns.host == host:
+            forwards, _ = netui_forwards(inp.clusters.values(), snap.files.get(conf_path(conf_dir)))
+            chosen = {f.domain: f.dns_ip for f in forwards}
         live = bool(snap.files.get(conf_path(conf_dir)))  # netui's drop-in is there already
         for path, no, key, value in lines:
             remove = Change(
@@ -100,18 +104,6 @@ def check(inp: DoctorInput) -> list[Finding]:
                 )
             )
     return out
-
-
-def _netui_choice(
-    inp: DoctorInput, host: str, conf_dir: str, files: dict[str, str]
-) -> dict[str, str]:
-    """domain -> the DNS IP netui's drop-in forwards it to (or would: plan/dns.py's choice) on
-    the environment's DNS host; nothing elsewhere (netui writes no drop-in there)."""
-    if inp.env.dns is None or inp.env.dns.host != host:
-        return {}
-    entries = [(c.name, c.domain, c.dns_ip) for c in inp.clusters.values()]
-    forwards, _ = choose(entries, current_choices(files.get(conf_path(conf_dir))))
-    return {f.domain: f.dns_ip for f in forwards}
 
 
 def _against_netui(

@@ -13,7 +13,9 @@ the environment is the default, and `netui dns switch DOMAIN CLUSTER` changes it
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 NETUI_CONF = "netui.conf"
 _SERVER = re.compile(r"^server=/([^/]+)/([0-9.]+)\s*$")
@@ -66,6 +68,16 @@ def choose(
                 f"{domain}: forwarded to cluster {pick[0]} ({pick[1]}); cluster {', '.join(others)} also use{'s' if len(others) == 1 else ''} it and stay{'s' if len(others) == 1 else ''} unresolvable from the office (`netui dns switch {domain} CLUSTER`)"
             )
     return forwards, notes
+
+
+def netui_forwards(
+    clusters: Iterable[Any], live: str | None, switch: dict[str, str] | None = None
+) -> tuple[list[Forward], list[str]]:
+    """The one place netui decides its drop-in's forwards: the clusters (with .name, .domain,
+    .dns_ip) in environment order against the live netui.conf text. The planner writes this
+    choice; the doctor judges others' lines against it."""
+    entries = [(c.name, c.domain, c.dns_ip) for c in clusters]
+    return choose(entries, current_choices(live), switch)
 
 
 def render_conf(forwards: list[Forward], listen: str | None, plan_id: str) -> str:

@@ -14,9 +14,8 @@ from netui.model.findings import Change, Finding
 from netui.model.owners import untagged
 from netui.plan.dns import (
     Forward,
-    choose,
     conf_path,
-    current_choices,
+    netui_forwards,
     render_conf,
     same_forwards,
 )
@@ -292,8 +291,7 @@ def plan_dns(
         return
     path = conf_path(dns.conf_dir)
     live = snap.files.get(path)
-    entries = [(c.name, c.domain, c.dns_ip) for c in inp.clusters.values()]
-    forwards, notes = choose(entries, current_choices(live), switch)
+    forwards, notes = netui_forwards(inp.clusters.values(), live, switch)
     plan.notes += [f"DNS: {n}" for n in notes]
     split = _split_forwards(plan, dns.host, dns.conf_dir, snap.files, forwards)
     if split:
