@@ -318,3 +318,33 @@ def test_history_says_whether_a_plan_survives_a_reboot(tmp_path, monkeypatch, ca
     assert next(x for x in lines if "0003" in x).rstrip().endswith("persisted")
     detail = "\n".join(plan_detail("p20261202-000001-0001"))  # the TUI's detail too
     assert "at boot: runtime only on r: lost at its next boot" in detail
+
+
+def test_confirm_never_claims_a_host_whose_timer_was_killed(tmp_path, monkeypatch):
+    """A timer killed without a reboot (no script, no marker, no process): confirm says so for
+    that host, journals it as kept-but-unconfirmed, and the audit line does not say
+    "confirmed" (it did: only a fired timer was told apart)."""
+    import json
+    import subprocess
+
+    from netui.plan import executor
+    from netui.plan.states import HostOutcome
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    journal = _armed_journal(tmp_path, monkeypatch)
+    timer_b = tmp_path / "rollback-b.sh"
+    timer_b.write_text("#!/bin/sh\n")
+    timer = subprocess.Popen(["sh", "-c", "sleep 60", str(timer_b)])
+    try:
+        journal.host("b")["rollback"]["pid"] = timer.pid
+        said = executor.confirm(journal, _Hosts())
+    finally:
+        timer.kill()
+    assert said["b"] == "confirmed"
+    assert said["a"].startswith(executor.NOT_CONFIRMED), said
+    assert journal.host_outcome("a") is HostOutcome.TIMER_GONE
+    assert journal.host_outcome("b") is HostOutcome.APPLIED
+    lines = (tmp_path / "state" / "netui" / "audit.log").read_text().splitlines()
+    last = json.loads(lines[-1])
+    assert last["action"] == "confirm"
+    assert last["outcome"] == "a: not confirmed (timer gone); b: confirmed", last

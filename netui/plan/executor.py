@@ -668,7 +668,6 @@ def confirm(journal: Journal, hosts: Hosts) -> dict[str, str]:
         for name in journal.plan.hosts
         if journal.host(name).get("rollback")
     }
-    fired = any(v.startswith("already fired") for v in out.values())
     after = _after_timers(journal)
     journal.set_status(
         after
@@ -679,9 +678,25 @@ def confirm(journal: Journal, hosts: Hosts) -> dict[str, str]:
         "confirm",
         journal.plan,
         list(out),
-        "confirmed" if not fired else "some hosts had rolled back",
+        _confirm_outcome(out),
     )
     return out
+
+
+def _confirm_outcome(out: dict[str, str]) -> str:
+    """The audit line's outcome of a confirm: "confirmed" only when every armed host was (a
+    timer that fired, or vanished, is said per host, never counted as a confirmation)."""
+    if all(v == "confirmed" for v in out.values()):
+        return "confirmed"
+    parts = []
+    for name, said in out.items():
+        if said.startswith("already fired"):
+            parts.append(f"{name}: rolled back")
+        elif said.startswith(NOT_CONFIRMED):
+            parts.append(f"{name}: not confirmed (timer gone)")
+        else:
+            parts.append(f"{name}: {said}")
+    return "; ".join(parts)
 
 
 def summary(journal: Journal) -> dict[str, Any]:
