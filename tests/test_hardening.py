@@ -132,7 +132,8 @@ def test_corrupt_journal_files_do_not_break_history_or_undo(tmp_path, capsys):
     (plans / "p20260101-000001-bbbb.json").write_text("not json")
     assert list_journals() == []
     code, out, err = cli("history", capsys=capsys)
-    assert code == 0 and "no plans yet" in out
+    # not "no plans yet": two plans are there, unreadable (stdout said so beside stderr's reasons)
+    assert code == 0 and "no readable plans (2 not read: said above)" in out, out
     assert "p20260101-000001-bbbb.json: is not JSON" in err  # named, not skipped silently
     with pytest.raises(JournalError, match="cannot be used: not a netui journal"):
         Journal.load("p20260101-000000-aaaa")

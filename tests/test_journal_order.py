@@ -108,7 +108,7 @@ def test_a_journal_path_that_is_not_a_regular_file_is_named(tmp_path, capsys):
     plans = journal_mod.plans_dir()
     (plans / "p20261202-120000-aaaa.json").mkdir()
     code, out, err = cli("history", capsys=capsys)
-    assert code == 0 and "no plans yet" in out
+    assert code == 0 and "no readable plans (1 not read: said above)" in out, out
     assert "p20261202-120000-aaaa.json: is not a regular file (a directory)" in err
     code, _, err = cli("undo", "--yes", "--env", env_file(tmp_path), capsys=capsys)
     assert code == 2 and "is not a regular file (a directory)" in err and "Traceback" not in err

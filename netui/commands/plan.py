@@ -216,7 +216,8 @@ def history(args: argparse.Namespace) -> int:
     rows = history_rows()
     from netui.core.session import history_problems
 
-    for problem in history_problems():  # named, never skipped silently
+    problems = history_problems()
+    for problem in problems:  # named, never skipped silently
         print(f"netui: {problem}", file=sys.stderr)
     if args.json:
         print_json([r.as_json() for r in rows])
@@ -227,7 +228,11 @@ def history(args: argparse.Namespace) -> int:
             ["PLAN", "WHEN", "WHO", "STATUS", "HOSTS", "AT BOOT"],
         )
         if rows
-        else "no plans yet"
+        else (
+            f"no readable plans ({len(problems)} not read: said above)"
+            if problems
+            else "no plans yet"
+        )
     )
     return 0
 
