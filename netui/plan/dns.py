@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Protocol
 
 NETUI_CONF = "netui.conf"
 _SERVER = re.compile(r"^server=/([^/]+)/([0-9.]+)\s*$")
@@ -70,11 +70,22 @@ def choose(
     return forwards, notes
 
 
+class ForwardedCluster(Protocol):
+    """What the choice reads of a cluster (the doctor's ClusterFacts has it)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def domain(self) -> str: ...
+    @property
+    def dns_ip(self) -> str | None: ...
+
+
 def netui_forwards(
-    clusters: Iterable[Any], live: str | None, switch: dict[str, str] | None = None
+    clusters: Iterable[ForwardedCluster], live: str | None, switch: dict[str, str] | None = None
 ) -> tuple[list[Forward], list[str]]:
-    """The one place netui decides its drop-in's forwards: the clusters (with .name, .domain,
-    .dns_ip) in environment order against the live netui.conf text. The planner writes this
+    """The one place netui decides its drop-in's forwards: the clusters in environment order
+    against the live netui.conf text. The planner writes this
     choice; the doctor judges others' lines against it."""
     entries = [(c.name, c.domain, c.dns_ip) for c in clusters]
     return choose(entries, current_choices(live), switch)
