@@ -209,6 +209,8 @@ class NetuiApp(App[None]):
         self.call_from_thread(self._inventory_found, inventory)
 
     def _inventory_found(self, inventory: dict[str, ClusterInventory]) -> None:
+        if not self.is_running:
+            return  # landed while the app closes: no screen will show it
         self.inventory = inventory
         self.inventory_arrived.publish(None)
 
@@ -220,6 +222,8 @@ class NetuiApp(App[None]):
             pass  # the app has ended: nothing to show it on
 
     def _snapshot_found(self, snap: HostSnapshot) -> None:
+        if not self.is_running:
+            return  # landed while the app closes: a screen reacting to it would start work
         self.snapshots[snap.host] = snap
         self.snapshot_arrived.publish(snap.host)
 
@@ -437,6 +441,8 @@ class NetuiApp(App[None]):
 
         if isinstance(error, WorkerFailed) and isinstance(error.error, Exception):
             error = error.error  # a worker's own exception, not Textual's wrapper
+        if too_late_to_start(error):
+            return  # work that began while the app closes: nothing to do it for, nothing broke
         now = time.monotonic()
         self.crash_times = [t for t in self.crash_times if now - t < 10] + [now]
         self._say_on_its_screen(error)
@@ -510,6 +516,15 @@ class DaemonThreads(ThreadPoolExecutor):
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         return None
+
+
+def too_late_to_start(error: BaseException) -> bool:
+    """A thread worker started after asyncio shut its executor down (the app is closing: a
+    snapshot or a timer landed in the last moments)."""
+    return isinstance(error, RuntimeError) and str(error) in (
+        "Executor shutdown has been called",
+        "cannot schedule new futures after shutdown",
+    )
 
 
 def save_crash_report(error: BaseException) -> str:

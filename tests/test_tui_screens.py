@@ -609,3 +609,31 @@ def test_the_first_screen_starts_on_the_clusters_and_fits_its_terminal(size):
             assert "netns fixed-office-pc is gone" in str(status.render())
 
     run(scenario)
+
+
+def test_work_landing_while_the_app_closes_is_dropped_not_reported_as_a_crash():
+    """The race CI met: a snapshot delivered, or a worker started, after the app ended and
+    asyncio shut its executor down. Nothing broke; nothing is shown or reported."""
+    from netui import app as app_module
+
+    app = fixed_app()
+    late: list[object] = []
+
+    async def scenario() -> None:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until_ready(pilot)
+        snap = next(iter(app.snapshots.values()))
+        before = dict(app.snapshots)
+        app._snapshot_found(snap)  # the app has ended: ignored, no screen reacts
+        assert app.snapshots == before
+        loop = asyncio.get_running_loop()
+        await loop.shutdown_default_executor()
+        try:
+            await loop.run_in_executor(None, lambda: None)
+        except RuntimeError as e:  # what a thread worker meets then
+            late.append(e)
+            app._handle_exception(e)
+
+    run(scenario)
+    assert late, "asyncio no longer refuses work after its executor shut down: re-check the guard"
+    assert app.crashes == [] and app_module.SURVIVED == []
