@@ -17,6 +17,7 @@ from netui.plan.journaled import plan_from_dict, step_from_dict
 from netui.plan.kinds.boot_persisted import BootPersisted
 from netui.plan.kinds.dns_drop_in import DnsCheck, DnsDropIn
 from netui.plan.kinds.file_edit import FileEdit
+from netui.plan.kinds.firewalld_policy import FirewalldPolicies
 from netui.plan.kinds.foreign_delete import ForeignDelete
 from netui.plan.kinds.foreign_move import ForeignMove
 from netui.plan.kinds.forward_accept import ForwardAccept
@@ -48,6 +49,7 @@ ONE_OF_EACH = [
     RouteChange("10.200.0.0/16", "192.168.1.109", "10.200.0.0/16 via 192.168.1.1 dev eth0"),
     NftAccept("inet", "filter", "forward", "10.1.3.0/24", "10.200.0.0/16"),
     BootPersisted(("route 10.1.3.0/24 via 192.168.1.1",)),
+    FirewalldPolicies(("10.1.3.0/24",), ("10.200.0.0/16",), True),
 ]
 
 

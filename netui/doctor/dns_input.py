@@ -6,6 +6,7 @@ blame."""
 from __future__ import annotations
 
 from netui.doctor.context import DoctorInput
+from netui.doctor.firewall import firewalld_dns_fix
 from netui.doctor.masquerade import samples
 from netui.doctor.path import input_path
 from netui.doctor.walk import Packet
@@ -49,7 +50,7 @@ def check(inp: DoctorInput) -> list[Finding]:
                     *hop.lines,
                     f"let udp and tcp port 53 from {office} in on {dns.host} (its firewall's own terms)",
                 ),
-                (),
+                (firewalld_dns_fix(inp, dns.host),) if hop.chain.owner == "firewalld" else (),
             )
         )
     return out

@@ -16,11 +16,10 @@ from netui.doctor.filtering import forward_sources
 from netui.doctor.masquerade import office_packet, samples
 from netui.doctor.path import Hop, PacketPath, forward_path
 from netui.model.findings import ERROR, INFO, WARNING, Change, Finding
+from netui.model.firewall import NETUI_DNS_POLICY, NETUI_POLICY
 from netui.model.hooks import NFT
 from netui.model.snapshot import HostSnapshot
 
-NETUI_ZONE = "netui-office"
-NETUI_POLICY = "netui-office-out"
 LINK_LOCAL = IPNetwork("169.254.0.0/16")
 
 
@@ -37,9 +36,21 @@ def firewalld_fix(inp: DoctorInput, host: str) -> Change:
     return Change(
         "firewalld-office",
         host,
-        f"firewalld on {host}: zone {NETUI_ZONE} for the office source and policy {NETUI_POLICY} "
-        "(accept, masquerade to the clusters) in its permanent configuration, then reload",
+        f"firewalld on {host}: policy {NETUI_POLICY} (the office to the clusters: accept, "
+        "masquerade) in its permanent configuration, then `firewall-cmd --reload` (it flushes "
+        "iptables rules not in its configuration: netui puts its own back at once, kube-proxy "
+        "re-creates its own)",
         {"sources": ",".join(inp.office), "destinations": ",".join(dests)},
+    )
+
+
+def firewalld_dns_fix(inp: DoctorInput, host: str) -> Change:
+    return Change(
+        "firewalld-office",
+        host,
+        f"firewalld on {host}: policy {NETUI_DNS_POLICY} (the office's DNS queries to this host) "
+        "in its permanent configuration, then `firewall-cmd --reload`",
+        {"sources": ",".join(inp.office), "destinations": "", "dns": "yes"},
     )
 
 
@@ -146,14 +157,14 @@ def _firewalld(inp: DoctorInput, host: str, snap: HostSnapshot) -> list[Finding]
     ours = {p.name: p for p in policies}.get(NETUI_POLICY)
     dests = [x for c in inp.clusters.values() if c.forwarder == host for x in c.cidrs]
     missing = [d for d in dests if ours is None or d not in ours.masquerade_to]
-    if ours is not None and not missing and NETUI_ZONE in office_zones:
+    if ours is not None and not missing:
         return [
             Finding(
                 "firewalld-running",
                 INFO,
                 host,
-                f"firewalld runs on {host}; netui's zone {NETUI_ZONE} and policy {NETUI_POLICY} "
-                "carry the office's forwarding and masquerading through reloads",
+                f"firewalld runs on {host}; netui's policy {NETUI_POLICY} carries the office's "
+                "forwarding and masquerading through reloads and boots",
                 tuple(evidence),
             )
         ]

@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
-from netui.lab import netns
+from netui.lab import canary, netns
 from netui.lab.httpserver import LabHTTPServer
 from netui.lab.kubeapi import ClusterState, serve
 from netui.lab.topology import LabCluster, Pod, plan_named
@@ -131,9 +131,30 @@ def main(lab_dir: str, plan: str = "classic") -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    nodes = _canary_nodes(Path(lab_dir), plan)
     while not stop.wait(1.0):
-        pass
+        if nodes and not (Path(lab_dir) / canary.REBOOTING).exists():
+            canary.tick(nodes, _services(Path(lab_dir)))
     return 0
+
+
+def _lab_state(lab_dir: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((lab_dir / "state.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _canary_nodes(lab_dir: Path, plan: str) -> list[canary.Watched]:
+    state = _lab_state(lab_dir)
+    return canary.watched(
+        plan, str(state.get("firewall") or ""), str(state.get("kube_proxy") or "iptables")
+    )
+
+
+def _services(lab_dir: Path) -> int:
+    return int(_lab_state(lab_dir).get("services") or 0)
 
 
 if __name__ == "__main__":

@@ -62,6 +62,16 @@ def prepare_etc(etc: Path, firewall: str) -> None:
     """The host's own copy of the manager's configuration (before it starts)."""
     if firewall == "firewalld":
         shutil.copytree("/etc/firewalld", etc / "firewalld", symlinks=True, dirs_exist_ok=True)
+        # what kubeadm's install guide has an operator do on a firewalld master: its API port
+        # open (`firewall-cmd --permanent --add-port=6443/tcp`), so the jump host discovers it
+        public = Path("/usr/lib/firewalld/zones/public.xml")
+        zone = etc / "firewalld" / "zones" / "public.xml"
+        if public.exists() and not zone.exists():
+            zone.parent.mkdir(parents=True, exist_ok=True)
+            text = public.read_text()
+            zone.write_text(
+                text.replace("</zone>", '  <port protocol="tcp" port="6443"/>\n</zone>')
+            )
     elif firewall == "ufw":
         shutil.copytree("/etc/ufw", etc / "ufw", symlinks=True, dirs_exist_ok=True)
         (etc / "default").mkdir(exist_ok=True)

@@ -35,6 +35,7 @@ from netui.lab.build import (
     _run,
     office_dns_reload,
 )
+from netui.lab.canary import REBOOTING
 from netui.lab.topology import LabHost, LabPlan, plan_named, with_extra_hosts
 from netui.model.netconfig import NETWORKD_DIR, configured_routes
 from netui.model.sysctl import SYSCTL_CONF, SysctlFile, settings
@@ -80,12 +81,17 @@ def reboot(names: list[str], home: Path | None = None) -> list[HostReboot]:
             f"lab: no lab host {', '.join(map(repr, unknown))}; hosts: {', '.join(plan.host_names)}"
         )
     reports = []
-    for name in dict.fromkeys(names):
-        report = HostReboot(name)
-        host = plan.host(name)
-        services = _shutdown(state, host, report)
-        _boot(state, plan, host, home, services, report)
-        reports.append(report)
+    marker = home / REBOOTING  # the lab's kube-proxy canary waits (lab/canary.py)
+    marker.touch()
+    try:
+        for name in dict.fromkeys(names):
+            report = HostReboot(name)
+            host = plan.host(name)
+            services = _shutdown(state, host, report)
+            _boot(state, plan, host, home, services, report)
+            reports.append(report)
+    finally:
+        marker.unlink(missing_ok=True)
     state.save()
     return reports
 

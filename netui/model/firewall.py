@@ -15,6 +15,9 @@ UFW_DEFAULTS = "/etc/default/ufw"
 NFTABLES_CONF = "/etc/nftables.conf"
 FIREWALLD_ZONES = "/etc/firewalld/zones"
 FIREWALLD_POLICIES = "/etc/firewalld/policies"
+# netui's own firewalld policies (plan/kinds/firewalld_policy.py writes them)
+NETUI_POLICY = "netui-office-out"
+NETUI_DNS_POLICY = "netui-office-dns"
 FILES = (FIREWALLD_CONF, UFW_CONF, UFW_DEFAULTS, NFTABLES_CONF)
 DIRS = (FIREWALLD_ZONES, FIREWALLD_POLICIES)
 
@@ -85,7 +88,9 @@ def parse_zone(path: str, text: str) -> FirewalldZone:
 
 def parse_policy(path: str, text: str) -> FirewalldPolicy:
     masq = re.findall(
-        r'<rule\b[^>]*>\s*<destination\s+address="([^"]*)"\s*/>\s*<masquerade\s*/>', text
+        r'<rule\b[^>]*>\s*(?:<source\s+address="[^"]*"\s*/>\s*)?'
+        r'<destination\s+address="([^"]*)"\s*/>\s*<masquerade\s*/>',
+        text,
     )
     return FirewalldPolicy(
         *_head(path, text, "policy"),

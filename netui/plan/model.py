@@ -79,6 +79,18 @@ class HostPlan:
         self.steps.append(step)
         return True
 
+    def merge_in(self, step: Step) -> None:
+        """Add `step`, or merge it into this host's step of the same key (one per host)."""
+        key = step.key()
+        for i, s in enumerate(self.steps):
+            if key is not None and s.key() == key:
+                merged = s.merge(step)
+                if merged is None:
+                    raise ValueError(s.conflict(step))
+                self.steps[i] = merged
+                return
+        self.steps.append(step)
+
     def of(self, kind: type[S]) -> list[S]:
         """This host's steps of one kind (for tests and the planner's own bookkeeping)."""
         return [s for s in self.steps if isinstance(s, kind)]

@@ -22,6 +22,7 @@ from netui.plan.dns import (
 from netui.plan.kinds import boot_persisted
 from netui.plan.kinds.dns_drop_in import DnsCheck, DnsDropIn
 from netui.plan.kinds.file_edit import FileEdit
+from netui.plan.kinds.firewalld_policy import FirewalldPolicies
 from netui.plan.kinds.foreign_delete import ForeignDelete
 from netui.plan.kinds.forward_accept import ForwardAccept
 from netui.plan.kinds.forwarding_on import ForwardingOn
@@ -44,6 +45,7 @@ CONNECTING = {
     "route-wrong-gateway",
     "no-return-route",
     "forward-blocked",
+    "dns-blocked",
     "cluster-masquerade-missing",
     "cluster-route-missing",
     "cluster-return-route-missing",
@@ -165,9 +167,19 @@ def _add_connecting_change(inp: DoctorInput, plan: Plan, ch: Change, jump_positi
         case "rule-delete" | "dns-line-remove" | "nft-rule-insert":
             pass  # someone else's rule or file: changed only on an explicit fix (x)
         case "firewalld-office":
-            pass  # not planned yet: the doctor names it, the fix is shown as data
+            hp.merge_in(
+                FirewalldPolicies(
+                    _words(p.get("sources", "")),
+                    _words(p.get("destinations", "")),
+                    p.get("dns") == "yes",
+                )
+            )
         case _:
             assert_never(ch.kind)
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(w for w in text.split(",") if w)
 
 
 def _holds(inp: DoctorInput, host: str, table: str, rule: str) -> bool:

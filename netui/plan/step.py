@@ -68,8 +68,9 @@ def absent_tables(texts: dict[str, Any]) -> frozenset[str]:
 
 class Script:
     """What one host's steps render into, in order: commands, the one restore (first when
-    applied, last when undone), batches (one `ip -batch` for every route) and reloads (each
-    once, after the steps that asked; dropped when a later step runs the same reload itself)."""
+    applied, last when undone), batches (one `ip -batch` for every route), reloads (each
+    once, after the steps that asked; dropped when a later step runs the same reload itself)
+    and, after all of it, the late commands (a firewall manager's reload)."""
 
     def __init__(
         self, plan_id: str, phase: str, live: HostState, retry_of: frozenset[str] = frozenset()
@@ -84,6 +85,7 @@ class Script:
         self._pending: list[str] = []
         self._reloaded: set[str] = set()
         self._kind: str | None = None
+        self._late: list[Command] = []
         self.boot: list[str] = []
 
     def begin(self, step: Step) -> None:
@@ -102,6 +104,11 @@ class Script:
 
     def add(self, cmd: Command) -> None:
         self._out.append(cmd)
+
+    def late(self, cmd: Command) -> None:
+        """A command that runs after everything else of the host, the restore included, when
+        applied and when undone: a firewall manager's reload, which flushes the tables."""
+        self._late.append(cmd)
 
     def reload(self, text: str, *, now: bool = False) -> None:
         """dnsmasq (or another daemon) must re-read its files: `text` is the operator's reload
@@ -138,7 +145,7 @@ class Script:
         restore = self.restore.command()
         if restore is not None:
             out = [*out, restore] if self.phase == "undo" else [restore, *out]
-        return out + self.restore.after()
+        return out + self.restore.after() + self._late
 
 
 def reload_command(text: str) -> Command:

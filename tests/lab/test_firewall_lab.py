@@ -5,6 +5,8 @@ table, chain and handle; the CLI view lists every base chain per hook."""
 from __future__ import annotations
 
 import json
+import re
+import time
 
 from netui.lab import build
 
@@ -48,7 +50,73 @@ def test_the_real_firewalld_rejecting_the_office_is_named_and_its_reload_flush_s
     assert any("FlushAllOnReload=yes" in e for e in running["evidence"])
     view = netui("show", "firewall", "a-master", env_file=files.env, check=True).stdout
     assert "firewall managers: firewalld" in view and "filter_FORWARD" in view
-    build.up(home=lab_home)  # the next module's lab starts clean
+    try:
+        _firewalld_fix_survives_a_reload_and_undo_is_exact(files)
+    finally:
+        build.up(home=lab_home)  # the next module's lab starts clean
+
+
+def _nft_without_counters(ns: str) -> list[str]:
+    """The ruleset, one table a block, sorted: a table made again (kube-proxy's, after a
+    reload flushed it) lists in another place, its content the same."""
+    text = re.sub(r" packets \d+ bytes \d+", "", in_ns(ns, "nft", "list", "ruleset").stdout)
+    return sorted(b.strip() for b in re.split(r"\n(?=table )", text) if b.startswith("table"))
+
+
+def _firewalld_tree(ns: str) -> str:
+    return in_ns(
+        ns, "sh", "-c", "cd /etc/firewalld && find . -type f | sort | xargs sha256sum"
+    ).stdout
+
+
+def _probes_fail(env: str) -> list[dict]:
+    probes = json.loads(netui("probe", "--json", env_file=env).stdout)
+    assert probes
+    return [r for r in probes if r["ok"] is False]
+
+
+def _kube_proxy_back(ns: str) -> None:
+    """The lab's kube-proxy canary (lab/canary.py) writes its chains again after a reload."""
+    for _ in range(100):
+        if in_ns(ns, "iptables", "-t", "nat", "-S", "KUBE-SERVICES").returncode == 0:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"kube-proxy's chains did not come back on {ns}")
+
+
+def _firewalld_fix_survives_a_reload_and_undo_is_exact(files) -> None:
+    """apply (over SSH from the jump host) writes netui's policies in firewalld's permanent
+    configuration and reloads: every probe passes, also after an operator's `--reload` (which
+    flushes netui's iptables chains); undo leaves /etc/firewalld and the ruleset as found."""
+    ns = "nu-a-master"
+    tree, ruleset = _firewalld_tree(ns), _nft_without_counters(ns)
+    assert _probes_fail(files.env)
+    applied = netui("apply", "--yes", netns="nu-jump", env_file=files.env_ssh)
+    assert applied.returncode == 0, applied.stdout[-3000:] + applied.stderr[-2000:]
+    policy = in_ns(ns, "cat", "/etc/firewalld/policies/netui-office-out.xml").stdout
+    assert '<destination address="10.200.0.0/16"/><masquerade/>' in policy
+    assert "netui" in in_ns(ns, "firewall-cmd", "--get-policies").stdout
+    assert "NETUI-POSTROUTING" in in_ns(ns, "iptables-save", "-t", "nat").stdout  # put back
+    assert _probes_fail(files.env) == []
+    errors = [f for f in json.loads(netui("doctor", "--json", env_file=files.env).stdout)
+              if f["severity"] == "error"]  # fmt: skip
+    assert errors == [], errors
+    running = next(
+        f
+        for f in json.loads(netui("doctor", "--json", env_file=files.env).stdout)
+        if f["code"] == "firewalld-running"
+    )
+    assert running["severity"] == "info" and "carries the office's" in running["title"]
+
+    assert in_ns(ns, "firewall-cmd", "--reload").returncode == 0  # flushes netui's chains
+    _kube_proxy_back(ns)
+    assert _probes_fail(files.env) == []  # firewalld's own policy carries the office
+
+    undone = netui("undo", "--yes", netns="nu-jump", env_file=files.env_ssh)
+    assert undone.returncode == 0, undone.stdout[-3000:] + undone.stderr[-2000:]
+    _kube_proxy_back(ns)
+    assert _firewalld_tree(ns) == tree
+    assert _nft_without_counters(ns) == ruleset
 
 
 def test_fix_all_accepts_the_office_in_a_native_forward_chain_and_undo_leaves_it_as_found(

@@ -6,6 +6,7 @@ from netui.plan.kinds import (  # noqa: F401  (each import registers its kind)
     boot_persisted,
     dns_drop_in,
     file_edit,
+    firewalld_policy,
     foreign_delete,
     foreign_move,
     forward_accept,
