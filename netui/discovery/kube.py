@@ -28,6 +28,7 @@ from netui.discovery.model import (
     Sourced,
     choose,
 )
+from netui.discovery.rest import KubeRest
 from netui.model import plain_yaml
 from netui.model.envfile import ClusterSpec, Environment
 
@@ -269,13 +270,14 @@ def _object_name(obj: Any) -> str:
 def _dry_run_service_range(core: Any) -> list[str]:
     """Ask the API server to create (dry run) a Service with an impossible ClusterIP; its refusal
     names the service range. Nothing is created."""
-    from kubernetes import client
     from kubernetes.client.exceptions import ApiException
 
-    body = client.V1Service(
-        metadata=client.V1ObjectMeta(name="netui-probe-range"),
-        spec=client.V1ServiceSpec(cluster_ip="1.1.1.1", ports=[client.V1ServicePort(port=80)]),
-    )
+    body = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "netui-probe-range"},
+        "spec": {"clusterIP": "1.1.1.1", "ports": [{"port": 80}]},
+    }
     try:
         core.create_namespaced_service("default", body, dry_run="All", _request_timeout=TIMEOUT)
     except ApiException as e:
@@ -294,16 +296,14 @@ def _ask(
     dns: list[Sourced],
 ) -> None:
     """What the API says, source by source, into `inv` and the candidate lists."""
-    from kubernetes import client
-
     w = inv.warnings
-    core = client.CoreV1Api(api)
+    core = KubeRest(api)  # the client's API classes cost a second of CPU (discovery/rest.py)
     nodes = _call(core.list_node)
     if nodes is None:
         raise ApiUnavailable("the API does not list nodes (no permission?)")
     inv.nodes = _nodes(nodes.items, spec.forwarder, w)
 
-    sc = _call(client.NetworkingV1Api(api).list_service_cidr)
+    sc = _call(core.list_service_cidr)
     for item in sc.items if sc else []:
         svcs += _sourced(getattr(item.spec, "cidrs", None) or [], "ServiceCIDR API", w)
 
@@ -319,7 +319,7 @@ def _ask(
         conf = _config_yaml(proxy, "config.conf", "config map kube-proxy", w)
         pods += _sourced(str(conf.get("clusterCIDR") or "").split(","), "kube-proxy config map", w)
     pools = _call(
-        client.CustomObjectsApi(api).list_cluster_custom_object,
+        core.list_cluster_custom_object,
         "crd.projectcalico.org",
         "v1",
         "ippools",

@@ -155,11 +155,12 @@ def test_a_confirmed_apply_stays(lab):
 
 
 def test_the_confirm_time_starts_when_the_whole_apply_is_done(lab, monkeypatch):
-    # Each step pauses 3 s, so the apply itself takes longer than the 12 s confirm time: a timer
-    # counting from the first step would have fired before netui returned. (It was 1 s steps and
-    # a 2 s timer, then 2 s and 6 s: at a load of 8 on two cores, `netui confirm` reached two of
-    # the three hosts more than 6 s after the apply returned.)
-    monkeypatch.setenv("NETUI_TEST_STEP_DELAY", "3")
+    # Each step pauses 1.5 s, so the apply itself (a dozen steps and more per host since plans
+    # persist for boot) takes longer than the 12 s confirm time: a timer counting from the first
+    # step would have fired before netui returned. (It was 1 s steps and a 2 s timer, then 2 s
+    # and 6 s: at a load of 8 on two cores, `netui confirm` reached two of the three hosts more
+    # than 6 s after the apply returned; then 3 s steps, 55 s of the suite.)
+    monkeypatch.setenv("NETUI_TEST_STEP_DELAY", "1.5")
     started = time.time()
     applied = netui("apply", "--yes", "--confirm-timeout", "12", env_file=lab.env)
     assert applied.returncode == 0, applied.stderr
