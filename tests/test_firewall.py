@@ -292,6 +292,31 @@ def test_firewalld_with_netui_zone_and_policy_is_quiet():
     assert {f.code for f in found if f.severity != "info"} == set(), [f.title for f in found]
 
 
+def test_netuis_own_policies_on_the_real_firewalld_accept_the_office_and_are_quiet():
+    """firewalld-netui-policies.json: the real firewalld's table with the two files netui's
+    firewalld fix writes (plan/kinds/firewalld_policy.py), loaded by `--reload`."""
+    from netui.doctor.path import input_path
+    from netui.plan.kinds.firewalld_policy import FirewalldPolicies
+
+    files = FirewalldPolicies(("10.1.3.0/24",), ("10.200.0.0/16", "10.96.0.0/12"), True).wanted()
+    snap = forwarder(
+        fixture("firewalld-netui-policies"),
+        extra={
+            **{f"fw:{p}": t for p, t in files.items() if t},
+            "fw:/etc/firewalld/firewalld.conf": "DefaultZone=public\nFlushAllOnReload=yes\n",
+        },
+    )
+    path = forward_path(snap, office(), lambda d: "cni0")
+    assert path.blocked_by is None, path.lines()
+    dns = input_path(snap, Packet("10.1.3.10", "192.168.1.109", proto="udp", dport=53,
+                                  in_iface="eth0", local_ips=("192.168.1.109",)))  # fmt: skip
+    assert dns.blocked_by is None, dns.lines()
+    found = diagnose_with(snap)
+    assert not [f for f in found if f.severity == "error"], [f.title for f in found]
+    running = next(f for f in found if f.code == "firewalld-running")
+    assert running.severity == "info" and "netui-office-out" in running.title
+
+
 def test_native_forward_drop_on_a_legacy_host_is_found_with_an_explicit_fix():
     doc = fixture("docker")
     legacy = NETUI_NAT
