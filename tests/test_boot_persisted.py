@@ -100,3 +100,44 @@ def test_it_goes_through_the_journal_and_merges_when_staged():
     )
     plan = Plan("p1", {"f": _plan()})
     assert plan_from_dict(plan.to_dict()).hosts["f"].steps == _plan().steps
+
+
+def test_at_boot_a_jump_a_later_plan_moved_comes_back_where_that_plan_put_it(tmp_path):
+    """The real restore script, run against a stand-in `iptables` that records what it is
+    asked (its directory and PATH moved under tmp_path: nothing of the machine is touched)."""
+    import os
+    import subprocess
+
+    from netui.plan.kinds.jump_move import JumpMove
+
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    first = render.apply_commands(
+        HostPlan("f", [Jump("nat", 3), BootPersisted()]), "p1", HostState()
+    )
+    moved = render.apply_commands(HostPlan("f", [JumpMove("nat", 3, 1), BootPersisted()]), "p2", HostState())  # fmt: skip
+    (plans / "p1.conf").write_text(_written(first)[plan_path("p1")])
+    (plans / "p2.conf").write_text(_written(moved)[plan_path("p2")])
+    assert "jump nat POSTROUTING 1 NETUI-POSTROUTING" in (plans / "p2.conf").read_text()
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "calls"
+    fake = bin_dir / "iptables"
+    # -C: the jump is there once it was inserted; -S: two rules in POSTROUTING
+    fake.write_text(
+        "#!/bin/sh\n"
+        f'echo "$*" >> {log}\n'
+        'case "$*" in *" -C "*) grep -q -- " -I " ' + str(log) + " && exit 0; exit 1;; esac\n"
+        'case "$*" in *" -S "*) printf -- "-A POSTROUTING -j A\\n-A POSTROUTING -j B\\n";; esac\n'
+        "exit 0\n"
+    )
+    fake.chmod(0o755)
+    script = RESTORE_SCRIPT.replace("dir=/etc/netui", f"dir={tmp_path}")
+    assert script != RESTORE_SCRIPT
+    env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}")
+    subprocess.run(["sh", "-c", script, "netui-restore", "boot"], env=env, check=True, timeout=20,
+                   stdin=subprocess.DEVNULL, capture_output=True)  # fmt: skip
+    inserts = [line for line in log.read_text().splitlines() if " -I " in line]
+    assert inserts == [
+        "-w 5 -t nat -I POSTROUTING 1 -m comment --comment netui: owned chain -j NETUI-POSTROUTING"
+    ]

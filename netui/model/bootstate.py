@@ -131,6 +131,8 @@ for table in nat filter; do
     echo COMMIT
   }} | iptables-restore --noflush -w 5 || rc=1
 done
+# the latest plan's line first (files in plan order, reversed): a jump a later plan moved
+# (kinds/jump_move.py) comes back where that plan put it; the others then find it there
 while read -r kind table builtin pos chain; do
   [ -n "$chain" ] || continue
   iptables -w 5 -t "$table" -C "$builtin" -m comment --comment "{JUMP_COMMENT}" -j "$chain" 2>/dev/null && continue
@@ -138,7 +140,7 @@ while read -r kind table builtin pos chain; do
   [ "$pos" -gt $((n + 1)) ] && pos=$((n + 1))
   iptables -w 5 -t "$table" -I "$builtin" "$pos" -m comment --comment "{JUMP_COMMENT}" -j "$chain" || rc=1
 done <<EOF
-$(grep -h '^jump ' "$@")
+$(grep -h '^jump ' "$@" | sed -n '1!G;h;$p')
 EOF
 while read -r kind dst via gw; do
   [ -n "$dst" ] || continue

@@ -31,6 +31,12 @@ class JumpMove(Step):
         out.restore.note(self.table, f"netui's jump to {chain} moved to {builtin} #{self.to}")
         out.restore.move_jump(self.table, builtin, chain, self.to)
 
+    def at_boot(self, plan_id: str) -> tuple[str, ...]:
+        # the restore script puts the jump where the latest plan's line says (an earlier
+        # plan's file still holds the position it was made at)
+        builtin, chain = OWNED[self.table]
+        return (f"jump {self.table} {builtin} {self.to} {chain}",)
+
     def undo(self, live: HostState, found: HostState, out: Script) -> None:
         builtin, chain = OWNED[self.table]
         out.restore.note(self.table, f"netui's jump to {chain} back to {builtin} #{self.position}")
