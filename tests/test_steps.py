@@ -184,3 +184,44 @@ def test_a_journal_of_the_nine_field_format_is_still_read_as_steps():
 
     files = found_files({"persisted": "old\n", "dns_conf": None}, plan.hosts["f"].steps)
     assert files == {PERSIST_FILE: "old\n", "/etc/dnsmasq.d/netui.conf": None}
+
+
+def _run_guard(tmp_path, guard, saved: str, mode: str = "run") -> str:
+    """The guard's script against stand-ins for iptables-save/-restore (PATH under tmp_path)."""
+    import os
+    import subprocess
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    (tmp_path / "saved").write_text(saved)
+    for name, body in (
+        ("iptables-save", f"cat {tmp_path}/saved"),
+        ("iptables-restore", "cat >/dev/null"),
+    ):
+        (bin_dir / name).write_text(f"#!/bin/sh\n{body}\n")
+        (bin_dir / name).chmod(0o755)
+    env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}")
+    done = subprocess.run(["sh", "-c", guard.script, "guard", mode, *guard.args], input=guard.stdin,
+                          env=env, capture_output=True, text=True, timeout=20)  # fmt: skip
+    return done.stdout.strip()
+
+
+def test_a_jump_move_only_plan_is_unchanged_on_a_second_ansible_run(tmp_path):
+    """Its restore holds no rule with the plan's comment: the guard looks where the jump stands."""
+    live = parse(
+        "*nat\n:POSTROUTING ACCEPT [0:0]\n:NETUI-POSTROUTING - [0:0]\n"
+        "-A POSTROUTING -s 10.9.0.0/16 -j RETURN\n"
+        '-A POSTROUTING -m comment --comment "netui: owned chain" -j NETUI-POSTROUTING\nCOMMIT\n'
+    ).table("nat")
+    hp = Plan("p1").host("f")
+    hp.steps.append(JumpMove("nat", 2, 1))
+    restore = next(
+        c for c in apply_commands(hp, "p1", HostState({"nat": live})) if c.argv == RESTORE
+    )
+    guard = restore.guards[0]
+    assert guard.args[3:] == ("nat:POSTROUTING:NETUI-POSTROUTING:1",)
+    before = '-A POSTROUTING -s 10.9.0.0/16 -j RETURN\n-A POSTROUTING -m comment --comment "netui: owned chain" -j NETUI-POSTROUTING\n'
+    after = "\n".join(reversed(before.strip().splitlines())) + "\n"
+    assert _run_guard(tmp_path, guard, before, "check") == "netui-would-change"
+    assert _run_guard(tmp_path, guard, before) == "netui-changed"
+    assert _run_guard(tmp_path, guard, after) == "netui-unchanged"

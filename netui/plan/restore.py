@@ -21,12 +21,24 @@ RESTORE = ("iptables-restore", "--noflush", "-w", "5")
 TABLE_ORDER = ("raw", "mangle", "nat", "filter", "security")
 
 # The Ansible guard of a restore: $2 the tables it touches, $3 the plan's comment, $4 when to
-# run (absent: apply; present: undo).
+# run (absent: apply; present: undo). A restore that only moves netui's jumps holds no rule with
+# the plan's comment: $5 then lists TABLE:BUILTIN:CHAIN:POSITION, and it is done when each jump
+# stands there.
 RESTORE_GUARD = r"""
-mode=$1 tables=$2 mark=$3 when=$4
-have=absent
-for t in $tables; do iptables-save -t "$t" 2>/dev/null | grep -qF -- "$mark" && have=present; done
-[ "$have" = "$when" ] || { echo netui-unchanged; exit 0; }
+mode=$1 tables=$2 mark=$3 when=$4 moves=$5
+if [ -n "$moves" ]; then
+  done=yes
+  for m in $moves; do
+    t=${m%%:*}; r=${m#*:}; b=${r%%:*}; r=${r#*:}; c=${r%%:*}; p=${r#*:}
+    at=$(iptables-save -t "$t" 2>/dev/null | grep -- "^-A $b " | grep -n -- "-j $c\( \|$\)" | head -n 1 | cut -d: -f1)
+    [ "$at" = "$p" ] || done=no
+  done
+  [ "$done" = yes ] && { echo netui-unchanged; exit 0; }
+else
+  have=absent
+  for t in $tables; do iptables-save -t "$t" 2>/dev/null | grep -qF -- "$mark" && have=present; done
+  [ "$have" = "$when" ] || { echo netui-unchanged; exit 0; }
+fi
 [ "$mode" = check ] && { echo netui-would-change; exit 0; }
 iptables-restore --noflush -w 5 && echo netui-changed
 """
@@ -239,5 +251,13 @@ class RestoreBuilder:
         order = list(sections(text))
         summary = "; ".join(self._summary(n, self._tables[n]) for n in order)
         when = "present" if self.phase == "undo" else "absent"
-        guard = Guard(RESTORE_GUARD, (" ".join(order), comment(self.plan_id), when), text)
+        moves = [
+            f"{name}:{builtin}:{chain}:{to}"
+            for name in order
+            for builtin, chain, to in self._tables[name].moves
+        ]
+        args: tuple[str, ...] = (" ".join(order), comment(self.plan_id), when)
+        if moves and comment(self.plan_id) not in text:
+            args += (" ".join(moves),)  # only jumps move: the guard looks where they stand
+        guard = Guard(RESTORE_GUARD, args, text)
         return Command(summary, RESTORE, text, guards=(guard,))
