@@ -102,42 +102,66 @@ def test_it_goes_through_the_journal_and_merges_when_staged():
     assert plan_from_dict(plan.to_dict()).hosts["f"].steps == _plan().steps
 
 
-def test_at_boot_a_jump_a_later_plan_moved_comes_back_where_that_plan_put_it(tmp_path):
-    """The real restore script, run against a stand-in `iptables` that records what it is
-    asked (its directory and PATH moved under tmp_path: nothing of the machine is touched)."""
+def _boot(tmp_path, plan_files: dict[str, str]) -> tuple[list[str], str]:
+    """The real restore script at boot, against stand-ins for iptables and iptables-restore
+    that record what they are asked (its directory and PATH under tmp_path: nothing of the
+    machine is touched). (iptables calls, what iptables-restore read)."""
     import os
     import subprocess
 
-    from netui.plan.kinds.jump_move import JumpMove
-
     plans = tmp_path / "plans"
     plans.mkdir()
-    first = render.apply_commands(
-        HostPlan("f", [Jump("nat", 3), BootPersisted()]), "p1", HostState()
-    )
-    moved = render.apply_commands(HostPlan("f", [JumpMove("nat", 3, 1), BootPersisted()]), "p2", HostState())  # fmt: skip
-    (plans / "p1.conf").write_text(_written(first)[plan_path("p1")])
-    (plans / "p2.conf").write_text(_written(moved)[plan_path("p2")])
-    assert "jump nat POSTROUTING 1 NETUI-POSTROUTING" in (plans / "p2.conf").read_text()
+    for name, text in plan_files.items():
+        (plans / f"{name}.conf").write_text(text)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    log = tmp_path / "calls"
-    fake = bin_dir / "iptables"
+    log, fed = tmp_path / "calls", tmp_path / "restored"
     # -C: the jump is there once it was inserted; -S: two rules in POSTROUTING
-    fake.write_text(
+    (bin_dir / "iptables").write_text(
         "#!/bin/sh\n"
         f'echo "$*" >> {log}\n'
         'case "$*" in *" -C "*) grep -q -- " -I " ' + str(log) + " && exit 0; exit 1;; esac\n"
         'case "$*" in *" -S "*) printf -- "-A POSTROUTING -j A\\n-A POSTROUTING -j B\\n";; esac\n'
         "exit 0\n"
     )
-    fake.chmod(0o755)
+    (bin_dir / "iptables-restore").write_text(f"#!/bin/sh\ncat >> {fed}\n")
+    for tool in ("iptables", "iptables-restore"):
+        (bin_dir / tool).chmod(0o755)
     script = RESTORE_SCRIPT.replace("dir=/etc/netui", f"dir={tmp_path}")
     assert script != RESTORE_SCRIPT
     env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}")
     subprocess.run(["sh", "-c", script, "netui-restore", "boot"], env=env, check=True, timeout=20,
                    stdin=subprocess.DEVNULL, capture_output=True)  # fmt: skip
-    inserts = [line for line in log.read_text().splitlines() if " -I " in line]
+    calls = log.read_text().splitlines() if log.exists() else []
+    return calls, fed.read_text() if fed.exists() else ""
+
+
+def _plan_file(plan_id: str, *steps) -> str:
+    cmds = render.apply_commands(HostPlan("f", [*steps, BootPersisted()]), plan_id, HostState())
+    return _written(cmds)[plan_path(plan_id)]
+
+
+def test_at_boot_a_jump_a_later_plan_moved_comes_back_where_that_plan_put_it(tmp_path):
+    from netui.plan.kinds.jump_move import JumpMove
+
+    p2 = _plan_file("p2", JumpMove("nat", 3, 1))
+    assert "jump nat POSTROUTING 1 NETUI-POSTROUTING" in p2
+    calls, _ = _boot(tmp_path, {"p1": _plan_file("p1", Jump("nat", 3)), "p2": p2})
+    inserts = [line for line in calls if " -I " in line]
     assert inserts == [
         "-w 5 -t nat -I POSTROUTING 1 -m comment --comment netui: owned chain -j NETUI-POSTROUTING"
+    ]
+
+
+def test_at_boot_a_rule_two_plans_hold_comes_back_once(tmp_path):
+    """Two plans' files hold the same masquerade (an older netui planned it twice; fix-all
+    deleted the copy at runtime): the boot restores it once, not the copy with it."""
+    rule = Masquerade("10.1.3.0/24", "10.200.0.0/16")
+    other = Masquerade("10.1.3.0/24", "10.96.0.0/12")
+    _, fed = _boot(tmp_path, {"p1": _plan_file("p1", Jump("nat", 1), rule),
+                              "p2": _plan_file("p2", rule, other)})  # fmt: skip
+    added = [line for line in fed.splitlines() if line.startswith("-A NETUI-POSTROUTING")]
+    assert added == [
+        '-A NETUI-POSTROUTING -s 10.1.3.0/24 -d 10.200.0.0/16 -m comment --comment "netui:p1" -j MASQUERADE',
+        '-A NETUI-POSTROUTING -s 10.1.3.0/24 -d 10.96.0.0/12 -m comment --comment "netui:p2" -j MASQUERADE',
     ]

@@ -122,7 +122,9 @@ EOF
   [ -n "$missing" ] || exit 0
 fi
 for table in nat filter; do
-  body=$(sed -n "s/^rule $table //p" "$@")
+  # one copy of each rule, whichever plans hold it (the first plan's comment kept): a copy a
+  # later fix deleted at runtime must not come back at boot from the other plan's file
+  body=$(sed -n "s/^rule $table //p" "$@" | awk '{{ k = $0; gsub(/ -m comment --comment "?netui:[^ "]*"?/, "", k); if (!(k in seen)) {{ seen[k] = 1; print }} }}')
   [ -n "$body" ] || continue
   {{
     echo "*$table"
