@@ -43,6 +43,9 @@ def test_the_policies_are_written_then_firewalld_reloads_after_netuis_restore():
         c.write is None for c in cmds[reload_at:]
     )  # nothing of netui's is written after the reload flushed it but its own chains put back
     assert "restore.sh check" in (cmds[reload_at + 1].shown or "")
+    verify = cmds[reload_at + 2]  # an older firewalld (no policies) ignores the files: refused
+    assert verify.role == "verify" and verify.argv[-2:] == ("netui-office-out", "netui-office-dns")
+    assert "firewalld 0.9" in verify.argv[2]
     policy = parse_policy(OUT, dict(c.write for c in cmds if c.write)[OUT])
     assert policy.ingress == ("ANY",) and policy.egress == ("ANY",)
     assert policy.masquerade_to == ("10.200.0.0/16", "10.96.0.0/12")
@@ -86,3 +89,22 @@ def test_two_fixes_of_one_host_merge_into_one_step():
     hp.merge_in(forward)
     hp.merge_in(dns)
     assert hp.steps == [FirewalldPolicies(("10.1.3.0/24",), ("10.200.0.0/16",), True)]
+
+
+def test_a_firewalld_without_policies_is_refused_with_the_reason(tmp_path):
+    """firewalld older than 0.9 ignores the policy files: the check after the reload fails the
+    host (it is rolled back) and says why, against a stand-in firewall-cmd of such a version."""
+    import os
+    import subprocess
+
+    from netui.plan.kinds.firewalld_policy import VERIFY
+
+    fake = tmp_path / "firewall-cmd"
+    fake.write_text('#!/bin/sh\ncase "$1" in --version) echo 0.8.2;; *) exit 2;; esac\n')
+    fake.chmod(0o755)
+    env = dict(os.environ, PATH=f"{tmp_path}:{os.environ['PATH']}")
+    done = subprocess.run(["sh", "-c", VERIFY, "v", "netui-office-out"], env=env,
+                          capture_output=True, text=True, timeout=10)  # fmt: skip
+    assert done.returncode == 6
+    assert "did not load policy netui-office-out (0.8.2)" in done.stderr
+    assert "firewalld 0.9 or later" in done.stderr

@@ -31,6 +31,16 @@ from netui.plan.text import carried
 RELOAD = ("firewall-cmd", "--reload")
 # netui's chains back after the reload flushed them (only what is missing; no armed rollback)
 REASSERT = f"[ -f {RESTORE_SCRIPT_PATH} ] || exit 0; sh {RESTORE_SCRIPT_PATH} check"
+# After the reload: firewalld knows each policy netui wrote ($@). Policies came with firewalld
+# 0.9 (RHEL 8's first releases and CentOS 7 ship older ones): there the files are ignored, the
+# office stays rejected, and the host is rolled back with this reason instead of "applied".
+VERIFY = r"""
+for p in "$@"; do
+  firewall-cmd --info-policy="$p" >/dev/null 2>&1 && continue
+  echo "firewalld did not load policy $p ($(firewall-cmd --version 2>/dev/null || echo '?')): policies need firewalld 0.9 or later; let the office through its zones by hand" >&2
+  exit 6
+done
+"""
 
 
 def policy_path(name: str) -> str:
@@ -113,6 +123,17 @@ class FirewalldPolicies(Step):
                 changed = True
         if changed:
             self._reload(out)
+            names = [
+                p.rsplit("/", 1)[1].removesuffix(".xml") for p, t in self.wanted().items() if t
+            ]
+            out.late(
+                Command(
+                    f"check firewalld loaded {', '.join(names)}",
+                    ("sh", "-c", VERIFY, "netui-firewalld-verify", *names),
+                    shown=" && ".join(f"firewall-cmd --info-policy={n}" for n in names),
+                    role="verify",
+                )
+            )
 
     def undo(self, live: HostState, found: HostState, out: Script) -> None:
         changed = False
