@@ -28,6 +28,7 @@ from netui.plan.kinds.jump_move import JumpMove
 from netui.plan.kinds.masquerade import Masquerade
 from netui.plan.kinds.nft_accept import NftAccept
 from netui.plan.kinds.route import RouteChange
+from netui.plan.kinds.ufw_allow import UfwAllowDns
 from netui.plan.model import Plan
 from netui.plan.render import apply_commands, undo_commands
 from netui.plan.restore import RESTORE, sections
@@ -50,6 +51,7 @@ ONE_OF_EACH = [
     NftAccept("inet", "filter", "forward", "10.1.3.0/24", "10.200.0.0/16"),
     BootPersisted(("route 10.1.3.0/24 via 192.168.1.1",)),
     FirewalldPolicies(("10.1.3.0/24",), ("10.200.0.0/16",), True),
+    UfwAllowDns(("10.1.3.0/24",)),
 ]
 
 

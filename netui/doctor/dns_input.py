@@ -10,8 +10,9 @@ from netui.doctor.firewall import firewalld_dns_fix
 from netui.doctor.masquerade import samples
 from netui.doctor.path import input_path
 from netui.doctor.walk import Packet
-from netui.model.findings import ERROR, Finding
-from netui.model.snapshot import ROUTES, TABLES
+from netui.model.findings import ERROR, Change, Finding
+from netui.model.hooks import IPTABLES
+from netui.model.snapshot import ROUTES, TABLES, HostSnapshot
 
 
 def check(inp: DoctorInput) -> list[Finding]:
@@ -50,7 +51,27 @@ def check(inp: DoctorInput) -> list[Finding]:
                     *hop.lines,
                     f"let udp and tcp port 53 from {office} in on {dns.host} (its firewall's own terms)",
                 ),
-                (firewalld_dns_fix(inp, dns.host),) if hop.chain.owner == "firewalld" else (),
+                _fix(inp, dns.host, snap, hop.chain.owner, hop.chain.source),
             )
         )
     return out
+
+
+def _fix(
+    inp: DoctorInput, host: str, snap: HostSnapshot, owner: str, source: str
+) -> tuple[Change, ...]:
+    """The host's own way to let the office's DNS in: firewalld's policy, ufw's rule; else
+    the text above (an INPUT policy of someone else's: netui owns no input chain)."""
+    if owner == "firewalld":
+        return (firewalld_dns_fix(inp, host),)
+    if source == IPTABLES and "ufw" in snap.firewall_managers:
+        return (
+            Change(
+                "ufw-allow-dns",
+                host,
+                f"ufw on {host}: `ufw allow proto udp|tcp from OFFICE to any port 53` for "
+                + ", ".join(inp.office),
+                {"sources": ",".join(inp.office)},
+            ),
+        )
+    return ()

@@ -28,6 +28,7 @@ ChangeKind = Literal[
     "firewalld-office",
     "nft-rule-insert",
     "boot-persist",
+    "ufw-allow-dns",
 ]
 CHANGE_KINDS: tuple[str, ...] = get_args(ChangeKind)
 SEVERITY_RANK = {ERROR: 0, WARNING: 1, INFO: 2}

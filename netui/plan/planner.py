@@ -32,6 +32,7 @@ from netui.plan.kinds.jump_move import JumpMove
 from netui.plan.kinds.masquerade import Masquerade, masquerade_rule
 from netui.plan.kinds.nft_accept import NftAccept
 from netui.plan.kinds.route import RouteChange
+from netui.plan.kinds.ufw_allow import UfwAllowDns
 from netui.plan.model import TAINT_KEY, Plan, PlanRefused, Taint, new_plan_id
 
 # Findings the connecting plan answers, and the ones it leaves to the operator (foreign rules are
@@ -174,6 +175,8 @@ def _add_connecting_change(inp: DoctorInput, plan: Plan, ch: Change, jump_positi
                     p.get("dns") == "yes",
                 )
             )
+        case "ufw-allow-dns":
+            hp.merge_in(UfwAllowDns(_words(p.get("sources", ""))))
         case _:
             assert_never(ch.kind)
 

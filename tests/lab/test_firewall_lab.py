@@ -148,3 +148,24 @@ def test_fix_all_accepts_the_office_in_a_native_forward_chain_and_undo_leaves_it
         undone = netui("undo", "--yes", env_file=files.env)
     assert undone.returncode == 0, undone.stdout + undone.stderr
     assert {ns: in_ns(ns, "nft", "-s", "list", "ruleset").stdout for ns in hosts} == before
+
+
+def test_ufw_lets_the_office_dns_in_its_own_terms_and_undo_leaves_user_rules_as_found(
+    lab_home, _lab_module
+):
+    """ufw on the DNS host (a-master) rejects the office's queries: the doctor's fix is ufw's
+    own rule, fix-all adds it, undo deletes exactly it (ufw's user.rules byte-identical)."""
+    files = build.up(home=lab_home, firewall="ufw")
+    try:
+        blocked = [f for f in _doctor(files.env) if f["code"] == "dns-blocked"]
+        assert blocked and blocked[0]["fixes"][0]["kind"] == "ufw-allow-dns", blocked
+        before = in_ns("nu-a-master", "cat", "/etc/ufw/user.rules").stdout
+        applied = netui("apply", "--fix-all", "--yes", env_file=files.env)
+        assert applied.returncode == 0, applied.stdout[-2000:] + applied.stderr[-2000:]
+        rules = in_ns("nu-a-master", "cat", "/etc/ufw/user.rules").stdout
+        assert "allow udp 53 0.0.0.0/0 any 10.1.3.0/24 in" in rules
+        undone = netui("undo", "--yes", env_file=files.env)
+        assert undone.returncode == 0, undone.stdout[-2000:] + undone.stderr[-2000:]
+        assert in_ns("nu-a-master", "cat", "/etc/ufw/user.rules").stdout == before
+    finally:
+        build.up(home=lab_home)  # the next module's lab starts clean

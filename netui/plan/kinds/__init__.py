@@ -17,4 +17,5 @@ from netui.plan.kinds import (  # noqa: F401  (each import registers its kind)
     masquerade,
     nft_accept,
     route,
+    ufw_allow,
 )
