@@ -138,10 +138,11 @@ def _up_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--firewall",
-        choices=["firewalld", "ufw", "nftables"],
+        choices=["firewalld", "firewalld-legacy", "ufw", "nftables"],
         default="",
-        help="a firewall manager on the forwarders: the real firewalld (cluster A's), ufw, "
-        "or a native nft table whose forward chain drops",
+        help="a firewall manager on the forwarders: the real firewalld (on cluster A's, "
+        "iptables-nft; firewalld-legacy: on cluster B's, iptables-legacy), ufw, or a native "
+        "nft table whose forward chain drops",
     )
     p.add_argument(
         "--kube-proxy",

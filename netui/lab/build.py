@@ -390,7 +390,7 @@ def _build(
     walled = firewalls.hosts_for(state.firewall, [c.master for c in plan.clusters])
     for name in walled:
         firewalls.prepare_etc(Path("/etc/netns") / f"{PREFIX}{name}", state.firewall)
-    if state.firewall == "firewalld":
+    if firewalls.is_firewalld(state.firewall):
         # before any rule is loaded: firewalld's start flushes iptables
         firewalls.start_firewalld(
             f"{PREFIX}{walled[0]}",

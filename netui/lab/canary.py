@@ -25,7 +25,7 @@ class Watched:
 
 def watched(plan: str, firewall: str, kube_proxy: str) -> list[Watched]:
     """The nodes whose kube-proxy chains a firewall manager's reload can flush (iptables mode)."""
-    if firewall != "firewalld":
+    if not firewalls.is_firewalld(firewall):
         return []
     clusters = plan_named(plan).clusters
     walled = firewalls.hosts_for(firewall, [c.master for c in clusters])

@@ -30,7 +30,13 @@ from pathlib import Path
 from netui.errors import UserError
 from netui.lab.topology import PREFIX, LabCluster, Service, pods_of
 
-FIREWALLS = ("firewalld", "ufw", "nftables")
+FIREWALLS = ("firewalld", "firewalld-legacy", "ufw", "nftables")
+
+
+def is_firewalld(firewall: str) -> bool:
+    """firewalld: on cluster A's master (iptables-nft); firewalld-legacy: on cluster B's
+    (iptables-legacy: its own tables, which firewalld's nftables backend does not hold)."""
+    return firewall in ("firewalld", "firewalld-legacy")
 KUBE_PROXY_MODES = ("iptables", "nftables", "ipvs")
 DBUS_SOCKET = Path("/run/dbus/system_bus_socket")
 HARDENED = """table inet filter {
@@ -54,13 +60,16 @@ def _in(ns: str, *argv: str, input: str | None = None, check: bool = True) -> st
 
 
 def hosts_for(firewall: str, masters: list[str]) -> list[str]:
-    """Which hosts get the variant: both masters, firewalld only the first (one bus)."""
+    """Which hosts get the variant: both masters, firewalld only one (one bus): the first, or
+    the second for firewalld-legacy."""
+    if firewall == "firewalld-legacy":
+        return masters[1:2]
     return masters[:1] if firewall == "firewalld" else masters
 
 
 def prepare_etc(etc: Path, firewall: str) -> None:
     """The host's own copy of the manager's configuration (before it starts)."""
-    if firewall == "firewalld":
+    if is_firewalld(firewall):
         shutil.copytree("/etc/firewalld", etc / "firewalld", symlinks=True, dirs_exist_ok=True)
         # what kubeadm's install guide has an operator do on a firewalld master: its API port
         # open (`firewall-cmd --permanent --add-port=6443/tcp`), so the jump host discovers it

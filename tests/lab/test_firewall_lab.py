@@ -56,6 +56,20 @@ def test_the_real_firewalld_rejecting_the_office_is_named_and_its_reload_flush_s
         build.up(home=lab_home)  # the next module's lab starts clean
 
 
+def test_firewalld_on_a_legacy_iptables_forwarder_is_fixed_the_same_way(lab_home, _lab_module):
+    """firewalld on b-master, whose iptables is the legacy one: its reload flushes those tables
+    too; the same policy carries the office, undo leaves the host as found."""
+    files = build.up(home=lab_home, firewall="firewalld-legacy")
+    try:
+        assert "legacy" in in_ns("nu-b-master", "iptables", "--version").stdout
+        blocked = [f for f in _doctor(files.env) if f["code"] == "forward-blocked"]
+        assert blocked and blocked[0]["host"] == "b-master", blocked
+        assert blocked[0]["fixes"][0]["kind"] == "firewalld-office"
+        _firewalld_fix_survives_a_reload_and_undo_is_exact(files, "nu-b-master", "10.42.0.0/16")
+    finally:
+        build.up(home=lab_home)  # the next module's lab starts clean
+
+
 def _nft_without_counters(ns: str) -> list[str]:
     """The ruleset, one table a block, sorted: a table made again (kube-proxy's, after a
     reload flushed it) lists in another place, its content the same."""
@@ -84,17 +98,18 @@ def _kube_proxy_back(ns: str) -> None:
     raise AssertionError(f"kube-proxy's chains did not come back on {ns}")
 
 
-def _firewalld_fix_survives_a_reload_and_undo_is_exact(files) -> None:
+def _firewalld_fix_survives_a_reload_and_undo_is_exact(
+    files, ns: str = "nu-a-master", pods: str = "10.200.0.0/16"
+) -> None:
     """apply (over SSH from the jump host) writes netui's policies in firewalld's permanent
     configuration and reloads: every probe passes, also after an operator's `--reload` (which
     flushes netui's iptables chains); undo leaves /etc/firewalld and the ruleset as found."""
-    ns = "nu-a-master"
     tree, ruleset = _firewalld_tree(ns), _nft_without_counters(ns)
     assert _probes_fail(files.env)
     applied = netui("apply", "--yes", netns="nu-jump", env_file=files.env_ssh)
     assert applied.returncode == 0, applied.stdout[-3000:] + applied.stderr[-2000:]
     policy = in_ns(ns, "cat", "/etc/firewalld/policies/netui-office-out.xml").stdout
-    assert '<destination address="10.200.0.0/16"/><masquerade/>' in policy
+    assert f'<destination address="{pods}"/><masquerade/>' in policy
     assert "netui" in in_ns(ns, "firewall-cmd", "--get-policies").stdout
     assert "NETUI-POSTROUTING" in in_ns(ns, "iptables-save", "-t", "nat").stdout  # put back
     assert _probes_fail(files.env) == []
