@@ -12,7 +12,7 @@ from netui.lab import build
 from .invariant import check_invariant
 
 
-@pytest.mark.parametrize("firewall", ["firewalld", "ufw", "nftables"])
+@pytest.mark.parametrize("firewall", ["firewalld", "firewalld-legacy", "ufw", "nftables"])
 def test_with_a_firewall_after_fix_all_the_doctor_and_the_probes_agree(
     firewall: str, lab_home: Path, _lab_module: None
 ):
