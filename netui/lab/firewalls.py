@@ -31,12 +31,6 @@ from netui.errors import UserError
 from netui.lab.topology import PREFIX, LabCluster, Service, pods_of
 
 FIREWALLS = ("firewalld", "firewalld-legacy", "ufw", "nftables")
-
-
-def is_firewalld(firewall: str) -> bool:
-    """firewalld: on cluster A's master (iptables-nft); firewalld-legacy: on cluster B's
-    (iptables-legacy: its own tables, which firewalld's nftables backend does not hold)."""
-    return firewall in ("firewalld", "firewalld-legacy")
 KUBE_PROXY_MODES = ("iptables", "nftables", "ipvs")
 DBUS_SOCKET = Path("/run/dbus/system_bus_socket")
 HARDENED = """table inet filter {
@@ -57,6 +51,12 @@ def _in(ns: str, *argv: str, input: str | None = None, check: bool = True) -> st
             f"lab: `{' '.join(argv)[:120]}` in {ns} failed: {proc.stderr.strip()[:300]}"
         )
     return proc.stdout
+
+
+def is_firewalld(firewall: str) -> bool:
+    """firewalld: on cluster A's master (iptables-nft); firewalld-legacy: on cluster B's
+    (iptables-legacy; its reload flushes those tables too, measured)."""
+    return firewall in ("firewalld", "firewalld-legacy")
 
 
 def hosts_for(firewall: str, masters: list[str]) -> list[str]:
