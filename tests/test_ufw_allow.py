@@ -67,3 +67,9 @@ def test_the_ansible_guard_reads_ufws_own_file(tmp_path):
     assert guard("run", "delete", "tcp", "10.1.3.0/24") == "netui-changed"
     rules.write_text("*filter\nCOMMIT\n")
     assert guard("run", "delete", "tcp", "10.1.3.0/24") == "netui-unchanged"
+
+
+def test_a_rule_of_one_interface_is_not_the_rule_netui_adds():
+    one_iface = f"{tuple_line('udp', '10.1.3.0/24')}_eth0 comment=6e65\n"
+    cmds = apply_commands(_host(), "p1", HostState(files={USER_RULES: one_iface}))
+    assert [c.argv[3] for c in cmds] == ["udp", "tcp"]

@@ -25,7 +25,10 @@ COMMENT = "netui: office DNS"
 GUARD = r"""
 mode=$1 op=$2 proto=$3 src=$4
 have=no
-grep -qF "### tuple ### allow $proto 53 0.0.0.0/0 any $src in" /etc/ufw/user.rules 2>/dev/null && have=yes
+line="### tuple ### allow $proto 53 0.0.0.0/0 any $src in"
+while IFS= read -r l; do
+  case "$l" in "$line" | "$line "*) have=yes ;; esac
+done 2>/dev/null < /etc/ufw/user.rules
 { [ "$op" = add ] && [ $have = yes ]; } || { [ "$op" = delete ] && [ $have = no ]; } && { echo netui-unchanged; exit 0; }
 [ "$mode" = check ] && { echo netui-would-change; exit 0; }
 if [ "$op" = add ]; then
@@ -43,7 +46,8 @@ def tuple_line(proto: str, source: str) -> str:
 
 def _has(state: HostState, proto: str, source: str) -> bool:
     text = state.files.get(USER_RULES) or ""
-    return any(line.startswith(tuple_line(proto, source)) for line in text.splitlines())
+    t = tuple_line(proto, source)  # "... in", not "... in_eth0" (a rule of one interface)
+    return any(line == t or line.startswith(t + " ") for line in text.splitlines())
 
 
 def _allow(proto: str, source: str) -> tuple[str, ...]:
