@@ -32,6 +32,15 @@ def _wait_for(session: str, text: str, seconds: float = 20) -> str:
     raise AssertionError(f"{text!r} never appeared; the screen was:\n{screen}")
 
 
+def _wait_gone(session: str, text: str, seconds: float = 20) -> None:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if text not in _screen(session):
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{text!r} stayed on the screen:\n{_screen(session)}")
+
+
 def _start(session: str, env_file: str, size: tuple[int, int], *cmd: str) -> None:
     """A tmux session of the given size running `cmd` with the lab's environment."""
     env = dict(os.environ, TERM="xterm-256color", NETUI_ENV=env_file)
@@ -107,11 +116,22 @@ def test_the_first_keys_a_new_user_presses_never_end_the_app_and_q_quits_at_once
         _keys(session, "Tab")  # the app starts on the clusters; the hosts table is next
         _keys(session, "Enter")  # office-pc: no nat chains at all (once: KeyError, app gone)
         _wait_for(session, "office-pc nat")
-        for key, seen in (("?", "everywhere"), ("d", "doctor"), ("p", "plan"), ("t", "trace")):
+        # each screen by its own title: the overview's status line says "doctor: …" too, so a
+        # bare "doctor" was seen before the doctor screen came, and `p` then went to it
+        shown = ""
+        for key, seen in (
+            ("?", "everywhere"),
+            ("d", "netui — doctor"),
+            ("p", "netui — plan"),
+            ("t", "netui — traces"),
+        ):
             _keys(session, "Escape")
+            if shown:
+                _wait_gone(session, shown)
             _wait_for(session, "Clusters")
             _keys(session, key)
             _wait_for(session, seen)
+            shown = seen
             assert not status.exists(), f"{key} ended the app"
         _keys(session, "Escape")
         _wait_for(session, "Clusters")
