@@ -82,6 +82,12 @@ def test_the_rollback_removes_only_what_still_reads_as_netuis_then_reloads():
     assert "firewall-cmd --reload" in text and "restore.sh check" in text
 
 
+def test_the_rollback_of_policies_that_were_there_already_reloads_nothing():
+    out = Rollback("p1")
+    STEP.rollback(_live(dict(STEP.wanted())), out)
+    assert out.lines == []  # apply wrote nothing: no reload that would flush the tables
+
+
 def test_two_fixes_of_one_host_merge_into_one_step():
     forward = FirewalldPolicies(("10.1.3.0/24",), ("10.200.0.0/16",))
     dns = FirewalldPolicies(("10.1.3.0/24",), (), dns=True)

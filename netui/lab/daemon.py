@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from netui.lab import canary, netns
+from netui.lab.build import LabState
 from netui.lab.httpserver import LabHTTPServer
 from netui.lab.kubeapi import ClusterState, serve
 from netui.lab.topology import LabCluster, Pod, plan_named
@@ -131,30 +132,14 @@ def main(lab_dir: str, plan: str = "classic") -> int:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    nodes = _canary_nodes(Path(lab_dir), plan)
+    # kube-proxy's canary (lab/canary.py): the lab's state is read once, `lab up` wrote it
+    # before it started this daemon (a lab of another shape is a new daemon)
+    lab = LabState.load(Path(lab_dir) / "state.json")
+    nodes = canary.watched(plan, lab.firewall, lab.kube_proxy)
     while not stop.wait(1.0):
         if nodes and not (Path(lab_dir) / canary.REBOOTING).exists():
-            canary.tick(nodes, _services(Path(lab_dir)))
+            canary.tick(nodes, lab.services)
     return 0
-
-
-def _lab_state(lab_dir: Path) -> dict[str, Any]:
-    try:
-        data = json.loads((lab_dir / "state.json").read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _canary_nodes(lab_dir: Path, plan: str) -> list[canary.Watched]:
-    state = _lab_state(lab_dir)
-    return canary.watched(
-        plan, str(state.get("firewall") or ""), str(state.get("kube_proxy") or "iptables")
-    )
-
-
-def _services(lab_dir: Path) -> int:
-    return int(_lab_state(lab_dir).get("services") or 0)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,8 @@ from netui.plan.text import carried
 
 RELOAD = ("firewall-cmd", "--reload")
 # netui's chains back after the reload flushed them (only what is missing; no armed rollback)
-REASSERT = f"[ -f {RESTORE_SCRIPT_PATH} ] || exit 0; sh {RESTORE_SCRIPT_PATH} check"
+# (true when it is not installed: a host without systemd has no netui chains to put back)
+REASSERT = f"[ ! -f {RESTORE_SCRIPT_PATH} ] || sh {RESTORE_SCRIPT_PATH} check"
 # After the reload: firewalld knows each policy netui wrote ($@). Policies came with firewalld
 # 0.9 (RHEL 8's first releases and CentOS 7 ship older ones): there the files are ignored, the
 # office stays rejected, and the host is rolled back with this reason instead of "applied".
@@ -97,14 +98,18 @@ class FirewalldPolicies(Step):
     rollback_rank = 99
     topic = "firewalld"
 
-    def wanted(self) -> dict[str, str | None]:
-        """Each of netui's policy files and what it must read (None: not this plan's)."""
+    def policies(self) -> dict[str, str | None]:
+        """Each of netui's policies by name and what its file must read (None: not this plan's)."""
         return {
-            policy_path(NETUI_POLICY): out_policy(self.sources, self.destinations)
+            NETUI_POLICY: out_policy(self.sources, self.destinations)
             if self.destinations
             else None,
-            policy_path(NETUI_DNS_POLICY): dns_policy(self.sources) if self.dns else None,
+            NETUI_DNS_POLICY: dns_policy(self.sources) if self.dns else None,
         }
+
+    def wanted(self) -> dict[str, str | None]:
+        """The same by file path."""
+        return {policy_path(name): text for name, text in self.policies().items()}
 
     def files(self) -> tuple[str, ...]:
         return (policy_path(NETUI_POLICY), policy_path(NETUI_DNS_POLICY))
@@ -123,9 +128,7 @@ class FirewalldPolicies(Step):
                 changed = True
         if changed:
             self._reload(out)
-            names = [
-                p.rsplit("/", 1)[1].removesuffix(".xml") for p, t in self.wanted().items() if t
-            ]
+            names = [name for name, text in self.policies().items() if text]
             out.late(
                 Command(
                     f"check firewalld loaded {', '.join(names)}",
@@ -168,19 +171,20 @@ class FirewalldPolicies(Step):
         )
 
     def rollback(self, found: HostState, out: Rollback) -> None:
+        changed = False
         for path, text in self.wanted().items():
-            if text is None:
-                continue
             before, q = found.files.get(path), shlex.quote(path)
-            if before == text:
-                continue
+            if text is None or before == text:
+                continue  # not this plan's, or there already: apply wrote nothing
             wrote = f'[ "$(cat {q} 2>/dev/null)" = {shlex.quote(text.rstrip(chr(10)))} ]'
             if before is None:
                 out.line(f"{wrote} && rm -f {q}")
             else:
                 out.line(f"{wrote} && {carried(before)} > {q}")
-        out.run(*RELOAD)
-        out.line(f"[ -f {RESTORE_SCRIPT_PATH} ] && sh {RESTORE_SCRIPT_PATH} check >/dev/null 2>&1")
+            changed = True
+        if changed:  # as apply: no reload (it flushes iptables) where no file changed
+            out.run(*RELOAD)
+            out.line(f"{{ {REASSERT}; }} >/dev/null 2>&1")
 
     def key(self) -> tuple[Any, ...]:
         return ("firewalld-policies",)
