@@ -3,6 +3,10 @@ and the boot files they are judged from."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from netui.doctor import diagnose
 from netui.doctor.persistence import boot_items
 from netui.model.bootstate import (
@@ -192,6 +196,7 @@ def _armed_journal(tmp_path, monkeypatch, names=("a", "b")):
     monkeypatch.setattr(executor, "armed_path", lambda pid: str(tmp_path / "armed" / f"{pid}.sh"))
     monkeypatch.setattr(executor, "ARMED_DIR", str(tmp_path / "armed"))
     monkeypatch.setattr(executor, "PLANS_DIR", str(tmp_path / "plans"))
+    monkeypatch.setattr(executor, "ROLLBACK_DIR", str(tmp_path / "run"))
     plan = Plan(PLAN_ID)
     for name in names:
         plan.host(name).steps += [RouteChange("10.200.0.0/16", "192.168.1.109"), BootPersisted()]
@@ -320,10 +325,14 @@ def test_history_says_whether_a_plan_survives_a_reboot(tmp_path, monkeypatch, ca
     assert "at boot: runtime only on r: lost at its next boot" in detail
 
 
+def _boot_id() -> str:
+    return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+
+
 def test_confirm_never_claims_a_host_whose_timer_was_killed(tmp_path, monkeypatch):
-    """A timer killed without a reboot (no script, no marker, no process): confirm says so for
-    that host, journals it as kept-but-unconfirmed, and the audit line does not say
-    "confirmed" (it did: only a fired timer was told apart)."""
+    """A timer killed without a reboot (its script there, its process not, the same boot):
+    confirm says so for that host, journals it as kept-but-unconfirmed, and the audit line does
+    not say "confirmed" (it did: only a fired timer was told apart)."""
     import json
     import subprocess
 
@@ -332,6 +341,9 @@ def test_confirm_never_claims_a_host_whose_timer_was_killed(tmp_path, monkeypatc
 
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     journal = _armed_journal(tmp_path, monkeypatch)
+    ran = tmp_path / "ran"
+    journal.host("a")["rollback"] |= {"boot_id": _boot_id(), "script": f"touch {ran}\n"}
+    (tmp_path / "rollback-a.sh").write_text("#!/bin/sh\n")  # its process is gone
     timer_b = tmp_path / "rollback-b.sh"
     timer_b.write_text("#!/bin/sh\n")
     timer = subprocess.Popen(["sh", "-c", "sleep 60", str(timer_b)])
@@ -342,9 +354,55 @@ def test_confirm_never_claims_a_host_whose_timer_was_killed(tmp_path, monkeypatc
         timer.kill()
     assert said["b"] == "confirmed"
     assert said["a"].startswith(executor.NOT_CONFIRMED), said
+    assert "a did not reboot): the plan stands there as applied, unconfirmed" in said["a"]
+    assert not ran.exists()  # the plan stands: nothing rolled it back
     assert journal.host_outcome("a") is HostOutcome.TIMER_GONE
     assert journal.host_outcome("b") is HostOutcome.APPLIED
     lines = (tmp_path / "state" / "netui" / "audit.log").read_text().splitlines()
     last = json.loads(lines[-1])
     assert last["action"] == "confirm"
     assert last["outcome"] == "a: not confirmed (timer gone); b: confirmed", last
+
+
+@pytest.mark.parametrize("how", ["run cleared", "new boot id"])
+def test_a_host_that_rebooted_with_nothing_to_run_its_rollback_is_rolled_back_by_netui(
+    tmp_path, monkeypatch, how
+):
+    """No systemd, or a reboot before the host's first unit was in: the boot ran nothing. Its
+    /run is empty (or its boot id is new): netui runs the journaled rollback once, then says
+    "rolled back by a reboot", never "confirmed", and leaves neither copy behind."""
+    from netui.plan import executor
+    from netui.plan.states import HostOutcome, PlanState
+
+    journal = _armed_journal(tmp_path, monkeypatch, names=("a",))
+    ran = tmp_path / "ran"
+    script = f"#!/bin/sh\n# netui rollback\necho once >> {ran}\n"
+    journal.host("a")["rollback"] |= {"boot_id": _boot_id(), "script": script}
+    boot_copy = tmp_path / "armed" / f"{PLAN_ID}.sh"
+    boot_copy.write_text(script)  # left by an apply whose unit never ran it
+    if how == "new boot id":
+        journal.host("a")["rollback"]["boot_id"] = "00000000-0000-0000-0000-000000000000"
+        (tmp_path / "rollback-a.sh").write_text("#!/bin/sh\n")  # /run not a tmpfs there
+    assert executor.timer_state(journal, _Hosts()["a"], "a")[0] == "unrun"
+    said = executor.confirm(journal, _Hosts())
+    assert said == {
+        "a": "already fired: rolled back by a reboot of a (its boot ran nothing of it: netui "
+        "ran the rollback now)"
+    }
+    assert ran.read_text() == "once\n"
+    assert journal.host_outcome("a") is HostOutcome.REBOOTED
+    assert "netui ran it after the reboot" in journal.host("a")["note"]
+    assert journal.host("a")["fired_at"]
+    assert journal.status is PlanState.NOT_CONFIRMED
+    assert not boot_copy.exists() and not list(tmp_path.glob("rollback-a.sh*"))
+    assert executor.confirm(journal, _Hosts()) == {}  # settled: asked once, run once
+    assert ran.read_text() == "once\n"
+
+
+def test_a_timer_armed_by_an_older_netui_without_its_script_is_only_called_gone(
+    tmp_path, monkeypatch
+):
+    from netui.plan import executor
+
+    journal = _armed_journal(tmp_path, monkeypatch, names=("a",))
+    assert executor.timer_state(journal, _Hosts()["a"], "a") == ("gone", None)

@@ -113,9 +113,10 @@ _FIRED = 'rm -f "$0.boot"; touch "$0"; mv -f "$0" "$0.fired"\n'
 
 
 # $0 the timer's script, $1 its seconds, $2 where the boot's copy goes ("": none); prints the
-# timer's pid.
+# timer's pid and the host's boot id (a later boot id says the host rebooted since).
 _LAUNCH = (
-    'touch "$0.alive" && { setsid sh "$0" "$1" </dev/null >/dev/null 2>&1 & echo $!; } && '
+    'touch "$0.alive" && { setsid sh "$0" "$1" </dev/null >/dev/null 2>&1 & '
+    'echo "$! $(cat /proc/sys/kernel/random/boot_id 2>/dev/null)"; } && '
     '{ [ -z "$2" ] || { mkdir -p "$(dirname "$2")" && mv -f "$0.boot" "$2"; }; }'
 )
 
@@ -130,34 +131,76 @@ def _own_rollback_dir(backend: Backend) -> None:
 
 
 def _arm(
-    journal: Journal, backend: Backend, hp: HostPlan, snap: HostSnapshot, timeout: float
-) -> None:
-    script = render.rollback_script(hp, journal.plan.id, HostState.of(snap))
+    journal: Journal,
+    backend: Backend,
+    hp: HostPlan,
+    snap: HostSnapshot,
+    timeout: float,
+    progress: Progress,
+) -> HostSnapshot:
+    """Arm the host's rollback; returns the host as the plan's writes now find it."""
+    found = HostState.of(snap)
+    script = render.rollback_script(hp, journal.plan.id, found)
     _own_rollback_dir(backend)
     path = rollback_path(journal.plan.id, hp.host)
-    boot = ""
+    boot = ""  # where the boot's copy goes: none on a host whose boot runs nothing of netui
     if any(step.boot_runs_armed for step in hp.steps):
         # A reboot kills the timer and clears /run: the host's boot unit runs this copy instead
         # (and renames it <plan>.rebooted), so an unconfirmed plan never comes back at boot.
-        # Staged in /run and moved into place only once the timer runs: a netui killed before
-        # leaves nothing in /etc (the timer's rollback removes the copy when it fires).
+        # On a host's first plan the unit goes in first, journaled (undo removes it): a reboot
+        # at any later point of the apply finds what runs the copy.
+        first = [
+            c for step in hp.steps if step.boot_runs_armed for c in step.arming_commands(found)
+        ]
+        for cmd in first:
+            i = journal.step(hp.host, cmd.summary, cmd.preview())
+            try:
+                _run(backend, cmd)
+            except HostError as e:
+                journal.finish_step(hp.host, i, FAILED, e.message)
+                raise
+            journal.finish_step(hp.host, i, DONE)
+            progress(hp.host, f"✓ {cmd.summary} (first, so that a reboot runs the armed rollback)")
+        if first:
+            snap = snapshot_for(backend, hp)
         boot = armed_path(journal.plan.id)
-        backend.write_file(path + ".boot", script.encode(), mode=0o700)
-    # The script waits for netui's silence, then undoes, unless `netui confirm` killed it first.
-    body = "#!/bin/sh\n" + _WAIT_FOR_SILENCE + script.split("\n", 1)[1] + _FIRED
-    backend.write_file(path, body.encode(), mode=0o700)
-    # setsid: a new session, no controlling terminal; no inherited pipes, so this returns at once.
-    result = backend.check(["sh", "-c", _LAUNCH, path, str(max(1, round(timeout))), boot])
-    journal.set_host_status(
-        hp.host,
-        HostOutcome.ARMED,
-        rollback={
-            "path": path,
-            "pid": int(result.text.strip()),
-            "seconds": timeout,
-            "deadline": time.time() + timeout,
-        },
-    )
+    # Journaled before any file of it is on the host: a netui killed from here on leaves a
+    # timer (or its files) that history, confirm and undo find and settle (pid 0: not known
+    # yet; the timer is then found by its command line).
+    rollback = {
+        "path": path,
+        "pid": 0,
+        "boot_id": "",
+        "seconds": timeout,
+        "deadline": time.time() + timeout,
+        # the rollback itself, for a host that rebooted with nothing to run it at boot (no
+        # systemd, or before its unit was in): netui runs it when it next asks
+        "script": script,
+    }
+    journal.set_host_status(hp.host, HostOutcome.ARMED, rollback=rollback)
+    try:
+        if boot:
+            # Staged in /run and moved into place only once the timer runs: a netui killed
+            # before leaves nothing in /etc (the timer's rollback removes the copy when it fires).
+            backend.write_file(path + ".boot", script.encode(), mode=0o700)
+        # The script waits for netui's silence, then undoes, unless `netui confirm` killed it.
+        body = "#!/bin/sh\n" + _WAIT_FOR_SILENCE + script.split("\n", 1)[1] + _FIRED
+        backend.write_file(path, body.encode(), mode=0o700)
+        # setsid: a new session, no controlling terminal; no inherited pipes: returns at once.
+        result = backend.check(["sh", "-c", _LAUNCH, path, str(max(1, round(timeout))), boot])
+    except HostError:
+        with journal.lock:
+            journal.host(hp.host).pop("rollback", None)
+        try:
+            backend.run(["rm", "-f", path, path + ".boot", path + ".alive"])
+        except HostError:
+            pass  # /run: gone at the host's next boot, and nothing runs them
+        raise
+    pid, _, boot_id = result.text.strip().partition(" ")
+    with journal.lock:
+        rollback.update(pid=int(pid), boot_id=boot_id.strip())
+        journal.save()
+    return snap
 
 
 class _Heartbeat:
@@ -202,18 +245,42 @@ def _keep_alive(journal: Journal, backend: Backend, name: str) -> None:
 
 # What became of a host's armed timer, and since when: fired (its script renamed itself), armed
 # (the script and its process are there), rebooted (the host's boot unit ran the rollback:
-# netui-restore renames /etc/netui/armed/<plan>.sh), or gone (a kill, or a boot that ran nothing).
-_TIMER_STATE = r"""
-p="$1"; pid="$2"; boot="$3"
+# netui-restore renames /etc/netui/armed/<plan>.sh), unrun (the host rebooted and nothing ran
+# the rollback at boot: no systemd, or no unit yet; its /run is empty or its boot id is new),
+# or gone (killed: the script is there, its process is not, the host did not reboot).
+# The timer's process: the recorded pid, else any `sh <its script> <seconds>` (pid 0: netui
+# died between the launch and journaling it). Prints the pid; fails when there is none.
+_TIMER_PID = r"""
+timer_pid() {
+  grep -qsaF -- "$1" "/proc/$2/cmdline" && { echo "$2"; return 0; }
+  for f in $(grep -lsaF -- "$1" /proc/[0-9]*/cmdline 2>/dev/null); do
+    case "$(tr '\0' ' ' < "$f" 2>/dev/null)" in
+      "sh $1 "*) f=${f%/cmdline}; echo "${f#/proc/}"; return 0 ;;
+    esac
+  done
+  return 1
+}
+"""
+_TIMER_STATE = (
+    _TIMER_PID
+    + r"""
+p="$1"; pid="$2"; boot="$3"; was="$4"
+now=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null)
 if [ -e "$p.fired" ]; then echo "fired $(stat -c %Y "$p.fired")"
-elif [ -e "$p" ] && grep -qs "$p" "/proc/$pid/cmdline"; then echo armed
 elif [ -e "$boot.rebooted" ]; then echo "rebooted $(stat -c %Y "$boot.rebooted")"
+elif [ -n "$was" ] && [ -n "$now" ] && [ "$was" != "$now" ]; then echo unrun
+elif [ -e "$p" ] && timer_pid "$p" "$pid" >/dev/null; then echo armed
+elif [ ! -e "$p" ]; then echo unrun
 else echo gone; fi
 """
+)
+# The rollback of a host that rebooted with nothing to run it: what its boot would have run.
+# The boot copy goes first (a boot unit still starting finds nothing to run twice).
+_RUN_UNRUN = 'rm -f "$2"; sh "$1" >/dev/null 2>&1; rm -f "$1"; date +%s'
 # A settled timer's traces: its /run files, the boot copy or the boot's marker, and netui's
 # folders for them once empty (what the plan's undo would otherwise find left).
 _FORGET_TIMER = (
-    'grep -qs "$2" "/proc/$1/cmdline" && kill "$1"; '
+    _TIMER_PID + 't=$(timer_pid "$2" "$1") && kill "$t"; '
     'rm -f "$2" "$2.fired" "$2.alive" "$2.boot" "$3.sh" "$3.rebooted"; rmdir "$4" "$5" 2>/dev/null; '
     "exit 0"
 )
@@ -221,26 +288,49 @@ NOT_CONFIRMED = "not confirmed: its confirm timer is gone"
 _OUTCOMES = {
     "fired": HostOutcome.TIMER_FIRED,
     "rebooted": HostOutcome.REBOOTED,
+    "unrun": HostOutcome.REBOOTED,
     "gone": HostOutcome.TIMER_GONE,
 }
 
 
+def _stamp(text: str) -> str | None:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(int(text))) if text.isdigit() else None
+
+
 def timer_state(journal: Journal, backend: Backend, name: str) -> tuple[str, str | None]:
-    """(fired|armed|rebooted|gone, when it fired by the host's clock) of a host's armed timer."""
+    """(fired|armed|rebooted|unrun|gone, when it fired by the host's clock) of a host's armed
+    timer."""
     info = journal.host(name)["rollback"]
     boot = armed_path(journal.plan.id).removesuffix(".sh")
-    argv = ["sh", "-c", _TIMER_STATE, "netui-timer", info["path"], str(info["pid"]), boot]
+    argv = [
+        "sh", "-c", _TIMER_STATE, "netui-timer", info["path"], str(info["pid"]), boot,
+        str(info.get("boot_id", "")),
+    ]  # fmt: skip
     state, _, stamp = backend.run(argv).text.strip().partition(" ")
-    when = (
-        time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(int(stamp))) if stamp.isdigit() else None
-    )
-    return state, when
+    if state == "unrun" and not info.get("script"):
+        state = "gone"  # armed by an older netui: the journal has no rollback to run
+    return state, _stamp(stamp)
+
+
+def _run_unrun(journal: Journal, backend: Backend, name: str) -> str | None:
+    """Run the rollback a host's boot did not (it rebooted unconfirmed); when it ran."""
+    info = journal.host(name)["rollback"]
+    _own_rollback_dir(backend)
+    path = info["path"] + ".after-reboot"
+    backend.write_file(path, info["script"].encode(), mode=0o700)
+    argv = ["sh", "-c", _RUN_UNRUN, "netui-rollback", path, armed_path(journal.plan.id)]
+    return _stamp(backend.check(argv).text.strip())
 
 
 def forget_timer(
     journal: Journal, backend: Backend, name: str, state: str, when: str | None
 ) -> None:
-    """Kill what is left of a host's timer, remove its traces, journal what became of it."""
+    """Settle a host's timer: run its rollback if the host rebooted and nothing ran it at boot,
+    kill what is left of the timer, remove its traces, journal what became of it."""
+    extra: dict[str, Any] = {}
+    if state == "unrun":
+        when = _run_unrun(journal, backend, name)
+        extra["note"] = "nothing ran its rollback at boot: netui ran it after the reboot"
     info = journal.host(name)["rollback"]
     boot = armed_path(journal.plan.id).removesuffix(".sh")
     argv = [
@@ -251,7 +341,8 @@ def forget_timer(
     with journal.lock:
         journal.host(name).pop("rollback", None)
     if state in _OUTCOMES:
-        extra = {"fired_at": when} if when else {}
+        if when:
+            extra["fired_at"] = when
         journal.set_host_status(name, _OUTCOMES[state], **extra)
     else:
         journal.save()
@@ -268,10 +359,15 @@ def disarm(journal: Journal, backend: Backend, name: str) -> str:
         return "already fired: the host was rolled back"
     if state == "rebooted":
         return f"already fired: rolled back by a reboot of {name}"
+    if state == "unrun":
+        return (
+            f"already fired: rolled back by a reboot of {name} (its boot ran nothing of it: "
+            "netui ran the rollback now)"
+        )
     if state == "gone":
         return (
-            f"{NOT_CONFIRMED} (did {name} reboot?): what the plan left there is unknown; "
-            "`netui doctor` shows it, `netui undo` removes it"
+            f"{NOT_CONFIRMED} (killed; {name} did not reboot): the plan stands there as "
+            "applied, unconfirmed; `netui undo` removes it"
         )
     return "confirmed"
 
@@ -367,12 +463,18 @@ def _apply_host(
     journal.record_pre(name, pre)
     if confirm_timeout:
         try:
-            _arm(journal, backend, hp, snap, confirm_timeout)
+            snap = _arm(journal, backend, hp, snap, confirm_timeout, progress)
         except HostError as e:
+            said = "nothing changed"
+            try:  # the boot unit, if it went in
+                if not _undo_host(journal, backend, hp, progress):
+                    said = "and what it installed may stay (history shows it)"
+            except HostError as err:
+                said = f"and what it installed may stay ({err.message})"
             journal.set_host_status(
                 name, HostOutcome.FAILED, error=f"could not arm the rollback: {e.message}"
             )
-            progress(name, f"✗ could not arm the rollback, nothing changed: {e.message}")
+            progress(name, f"✗ could not arm the rollback, {said}: {e.message}")
             return False
         heartbeat.start(name)
         progress(name, f"rollback armed: fires in {confirm_timeout:g} s unless confirmed")

@@ -216,6 +216,12 @@ class Step:
         """The inverse as sh lines for the confirm timer's script (runs on the target alone)."""
         raise NotImplementedError
 
+    def arming_commands(self, live: HostState) -> tuple[Command, ...]:
+        """What must stand on the host before its armed rollback is left there for the boot
+        (boot_runs_armed): the unit that runs it, on a host's first plan. The executor runs them
+        first, journaled, so a reboot at any later point of the apply rolls the plan back."""
+        return ()
+
     def at_boot(self, plan_id: str) -> tuple[str, ...]:
         """Lines of the plan's file under /etc/netui/plans that bring this change back at every
         boot (model/bootstate.py: `rule TABLE CHAIN TEXT`, `jump TABLE BUILTIN POS CHAIN`,

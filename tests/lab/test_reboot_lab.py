@@ -368,3 +368,89 @@ def test_a_reload_that_flushes_netuis_rules_is_noticed_and_undone_by_the_hosts_c
         )
     finally:
         assert netui("undo", "--yes", env_file=lab.env).returncode == 0
+
+
+def test_an_armed_plan_on_a_host_without_systemd_is_rolled_back_after_its_reboot(lab):
+    """Nothing runs at such a host's boot: the plan's files (forwarding in sysctl.d) would stay
+    and come back at every boot, unconfirmed. The reboot empties its /run: netui sees the timer
+    gone with the boot, runs the journaled rollback, and says "rolled back by a reboot"."""
+    from .conftest import host_state
+
+    units = Path("/etc/netns/nu-a-master/systemd/system")
+    units.rename(units.with_name("system.off"))  # a-master now reads as a host without systemd
+    try:
+        before = host_state(FORWARDERS_AND_ROUTER)
+        plan_id = _plan_id(netui("apply", "--yes", "--confirm-timeout", "300", env_file=lab.env))
+        kept = in_ns("nu-a-master", "sh", "-c", "ls /etc/sysctl.d/*netui* 2>/dev/null").stdout
+        assert kept.strip(), "the plan writes no file on a-master: the test tests nothing"
+        assert in_ns("nu-a-master", "test", "-e", f"/etc/netui/armed/{plan_id}.sh").returncode
+        assert netui("lab", "reboot", "a-master").returncode == 0
+        assert in_ns("nu-a-master", "sh", "-c", "ls /etc/sysctl.d/*netui*").stdout == kept
+        confirm = netui("confirm", env_file=lab.env)
+        assert confirm.returncode == 1, confirm.stdout + confirm.stderr
+        assert (
+            "a-master: already fired: rolled back by a reboot of a-master (its boot ran nothing "
+            "of it: netui ran the rollback now)"
+        ) in confirm.stdout
+        assert "router: confirmed" in confirm.stdout
+        assert _netui_files("a-master") == ""
+        assert host_state(("a-master",)) == {"a-master": before["a-master"]}
+        assert _history_row(lab.env, plan_id)["hosts"]["a-master"] == "rolled back by a reboot"
+        undo = netui("undo", "--yes", env_file=lab.env)
+        assert undo.returncode == 0, undo.stdout + undo.stderr
+        assert "a-master: nothing to undo: a reboot already rolled it back" in undo.stdout
+        assert host_state(FORWARDERS_AND_ROUTER) == before
+    finally:
+        units.with_name("system.off").rename(units)
+        netui("undo", "--yes", env_file=lab.env)
+    record_fault(
+        "a reboot of an armed host without systemd (nothing runs at its boot)",
+        "netui sees the timer gone with the reboot and runs the journaled rollback: "
+        "`a-master: already fired: rolled back by a reboot of a-master (its boot ran nothing of "
+        "it: netui ran the rollback now)`; its sysctl.d file removed; hosts byte-identical",
+    )
+
+
+def test_a_netui_killed_after_arming_a_hosts_first_plan_is_rolled_back_by_that_hosts_boot(lab):
+    """The boot unit goes in before the boot copy of the rollback: a netui killed once the
+    timers are armed, then a reboot of a host that had no netui unit, and the boot itself
+    rolls the plan back (its marker says so before netui ever asks)."""
+    import os
+    import sys
+
+    from .conftest import host_state
+
+    assert in_ns(
+        "nu-a-master", "test", "-e", "/etc/systemd/system/netui-restore.service"
+    ).returncode
+    before = host_state(FORWARDERS_AND_ROUTER)
+    argv = [sys.executable, "-m", "netui.cli", "apply", "--yes", "--confirm-timeout", "300"]
+    env = dict(os.environ, NETUI_TEST_STEP_DELAY="1")
+    proc = subprocess.Popen([*argv, "--env", lab.env], env=env, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    seen = ""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and "a-master: rollback armed" not in seen:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen += line
+    proc.kill()
+    proc.wait()
+    assert "a-master: ✓ install /etc/systemd/system/netui-restore.service (first" in seen, seen
+    plan_id = next(x.split()[2] for x in seen.splitlines() if x.startswith("applying plan"))
+    assert netui("lab", "reboot", "a-master").returncode == 0
+    marker = f"/etc/netui/armed/{plan_id}.rebooted"
+    assert in_ns("nu-a-master", "test", "-e", marker).returncode == 0, seen  # the boot ran it
+    undo = netui("undo", "--yes", env_file=lab.env)
+    assert undo.returncode == 0, undo.stdout + undo.stderr
+    assert "a-master: nothing to undo: a reboot already rolled it back" in undo.stdout
+    for host in FORWARDERS_AND_ROUTER:
+        assert _netui_files(host) == "", host
+    assert host_state(FORWARDERS_AND_ROUTER) == before
+    record_fault(
+        "netui killed right after arming a host's first plan, then that host reboots",
+        "the unit was installed before the boot copy: the boot runs the rollback "
+        f"(`{marker.replace(plan_id, '<plan>')}`); undo: `nothing to undo: a reboot already rolled "
+        "it back`; hosts byte-identical",
+    )

@@ -121,11 +121,19 @@ class BootPersisted(Step):
             out.add(
                 Command(f"persist for boot: {planned.path}", write=(planned.path, planned.text()))
             )
-        for path, text, _mode in INSTALLED:
-            if live.files.get(path) != text:
-                out.add(Command(f"install {path}", write=(path, text)))
+        for cmd in self.arming_commands(live):
+            out.add(cmd)
+
+    def arming_commands(self, live: HostState) -> tuple[Command, ...]:
+        """The unit, its script and timer, installed and enabled (what is missing of them): on
+        an armed plan they are in place before its boot copy, which they run after a reboot."""
+        out = [
+            Command(f"install {path}", write=(path, text))
+            for path, text, _mode in INSTALLED
+            if live.files.get(path) != text
+        ]
         if live.files.get(WANTS_LINK) is None or live.files.get(TIMER_LINK) is None:
-            out.add(
+            out.append(
                 Command(
                     f"enable {UNIT_NAME} and {TIMER_NAME}",
                     (
@@ -147,6 +155,7 @@ class BootPersisted(Step):
                     ),
                 )
             )
+        return tuple(out)
 
     def undo(self, live: HostState, found: HostState, out: Script) -> None:
         mine = plan_path(out.plan_id)
