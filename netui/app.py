@@ -32,6 +32,7 @@ from netui.themes import load_theme_files
 
 if TYPE_CHECKING:  # the parser behind it loads after the first paint
     from netui.core.inventory import ClusterInventory
+    from netui.core.own_state import OwnStateChange, OwnStateWatch
     from netui.model.snapshot import HostSnapshot
 
 PollerFactory = Callable[[Environment, Callable[["HostSnapshot"], None]], Poller]
@@ -82,6 +83,8 @@ class NetuiApp(App[None]):
         self.inventory: dict[str, ClusterInventory] | None = None  # once discovery answered
         # published on the app's thread: a host's name, then None once the inventory is in
         self.snapshot_arrived: Signal[str] = Signal(self, "snapshot-arrived")
+        # netui's own chains gone or back on a host, as the poller saw it (core/own_state.py)
+        self.own_state: OwnStateWatch | None = None
         self.inventory_arrived: Signal[None] = Signal(self, "inventory-arrived")
         from netui.core.session import Session
 
@@ -99,6 +102,10 @@ class NetuiApp(App[None]):
         self.theme_problems: list[str] = []
         self._theme_names: list[str] = []
         self._wanted_theme = theme or "dark"
+
+    @property
+    def own_state_changes(self) -> list[OwnStateChange]:
+        return self.own_state.said if self.own_state is not None else []
 
     @property
     def env(self) -> Environment:
@@ -224,7 +231,16 @@ class NetuiApp(App[None]):
     def _snapshot_found(self, snap: HostSnapshot) -> None:
         if not self.is_running:
             return  # landed while the app closes: a screen reacting to it would start work
+        if self.own_state is None:
+            from netui.core.own_state import OwnStateWatch  # after the first paint
+
+            self.own_state = OwnStateWatch()
+        lost = self.own_state.read(self.snapshots.get(snap.host), snap)
         self.snapshots[snap.host] = snap
+        if lost is not None:
+            # another tool's reload took netui's chains (or they came back): said at once,
+            # whatever screen is up; the overview runs its doctor again on it
+            self.notify(lost.text(), severity="warning" if lost.gone else "information", timeout=12)
         self.snapshot_arrived.publish(snap.host)
 
     def refresh_hosts(self, name: str | None = None) -> None:

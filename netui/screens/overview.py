@@ -87,6 +87,7 @@ class OverviewScreen(Screen[None]):
         self.doctor_shown = False
         self._doctor_started = False
         self._changes_seen = 0
+        self._own_changes_seen = 0
         clusters = self.query_one("#clusters", FitTable)
         for c in env.clusters.values():
             clusters.put_row(
@@ -154,6 +155,9 @@ class OverviewScreen(Screen[None]):
         self.shown.add(host)
         self._tick_hosts()
         self._first_doctor()
+        seen = len(netui_app(self).own_state_changes)
+        if self._doctor_started and seen != self._own_changes_seen:
+            self._run_doctor()  # netui's chains went (a reload) or came back: counted again
 
     # --- the doctor's counts -------------------------------------------------------------
 
@@ -167,6 +171,7 @@ class OverviewScreen(Screen[None]):
     def _run_doctor(self) -> None:
         self._doctor_started = True
         self._changes_seen = len(netui_app(self).session.changes)
+        self._own_changes_seen = len(netui_app(self).own_state_changes)
         self.run_worker(self._diagnose, thread=True, exclusive=True, group="overview-doctor")
 
     def _diagnose(self) -> None:
