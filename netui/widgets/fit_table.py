@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from rich.text import Text
 from textual.widgets import DataTable
 
 from netui.model.safe_text import clean
@@ -116,7 +117,9 @@ class FitTable(DataTable[Cell]):
         self.clear(columns=True)
         self.shown = self._wanted()
         for c in self.shown:
-            self.add_column(c.label, key=c.key, width=c.width or None)
+            # a Text, not a str: DataTable would parse a str label as markup (and load rich's
+            # emoji table for it, before the first paint)
+            self.add_column(Text(c.label), key=c.key, width=c.width or None)
         for key in self.data:
             self.add_row(*(self._cell(key, c) for c in self.shown), key=key)
         if self.row_count:
