@@ -243,11 +243,14 @@ def _keep_alive(journal: Journal, backend: Backend, name: str) -> None:
             journal.save()
 
 
-# What became of a host's armed timer, and since when: fired (its script renamed itself), armed
-# (the script and its process are there), rebooted (the host's boot unit ran the rollback:
-# netui-restore renames /etc/netui/armed/<plan>.sh), unrun (the host rebooted and nothing ran
-# the rollback at boot: no systemd, or no unit yet; its /run is empty or its boot id is new),
-# or gone (killed: the script is there, its process is not, the host did not reboot).
+# What became of a host's armed timer, and since when:
+# - fired: its script renamed itself `.fired`;
+# - rebooted: the host's boot unit ran the rollback (netui-restore renames the boot copy
+#   /etc/netui/armed/<plan>.sh to `.rebooted`);
+# - armed: its process lives (even with its file gone: sh reads it from an open file);
+# - unrun: the host rebooted and nothing ran the rollback at boot (no systemd, or no unit yet):
+#   its boot id is new, or its /run is empty;
+# - gone: killed (the script is there, its process is not, the host did not reboot).
 # The timer's process: the recorded pid, else any `sh <its script> <seconds>` (pid 0: netui
 # died between the launch and journaling it). Prints the pid; fails when there is none.
 _TIMER_PID = r"""
@@ -269,7 +272,7 @@ now=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null)
 if [ -e "$p.fired" ]; then echo "fired $(stat -c %Y "$p.fired")"
 elif [ -e "$boot.rebooted" ]; then echo "rebooted $(stat -c %Y "$boot.rebooted")"
 elif [ -n "$was" ] && [ -n "$now" ] && [ "$was" != "$now" ]; then echo unrun
-elif [ -e "$p" ] && timer_pid "$p" "$pid" >/dev/null; then echo armed
+elif timer_pid "$p" "$pid" >/dev/null; then echo armed
 elif [ ! -e "$p" ]; then echo unrun
 else echo gone; fi
 """
