@@ -406,3 +406,48 @@ def test_a_timer_armed_by_an_older_netui_without_its_script_is_only_called_gone(
 
     journal = _armed_journal(tmp_path, monkeypatch, names=("a",))
     assert executor.timer_state(journal, _Hosts()["a"], "a") == ("gone", None)
+
+
+def test_a_plan_is_not_applied_over_an_older_one_still_armed_on_its_hosts(tmp_path, monkeypatch):
+    """The older plan's rollback, when it fires, puts back what it found, undoing the new
+    plan's files with it: refused until it is confirmed or rolled back (asked first)."""
+    import subprocess
+
+    from netui.core.session import Session
+    from netui.errors import UserError
+    from netui.model.envfile import loads
+    from netui.plan.kinds.route import RouteChange
+    from netui.plan.model import Plan
+    from netui.plan.undoing import load
+
+    journal = _armed_journal(tmp_path, monkeypatch, names=("a",))
+    timer_a = tmp_path / "rollback-a.sh"
+    timer_a.write_text("#!/bin/sh\n")
+    timer = subprocess.Popen(["sh", "-c", "sleep 60", str(timer_a)])
+    env = loads(
+        "office: {cidrs: [10.1.3.0/24]}\nhosts: {a: local, b: local}\n"
+        "clusters: {c: {pod_cidrs: [10.200.0.0/16], service_cidrs: [10.96.0.0/12]}}\n",
+        "t.yaml",
+    )
+    session = Session(env, hosts=_Hosts())
+    newer = Plan("p20261202-000002-0002")
+    newer.host("a").steps.append(RouteChange("10.201.0.0/16", "192.168.1.109"))
+    elsewhere = Plan("p20261202-000003-0003")
+    elsewhere.host("b").steps.append(RouteChange("10.201.0.0/16", "192.168.1.109"))
+    try:
+        journal.host("a")["rollback"]["pid"] = timer.pid
+        journal.save()
+        with pytest.raises(UserError) as refused:
+            session._refuse_over_armed(newer)
+        assert str(refused.value) == (
+            f"not applying plan {newer.id}: plan {PLAN_ID} on a still awaits confirmation, and "
+            "its rollback would undo this plan there too; confirm it first (`netui confirm`, "
+            "`y`), or let it roll back"
+        )
+        session._refuse_over_armed(elsewhere)  # another host: not in the way
+        assert set(load(PLAN_ID).data["hosts"]) == {"a"}  # and no record made for b
+    finally:
+        timer.kill()
+        timer.wait()
+    (tmp_path / "rollback-a.sh.fired").write_text("")  # its timer fired since
+    session._refuse_over_armed(newer)  # asked: nothing is armed any more

@@ -263,10 +263,35 @@ class Session:
         from netui.plan import executor
 
         with self.writing("apply"):
+            self._refuse_over_armed(plan)
             journal = executor.apply(plan, self.hosts, confirm_timeout, progress)
         what = self._what(plan)
         self.changes.append((time.time(), f"plan {plan.id} {journal.status}: {what}"))
         return journal
+
+    def _refuse_over_armed(self, plan: Plan) -> None:
+        """An older plan still armed on a host of this one: its rollback, when it fires (or
+        runs after a reboot), puts back what it found there and would undo this plan's files
+        with it. Its hosts are asked first (a plan a reboot or its deadline settled is not in
+        the way); one that is still armed is confirmed, or rolled back, before this applies."""
+        from netui.plan import executor, undoing
+
+        shared_armed = []
+        for journal in undoing.candidates(lambda s: s.awaiting_confirmation, None):
+            records = journal.data["hosts"]  # read, not journal.host(): that adds a record
+            shared = [n for n in plan.hosts if (records.get(n) or {}).get("rollback")]
+            if journal.plan.id == plan.id or not shared:
+                continue
+            executor.settle_timers(journal, self.hosts)
+            still = [n for n in shared if (records.get(n) or {}).get("rollback")]
+            if still:
+                shared_armed.append(f"plan {journal.plan.id} on {', '.join(still)}")
+        if shared_armed:
+            raise UserError(
+                f"not applying plan {plan.id}: {'; '.join(shared_armed)} still awaits "
+                "confirmation, and its rollback would undo this plan there too; confirm it "
+                "first (`netui confirm`, `y`), or let it roll back"
+            )
 
     @staticmethod
     def _what(plan: Plan) -> str:

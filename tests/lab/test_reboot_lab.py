@@ -189,6 +189,18 @@ def test_confirm_never_claims_a_host_whose_timer_a_reboot_took(lab):
     )
 
 
+def _undo_leaves_nothing(lab, before: dict[str, str]) -> None:
+    """`netui undo` once a reboot rolled a-master back: the others undone, nothing left."""
+    from .conftest import host_state
+
+    undo = netui("undo", "--yes", env_file=lab.env)
+    assert undo.returncode == 0, undo.stdout + undo.stderr
+    assert "a-master: nothing to undo: a reboot already rolled it back" in undo.stdout
+    for host in FORWARDERS_AND_ROUTER:
+        assert _netui_files(host) == "", host
+    assert host_state(FORWARDERS_AND_ROUTER) == before
+
+
 def _plan_id(applied: subprocess.CompletedProcess[str]) -> str:
     assert applied.returncode == 0, applied.stdout + applied.stderr
     return next(
@@ -230,12 +242,7 @@ def test_an_armed_plan_a_reboot_took_is_told_truly_and_nothing_of_it_is_left(lab
     )
     assert confirm.returncode == 1 and f"plan {plan_id}: partly applied" in confirm.stdout
     assert _history_row(lab.env, plan_id)["hosts"]["a-master"] == "rolled back by a reboot"
-    undo = netui("undo", "--yes", env_file=lab.env)
-    assert undo.returncode == 0, undo.stdout + undo.stderr
-    assert "a-master: nothing to undo: a reboot already rolled it back" in undo.stdout
-    for host in FORWARDERS_AND_ROUTER:
-        assert _netui_files(host) == "", host
-    assert host_state(FORWARDERS_AND_ROUTER) == before
+    _undo_leaves_nothing(lab, before)
     row = _history_row(lab.env, plan_id)
     assert row["status"] == "undone" and row["at_boot"] is None
     assert row["hosts"] == {
@@ -442,12 +449,7 @@ def test_a_netui_killed_after_arming_a_hosts_first_plan_is_rolled_back_by_that_h
     assert netui("lab", "reboot", "a-master").returncode == 0
     marker = f"/etc/netui/armed/{plan_id}.rebooted"
     assert in_ns("nu-a-master", "test", "-e", marker).returncode == 0, seen  # the boot ran it
-    undo = netui("undo", "--yes", env_file=lab.env)
-    assert undo.returncode == 0, undo.stdout + undo.stderr
-    assert "a-master: nothing to undo: a reboot already rolled it back" in undo.stdout
-    for host in FORWARDERS_AND_ROUTER:
-        assert _netui_files(host) == "", host
-    assert host_state(FORWARDERS_AND_ROUTER) == before
+    _undo_leaves_nothing(lab, before)
     record_fault(
         "netui killed right after arming a host's first plan, then that host reboots",
         "the unit was installed before the boot copy: the boot runs the rollback "
