@@ -52,17 +52,17 @@ def test_chains_a_reload_flushed_are_said_gone_with_what_brings_them_back():
     lost = change(_snap(WITH), _snap(FLUSHED))
     assert lost is not None and lost.gone == ("NETUI-POSTROUTING",) and not lost.back
     assert lost.text() == (
-        "a-master: netui's NETUI-POSTROUTING gone since the last read (a firewall reload "
-        "flushed them?); nothing on the host puts them back: apply the plan again; the doctor "
-        "says what is missing"
+        "a-master: netui's chain NETUI-POSTROUTING is gone since the last read (a firewall "
+        "reload flushed the tables?); nothing on the host puts it back: apply the plan again; "
+        "the doctor (d) says what is missing"
     )
     # where netui's unit holds them, its check puts them back (the light read has no boot files)
     lost = change(_snap(WITH, boot=_persisted()), _snap(FLUSHED))
     assert lost is not None and lost.restored_by_host
-    assert "the host's netui-restore-check puts them back within 30 s" in lost.text()
+    assert "the host's netui-restore-check puts it back within 30 s" in lost.text()
     back = change(_snap(FLUSHED), _snap(WITH))
     assert back is not None and back.back == ("NETUI-POSTROUTING",) and not back.gone
-    assert back.text() == "a-master: netui's NETUI-POSTROUTING back"
+    assert back.text() == "a-master: netui's chain NETUI-POSTROUTING is back"
 
 
 def test_nothing_is_said_without_a_change_or_without_two_readable_reads():
@@ -96,9 +96,10 @@ def test_the_tui_says_it_at_once_and_the_overview_counts_its_doctor_again():
 
             assert await wait_until(pilot, lambda: len(said()) >= 2), said()
             assert any(
-                "a-master: netui's NETUI-POSTROUTING gone since the last read" in m for m in said()
+                "a-master: netui's chain NETUI-POSTROUTING is gone since the last read" in m
+                for m in said()
             ), said()
-            assert "a-master: netui's NETUI-POSTROUTING back" in said()
+            assert "a-master: netui's chain NETUI-POSTROUTING is back" in said()
             assert await wait_until(pilot, lambda: overview._own_changes_seen == 2)
             assert await wait_until(pilot, lambda: overview.doctor_shown)
 

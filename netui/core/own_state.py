@@ -32,18 +32,23 @@ class OwnStateChange:
     restored_by_host: bool = False  # netui's unit and check timer there hold them
 
     def text(self) -> str:
+        names = self.gone or self.back
+        what = (
+            f"netui's chain {names[0]}" if len(names) == 1 else f"netui's chains {', '.join(names)}"
+        )
+        it = "it" if len(names) == 1 else "them"
         if self.gone:
-            chains = ", ".join(self.gone)
             then = (
-                "the host's netui-restore-check puts them back within 30 s"
+                f"the host's netui-restore-check puts {it} back within 30 s"
                 if self.restored_by_host
-                else "nothing on the host puts them back: apply the plan again"
+                else f"nothing on the host puts {it} back: apply the plan again"
             )
             return (
-                f"{self.host}: netui's {chains} gone since the last read (a firewall reload "
-                f"flushed them?); {then}; the doctor says what is missing"
+                f"{self.host}: {what} {'is' if len(names) == 1 else 'are'} gone since the last "
+                f"read (a firewall reload flushed the tables?); {then}; the doctor (d) says "
+                "what is missing"
             )
-        return f"{self.host}: netui's {', '.join(self.back)} back"
+        return f"{self.host}: {what} {'is' if len(names) == 1 else 'are'} back"
 
 
 def change(before: HostSnapshot | None, after: HostSnapshot) -> OwnStateChange | None:

@@ -115,7 +115,11 @@ class DnsScreen(Screen[None]):
         row = table.get_row_at(table.cursor_row)
 
         def done(outcome: str) -> None:
+            from netui.core.outcome import line_succeeded
+
             self.action_refresh()
-            detail.update(f"the switch: {outcome}; undo it from history (h)")
+            # a failed switch was rolled back on its host: there is nothing of it to undo
+            hint = "; undo it from history (h)" if line_succeeded(outcome) else ""
+            detail.update(f"the switch: {outcome}{hint}")
 
         offer_switch(self, str(row[0]), str(row[1]), detail.update, done)
