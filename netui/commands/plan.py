@@ -387,7 +387,9 @@ COMMANDS = (
     ),
     Command(
         "history",
-        "every plan with who, when, from where and its outcome",
+        "every plan with who, when, from where and its outcome (asks the hosts of a plan "
+        "awaiting confirmation first and settles what became of their timers; --readonly: "
+        "the journal only)",
         history,
         _history_arguments,
     ),
