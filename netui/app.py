@@ -237,11 +237,32 @@ class NetuiApp(App[None]):
             self.own_state = OwnStateWatch()
         lost = self.own_state.read(self.snapshots.get(snap.host), snap)
         self.snapshots[snap.host] = snap
-        if lost is not None:
-            # another tool's reload took netui's chains (or they came back): said at once,
-            # whatever screen is up; the overview runs its doctor again on it
-            self.notify(lost.text(), severity="warning" if lost.gone else "information", timeout=12)
+        if lost is not None and lost.gone:
+            # chains gone: news only when a standing plan put them there (netui's own undo or
+            # a rollback past its deadline is not), which the journal says, off this thread
+            self.run_worker(lambda: self._weigh_gone(lost), thread=True, group="own-state")
+        elif lost is not None:
+            self._say_own_state(lost)
         self.snapshot_arrived.publish(snap.host)
+
+    def _weigh_gone(self, found: OwnStateChange) -> None:
+        from netui.core.own_state import standing_plans
+
+        plans = standing_plans(found.host)
+        self.call_from_thread(self._gone_weighed, found, plans)
+
+    def _gone_weighed(self, found: OwnStateChange, plans: tuple[str, ...]) -> None:
+        if not self.is_running or self.own_state is None:
+            return
+        said = self.own_state.gone(found, plans)
+        if said is not None:
+            self._say_own_state(said)
+            self.snapshot_arrived.publish(found.host)  # the overview counts its doctor again
+
+    def _say_own_state(self, said: OwnStateChange) -> None:
+        """Another tool's reload took netui's chains (or they came back): said at once,
+        whatever screen is up."""
+        self.notify(said.text(), severity="warning" if said.gone else "information", timeout=12)
 
     def refresh_hosts(self, name: str | None = None) -> None:
         """Poll `name` (None: every host) now, e.g. after a change was applied."""

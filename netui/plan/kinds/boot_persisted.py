@@ -255,7 +255,7 @@ FILE_KINDS = frozenset({"forwarding-persisted", "dns-drop-in", "file-edit", Boot
 
 
 # A host's outcomes under which the plan's changes stand there (what a reboot can lose).
-_STANDS = frozenset({HostOutcome.APPLIED, HostOutcome.UNDO_FAILED, HostOutcome.TIMER_GONE})
+STANDS = frozenset({HostOutcome.APPLIED, HostOutcome.UNDO_FAILED, HostOutcome.TIMER_GONE})
 
 
 @dataclass(frozen=True)
@@ -296,7 +296,7 @@ def at_boot(plan_hosts: dict[str, Any], records: dict[str, Any]) -> AtBoot | Non
     lost, rolled_back = [], []
     for name, h in plan_hosts.items():
         record = records.get(name) or {}
-        if record.get("status") not in _STANDS:
+        if record.get("status") not in STANDS:
             continue
         kinds = {s.get("kind") for s in h.get("steps", []) if isinstance(s, dict)}
         if BootPersisted.kind in kinds and record.get("rollback"):
@@ -304,6 +304,6 @@ def at_boot(plan_hosts: dict[str, Any], records: dict[str, Any]) -> AtBoot | Non
         elif not (kinds <= FILE_KINDS or BootPersisted.kind in kinds):
             lost.append(name)
         # a host without netui's unit keeps the plan's files across a reboot, armed or not
-    if not any((records.get(n) or {}).get("status") in _STANDS for n in plan_hosts):
+    if not any((records.get(n) or {}).get("status") in STANDS for n in plan_hosts):
         return None
     return AtBoot(tuple(lost), tuple(rolled_back))
