@@ -304,6 +304,15 @@ def test_fixing_one_finding_plans_exactly_its_change():
     assert plan.hosts["f"].of(Masquerade) == [
         Masquerade("10.1.3.0/24", missing.fixes[0].params["destination"])
     ]
+    # kept for boot like every plan, on a host whose boot runs netui's unit (the doctor warned
+    # `not-persisted` of a fix made from its own pane)
+    from netui.model.bootstate import boot_facts
+    from netui.plan.kinds.boot_persisted import BootPersisted
+
+    assert not hp.of(BootPersisted)  # f: no systemd there
+    inp.snapshots["f"].boot = boot_facts("running", {}, set())
+    plan = plan_for_finding(inp, findings["masquerade-reversed"])
+    assert plan.hosts["f"].of(BootPersisted) == [BootPersisted()]
     # a finding with no change netui can make says so, and plans nothing
     from netui.model.findings import Finding
 

@@ -247,6 +247,9 @@ def plan_for_finding(inp: DoctorInput, finding: Finding, jump_position: int = 1)
                 f"{finding.code}: netui has no change for this finding; {finding.fix_line or 'see its evidence'}"
             ]
         )
+    # kept across a reboot like every plan (a fix that only lived at runtime was lost at the
+    # next boot, and the doctor then warned of its own fix)
+    boot_persisted.attach(inp, plan)
     return plan
 
 
