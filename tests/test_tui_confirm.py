@@ -66,6 +66,28 @@ def test_enter_in_the_seconds_box_applies_with_the_seconds_typed():
     run(scenario)
 
 
+def test_seconds_typed_without_moving_the_focus_go_to_the_box_and_enter_applies():
+    """The dialog says "type them and press Enter": the digits find the box wherever the focus
+    is (the first replaces the 60), and Enter then applies with them."""
+
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until_ready(pilot)
+            got: list = []
+            app.push_screen(_timed(got), got.append)
+            await pilot.pause()
+            assert app.screen.query_one("#cancel", Button).has_focus
+            await pilot.press("4", "5")
+            box = app.screen.query_one("#seconds", Input)
+            assert box.has_focus and box.value == "45"
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: got)
+            assert got == [45]
+
+    run(scenario)
+
+
 def test_enter_on_the_default_focus_still_cancels():
     async def scenario() -> None:
         app = fixed_app()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -64,6 +65,7 @@ class ConfirmTimedScreen(ConfirmScreen):
     def __init__(self, title: str, body: str, seconds: int = 60) -> None:
         super().__init__(title, body, "Apply with rollback")
         self.seconds = seconds
+        self._typed = False  # a digit went to the box: the next ones add to it
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -81,8 +83,8 @@ class ConfirmTimedScreen(ConfirmScreen):
         return (
             f"A rollback is armed on every host before it changes: unless you press y (anywhere "
             f"in netui) within {self.seconds} s of the apply finishing, each host undoes this plan "
-            "by itself — also if netui or your SSH session dies. Seconds (+/-, or type them and "
-            "press Enter to apply):"
+            "by itself — also if netui or your SSH session dies. Seconds: +/- by 30, or type them "
+            "and press Enter to apply (Enter on Cancel cancels):"
         )
 
     def _set(self, seconds: int) -> None:
@@ -95,6 +97,22 @@ class ConfirmTimedScreen(ConfirmScreen):
 
     def action_less(self) -> None:
         self._set(self.seconds - 30)
+
+    def on_key(self, event: events.Key) -> None:
+        """A digit typed anywhere in the dialog goes to the seconds box (the first one replaces
+        what it held): the dialog asks to type them, and Cancel keeps the focus until then, so
+        a blind Enter still cancels."""
+        box = self.query_one("#seconds", Input)
+        if event.character is None or not event.character.isdigit() or box.has_focus:
+            return
+        event.stop()
+        event.prevent_default()
+        # the focus moves on the next turn of the loop: digits typed before it lands append
+        box.value = (box.value if self._typed else "") + event.character
+        box.cursor_position = len(box.value)
+        self._typed = True
+        box.select_on_focus = False  # what was typed stays as typed, not selected to replace
+        box.focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.value.isdigit():

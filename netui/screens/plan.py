@@ -133,6 +133,8 @@ class PlanScreen(Screen[None]):
         def decided(ok: bool | None) -> None:
             if ok:
                 self.run_worker(lambda: self._apply(0), thread=True, exclusive=True)
+            else:
+                self.notify(f"plan {self.plan.id if self.plan else ''}: cancelled, nothing changed")
 
         self.app.push_screen(
             ConfirmScreen(f"Apply plan {self.plan.id}?", plan_text(self.commands, self.plan)),
@@ -150,6 +152,8 @@ class PlanScreen(Screen[None]):
         def decided(seconds: int | None) -> None:
             if seconds:
                 self.run_worker(lambda: self._apply(seconds), thread=True, exclusive=True)
+            else:
+                self.notify(f"plan {self.plan.id if self.plan else ''}: cancelled, nothing changed")
 
         self.app.push_screen(
             ConfirmTimedScreen(
