@@ -210,6 +210,60 @@ def test_no_hop_answering_names_the_doctors_route_finding_on_the_way():
     assert "rate-limit" in lines[-1]  # nothing on this path: the guess it was before
 
 
+def test_a_silent_trace_blames_this_paths_source_and_the_first_break_a_packet_meets():
+    """From the broken lab: with the router's unreachables rate-limited, the verdict named
+    cluster b's nodes' masquerade (another path's source) and a forwarder's rule, never the
+    office router's missing route that stops the packet first (the CLI's `!N` named it)."""
+    from netui.model.findings import Change
+
+    def masq(source: str) -> tuple[Change, ...]:
+        return (
+            Change(
+                "masquerade-add",
+                "a-master",
+                "add",
+                {"source": source, "destination": "10.96.0.0/12"},
+            ),
+        )
+
+    findings = [
+        Finding(
+            "cluster-masquerade-missing", "error", "a-master",
+            "cluster b's nodes 192.168.1.0/24 -> cluster a 10.96.0.0/12 is not masqueraded",
+            fixes=masq("192.168.1.0/24"), cluster="a",
+        ),
+        Finding(
+            "rule-shadowed", "error", "a-master",
+            "the MASQUERADE for office 10.1.3.0/24 -> cluster a services 10.96.0.0/12 never fires",
+            fixes=masq("10.1.3.0/24"), cluster="a",
+        ),
+        Finding(
+            "route-missing", "error", "router",
+            "the office router has no route to cluster a services 10.96.0.0/12", cluster="a",
+        ),
+        Finding(
+            "route-missing", "error", "router",
+            "the office router has no route to cluster a pods 10.200.0.0/16", cluster="a",
+        ),  # another network's route: not this packet's
+    ]  # fmt: skip
+    book = _book()
+    book.hosts["10.1.3.50"] = "office-pc"
+    book.names["10.1.3.50"] = "office host (office-pc)"
+    silent = [Hop(1, None), Hop(2, None), Hop(3, None)]
+    line = explain(silent, "10.96.0.30", book, findings, source="office-pc")[-1]
+    assert line.startswith(
+        "no hop answered, and the doctor's findings on this path say why: route-missing: the "
+        "office router has no route to cluster a services 10.96.0.0/12; rule-shadowed: "
+    ), line
+    assert "cluster b's nodes" not in line  # another source's path
+    assert "10.200.0.0/16" not in line
+    # from a node of cluster b, that one is this path's
+    book.hosts["192.168.1.111"] = "b-master"
+    line = explain(silent, "10.96.0.30", book, findings, source="b-master")[-1]
+    assert "cluster-masquerade-missing" in line and "rule-shadowed" not in line, line
+    assert "route-missing" not in line  # the office router is not on a node's way
+
+
 def test_a_hop_that_answered_some_rounds_keeps_the_verdict_steady_round_after_round():
     from netui.verify.trace import PathStats
 

@@ -43,7 +43,9 @@ def trace_command(s: Session, args: argparse.Namespace) -> int:
         else (None, None)
     )
     # every round's answers, as the TUI's pane: a hop lost in the last round still answered
-    lines = context.explain(run.stats.path() or hops, args.target, tcp=run.tcp_port is not None)
+    lines = context.explain(
+        run.stats.path() or hops, args.target, tcp=run.tcp_port is not None, source=args.source
+    )
     if run.note:
         lines.insert(0, run.note)
     if args.json:

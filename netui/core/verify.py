@@ -52,11 +52,14 @@ class TraceContext:
         drawing)."""
         return self.book.name(ip) if self.ready.is_set() and self.book else ""
 
-    def explain(self, hops: list[Any], target: str, tcp: bool = False) -> list[str]:
+    def explain(
+        self, hops: list[Any], target: str, tcp: bool = False, source: str | None = None
+    ) -> list[str]:
+        """Why the path from `source` (a host) ends where it ends."""
         from netui.verify.names import explain
 
         self.ready.wait(15)
-        return explain(hops, target, self.book, self.findings, tcp) if self.book else []
+        return explain(hops, target, self.book, self.findings, tcp, source) if self.book else []
 
 
 def trace_target(text: str) -> str:

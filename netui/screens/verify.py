@@ -192,7 +192,10 @@ class TraceScreen(Screen[None]):
                 if run.cancelled:
                     return
                 pane.explanation = self.context.explain(  # every round's answers, not this one's
-                    run.stats.path() or hops, pane.target.address, tcp=run.tcp_port is not None
+                    run.stats.path() or hops,
+                    pane.target.address,
+                    tcp=run.tcp_port is not None,
+                    source=pane.source,
                 )
                 call(pane.show)
                 with pane.round_lock:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from netui.discovery.model import ClusterInventory
 from netui.doctor.context import DoctorInput
 from netui.model.findings import Finding
+from netui.model.networks import ip_in
 from netui.verify.trace import Hop
 
 
@@ -78,8 +79,10 @@ def explain(
     book: AddressBook,
     findings: list[Finding],
     tcp: bool = False,
+    source: str | None = None,
 ) -> list[str]:
-    """Why the path ends where it ends, in the operator's words, backed by the doctor."""
+    """Why the path ends where it ends, in the operator's words, backed by the doctor (the
+    findings of this path: from `source`, the host the trace runs from, to `target`)."""
     nested = book.inp.networks.nesting_note(target) if book.inp is not None else None
     answered = [h for h in hops if h.answered]
     out = _loop(answered, book)
@@ -89,8 +92,8 @@ def explain(
     if nested:
         out.append(nested)
     if last is None:
-        return out + _silent(hops, target, book, findings)
-    cluster, forwarder, related = _on_path(hops, target, book, findings)
+        return out + _silent(hops, target, book, findings, source)
+    cluster, forwarder, related = _on_path(hops, target, book, findings, source=source)
     who = book.name(last.ip)
     if last.flag:
         reason = {
@@ -156,11 +159,22 @@ def _reached(
     return out
 
 
-def _silent(hops: list[Hop], target: str, book: AddressBook, findings: list[Finding]) -> list[str]:
+def _silent(
+    hops: list[Hop],
+    target: str,
+    book: AddressBook,
+    findings: list[Finding],
+    source: str | None = None,
+) -> list[str]:
     """No hop answered: the doctor's errors on the way (the office router and host, the
     target's forwarder) say why before ICMP rate limits are guessed at."""
     office = {h for ip, h in book.hosts.items() if book.names.get(ip, "").startswith("office ")}
-    _, _, related = _on_path(hops, target, book, findings, office)
+    # the office's router and host lie on the way of a trace from the office, not of one from
+    # a cluster's node
+    also = (
+        office if source is None or source in office or source not in book.hosts.values() else set()
+    )
+    _, _, related = _on_path(hops, target, book, findings, also, source)
     if related:
         return [
             "no hop answered, and the doctor's findings on this path say why: "
@@ -177,9 +191,13 @@ def _on_path(
     book: AddressBook,
     findings: list[Finding],
     also: Collection[str] = (),  # hosts on the way that need not have answered
+    source: str | None = None,  # the host the trace runs from (None: not known)
 ) -> tuple[str | None, str | None, list[Finding]]:
     """The target's cluster, its forwarder, and the doctor's errors that may be blamed: only what
-    lies on this path (a host that answered, the target's forwarder, or the cluster as a whole),
+    lies on this path (a host that answered, the target's forwarder, or the cluster as a whole)
+    and is about this path's source (a finding whose fix names another source — cluster b's
+    nodes, when the trace runs from the office — is another path's). In the order a packet
+    meets them: the source host, the office router, the target's forwarder, the rest; on each,
     findings about the target's own network first (pods vs services of the same cluster)."""
     kn = book.inp.networks.owner(target) if book.inp is not None else None
     cluster = kn.cluster if kn else None
@@ -189,15 +207,49 @@ def _on_path(
         else None
     )
     suspects = {book.hosts.get(h.ip or "") for h in hops} | {forwarder} | set(also)
+    source_ips = [ip for ip, host in book.hosts.items() if host == source] if source else []
+
+    def another_source(f: Finding) -> bool:
+        named = [c.params["source"] for c in f.fixes if c.params.get("source")]
+        return bool(named and source_ips) and not any(
+            ip_in(ip, cidr) for ip in source_ips for cidr in named
+        )
+
+    others = [
+        n.cidr
+        for n in (book.inp.networks.networks if book.inp is not None else [])
+        if n.cluster is not None and not ip_in(target, n.cidr)
+    ]
+
+    def another_route(f: Finding) -> bool:
+        """A route finding about another network (routes go by the first destination: the
+        Service's own range, even where the Pod behind it answers)."""
+        return f.code.startswith("route-") and any(c in f.title for c in others)
 
     def on_path(f: Finding) -> bool:
-        if f.severity != "error" or f.cluster not in (cluster, None):
+        if f.severity != "error" or f.cluster not in (cluster, None) or another_source(f):
+            return False
+        if another_route(f):
             return False
         return f.host in suspects if f.host else f.cluster == cluster
 
-    related = [f for f in findings if on_path(f)]
+    router = next(
+        (
+            host
+            for ip, host in book.hosts.items()
+            if book.names.get(ip, "").startswith("office router")
+        ),
+        None,
+    )
+    order = {source: 0, router: 1, forwarder: 2}
     target_cidr = kn.cidr if kn is not None else None
-    related.sort(key=lambda f: 0 if target_cidr and target_cidr in f.title else 1)
+    related = sorted(
+        (f for f in findings if on_path(f)),
+        key=lambda f: (
+            order.get(f.host, 3),
+            0 if target_cidr and target_cidr in f.title else 1,
+        ),
+    )
     return cluster, forwarder, related
 
 
