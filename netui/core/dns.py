@@ -3,6 +3,7 @@ migration switch's plan. Called by `netui dns` and the DNS screen alike."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from netui.backends import Backend
@@ -79,13 +80,10 @@ def domain_states(session: Session) -> tuple[list[DomainState], bool]:
     snap = inp.snapshot(env.dns.host)
     live = snap.files.get(conf_path(env.dns.conf_dir)) if snap else None
     chosen = current_choices(live)
+    others = _other_servers(snap.files if snap else {}, env.dns.conf_dir)
     out = []
     for c in inp.clusters.values():
-        state = (
-            "forwarded"
-            if chosen.get(c.domain) == c.dns_ip
-            else ("another cluster has it" if c.domain in chosen else "not forwarded")
-        )
+        state = forwarding_state(c.domain, c.dns_ip, chosen, others)
         reach = "?"
         if c.dns_ip and snap:
             answer, _ = dig(
@@ -94,6 +92,44 @@ def domain_states(session: Session) -> tuple[list[DomainState], bool]:
             reach = "answers" if answer == c.dns_ip else f"no: {answer}"
         out.append(DomainState(c.domain, c.name, c.dns_ip, state, reach))
     return out, live is not None
+
+
+def forwarding_state(
+    domain: str,
+    dns_ip: str | None,
+    chosen: Mapping[str, str],
+    others: Mapping[str, list[tuple[str, str]]],
+) -> str:
+    """Whether dnsmasq forwards a cluster's domain to its DNS: through netui's drop-in
+    (`chosen`: domain -> IP), or someone else's `server=` line (`others`), or not at all."""
+    if chosen.get(domain) == dns_ip:
+        return "forwarded"
+    if domain in chosen:
+        return "another cluster has it"
+    if others.get(domain):
+        # someone else's line answers for the domain: never "not forwarded"
+        where, target = others[domain][0]
+        if target == dns_ip:
+            return f"forwarded by {where}, not netui's drop-in"
+        return f"{where} sends it to {target}"
+    return "not forwarded"
+
+
+def _other_servers(
+    files: Mapping[str, str | None], conf_dir: str
+) -> dict[str, list[tuple[str, str]]]:
+    """domain -> (file:line, target) of each `server=/domain/ip` line outside netui's drop-in."""
+    from netui.doctor.dns import config_lines, server_of
+    from netui.plan.dns import conf_path
+
+    mine = conf_path(conf_dir)
+    texts = {p: t for p, t in files.items() if t is not None and p != mine}
+    out: dict[str, list[tuple[str, str]]] = {}
+    for path, no, key, value in config_lines(texts, conf_dir):
+        domain, target = server_of(value) if key == "server" else ("", "")
+        if domain:
+            out.setdefault(domain, []).append((f"{path}:{no}", target))
+    return out
 
 
 def resolve_name(session: Session, name: str, source: str | None = None) -> tuple[str, str, str]:
