@@ -237,6 +237,12 @@ def test_a_host_a_reboot_rolled_back_is_settled_so_and_its_marker_removed(tmp_pa
     assert row.status.startswith("rolled back before it was confirmed at ")
     assert row.hosts == "a:rolled back by a reboot b:rolled back by the confirm timer"
     assert row.at_boot == "" and row.as_json()["at_boot"] is None  # nothing of it stands
+    from netui.core.session import plan_detail
+
+    detail = "\n".join(plan_detail(PLAN_ID))  # what each rollback did, not only the ✓ steps
+    assert "  ↶ rollback by the host's boot (netui-restore.service) at " in detail, detail
+    assert "  ↶ rollback by the confirm timer's script at " in detail, detail
+    assert detail.count(": every step above undone on the host") == 2
     _, notes = undoing.choose(_Hosts(), PLAN_ID)
     assert notes == [
         f"plan {PLAN_ID} was rolled back before it was confirmed (a by a reboot, b by its "
@@ -392,6 +398,10 @@ def test_a_host_that_rebooted_with_nothing_to_run_its_rollback_is_rolled_back_by
     assert ran.read_text() == "once\n"
     assert journal.host_outcome("a") is HostOutcome.REBOOTED
     assert "netui ran it after the reboot" in journal.host("a")["note"]
+    from netui.core.session import plan_detail
+
+    detail = "\n".join(plan_detail(PLAN_ID))
+    assert "  ↶ rollback by netui, after the reboot at " in detail, detail
     assert journal.host("a")["fired_at"]
     assert journal.status is PlanState.NOT_CONFIRMED
     assert not boot_copy.exists() and not list(tmp_path.glob("rollback-a.sh*"))

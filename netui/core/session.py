@@ -466,6 +466,20 @@ def plan_detail(plan_id: str) -> list[str]:
             undo = "undo: " if s.get("phase") == "undo" else ""
             err = f" ({s['error']})" if s.get("error") else ""
             lines.append(f"  {mark.get(s['status'], '?')} {undo}{s['summary']}{err}")
+        outcome = journal.host_outcome(name) if name in journal.plan.hosts else None
+        if outcome is not None and outcome.rolled_back:
+            # the rollback ran on the host alone: what it did is every step above, undone
+            by = (
+                "the confirm timer's script"
+                if outcome is HostOutcome.TIMER_FIRED
+                else "the host's boot (netui-restore.service)"
+                if "note" not in record
+                else "netui, after the reboot"
+            )
+            when = f" at {record['fired_at']}" if record.get("fired_at") else ""
+            lines.append(f"  ↶ rollback by {by}{when}: every step above undone on the host")
+            if record.get("note"):
+                lines.append(f"    ({record['note']})")
     for t in journal.plan.taints:
         lines.append(f"cluster {t.cluster} (API): taint {t.text} on {t.node}")
     lines += [f"note: {n}" for n in journal.plan.notes]
