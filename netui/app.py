@@ -240,7 +240,9 @@ class NetuiApp(App[None]):
         if lost is not None and lost.gone:
             # chains gone: news only when a standing plan put them there (netui's own undo or
             # a rollback past its deadline is not), which the journal says, off this thread
-            self.run_worker(lambda: self._weigh_gone(lost), thread=True, group="own-state")
+            self.run_worker(
+                lambda: self._weigh_gone(lost), thread=True, group="own-state", exit_on_error=False
+            )
         elif lost is not None:
             self._say_own_state(lost)
         self.snapshot_arrived.publish(snap.host)
@@ -248,7 +250,10 @@ class NetuiApp(App[None]):
     def _weigh_gone(self, found: OwnStateChange) -> None:
         from netui.core.own_state import standing_plans
 
-        plans = standing_plans(found.host)
+        try:
+            plans = standing_plans(found.host)
+        except (OSError, ValueError):  # an unreadable journal: said by history, not here
+            return
         self.call_from_thread(self._gone_weighed, found, plans)
 
     def _gone_weighed(self, found: OwnStateChange, plans: tuple[str, ...]) -> None:
