@@ -184,6 +184,13 @@ def test_the_boot_runs_an_armed_rollback_and_leaves_its_marker_for_netui(tmp_pat
 PLAN_ID = "p20261202-000001-0001"
 
 
+@pytest.fixture(autouse=True)
+def _own_journal(tmp_path, monkeypatch) -> None:
+    """Each test its own journal: a plan left awaiting here must not meet another file's test
+    (the suite's journal is shared by every test of a run)."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+
 def _armed_journal(tmp_path, monkeypatch, names=("a", "b")):
     """A plan armed on `names` (each with its boot unit), its rollbacks' paths under tmp_path."""
     from netui.plan import executor
@@ -461,3 +468,26 @@ def test_a_plan_is_not_applied_over_an_older_one_still_armed_on_its_hosts(tmp_pa
         timer.wait()
     (tmp_path / "rollback-a.sh.fired").write_text("")  # its timer fired since
     session._refuse_over_armed(newer)  # asked: nothing is armed any more
+
+
+def test_undo_of_a_plan_applied_through_another_environment_says_so_in_one_line(
+    tmp_path, monkeypatch
+):
+    """Its hosts are not this environment's: said, with the command that would undo it
+    (the TUI's history took it for a crash: `no host named 'a'`)."""
+    from netui.core.session import Session
+    from netui.errors import UserError
+    from netui.model.envfile import loads
+
+    _armed_journal(tmp_path, monkeypatch, names=("a",))
+    env = loads(
+        "office: {cidrs: [10.1.3.0/24]}\nhosts: {b: local}\n"
+        "clusters: {c: {pod_cidrs: [10.200.0.0/16], service_cidrs: [10.96.0.0/12]}}\n",
+        "here.yaml",
+    )
+    with pytest.raises(UserError) as refused:
+        Session(env).undo_target(PLAN_ID)
+    assert str(refused.value) == (
+        f"plan {PLAN_ID} was applied through another environment file, and host a is not in "
+        f"this environment: undo it with `netui undo {PLAN_ID}` --env and that file"
+    )

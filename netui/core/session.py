@@ -274,6 +274,7 @@ class Session:
         runs after a reboot), puts back what it found there and would undo this plan's files
         with it. Its hosts are asked first (a plan a reboot or its deadline settled is not in
         the way); one that is still armed is confirmed, or rolled back, before this applies."""
+        from netui.model.envfile import EnvironmentProblem
         from netui.plan import executor, undoing
 
         shared_armed = []
@@ -282,7 +283,10 @@ class Session:
             shared = [n for n in plan.hosts if (records.get(n) or {}).get("rollback")]
             if journal.plan.id == plan.id or not shared:
                 continue
-            executor.settle_timers(journal, self.hosts)
+            try:
+                executor.settle_timers(journal, self.hosts)
+            except EnvironmentProblem:
+                pass  # some of its hosts are another environment's: as the journal saw them
             still = [n for n in shared if (records.get(n) or {}).get("rollback")]
             if still:
                 shared_armed.append(f"plan {journal.plan.id} on {', '.join(still)}")

@@ -112,13 +112,15 @@ chmod 0700 "$d"
 _FIRED = 'rm -f "$0.boot"; touch "$0"; mv -f "$0" "$0.fired"\n'
 
 
-# $0 the timer's script, $1 its seconds, $2 where the boot's copy goes ("": none); prints the
-# timer's pid and the host's boot id (a later boot id says the host rebooted since).
+# $0 the timer's script, $1 its seconds; prints the timer's pid and the host's boot id (a
+# later boot id says the host rebooted since).
 _LAUNCH = (
     'touch "$0.alive" && { setsid sh "$0" "$1" </dev/null >/dev/null 2>&1 & '
-    'echo "$! $(cat /proc/sys/kernel/random/boot_id 2>/dev/null)"; } && '
-    '{ [ -z "$2" ] || { mkdir -p "$(dirname "$2")" && mv -f "$0.boot" "$2"; }; }'
+    'echo "$! $(cat /proc/sys/kernel/random/boot_id 2>/dev/null)"; }'
 )
+# The boot's copy of the rollback into /etc/netui/armed ($1 its staged copy, $2 its place); a
+# timer that fired already took the staged copy with it: nothing to place then.
+_BOOT_COPY = '[ -f "$1" ] || exit 0; mkdir -p "$(dirname "$2")" && mv -f "$1" "$2"'
 
 
 def _own_rollback_dir(backend: Backend) -> None:
@@ -138,35 +140,21 @@ def _arm(
     timeout: float,
     progress: Progress,
 ) -> HostSnapshot:
-    """Arm the host's rollback; returns the host as the plan's writes now find it."""
+    """Arm the host's rollback; returns the host as the plan's writes now find it.
+
+    In this order, so that whatever ends netui (or the host) at any point leaves nothing that
+    outlives the plan: the timer, journaled before any file of it is on the host (its rollback
+    covers all that follows); then, on a host whose boot runs netui's unit, the unit itself if
+    this is the host's first plan (journaled apply steps); then the rollback's copy for the
+    boot, once something at boot runs it (a reboot before that finds /run empty: netui runs
+    the journaled rollback when it next asks)."""
     found = HostState.of(snap)
     script = render.rollback_script(hp, journal.plan.id, found)
     _own_rollback_dir(backend)
     path = rollback_path(journal.plan.id, hp.host)
-    boot = ""  # where the boot's copy goes: none on a host whose boot runs nothing of netui
-    if any(step.boot_runs_armed for step in hp.steps):
-        # A reboot kills the timer and clears /run: the host's boot unit runs this copy instead
-        # (and renames it <plan>.rebooted), so an unconfirmed plan never comes back at boot.
-        # On a host's first plan the unit goes in first, journaled (undo removes it): a reboot
-        # at any later point of the apply finds what runs the copy.
-        first = [
-            c for step in hp.steps if step.boot_runs_armed for c in step.arming_commands(found)
-        ]
-        for cmd in first:
-            i = journal.step(hp.host, cmd.summary, cmd.preview())
-            try:
-                _run(backend, cmd)
-            except HostError as e:
-                journal.finish_step(hp.host, i, FAILED, e.message)
-                raise
-            journal.finish_step(hp.host, i, DONE)
-            progress(hp.host, f"✓ {cmd.summary} (first, so that a reboot runs the armed rollback)")
-        if first:
-            snap = snapshot_for(backend, hp)
-        boot = armed_path(journal.plan.id)
-    # Journaled before any file of it is on the host: a netui killed from here on leaves a
-    # timer (or its files) that history, confirm and undo find and settle (pid 0: not known
-    # yet; the timer is then found by its command line).
+    boot_runs = any(step.boot_runs_armed for step in hp.steps)
+    # pid 0 until the launch says it: a netui killed in between leaves a timer that history,
+    # confirm and undo find by its command line
     rollback = {
         "path": path,
         "pid": 0,
@@ -179,15 +167,14 @@ def _arm(
     }
     journal.set_host_status(hp.host, HostOutcome.ARMED, rollback=rollback)
     try:
-        if boot:
-            # Staged in /run and moved into place only once the timer runs: a netui killed
-            # before leaves nothing in /etc (the timer's rollback removes the copy when it fires).
+        if boot_runs:
+            # staged in /run: moved to /etc only once the unit that runs it is in (below)
             backend.write_file(path + ".boot", script.encode(), mode=0o700)
         # The script waits for netui's silence, then undoes, unless `netui confirm` killed it.
         body = "#!/bin/sh\n" + _WAIT_FOR_SILENCE + script.split("\n", 1)[1] + _FIRED
         backend.write_file(path, body.encode(), mode=0o700)
         # setsid: a new session, no controlling terminal; no inherited pipes: returns at once.
-        result = backend.check(["sh", "-c", _LAUNCH, path, str(max(1, round(timeout))), boot])
+        result = backend.check(["sh", "-c", _LAUNCH, path, str(max(1, round(timeout)))])
     except HostError:
         with journal.lock:
             journal.host(hp.host).pop("rollback", None)
@@ -200,6 +187,25 @@ def _arm(
     with journal.lock:
         rollback.update(pid=int(pid), boot_id=boot_id.strip())
         journal.save()
+    if not boot_runs:
+        return snap
+    # A reboot kills the timer and clears /run: the host's boot unit runs the copy instead (and
+    # renames it <plan>.rebooted), so an unconfirmed plan never comes back at boot. The timer's
+    # rollback removes the unit again with the host's last plan.
+    first = [c for step in hp.steps if step.boot_runs_armed for c in step.arming_commands(found)]
+    for cmd in first:
+        i = journal.step(hp.host, cmd.summary, cmd.preview())
+        try:
+            _run(backend, cmd)
+        except HostError as e:
+            journal.finish_step(hp.host, i, FAILED, e.message)
+            raise
+        journal.finish_step(hp.host, i, DONE)
+        progress(hp.host, f"✓ {cmd.summary} (it runs the armed rollback after a reboot)")
+    if first:
+        snap = snapshot_for(backend, hp)
+    _keep_alive(journal, backend, hp.host)  # the confirm time is the operator's, not the install's
+    backend.check(["sh", "-c", _BOOT_COPY, path + ".boot", armed_path(journal.plan.id)])
     return snap
 
 
@@ -469,7 +475,9 @@ def _apply_host(
             snap = _arm(journal, backend, hp, snap, confirm_timeout, progress)
         except HostError as e:
             said = "nothing changed"
-            try:  # the boot unit, if it went in
+            try:  # the timer stopped, and the boot unit undone if it went in
+                if journal.host(name).get("rollback"):
+                    forget_timer(journal, backend, name, "disarmed", None)
                 if not _undo_host(journal, backend, hp, progress):
                     said = "and what it installed may stay (history shows it)"
             except HostError as err:

@@ -59,6 +59,7 @@ def choose(hosts: Hosts, plan_id: str | None) -> tuple[Journal | None, list[str]
                 "it; undo it with `ansible-playbook undo.yml` there"
             )
             return None, notes
+        _refuse_foreign(journal, hosts)
         if journal.status.awaiting_confirmation:
             executor.settle_timers(journal, hosts)
         if journal.status.rolled_back:
@@ -77,6 +78,23 @@ def choose(hosts: Hosts, plan_id: str | None) -> tuple[Journal | None, list[str]
             continue  # a plan refused or failed before its first step is no undo candidate
         return journal, notes
     return None, notes
+
+
+def _refuse_foreign(journal: Journal, hosts: Hosts) -> None:
+    """A plan applied through another environment file: its hosts are not this one's."""
+    from netui.model.envfile import EnvironmentProblem
+
+    for name in journal.plan.hosts:
+        try:
+            hosts[name]
+        except EnvironmentProblem:
+            env = journal.plan.env
+            how = f"--env {env}" if env else "--env and that file"
+            raise UndoRefused(
+                f"plan {journal.plan.id} was applied through {env or 'another environment file'}"
+                f", and host {name} is not in this environment: undo it with "
+                f"`netui undo {journal.plan.id}` {how}"
+            ) from None
 
 
 def rolled_back_by(journal: Journal) -> str:

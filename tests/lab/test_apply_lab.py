@@ -24,15 +24,16 @@ def state() -> dict[str, str]:
     return host_state(HOSTS)
 
 
-def kill_after_first_step(argv: list[str], step_delay: float) -> str:
-    """Run netui with a pause after each step; SIGKILL it once a step has landed. Returns what
-    it printed until then."""
+def kill_after_first_step(argv: list[str], step_delay: float, after: str = "") -> str:
+    """Run netui with a pause after each step; SIGKILL it once a step has landed (one printed
+    after `after`, when given: an armed host installs netui's boot unit before its timer says
+    "rollback armed"). Returns what it printed until then."""
     env = dict(os.environ, NETUI_TEST_STEP_DELAY=str(step_delay))
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     seen = ""
     deadline = time.time() + 30
-    while time.time() < deadline and "✓" not in seen:
+    while time.time() < deadline and not (after in seen and "✓" in seen.split(after, 1)[-1]):
         seen += proc.stdout.readline()
     proc.send_signal(signal.SIGKILL)
     proc.wait()
@@ -188,8 +189,8 @@ def test_a_dropped_ssh_session_mid_apply_leaves_nothing_half_applied(lab):
         "--env",
         lab.env_ssh,
     ]
-    seen = kill_after_first_step(argv, 1.5)  # the SSH connections die with it
-    assert "rollback armed" in seen and "✓" in seen
+    seen = kill_after_first_step(argv, 1.5, after="rollback armed")  # SSH dies with it
+    assert "rollback armed" in seen and "✓" in seen.split("rollback armed", 1)[1]
     assert settles_back_to(before, 20) == ""
     record_fault(
         "the SSH session to the targets dropped mid-apply (netui killed on the jump host)",

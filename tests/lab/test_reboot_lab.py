@@ -444,7 +444,9 @@ def test_a_netui_killed_after_arming_a_hosts_first_plan_is_rolled_back_by_that_h
         seen += line
     proc.kill()
     proc.wait()
-    assert "a-master: ✓ install /etc/systemd/system/netui-restore.service (first" in seen, seen
+    assert (
+        "a-master: ✓ install /etc/systemd/system/netui-restore.service (it runs the armed" in seen
+    ), seen
     plan_id = next(x.split()[2] for x in seen.splitlines() if x.startswith("applying plan"))
     assert netui("lab", "reboot", "a-master").returncode == 0
     marker = f"/etc/netui/armed/{plan_id}.rebooted"
