@@ -205,7 +205,9 @@ def _arm(
     if first:
         snap = snapshot_for(backend, hp)
     _keep_alive(journal, backend, hp.host)  # the confirm time is the operator's, not the install's
-    backend.check(["sh", "-c", _BOOT_COPY, path + ".boot", armed_path(journal.plan.id)])
+    backend.check(
+        ["sh", "-c", _BOOT_COPY, "netui-boot-copy", path + ".boot", armed_path(journal.plan.id)]
+    )
     return snap
 
 

@@ -33,7 +33,10 @@ def kill_after_first_step(argv: list[str], step_delay: float, after: str = "") -
     assert proc.stdout is not None
     seen = ""
     deadline = time.time() + 30
-    while time.time() < deadline and not (after in seen and "✓" in seen.split(after, 1)[-1]):
+    def landed() -> bool:
+        return after in seen and "✓" in (seen.split(after, 1)[-1] if after else seen)
+
+    while time.time() < deadline and not landed():
         seen += proc.stdout.readline()
     proc.send_signal(signal.SIGKILL)
     proc.wait()
