@@ -351,6 +351,8 @@ def test_fix_all_plans_the_explicit_fixes_too_and_each_finding_shows_what_it_pro
     # with the loop gone, netui's own drop-in is planned in the same plan
     [dns] = hp.of(DnsDropIn)
     assert "server=/cluster.local/10.96.0.10" in dns.content
+    assert dns.reload == "systemctl restart dnsmasq"  # what the reload costs is said first
+    assert any("restarts to read the new lines" in n for n in full.notes), full.notes
 
 
 TWO_CLUSTERS_ONE_DOMAIN = ENV + (

@@ -333,6 +333,13 @@ def plan_dns(
     hp = plan.host(dns.host)
     hp.steps = [s for s in hp.steps if not isinstance(s, DnsDropIn)]  # one drop-in per host
     hp.add(DnsDropIn(path, render_conf(forwards, dns.listen, plan.id), dns.reload, checks))
+    if "restart" in dns.reload:
+        # dnsmasq reads server= lines only when it starts: what the reload costs, said up front
+        plan.notes.append(
+            f"DNS: dnsmasq on {dns.host} restarts to read the new lines ({dns.reload}): for "
+            "about a second the office's queries get no answer (resolvers ask again); the old "
+            "answers stand until then"
+        )
 
 
 def _split_forwards(

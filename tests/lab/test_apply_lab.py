@@ -33,6 +33,7 @@ def kill_after_first_step(argv: list[str], step_delay: float, after: str = "") -
     assert proc.stdout is not None
     seen = ""
     deadline = time.time() + 30
+
     def landed() -> bool:
         return after in seen and "✓" in (seen.split(after, 1)[-1] if after else seen)
 
