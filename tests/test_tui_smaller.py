@@ -338,3 +338,41 @@ def test_the_delete_dialog_title_on_screen_keeps_the_rules_case(size):
             assert text in title and "-j KUBE-POSTROUTING" in title, (title, text)  # not lowered
 
     run(scenario)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_a_finding_whose_fix_is_staged_is_marked_on_its_row(size):
+    """`+` in the doctor stages the highlighted finding's fix: its row says so until it is
+    applied or dropped (the walk: only a toast said it, the row looked the same)."""
+    from netui.widgets.fit_table import FitTable
+
+    async def scenario() -> None:
+        app = fixed_app()
+        async with app.run_test(size=size) as pilot:
+            await until_ready(pilot)
+            await pilot.press("d")
+            assert await wait_until(pilot, lambda: getattr(app.screen, "findings", None))
+            screen = app.screen
+            table = screen.query_one("#findings", FitTable)
+            fixable = next(i for i, f in enumerate(screen.findings) if f.fixes)
+            table.move_cursor(row=fixable)
+            await pilot.pause()
+            code = screen.findings[fixable].code
+            assert table.value(str(fixable), "CODE") == code
+            await pilot.press("plus")
+            assert await wait_until(
+                pilot, lambda: table.value(str(fixable), "CODE") == f"{code} +staged"
+            ), table.value(str(fixable), "CODE")
+            others = [table.value(str(i), "CODE") for i in range(len(screen.findings))]
+            assert sum(c.endswith("+staged") for c in others) == 1
+            screen.findings = []
+            screen.action_rerun()  # a fresh read keeps the mark while it is staged
+            assert await wait_until(pilot, lambda: screen.findings)
+            marked = [
+                table.value(str(i), "CODE")
+                for i in range(len(screen.findings))
+                if table.value(str(i), "CODE").endswith("+staged")
+            ]
+            assert marked == [f"{code} +staged"], marked
+
+    run(scenario)

@@ -71,10 +71,13 @@ class Stage:
 
     def add(self, label: str, plan: Plan) -> bool:
         """Stage `plan`; False when the same thing is staged already."""
-        if any(i.label == label for i in self.items):
+        if self.has(label):
             return False
         self.items.append(StagedItem(label, plan))
         return True
+
+    def has(self, label: str) -> bool:
+        return any(i.label == label for i in self.items)
 
     def drop(self, index: int) -> StagedItem:
         return self.items.pop(index)

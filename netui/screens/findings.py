@@ -68,6 +68,10 @@ class FindingsScreen(Screen[None]):
         are of hosts that changed since, so the doctor runs again rather than show them."""
         if len(netui_app(self).session.changes) != getattr(self, "_changes_seen", 0):
             self.action_rerun()
+            return
+        table = self.query_one("#findings", FitTable)  # a fix dropped from the stage: unmarked
+        for i, f in enumerate(self.findings or []):
+            table.put(str(i), "CODE", self._code(f))
 
     def _diagnose(self) -> None:
         d = netui_app(self).session.gather()
@@ -89,7 +93,7 @@ class FindingsScreen(Screen[None]):
                 str(i),
                 {
                     "SEVERITY": MARK[f.severity],
-                    "CODE": f.code,
+                    "CODE": self._code(f),
                     "HOST": f.host or "-",
                     "FINDING": f.title,
                 },
@@ -102,6 +106,15 @@ class FindingsScreen(Screen[None]):
             self._say(
                 "✓ no findings: the office is connected to every cluster as far as netui can see"
             )
+
+    @staticmethod
+    def _stage_label(f: Finding) -> str:
+        return f"fix {f.code} on {f.host or 'every host'}: {f.fix_line}"
+
+    def _code(self, f: Finding) -> str:
+        """The finding's code, marked while its fix is staged (S reviews and applies it)."""
+        staged = netui_app(self).session.stage
+        return f"{f.code} +staged" if staged.has(self._stage_label(f)) else f.code
 
     def _current(self) -> Finding | None:
         table = self.query_one("#findings", DataTable)
@@ -177,7 +190,11 @@ class FindingsScreen(Screen[None]):
         picked = self._finding_plan()
         if picked is not None:
             f, plan = picked
-            stage(self, f"fix {f.code} on {f.host or 'every host'}: {f.fix_line}", plan)
+            stage(self, self._stage_label(f), plan)
+            table = self.query_one("#findings", FitTable)
+            row = table.key_at_cursor()
+            if row is not None:
+                table.put(row, "CODE", self._code(f))
 
     def action_fix(self) -> None:
         """Fix the highlighted finding: the exact commands first, Cancel as the default."""
