@@ -47,13 +47,3 @@ def test_an_applied_plan_is_just_its_status_and_a_host_error_counts_without_step
         "plan p2: failed — b-master: cannot read the host: timed out"
     )
 
-
-def test_an_outcome_line_says_whether_its_plan_succeeded():
-    from netui.core.outcome import line_succeeded
-
-    assert line_succeeded(outcome_line("p1", "applied", {"hosts": {}}))
-    failed = {"hosts": {"b": {"error": "cannot read the host: timed out", "steps": []}}}
-    assert not line_succeeded(outcome_line("p2", "failed", failed))
-    assert not line_succeeded(outcome_line("p3", "failed", {"hosts": {}}))  # no reason found
-    assert not line_succeeded("plan p4: cancelled, nothing changed")
-    assert not line_succeeded("")

@@ -31,18 +31,6 @@ def failure_reason(data: dict[str, Any]) -> str | None:
     return None
 
 
-SEPARATOR = " — "
-
-
 def outcome_line(plan_id: str, status: str, data: dict[str, Any]) -> str:
     reason = failure_reason(data) if not PlanState(status).succeeded else None
-    return f"plan {plan_id}: {status}" + (f"{SEPARATOR}{reason}" if reason else "")
-
-
-def line_succeeded(line: str) -> bool:
-    """Did the plan of an outcome line succeed (what is left of it is then in history)?"""
-    _, _, rest = line.partition(": ")
-    try:
-        return PlanState(rest.split(SEPARATOR, 1)[0]).succeeded
-    except ValueError:
-        return False
+    return f"plan {plan_id}: {status}" + (f" — {reason}" if reason else "")

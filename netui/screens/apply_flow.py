@@ -8,12 +8,15 @@ worker and is journaled like every plan (undo it from history)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.screen import Screen
 
 from netui.core.plans import Plan, plan_text
 from netui.screens.netui_app import netui_app
+
+if TYPE_CHECKING:
+    from netui.core.session import PlanState
 
 
 def offer_plan(
@@ -21,11 +24,12 @@ def offer_plan(
     plan: Plan,
     question: str,
     ok_label: str,
-    done: Callable[[str], None] | None = None,
+    done: Callable[[str, PlanState], None] | None = None,
     stopped: Callable[[str], None] | None = None,
 ) -> None:
     """Read the hosts, ask with the exact commands (Cancel is the default), apply on yes, then
-    `done(outcome)`: the plan's status, with the reason in one line when it failed. Ended
+    `done(outcome, status)`: the plan's outcome in one line (its status, with the reason when
+    it failed) and its status, for a screen to act on (never parsed back from the line). Ended
     before an outcome (cancelled, refused, the hosts unreadable): `stopped(why)`, in one line."""
     from netui.screens.confirm import ConfirmScreen
 
@@ -55,7 +59,7 @@ def offer_plan(
         )
         app.refresh_hosts()
         if done:
-            app.call_from_thread(done, line)
+            app.call_from_thread(done, line, journal.status)
 
     def decided(ok: bool | None) -> None:
         if ok:
@@ -89,7 +93,7 @@ def offer_switch(
     domain: str,
     cluster: str,
     say: Callable[[str], None],
-    done: Callable[[str], None] | None = None,
+    done: Callable[[str, PlanState], None] | None = None,
 ) -> None:
     """The migration switch from any screen: planned by the core in a worker, then the same
     preview-ask-apply as every write; `say` tells the screen what happened (the plan's id, why
@@ -109,10 +113,10 @@ def offer_switch(
             return
         say(f"plan {plan.id}: the exact commands are in the dialog")
 
-        def finished(outcome: str) -> None:
+        def finished(outcome: str, status: PlanState) -> None:
             say(outcome)  # the status line no longer points at a dialog that is gone
             if done:
-                done(outcome)
+                done(outcome, status)
 
         offer_plan(
             screen,

@@ -15,6 +15,7 @@ from netui.widgets.safe import Plain, cells
 
 if TYPE_CHECKING:
     from netui.core.dns import DomainState
+    from netui.core.session import PlanState
 
 
 class DnsScreen(Screen[None]):
@@ -114,12 +115,10 @@ class DnsScreen(Screen[None]):
             return
         row = table.get_row_at(table.cursor_row)
 
-        def done(outcome: str) -> None:
-            from netui.core.outcome import line_succeeded
-
+        def done(outcome: str, status: PlanState) -> None:
             self.action_refresh()
             # a failed switch was rolled back on its host: there is nothing of it to undo
-            hint = "; undo it from history (h)" if line_succeeded(outcome) else ""
+            hint = "; undo it from history (h)" if status.succeeded else ""
             detail.update(f"the switch: {outcome}{hint}")
 
         offer_switch(self, str(row[0]), str(row[1]), detail.update, done)

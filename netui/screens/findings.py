@@ -165,7 +165,7 @@ class FindingsScreen(Screen[None]):
             plan,
             f"Fix everything on {', '.join(plan.hosts)}?",
             "Fix all",
-            lambda status: self.action_rerun(),
+            lambda outcome, status: self.action_rerun(),
         )
 
     def _finding_plan(self) -> tuple[Finding, Plan] | None:
@@ -209,5 +209,5 @@ class FindingsScreen(Screen[None]):
             plan,
             f"Fix {f.code} on {', '.join(plan.hosts)}?",
             "Fix",
-            lambda status: self.action_rerun(),
+            lambda outcome, status: self.action_rerun(),
         )

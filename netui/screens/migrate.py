@@ -222,7 +222,9 @@ class MigrateScreen(Screen[None]):
             domain,
             target,
             lambda text: self.notify(text, timeout=6),
-            lambda status: self.action_probe_now(),  # its DNS check shows the move in seconds
+            lambda outcome, status: (
+                self.action_probe_now()
+            ),  # its DNS check shows the move in seconds
         )
 
     # --- the record --------------------------------------------------------------------------

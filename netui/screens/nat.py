@@ -345,7 +345,7 @@ class NatScreen(Screen[None]):
             plan,
             f"{_sentence(change_label(self.host, rule, move_to))}?  {rule.line}",
             "Move" if move_to else "Delete",
-            lambda status: self.action_refresh(),
+            lambda outcome, status: self.action_refresh(),
         )
 
     def _rule_plan(self, rule: Rule, move_to: int | None) -> Plan | None:

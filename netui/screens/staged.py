@@ -4,7 +4,7 @@ dropped."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -16,6 +16,9 @@ from textual.widgets import DataTable, Header, Static
 from netui.screens.netui_app import netui_app
 from netui.widgets.footer import KeyFooter
 from netui.widgets.safe import Plain, cells
+
+if TYPE_CHECKING:
+    from netui.core.session import PlanState
 
 
 def stage(screen: Screen[Any], label: str, plan: Any) -> None:
@@ -175,8 +178,8 @@ class StagedScreen(Screen[None]):
             return
         count = len(self.stage)
 
-        def done(outcome: str) -> None:
-            if not outcome.startswith(f"plan {plan.id}: failed"):  # journaled: undo from history
+        def done(outcome: str, status: PlanState) -> None:
+            if not status.failed:  # journaled: undo from history
                 self.stage.clear()
             self._refresh()
 
