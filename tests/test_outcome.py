@@ -46,4 +46,3 @@ def test_an_applied_plan_is_just_its_status_and_a_host_error_counts_without_step
     assert outcome_line("p2", "failed", data) == (
         "plan p2: failed — b-master: cannot read the host: timed out"
     )
-

@@ -4,6 +4,9 @@ and one account of a fired rollback in the toast, the header, history and `y`.""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from textual.app import App
@@ -22,6 +25,18 @@ def run(scenario) -> None:
     asyncio.run(scenario())
 
 
+@contextlib.asynccontextmanager
+async def _dialog(size: tuple[int, int]) -> AsyncIterator[tuple[Any, Any, list]]:
+    """The fixed app, ready, with the rollback dialog pushed: (app, pilot, what it answered)."""
+    app = fixed_app()
+    async with app.run_test(size=size) as pilot:
+        await until_ready(pilot)
+        got: list = []
+        app.push_screen(_timed(got), got.append)
+        await pilot.pause()
+        yield app, pilot, got
+
+
 def _timed(got: list) -> object:
     from netui.screens.confirm import ConfirmTimedScreen
 
@@ -31,12 +46,7 @@ def _timed(got: list) -> object:
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_both_buttons_and_the_seconds_box_are_on_screen_at_every_size(size):
     async def scenario() -> None:
-        app = fixed_app()
-        async with app.run_test(size=size) as pilot:
-            await until_ready(pilot)
-            got: list = []
-            app.push_screen(_timed(got), got.append)
-            await pilot.pause()
+        async with _dialog(size) as (app, _pilot, _got):
             dialog = app.screen.query_one("#dialog").region
             for selector in ("#cancel", "#ok", "#seconds"):
                 region = app.screen.query_one(selector).region
@@ -50,12 +60,7 @@ def test_both_buttons_and_the_seconds_box_are_on_screen_at_every_size(size):
 
 def test_enter_in_the_seconds_box_applies_with_the_seconds_typed():
     async def scenario() -> None:
-        app = fixed_app()
-        async with app.run_test(size=(80, 24)) as pilot:
-            await until_ready(pilot)
-            got: list = []
-            app.push_screen(_timed(got), got.append)
-            await pilot.pause()
+        async with _dialog((80, 24)) as (app, pilot, got):
             box = app.screen.query_one("#seconds", Input)
             box.focus()
             box.value = ""
@@ -71,12 +76,7 @@ def test_seconds_typed_without_moving_the_focus_go_to_the_box_and_enter_applies(
     is (the first replaces the 60), and Enter then applies with them."""
 
     async def scenario() -> None:
-        app = fixed_app()
-        async with app.run_test(size=(120, 40)) as pilot:
-            await until_ready(pilot)
-            got: list = []
-            app.push_screen(_timed(got), got.append)
-            await pilot.pause()
+        async with _dialog((120, 40)) as (app, pilot, got):
             assert app.screen.query_one("#cancel", Button).has_focus
             await pilot.press("4", "5")
             box = app.screen.query_one("#seconds", Input)
@@ -90,12 +90,7 @@ def test_seconds_typed_without_moving_the_focus_go_to_the_box_and_enter_applies(
 
 def test_enter_on_the_default_focus_still_cancels():
     async def scenario() -> None:
-        app = fixed_app()
-        async with app.run_test(size=(120, 40)) as pilot:
-            await until_ready(pilot)
-            got: list = []
-            app.push_screen(_timed(got), got.append)
-            await pilot.pause()
+        async with _dialog((120, 40)) as (_app, pilot, got):
             await pilot.press("enter")
             await wait_until(pilot, lambda: got)
             assert got == [None]

@@ -125,6 +125,10 @@ class PlanScreen(Screen[None]):
             return False
         return self.plan is not None and not self.plan.empty and self.journal is None
 
+    def _cancelled(self) -> None:
+        """An apply dialog answered Cancel: said, so a blind Enter is not taken for nothing."""
+        self.notify(f"plan {self.plan.id if self.plan else ''}: cancelled, nothing changed")
+
     def action_apply(self, confirm_seconds: int = 0) -> None:
         if not self._can_apply():
             return
@@ -134,7 +138,7 @@ class PlanScreen(Screen[None]):
             if ok:
                 self.run_worker(lambda: self._apply(0), thread=True, exclusive=True)
             else:
-                self.notify(f"plan {self.plan.id if self.plan else ''}: cancelled, nothing changed")
+                self._cancelled()
 
         self.app.push_screen(
             ConfirmScreen(f"Apply plan {self.plan.id}?", plan_text(self.commands, self.plan)),
@@ -153,7 +157,7 @@ class PlanScreen(Screen[None]):
             if seconds:
                 self.run_worker(lambda: self._apply(seconds), thread=True, exclusive=True)
             else:
-                self.notify(f"plan {self.plan.id if self.plan else ''}: cancelled, nothing changed")
+                self._cancelled()
 
         self.app.push_screen(
             ConfirmTimedScreen(
